@@ -1,0 +1,208 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_convert.c - `linlearn convert`: any supported format to any other, streaming. */
+#include "tool.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *HELP =
+    "usage: linlearn convert [options] IN OUT\n"
+    "\n"
+    "Converts between CSV, LIBSVM, JSON Lines and RecordIO-protobuf (SageMaker's\n"
+    "application/x-recordio-protobuf, byte-compatible with the SageMaker Python SDK).\n"
+    "IN and OUT are paths, or - for standard input/output. Formats come from the\n"
+    "extensions (.csv .tsv .libsvm .svm .jsonl .pbr .recordio) or the options below;\n"
+    "an input of unknown extension is recognised from its first bytes.\n"
+    "\n"
+    "  --from FMT             input format: csv, libsvm, recordio, jsonl\n"
+    "  --to FMT               output format: csv, libsvm, recordio, jsonl\n"
+    "  --label-column N       CSV: 0-based column holding the label (default 0)\n"
+    "  --no-label             CSV: no label column (inference data); output: drop labels\n"
+    "  --header               CSV: skip one header line\n"
+    "  --delimiter C          CSV: ',' (default), 'tab' or another single character\n"
+    "  --index-base 0|1       LIBSVM: index of the first column (default 1), in and out\n"
+    "  --feature-dim D        sparse shape (and width of dense output of sparse rows)\n"
+    "  --dense | --sparse     RecordIO/JSON Lines rows (default: as the input rows are)\n"
+    "  --recordio-split dmlc|concat\n"
+    "                         how split RecordIO records are reassembled (default dmlc)\n"
+    "  --max-record-bytes N   longest record or line accepted (default 64M)\n"
+    "  --shard-records N      OUT is a folder/prefix: a new part-NNNNN every N records\n"
+    "  --shard-bytes SIZE     ... or once a part reaches SIZE bytes (e.g. 64M)\n"
+    "  --batch-rows N         rows per internal batch (default 4096)\n"
+    "\n"
+    "Examples:\n"
+    "  linlearn convert train.csv train.pbr\n"
+    "  linlearn convert --from libsvm --index-base 0 --feature-dim 10000 data.txt data.pbr\n"
+    "  linlearn convert train.pbr - --to jsonl | head\n"
+    "  cat big.csv | linlearn convert --from csv --to recordio - - > big.pbr\n"
+    "  linlearn convert --shard-bytes 64M big.csv shards/\n";
+
+enum { O_SHARD_REC = O_TOOL_LAST, O_SHARD_BYTES, O_BATCH };
+
+static const struct option LONGOPTS[] = {
+    {"from", required_argument, 0, O_FROM},
+    {"to", required_argument, 0, O_TO},
+    {"label-column", required_argument, 0, O_LABEL_COL},
+    {"no-label", no_argument, 0, O_NO_LABEL},
+    {"header", no_argument, 0, O_HEADER},
+    {"delimiter", required_argument, 0, O_DELIM},
+    {"index-base", required_argument, 0, O_INDEX_BASE},
+    {"feature-dim", required_argument, 0, O_DIM},
+    {"dense", no_argument, 0, O_DENSE},
+    {"sparse", no_argument, 0, O_SPARSE},
+    {"recordio-split", required_argument, 0, O_SPLIT},
+    {"max-record-bytes", required_argument, 0, O_MAXREC},
+    {"shard-records", required_argument, 0, O_SHARD_REC},
+    {"shard-bytes", required_argument, 0, O_SHARD_BYTES},
+    {"batch-rows", required_argument, 0, O_BATCH},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+    unsigned long long x = strtoull(s, &end, 10);
+    if (!*s || *end || s[0] == '-')
+        return 0;
+    *v = x;
+    return 1;
+}
+
+int tool_parse_input_opt(const char *cmd, int opt, const char *arg, ll_parse_opts *in)
+{
+    uint64_t v;
+    switch (opt) {
+    case O_FROM:
+        in->format = ll_format_from_name(arg);
+        if (in->format == LL_FMT_AUTO) {
+            tool_usage_error(cmd, "unknown input format '%s' (csv, libsvm, recordio, jsonl)", arg);
+            return -1;
+        }
+        return 1;
+    case O_LABEL_COL:
+        if (!parse_u64(arg, &v) || v > 1000000) {
+            tool_usage_error(cmd, "--label-column takes a column number from 0, not '%s'", arg);
+            return -1;
+        }
+        in->label_column = (int)v;
+        return 1;
+    case O_NO_LABEL:
+        in->label_column = -1;
+        return 1;
+    case O_HEADER:
+        in->header = 1;
+        return 1;
+    case O_DELIM:
+        if (!strcmp(arg, "tab") || !strcmp(arg, "\\t"))
+            in->delimiter = '\t';
+        else if (strlen(arg) == 1)
+            in->delimiter = arg[0];
+        else {
+            tool_usage_error(cmd, "--delimiter takes one character or 'tab', not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case O_INDEX_BASE:
+        if (strcmp(arg, "0") && strcmp(arg, "1")) {
+            tool_usage_error(cmd, "--index-base takes 0 or 1, not '%s'", arg);
+            return -1;
+        }
+        in->index_base = arg[0] - '0';
+        return 1;
+    case O_DIM:
+        if (!parse_u64(arg, &v) || v == 0) {
+            tool_usage_error(cmd, "--feature-dim takes a positive integer, not '%s'", arg);
+            return -1;
+        }
+        in->feature_dim = v;
+        return 1;
+    case O_SPLIT:
+        if (!strcmp(arg, "dmlc"))
+            in->split = LL_SPLIT_DMLC;
+        else if (!strcmp(arg, "concat"))
+            in->split = LL_SPLIT_CONCAT;
+        else {
+            tool_usage_error(cmd, "--recordio-split takes dmlc or concat, not '%s'", arg);
+            return -1;
+        }
+        return 1;
+    case O_MAXREC:
+        v = tool_parse_size(arg);
+        if (!v) {
+            tool_usage_error(cmd, "--max-record-bytes takes a size such as 64M, not '%s'", arg);
+            return -1;
+        }
+        in->max_record_len = (size_t)v;
+        return 1;
+    }
+    return 0;
+}
+
+int cmd_convert(int argc, char **argv)
+{
+    ll_convert_opts o;
+    ll_convert_opts_init(&o);
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
+        int r = tool_parse_input_opt("convert", c, optarg, &o.in);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        uint64_t v;
+        switch (c) {
+        case 'h':
+            fputs(HELP, stdout);
+            return 0;
+        case O_TO:
+            o.out.format = ll_format_from_name(optarg);
+            if (o.out.format == LL_FMT_AUTO)
+                return tool_usage_error("convert", "unknown output format '%s'", optarg);
+            break;
+        case O_DENSE:
+            o.out.layout = LL_LAYOUT_DENSE;
+            break;
+        case O_SPARSE:
+            o.out.layout = LL_LAYOUT_SPARSE;
+            break;
+        case O_SHARD_REC:
+            if (!parse_u64(optarg, &o.shard_records) || !o.shard_records)
+                return tool_usage_error("convert", "--shard-records takes a positive count");
+            break;
+        case O_SHARD_BYTES:
+            o.shard_bytes = tool_parse_size(optarg);
+            if (!o.shard_bytes)
+                return tool_usage_error("convert", "--shard-bytes takes a size such as 64M");
+            break;
+        case O_BATCH:
+            if (!parse_u64(optarg, &v) || !v || v > 10000000)
+                return tool_usage_error("convert", "--batch-rows takes a count from 1 to 1e7");
+            o.batch_rows = (size_t)v;
+            break;
+        default:
+            return tool_usage_error("convert", "unknown option");
+        }
+    }
+    if (argc - optind != 2)
+        return tool_usage_error("convert", "expected IN and OUT");
+    const char *in = argv[optind], *outp = argv[optind + 1];
+    /* options that name an output property */
+    if (o.in.label_column < 0)
+        o.out.no_label = 1;
+    o.out.index_base = o.in.index_base;
+    o.out.feature_dim = o.in.feature_dim;
+    if (o.in.delimiter)
+        o.out.delimiter = o.in.delimiter;
+    ll_err err;
+    uint64_t n = 0;
+    ll_code rc = ll_convert(in, outp, &o, &n, &err);
+    if (rc != LL_OK)
+        return tool_fail("convert", &err);
+    if (strcmp(outp, "-") != 0)
+        fprintf(stderr, "linlearn convert: %llu records written to %s\n", (unsigned long long)n,
+                outp);
+    return 0;
+}

@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* main.c - the linlearn command: dispatches to cmd_*.c and maps error codes to exit statuses. */
+#include "tool.h"
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} commands[] = {
+    {"convert", cmd_convert, "convert between CSV, LIBSVM, JSON Lines and RecordIO-protobuf"},
+    {"inspect", cmd_inspect, "summarise and validate a data file (any format)"},
+    {"train", cmd_train, "train Linear Learner models"},
+    {"export", cmd_export, "print a model's weights as JSON or CSV"},
+    {"predict", cmd_predict, "score a file with a model (batch transform)"},
+    {"serve", cmd_serve, "serve a model over HTTP (SageMaker inference protocol)"},
+    {"pipe", cmd_pipe, "stream channels into Pipe-mode FIFOs"},
+    {"local-job", cmd_local_job, "run a SageMaker-shaped training job locally"},
+};
+
+int tool_exit_code(ll_code code)
+{
+    switch (code) {
+    case LL_OK:
+        return 0;
+    case LL_E_PARSE:
+    case LL_E_TOOBIG:
+        return 1;
+    case LL_E_ARG:
+        return 2;
+    case LL_E_IO:
+        return 3;
+    case LL_E_REMOTE:
+        return 4;
+    default:
+        return 5;
+    }
+}
+
+int tool_fail(const char *cmd, const ll_err *err)
+{
+    char buf[1024];
+    fprintf(stderr, "linlearn %s: %s\n", cmd, ll_err_format(err, buf, sizeof buf));
+    return tool_exit_code(err->code);
+}
+
+int tool_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "linlearn %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'linlearn %s --help'.\n", cmd);
+    return 2;
+}
+
+uint64_t tool_parse_size(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || v <= 0)
+        return 0;
+    uint64_t mult = 1;
+    switch (toupper((unsigned char)*end)) {
+    case 0:
+        break;
+    case 'K':
+        mult = 1ull << 10;
+        end++;
+        break;
+    case 'M':
+        mult = 1ull << 20;
+        end++;
+        break;
+    case 'G':
+        mult = 1ull << 30;
+        end++;
+        break;
+    case 'T':
+        mult = 1ull << 40;
+        end++;
+        break;
+    default:
+        return 0;
+    }
+    if (*end == 'i' || *end == 'I')
+        end++;
+    if (*end == 'B' || *end == 'b')
+        end++;
+    if (*end)
+        return 0;
+    return (uint64_t)(v * (double)mult);
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: linlearn COMMAND [options] ...\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+    fprintf(f, "\n'linlearn COMMAND --help' describes a command. linlearn %s\n", LL_VERSION);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("linlearn %s\n", LL_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "linlearn: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

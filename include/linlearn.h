@@ -1,0 +1,306 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * linlearn.h - the one public header of linlearn: readers and writers of bytes, parsers that
+ * turn CSV, LIBSVM, JSON Lines and RecordIO-protobuf into mini-batches, encoders that write
+ * them back, and (further down) training, models and inference.
+ *
+ * Overview
+ *   bytes:   ll_reader (file, stdin, FIFO, memory, ...)  ->  ll_parser  ->  ll_batch
+ *   out:     ll_batch  ->  ll_sink (an encoder)  ->  ll_writer (file via temp+rename, stdout)
+ *
+ * Worked example: count the rows of any supported input.
+ *
+ *     ll_err err;
+ *     ll_reader *rd;
+ *     ll_parser *p;
+ *     ll_batch b;
+ *     ll_parse_opts o;
+ *     ll_parse_opts_init(&o);
+ *     if (ll_reader_open("train.csv", &rd, &err) != LL_OK) { ...print err... }
+ *     if (ll_parser_new(rd, &o, &p, &err) != LL_OK) { ... }
+ *     ll_batch_init(&b);
+ *     int eof = 0;
+ *     uint64_t n = 0;
+ *     while (!eof) {
+ *         if (ll_parser_next(p, &b, 1000, &eof, &err) != LL_OK) { ... }
+ *         n += b.n_rows;
+ *     }
+ *     ll_batch_deinit(&b); ll_parser_free(p); ll_reader_free(rd);
+ *
+ * Conventions: every fallible function returns ll_code and takes `ll_err *err` last (NULL
+ * allowed). Functions named _new/_open return objects freed by the matching _free; freeing
+ * NULL is a no-op. Nothing here prints, exits or aborts on bad input.
+ */
+#ifndef LINLEARN_H
+#define LINLEARN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LL_VERSION "0.1.0"
+
+/* ------------------------------------------------------------------------------------------ */
+/* Errors                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Result codes. The numbers never change. */
+typedef enum {
+    LL_OK = 0,
+    LL_E_NOMEM = 1,  /* an allocation failed */
+    LL_E_IO = 2,     /* a system call failed (sys_errno says why) */
+    LL_E_PARSE = 3,  /* the input is malformed */
+    LL_E_TOOBIG = 4, /* a size limit was hit (a line, a record, a buffer) */
+    LL_E_ARG = 5,    /* a bad argument or setting */
+    LL_E_REMOTE = 6, /* a remote service refused or failed */
+    LL_E_STATE = 7,  /* the call is not valid in the object's state */
+} ll_code;
+
+/* Which location fields of ll_err are meaningful. */
+enum { LL_ERR_OFFSET = 1, LL_ERR_LINE = 2, LL_ERR_RECORD = 4, LL_ERR_COLUMN = 8 };
+
+/* The details of a failure. Filled by the function that detects it, where the offset and line
+ * are known. */
+typedef struct ll_err {
+    ll_code code;
+    int sys_errno;   /* errno at the failing call, else 0 */
+    unsigned has;    /* LL_ERR_* bits: which of the fields below are set */
+    char src[128];   /* "train.csv", "s3://bucket/key", "stdin" */
+    uint64_t offset; /* byte offset in src */
+    uint64_t line;   /* 1-based line for text inputs */
+    uint64_t column; /* 1-based field (CSV) or item (LIBSVM) number */
+    uint64_t record; /* 0-based RecordIO record index */
+    char msg[256];   /* what was expected, what was found */
+} ll_err;
+
+/* A static description of a code ("parse error", ...). */
+const char *ll_strerror(ll_code code);
+
+/* Formats err as "src:line:column (byte N, record R): msg" (parts that are not set are left
+ * out) into buf. Returns buf. */
+char *ll_err_format(const ll_err *err, char *buf, size_t cap);
+
+/* Clears err (code LL_OK, no location). NULL is allowed. */
+void ll_err_clear(ll_err *err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Readers: where bytes come from                                                             */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct ll_reader ll_reader;
+
+/* Opens a byte source: "-" is standard input; otherwise a path (regular file or FIFO).
+ * Further schemes (s3://, http://, directories, manifests) are documented in docs/SOURCES.md.
+ * On success *out is a reader to free with ll_reader_free. */
+ll_code ll_reader_open(const char *src, ll_reader **out, ll_err *err);
+
+/* A reader over memory. The memory is borrowed and must outlive the reader. `name` is used in
+ * error messages (copied). Returns NULL only when out of memory. */
+ll_reader *ll_reader_mem(const void *data, size_t len, const char *name);
+
+/* Reads up to cap bytes. Short reads are normal; *n == 0 with *eof == 0 never happens. At end
+ * of stream *n is 0 and *eof is 1. */
+ll_code ll_reader_read(ll_reader *r, void *buf, size_t cap, size_t *n, int *eof, ll_err *err);
+
+/* The name used in messages ("stdin", the path, the URL). */
+const char *ll_reader_name(const ll_reader *r);
+
+/* Bytes delivered so far. */
+uint64_t ll_reader_offset(const ll_reader *r);
+
+void ll_reader_free(ll_reader *r);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Writers: where bytes go                                                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct ll_writer ll_writer;
+
+/* Opens a destination: "-" is standard output; a path is written under a temporary name in
+ * the same folder and renamed onto the path by ll_writer_commit, so a failed run leaves no
+ * partial file under the final name. */
+ll_code ll_writer_open(const char *dst, ll_writer **out, ll_err *err);
+
+/* Appends len bytes (buffered). */
+ll_code ll_writer_write(ll_writer *w, const void *p, size_t len, ll_err *err);
+
+/* Flushes, closes and renames into place; frees w whatever the outcome. */
+ll_code ll_writer_commit(ll_writer *w, ll_err *err);
+
+/* Discards what was written (removes the temporary file); frees w. NULL is a no-op. */
+void ll_writer_abort(ll_writer *w);
+
+/* Bytes written so far. */
+uint64_t ll_writer_offset(const ll_writer *w);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Mini-batches                                                                               */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A mini-batch of rows. Read-only for users: parsers fill it, encoders and trainers read it.
+ * Row i has its values in val[off[i] .. off[i+1]). A dense row (sparse[i] == 0) holds dim[i]
+ * values in column order; a sparse row holds its non-zeros with column indices in
+ * idx[off[i] .. off[i+1]) and dim[i] is the row's shape (product of the tensor shape).
+ * Labels of row i are label[loff[i] .. loff[i+1]) (none for inference data, usually one).
+ * When every row is dense and of the same width, `dense` is 1 and val is the row-major
+ * n_rows x width matrix. The arrays belong to the batch and stay valid until the next fill. */
+typedef struct ll_batch {
+    size_t n_rows;
+    float *val;
+    uint32_t *idx;   /* column of each value of a sparse row (unused for dense rows) */
+    size_t *off;     /* n_rows + 1 */
+    uint64_t *dim;   /* per row */
+    uint8_t *sparse; /* per row: 1 if stored sparse */
+    float *label;
+    size_t *loff;    /* n_rows + 1 */
+    float *weight;   /* per row, 1.0 unless the data says otherwise */
+    int dense;       /* all rows dense and of the same width */
+    uint64_t width;  /* that width when dense, else the largest dim */
+    size_t n_sparse; /* rows stored sparse */
+    /* capacities, private */
+    size_t cap_rows, cap_val, cap_label;
+} ll_batch;
+
+void ll_batch_init(ll_batch *b);
+void ll_batch_deinit(ll_batch *b);
+/* Empties the batch, keeping its memory. */
+void ll_batch_clear(ll_batch *b);
+
+/* Appends a row. vals has n entries; idx is NULL for a dense row (then dim must equal n) or the
+ * n column indices of a sparse row (each < dim). labels has n_labels entries (may be 0). */
+ll_code ll_batch_add_row(ll_batch *b, const float *vals, const uint32_t *idx, size_t n,
+                         uint64_t dim, const float *labels, size_t n_labels, ll_err *err);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Formats and parsers                                                                        */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum {
+    LL_FMT_AUTO = 0,
+    LL_FMT_CSV = 1,
+    LL_FMT_LIBSVM = 2,
+    LL_FMT_RECORDIO = 3, /* RecordIO-protobuf */
+    LL_FMT_JSONL = 4,
+} ll_format;
+
+/* How a multi-frame RecordIO record (cflag 1/2/3) is reassembled. */
+typedef enum {
+    LL_SPLIT_DMLC = 0,   /* dmlc-core: the elided magic is re-inserted between frames */
+    LL_SPLIT_CONCAT = 1, /* plain fragments, concatenated as they are */
+} ll_split_mode;
+
+/* "csv", "libsvm", "recordio", "jsonl" (and aliases such as "text/csv",
+ * "application/x-recordio-protobuf", "svm", "pbr"); LL_FMT_AUTO when unknown. */
+ll_format ll_format_from_name(const char *name);
+/* From a path's extension (.csv .tsv .libsvm .svm .pbr .rec .recordio .protobuf .jsonl). */
+ll_format ll_format_from_path(const char *path);
+const char *ll_format_name(ll_format f);
+
+typedef struct ll_parse_opts {
+    ll_format format;      /* LL_FMT_AUTO: from the source's name, else from its first bytes */
+    int label_column;      /* CSV: 0-based label column (default 0); -1: no label */
+    int header;            /* CSV: skip one header line */
+    char delimiter;        /* CSV: ',' or '\t'; 0 = detect from the first line */
+    int index_base;        /* LIBSVM: 1 (default) or 0 */
+    uint64_t feature_dim;  /* LIBSVM: shape of sparse rows; 0 = largest index seen + 1 */
+    ll_split_mode split;   /* RecordIO multi-frame convention */
+    size_t max_record_len; /* largest RecordIO payload or text line accepted (bytes) */
+} ll_parse_opts;
+
+void ll_parse_opts_init(ll_parse_opts *o);
+
+typedef struct ll_parser ll_parser;
+
+/* A parser over rd (borrowed; must outlive the parser). */
+ll_code ll_parser_new(ll_reader *rd, const ll_parse_opts *o, ll_parser **out, ll_err *err);
+
+/* Clears b and fills it with up to max_rows rows. At the end of the input *eof is set; the
+ * last call may return fewer rows (possibly 0). */
+ll_code ll_parser_next(ll_parser *p, ll_batch *b, size_t max_rows, int *eof, ll_err *err);
+
+/* The format in use (after detection). */
+ll_format ll_parser_format(const ll_parser *p);
+
+/* Rows delivered so far. */
+uint64_t ll_parser_rows(const ll_parser *p);
+
+void ll_parser_free(ll_parser *p);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Sinks: encoders from batches to a format                                                   */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum { LL_LAYOUT_KEEP = 0, LL_LAYOUT_DENSE = 1, LL_LAYOUT_SPARSE = 2 } ll_layout;
+
+typedef struct ll_sink_opts {
+    ll_format format;     /* required: CSV, LIBSVM, RECORDIO or JSONL */
+    ll_layout layout;     /* RecordIO/JSONL: dense or sparse rows; KEEP: as the input row is */
+    char delimiter;       /* CSV: default ',' */
+    int index_base;       /* LIBSVM out: 1 (default) or 0 */
+    int no_label;         /* drop labels */
+    uint64_t feature_dim; /* shape for sparse output / width for dense output of sparse rows;
+                             0 = the row's own dim */
+} ll_sink_opts;
+
+void ll_sink_opts_init(ll_sink_opts *o);
+
+typedef struct ll_sink ll_sink;
+
+/* An encoder writing to w (borrowed). */
+ll_code ll_sink_new(ll_writer *w, const ll_sink_opts *o, ll_sink **out, ll_err *err);
+ll_code ll_sink_write(ll_sink *s, const ll_batch *b, ll_err *err);
+void ll_sink_free(ll_sink *s);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Conversion and inspection (the `convert` and `inspect` commands)                           */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct ll_convert_opts {
+    ll_parse_opts in;
+    ll_sink_opts out;
+    uint64_t shard_records; /* >0: OUT is a prefix, a new part every N records */
+    uint64_t shard_bytes;   /* >0: a new part once a part reaches this many bytes */
+    size_t batch_rows;      /* rows per internal batch (default 4096) */
+} ll_convert_opts;
+
+void ll_convert_opts_init(ll_convert_opts *o);
+
+/* Converts src into dst (see ll_reader_open / ll_writer_open). With sharding, dst is a folder
+ * or prefix and parts are named part-00000.<ext>. *n_rows receives the rows written. */
+ll_code ll_convert(const char *src, const char *dst, const ll_convert_opts *o, uint64_t *n_rows,
+                   ll_err *err);
+
+typedef struct ll_inspect_opts {
+    ll_parse_opts in;
+    uint64_t head;       /* records to print as text (default 5) */
+    int json;            /* machine-readable JSON report */
+    int validate;        /* read everything, report the first problem */
+    int n_feature_stats; /* features with min/mean/max (default 10) */
+} ll_inspect_opts;
+
+void ll_inspect_opts_init(ll_inspect_opts *o);
+
+/* Reads src and writes a report to w. */
+ll_code ll_inspect(const char *src, const ll_inspect_opts *o, ll_writer *w, ll_err *err);
+
+/* Shortest decimal text that parses back (strtof) to the same float bits; returns the length
+ * written to out (at most 15 bytes plus NUL; out needs 16). */
+int ll_f32_to_str(float v, char *out);
+
+/* Parses a float exactly as strtof does in the C locale, whatever the process locale. Returns
+ * the number of characters used (0 when s does not start with a number). */
+size_t ll_str_to_f32(const char *s, size_t len, float *out);
+
+/* ---- section: training (issue 4) ---- */
+
+/* ---- section: models and inference (issue 5) ---- */
+
+/* ---- section: streaming sources (issue 3) ---- */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* LINLEARN_H */

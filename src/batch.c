@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* batch.c - the mini-batch container: rows appended in place into arrays that are reused from
+ * one fill to the next, so a steady stream allocates nothing. */
+#include "batch.h"
+#include "err.h"
+#include "mem.h"
+#include <string.h>
+
+void ll_batch_init(ll_batch *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void ll_batch_deinit(ll_batch *b)
+{
+    if (!b)
+        return;
+    mem_free(b->val);
+    mem_free(b->idx);
+    mem_free(b->off);
+    mem_free(b->dim);
+    mem_free(b->sparse);
+    mem_free(b->label);
+    mem_free(b->loff);
+    mem_free(b->weight);
+    memset(b, 0, sizeof *b);
+}
+
+void ll_batch_clear(ll_batch *b)
+{
+    b->n_rows = 0;
+    b->dense = 1;
+    b->width = 0;
+    b->n_sparse = 0;
+    if (b->off)
+        b->off[0] = 0;
+    if (b->loff)
+        b->loff[0] = 0;
+}
+
+static size_t grow_to(size_t cap, size_t need)
+{
+    size_t n = cap ? cap : 64;
+    while (n < need)
+        n = n * 2 < n ? need : n * 2;
+    return n;
+}
+
+ll_code batch_reserve_rows(ll_batch *b, size_t rows, ll_err *err)
+{
+    if (rows + 1 <= b->cap_rows)
+        return LL_OK;
+    size_t n = grow_to(b->cap_rows, rows + 1);
+    size_t *off = mem_realloc_array(b->off, n, sizeof *off);
+    if (off)
+        b->off = off;
+    size_t *loff = mem_realloc_array(b->loff, n, sizeof *loff);
+    if (loff)
+        b->loff = loff;
+    uint64_t *dim = mem_realloc_array(b->dim, n, sizeof *dim);
+    if (dim)
+        b->dim = dim;
+    uint8_t *sp = mem_realloc_array(b->sparse, n, 1);
+    if (sp)
+        b->sparse = sp;
+    float *w = mem_realloc_array(b->weight, n, sizeof *w);
+    if (w)
+        b->weight = w;
+    if (!off || !loff || !dim || !sp || !w)
+        return err_set(err, LL_E_NOMEM, "cannot grow a batch to %zu rows", n);
+    if (b->cap_rows == 0) {
+        b->off[0] = 0;
+        b->loff[0] = 0;
+        b->dense = 1;
+    }
+    b->cap_rows = n;
+    return LL_OK;
+}
+
+ll_code batch_reserve_vals(ll_batch *b, size_t n_vals, ll_err *err)
+{
+    if (n_vals <= b->cap_val)
+        return LL_OK;
+    size_t n = grow_to(b->cap_val, n_vals);
+    float *v = mem_realloc_array(b->val, n, sizeof *v);
+    if (v)
+        b->val = v;
+    uint32_t *ix = mem_realloc_array(b->idx, n, sizeof *ix);
+    if (ix)
+        b->idx = ix;
+    if (!v || !ix)
+        return err_set(err, LL_E_NOMEM, "cannot grow a batch to %zu values", n);
+    b->cap_val = n;
+    return LL_OK;
+}
+
+ll_code batch_reserve_labels(ll_batch *b, size_t n_labels, ll_err *err)
+{
+    if (n_labels <= b->cap_label)
+        return LL_OK;
+    size_t n = grow_to(b->cap_label, n_labels);
+    float *l = mem_realloc_array(b->label, n, sizeof *l);
+    if (!l)
+        return err_set(err, LL_E_NOMEM, "cannot grow a batch to %zu labels", n);
+    b->label = l;
+    b->cap_label = n;
+    return LL_OK;
+}
+
+void batch_commit_row(ll_batch *b, size_t n_vals, uint64_t dim, int sparse, size_t n_labels)
+{
+    size_t i = b->n_rows;
+    b->off[i + 1] = b->off[i] + n_vals;
+    b->loff[i + 1] = b->loff[i] + n_labels;
+    b->dim[i] = dim;
+    b->sparse[i] = (uint8_t)sparse;
+    b->weight[i] = 1.0f;
+    if (sparse) {
+        b->n_sparse++;
+        b->dense = 0;
+        if (dim > b->width)
+            b->width = dim;
+    } else if (i == 0 || (b->dense && dim == b->width)) {
+        b->width = dim;
+    } else {
+        b->dense = 0;
+        if (dim > b->width)
+            b->width = dim;
+    }
+    b->n_rows = i + 1;
+}
+
+ll_code ll_batch_add_row(ll_batch *b, const float *vals, const uint32_t *idx, size_t n,
+                         uint64_t dim, const float *labels, size_t n_labels, ll_err *err)
+{
+    if (!idx && dim != n)
+        return err_set(err, LL_E_ARG, "a dense row of %zu values cannot have dimension %llu", n,
+                       (unsigned long long)dim);
+    if (idx)
+        for (size_t k = 0; k < n; k++)
+            if (idx[k] >= dim)
+                return err_set(err, LL_E_ARG, "column %u is outside the row's dimension %llu",
+                               idx[k], (unsigned long long)dim);
+    ll_code rc = batch_reserve_rows(b, b->n_rows + 1, err);
+    if (rc == LL_OK)
+        rc = batch_reserve_vals(b, b->off[b->n_rows] + n, err);
+    if (rc == LL_OK)
+        rc = batch_reserve_labels(b, b->loff[b->n_rows] + n_labels, err);
+    if (rc != LL_OK)
+        return rc;
+    size_t o = b->off[b->n_rows];
+    if (n)
+        memcpy(b->val + o, vals, n * sizeof *vals);
+    if (idx && n)
+        memcpy(b->idx + o, idx, n * sizeof *idx);
+    if (n_labels)
+        memcpy(b->label + b->loff[b->n_rows], labels, n_labels * sizeof *labels);
+    batch_commit_row(b, n, dim, idx != NULL, n_labels);
+    return LL_OK;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * batch.h - in-place filling of ll_batch for parsers. A parser reserves room, writes the row's
+ * values (and column indices for a sparse row) at val/idx + off[n_rows] and its labels at
+ * label + loff[n_rows], then commits the row.
+ */
+#ifndef LL_BATCH_H
+#define LL_BATCH_H
+#include "linlearn.h"
+
+/* Room for `rows` rows in total (off/loff/dim/sparse/weight arrays). */
+ll_code batch_reserve_rows(ll_batch *b, size_t rows, ll_err *err);
+/* Room for n_vals values (and indices) in total. */
+ll_code batch_reserve_vals(ll_batch *b, size_t n_vals, ll_err *err);
+/* Room for n_labels labels in total. */
+ll_code batch_reserve_labels(ll_batch *b, size_t n_labels, ll_err *err);
+/* Ends the row whose values were written at off[n_rows]; sets its weight to 1. */
+void batch_commit_row(ll_batch *b, size_t n_vals, uint64_t dim, int sparse, size_t n_labels);
+#endif

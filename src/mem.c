@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* mem.c - allocator wrappers with a fail-the-Nth-call hook for out-of-memory tests. */
+#include "mem.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* The only mutable global of the library: a test hook, inert unless a test sets it. */
+static _Thread_local unsigned long fail_at, n_calls;
+
+static int should_fail(void)
+{
+    n_calls++;
+    if (fail_at && n_calls >= fail_at) {
+        fail_at = 0;
+        return 1;
+    }
+    return 0;
+}
+
+unsigned long mem_fail_after(unsigned long n)
+{
+    unsigned long c = n_calls;
+    n_calls = 0;
+    fail_at = n;
+    return c;
+}
+
+void *mem_alloc(size_t n)
+{
+    return should_fail() ? NULL : malloc(n ? n : 1);
+}
+
+void *mem_calloc(size_t n, size_t size)
+{
+    return should_fail() ? NULL : calloc(n ? n : 1, size ? size : 1);
+}
+
+void *mem_realloc(void *p, size_t n)
+{
+    return should_fail() ? NULL : realloc(p, n ? n : 1);
+}
+
+void *mem_realloc_array(void *p, size_t n, size_t size)
+{
+    if (size && n > (size_t)-1 / size)
+        return NULL;
+    return mem_realloc(p, n * size);
+}
+
+char *mem_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = mem_alloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+void mem_free(void *p)
+{
+    free(p);
+}

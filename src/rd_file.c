@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* rd_file.c - reader backend for file descriptors: regular files, stdin, FIFOs and pipes.
+ * Only regular files rewind. */
+#include "err.h"
+#include "mem.h"
+#include "rd.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    ll_reader r;
+    int fd;
+    int own;
+    int regular;
+} rd_fd;
+
+static ll_code fd_read(ll_reader *self, void *buf, size_t cap, size_t *n, int *eof, ll_err *err)
+{
+    rd_fd *f = (rd_fd *)self;
+    if (cap == 0)
+        return LL_OK;
+    for (;;) {
+        ssize_t k = read(f->fd, buf, cap);
+        if (k > 0) {
+            *n = (size_t)k;
+            return LL_OK;
+        }
+        if (k == 0) {
+            *eof = 1;
+            return LL_OK;
+        }
+        if (errno == EINTR)
+            continue;
+        err_sys(err, self->name, "read failed at byte %llu", (unsigned long long)self->offset);
+        return err_at(err, self->name, self->offset);
+    }
+}
+
+static ll_code fd_rewind(ll_reader *self, ll_err *err)
+{
+    rd_fd *f = (rd_fd *)self;
+    if (lseek(f->fd, 0, SEEK_SET) < 0)
+        return err_sys(err, self->name, "cannot rewind");
+    return LL_OK;
+}
+
+static void fd_close(ll_reader *self)
+{
+    rd_fd *f = (rd_fd *)self;
+    if (f->own)
+        close(f->fd);
+    mem_free(f);
+}
+
+ll_code rd_fd_open(int fd, int own_fd, const char *name, ll_reader **out, ll_err *err)
+{
+    rd_fd *f = mem_calloc(1, sizeof *f);
+    if (!f) {
+        if (own_fd)
+            close(fd);
+        return err_set(err, LL_E_NOMEM, "out of memory opening %s", name);
+    }
+    rd_init(&f->r, name);
+    struct stat st;
+    f->regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    f->fd = fd;
+    f->own = own_fd;
+    f->r.read = fd_read;
+    f->r.rewind = f->regular ? fd_rewind : NULL;
+    f->r.close = fd_close;
+    *out = &f->r;
+    return LL_OK;
+}
+
+ll_code rd_file_open(const char *path, ll_reader **out, ll_err *err)
+{
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return err_sys(err, path, "cannot open for reading");
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        return err_set(err, LL_E_ARG, "is a folder; give a file"), err_src(err, path);
+    }
+#ifdef POSIX_FADV_SEQUENTIAL
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    return rd_fd_open(fd, 1, path, out, err);
+}
