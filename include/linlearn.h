@@ -296,7 +296,43 @@ size_t ll_str_to_f32(const char *s, size_t len, float *out);
 
 /* ---- section: training (issue 4) ---- */
 
-/* ---- section: models and inference (issue 5) ---- */
+/* ------------------------------------------------------------------------------------------ */
+/* Models (written by training, read by predict and serve)                                    */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef enum {
+    LL_BINARY_CLASSIFIER = 0,
+    LL_MULTICLASS_CLASSIFIER = 1,
+    LL_REGRESSOR = 2,
+} ll_predictor;
+
+/* "binary_classifier", "multiclass_classifier", "regressor". */
+const char *ll_predictor_name(ll_predictor p);
+
+typedef struct ll_model ll_model;
+
+/* Loads a model from model.tar.gz (or from a folder holding the unpacked files). Every field
+ * and size is checked; a damaged or foreign file is refused with a message saying what is
+ * wrong. */
+ll_code ll_model_load(const char *path, ll_model **out, ll_err *err);
+void ll_model_free(ll_model *m);
+
+ll_predictor ll_model_predictor(const ll_model *m);
+uint64_t ll_model_feature_dim(const ll_model *m);
+/* Scores per row: 1 for binary classifiers and regressors, num_classes for multiclass. */
+uint32_t ll_model_n_outputs(const ll_model *m);
+/* Decision threshold on the binary score (0.5 unless tuned by training). */
+float ll_model_threshold(const ll_model *m);
+
+/* Scores a batch with raw (unscaled) features: scores receives n_rows * n_outputs values
+ * (binary: P(label = 1) for logistic loss, the raw score for hinge loss; multiclass: softmax
+ * probabilities; regressor: the prediction in label units) and labels receives n_rows
+ * predicted labels (binary 0/1 after the threshold, multiclass argmax; NULL allowed; unused
+ * for regressors). A row wider than feature_dim is an error naming both counts. */
+ll_code ll_model_predict(const ll_model *m, const ll_batch *b, float *scores, float *labels,
+                         ll_err *err);
+
+/* ---- section: inference (issue 5) ---- */
 
 /* ---- section: streaming sources (issue 3) ---- */
 
