@@ -43,6 +43,8 @@ PB_GEN_O   := $(BUILD)/gen/record.pb-c.o
 ORACLE_LIB := -lprotobuf-c
 endif
 
+.SECONDARY:
+
 .PHONY: all test asan ubsan tsan fuzz fuzz-build bench install format format-check clean check-all
 
 all: $(STATIC) $(SHARED) $(CLI) $(TEST_BIN) $(FUZZ_BIN)
