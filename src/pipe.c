@@ -97,8 +97,10 @@ static ll_code feed_epoch(feeder *f, uint64_t e, uint8_t *buf, size_t cap)
     /* wait for the reader: a non-blocking open fails with ENXIO until one is there */
     int fd = -1;
     while (fd < 0) {
-        if (*f->stop)
+        if (*f->stop) {
+            unlink(f->fifo);
             return LL_OK;
+        }
         fd = open(f->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0 && errno != ENXIO && errno != EINTR)
             return err_sys(&f->err, f->fifo, "cannot open for writing");

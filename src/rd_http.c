@@ -328,9 +328,13 @@ void rd_http_poke(ll_reader *r)
 }
 
 /* The URL without user information or query (which may hold credentials or signatures). */
-static void safe_name(const char *url, char *out, size_t cap)
+void rd_safe_name(const char *url, char *out, size_t cap)
 {
     const char *s = strstr(url, "://");
+    if (!s) {
+        snprintf(out, cap, "%s", url);
+        return;
+    }
     const char *host = s ? s + 3 : url;
     const char *at = strchr(host, '@'), *slash = strchr(host, '/');
     if (at && (!slash || at < slash))
@@ -349,7 +353,7 @@ ll_code rd_http_open(const char *url, const s3_cfg *cfg, const char *name, const
         return err_set(err, LL_E_NOMEM, "out of memory");
     char nm[128];
     if (!name) {
-        safe_name(url, nm, sizeof nm);
+        rd_safe_name(url, nm, sizeof nm);
         name = nm;
     }
     rd_init(&x->r, name);

@@ -311,7 +311,7 @@ static ll_code build(const char *src, const ll_source_opts *o, rd_list *l, int d
     struct stat st;
     if (!strncmp(src, "manifest:", 9))
         return build_manifest(src + 9, o, l, depth, err);
-    if (ends_with(src, ".manifest"))
+    if (depth == 0 && ends_with(src, ".manifest"))
         return build_manifest(src, o, l, depth, err);
     if (!strncmp(src, "s3://", 5)) {
         rc = build_s3(src, o, l, err);
@@ -644,8 +644,7 @@ ll_code rd_multi_open(const char *src, const ll_source_opts *o, ll_reader **out,
         return rc;
     }
     char nm[128];
-    /* never show a URL's query or user information */
-    snprintf(nm, sizeof nm, "%.*s", (int)strcspn(src, "?#"), src);
+    rd_safe_name(src, nm, sizeof nm); /* never show a URL's query or user information */
     rd_init(&m->r, nm);
     m->r.read = multi_read;
     m->r.rewind = multi_rewind;

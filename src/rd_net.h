@@ -20,6 +20,8 @@ ll_code rd_http_open(const char *url, const s3_cfg *cfg, const char *name, const
 /* Lets an opened rd_http reader make progress without blocking (read-ahead of the next
  * object); a no-op for other readers. */
 void rd_http_poke(ll_reader *r);
+/* A URL's name for messages: without user information, query or fragment. */
+void rd_safe_name(const char *url, char *out, size_t cap);
 /* Bytes of buffer one rd_http reader holds at most. */
 #define RD_HTTP_BUF ((size_t)1 << 20)
 
