@@ -817,3 +817,18 @@ ll_code ll_model_load(const char *path, ll_model **out, ll_err *err)
     mem_free(wb);
     return rc;
 }
+
+const float *ll_model_weights(const ll_model *m)
+{
+    return m->w;
+}
+
+const float *ll_model_bias(const ll_model *m)
+{
+    return m->b;
+}
+
+const char *ll_model_loss(const ll_model *m)
+{
+    return m->loss;
+}
