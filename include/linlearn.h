@@ -328,11 +328,11 @@ typedef void (*ll_log_fn)(void *ud, const char *line);
 typedef void (*ll_progress_fn)(void *ud, double done);
 
 typedef struct ll_train_opts {
-    const char *train;      /* required: a source (see ll_reader_open) or a Pipe-mode prefix */
-    const char *validation; /* optional */
-    const char *test;       /* optional */
-    ll_parse_opts parse;    /* format (LL_FMT_AUTO: from the name or bytes), CSV/LIBSVM options */
-    int pipe;               /* Pipe mode: pass n of a channel reads the FIFO "<src>_<n>" */
+    const char *train;        /* required: a source (see ll_reader_open) or a Pipe-mode prefix */
+    const char *validation;   /* optional */
+    const char *test;         /* optional */
+    ll_parse_opts parse;      /* format (LL_FMT_AUTO: from the name or bytes), CSV/LIBSVM options */
+    int pipe;                 /* Pipe mode: pass n of a channel reads the FIFO "<src>_<n>" */
     unsigned pipe_timeout_ms; /* how long to wait for a FIFO to appear (default 60000) */
     const char *model_dir;    /* receives model.tar.gz; NULL: not saved */
     const char *metrics_json; /* receives the run's summary as JSON; NULL: not written */

@@ -14,8 +14,8 @@
 
 #define METRICS_MAX_ROWS ((size_t)1 << 24)
 
-ll_code metrics_init(metrics *m, const hp_values *hv, const loss_params *lp, int sigmoid,
-                     float thr, ll_err *err)
+ll_code metrics_init(metrics *m, const hp_values *hv, const loss_params *lp, int sigmoid, float thr,
+                     ll_err *err)
 {
     memset(m, 0, sizeof *m);
     m->pred = hv->pred;

@@ -28,8 +28,8 @@ typedef struct metrics {
     double se, ae, sy, syy;
 } metrics;
 
-ll_code metrics_init(metrics *m, const hp_values *hv, const loss_params *lp, int sigmoid,
-                     float thr, ll_err *err);
+ll_code metrics_init(metrics *m, const hp_values *hv, const loss_params *lp, int sigmoid, float thr,
+                     ll_err *err);
 void metrics_deinit(metrics *m);
 
 /* Adds n rows: z holds n * C raw outputs (label units for regressors), y the labels, w the row
@@ -39,8 +39,7 @@ ll_code metrics_add(metrics *m, const float *z, const float *y, const float *w, 
 
 /* Reports each metric: name (e.g. "binary_classification_accuracy"), the name printed in
  * SageMaker's log lines (e.g. "binary_f_1.000"), its value, and whether it is a loss. */
-typedef void (*metrics_fn)(void *ud, const char *name, const char *log_name, double v,
-                           int is_loss);
+typedef void (*metrics_fn)(void *ud, const char *name, const char *log_name, double v, int is_loss);
 void metrics_report(const metrics *m, metrics_fn fn, void *ud);
 
 /* The objective's log name: "binary_classification_cross_entropy_objective", "mse_objective"... */

@@ -104,8 +104,8 @@ ll_code scaler_finish(scaler *s, const hp_values *hv, uint64_t D, ll_err *err)
     if (!s->sc)
         return err_set(err, LL_E_NOMEM, "out of memory for %llu scales", (unsigned long long)D);
     int norm = hv->normalize_data != 0; /* auto and true */
-    int unb = hv->unbias_data == 1 || (hv->unbias_data == -1 && norm && hv->use_bias &&
-                                       s->all_dense);
+    int unb =
+        hv->unbias_data == 1 || (hv->unbias_data == -1 && norm && hv->use_bias && s->all_dense);
     double n = s->n > 0 ? s->n : 1;
     for (uint64_t j = 0; j < D; j++) {
         double m = s->sum[j] / n, var = s->sumsq[j] / n - m * m;
@@ -116,8 +116,7 @@ ll_code scaler_finish(scaler *s, const hp_values *hv, uint64_t D, ll_err *err)
     if (unb) {
         s->mu = mem_alloc(D * sizeof *s->mu);
         if (!s->mu)
-            return err_set(err, LL_E_NOMEM, "out of memory for %llu means",
-                           (unsigned long long)D);
+            return err_set(err, LL_E_NOMEM, "out of memory for %llu means", (unsigned long long)D);
         for (uint64_t j = 0; j < D; j++)
             s->mu[j] = (float)(s->sum[j] / n);
     }

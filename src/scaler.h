@@ -12,7 +12,7 @@ typedef struct scaler {
     uint64_t D;          /* features seen (largest dim) */
     double *sum, *sumsq; /* per feature, over rows */
     size_t cap;
-    double n;            /* rows */
+    double n; /* rows */
     int all_dense;
     double ysum, yysum;
     double *cls; /* class counts (binary: 2, multiclass: num_classes) */

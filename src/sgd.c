@@ -89,8 +89,7 @@ ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint
     s->K = hv->num_models;
     s->M = (size_t)s->K * s->C;
     s->sc = sc;
-    loss_params lp = {hv->loss, hv->margin, hv->loss_insensitivity, hv->quantile,
-                      hv->huber_delta};
+    loss_params lp = {hv->loss, hv->margin, hv->loss_insensitivity, hv->quantile, hv->huber_delta};
     s->lp_raw = lp;
     lp.eps /= sc->ysd;
     lp.delta /= sc->ysd;
@@ -111,8 +110,8 @@ ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint
     s->cfg = mem_calloc(s->K, sizeof *s->cfg);
     s->lr = mem_calloc(s->K, sizeof *s->lr);
     s->tl = mem_calloc(s->K, sizeof *s->tl);
-    if (!s->W || !s->G || !s->s1W || !s->s2W || !s->B || !s->gB || !s->s1B || !s->s2B ||
-        !s->cfg || !s->lr || !s->tl) {
+    if (!s->W || !s->G || !s->s1W || !s->s2W || !s->B || !s->gB || !s->s1B || !s->s2B || !s->cfg ||
+        !s->lr || !s->tl) {
         sgd_deinit(s);
         return err_set(err, LL_E_NOMEM, "out of memory for %zu weights", DM);
     }
@@ -155,7 +154,7 @@ ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint
 
 void sgd_deinit(sgd *s)
 {
-    float *fs[] = {s->W,  s->B,  s->s1W, s->s2W, s->s1B,   s->s2B,  s->G, s->gB,
+    float *fs[] = {s->W,  s->B, s->s1W, s->s2W, s->s1B,   s->s2B,   s->G, s->gB,
                    s->cw, s->X, s->Z,   s->dZ,  s->bestW, s->bestB, s->yb};
     for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++)
         mem_free(fs[i]);
@@ -181,8 +180,7 @@ static ll_code check_rows(const sgd *s, const ll_batch *b, uint64_t row0, ll_err
 {
     for (size_t i = 0; i < b->n_rows; i++) {
         if (b->sparse[i] ? b->dim[i] > s->D : b->dim[i] != s->D)
-            return err_set(err, LL_E_PARSE,
-                           "row %llu has %llu features but feature_dim is %llu",
+            return err_set(err, LL_E_PARSE, "row %llu has %llu features but feature_dim is %llu",
                            (unsigned long long)(row0 + i + 1), (unsigned long long)b->dim[i],
                            (unsigned long long)s->D);
     }
@@ -229,8 +227,8 @@ ll_code sgd_forward(sgd *s, const ll_batch *b, uint64_t row0, ll_err *err)
                 for (uint64_t j = 0; j < D; j++)
                     x[j] *= sc[j];
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)M, (int)D, 1.0f,
-                    s->X, (int)D, s->W, (int)M, 1.0f, s->Z, (int)M);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)M, (int)D, 1.0f, s->X,
+                    (int)D, s->W, (int)M, 1.0f, s->Z, (int)M);
         return LL_OK;
     }
     for (size_t i = 0; i < n; i++) {
@@ -331,8 +329,7 @@ static void update(sgd *s)
                 }
             }
         }
-        if (hv->use_lr_scheduler && hv->lr_scheduler_step &&
-            s->t % hv->lr_scheduler_step == 0) {
+        if (hv->use_lr_scheduler && hv->lr_scheduler_step && s->t % hv->lr_scheduler_step == 0) {
             double nl = s->lr[k] * hv->lr_scheduler_factor;
             double floor_lr = fmin(hv->lr_scheduler_minimum_lr, s->lr[k]);
             s->lr[k] = nl > floor_lr ? nl : floor_lr;
@@ -429,8 +426,7 @@ ll_code sgd_snapshot(sgd *s, uint32_t k, ll_err *err)
             return err_set(err, LL_E_NOMEM, "out of memory for the best-model snapshot");
     }
     for (uint64_t j = 0; j < s->D; j++)
-        memcpy(s->bestW + j * M + (size_t)k * C, s->W + j * M + (size_t)k * C,
-               C * sizeof(float));
+        memcpy(s->bestW + j * M + (size_t)k * C, s->W + j * M + (size_t)k * C, C * sizeof(float));
     memcpy(s->bestB + (size_t)k * C, s->B + (size_t)k * C, C * sizeof(float));
     return LL_OK;
 }
@@ -442,8 +438,7 @@ void sgd_restore(sgd *s, uint32_t k)
     if (!s->bestW)
         return;
     for (uint64_t j = 0; j < s->D; j++)
-        memcpy(s->W + j * M + (size_t)k * C, s->bestW + j * M + (size_t)k * C,
-               C * sizeof(float));
+        memcpy(s->W + j * M + (size_t)k * C, s->bestW + j * M + (size_t)k * C, C * sizeof(float));
     memcpy(s->B + (size_t)k * C, s->bestB + (size_t)k * C, C * sizeof(float));
 }
 

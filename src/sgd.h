@@ -30,7 +30,7 @@ typedef struct sgd {
     float *cw;  /* multiclass class weights (NULL: none) */
     float *X, *Z, *dZ, *yb;
     size_t capX, capZ, capY, capdZ;
-    uint64_t t; /* optimizer steps taken */
+    uint64_t t;     /* optimizer steps taken */
     double *tl, tw; /* this epoch's training loss sums per model, weight sum */
     float *bestW, *bestB;
 } sgd;
