@@ -317,8 +317,7 @@ int main(int argc, char **argv)
         return 1;
     row("CSV->RecordIO vs cat", "MB/s", mb_csv / cat.secs, mb_csv / cv.secs, r0, r2);
     row("CSV->RecordIO vs fgets+strtof", "MB/s", mb_csv / nv.secs, mb_csv / cv.secs, r1, r2);
-    row("CSV->RecordIO rows", "krows/s", nv.rows / nv.secs / 1e3, cv.rows / cv.secs / 1e3, r1,
-        r2);
+    row("CSV->RecordIO rows", "krows/s", nv.rows / nv.secs / 1e3, cv.rows / cv.secs / 1e3, r1, r2);
     result scat = best(CAT, svm, NULL, reps, &r0);
     result ns = best(NAIVE_SVM, svm, NULL, reps, &r1);
     result sv = best(CONVERT, svm, spbr, reps, &r2);
@@ -339,15 +338,13 @@ int main(int argc, char **argv)
     result sdc = best(DECODE, spbr, NULL, reps, &r2);
     if (!spcat.ok || !sdc.ok)
         return 1;
-    row("RecordIO decode sparse vs cat", "MB/s", mb_spbr / spcat.secs, mb_spbr / sdc.secs, r0,
-        r2);
+    row("RecordIO decode sparse vs cat", "MB/s", mb_spbr / spcat.secs, mb_spbr / sdc.secs, r0, r2);
     result nb = best(NAIVE_TO_CSV, pbr, nback, reps, &r1);
     result cb = best(CONVERT, pbr, back, reps, &r2);
     if (!nb.ok || !cb.ok)
         return 1;
     row("RecordIO->CSV vs decode+fprintf", "MB/s", mb_pbr / nb.secs, mb_pbr / cb.secs, r1, r2);
-    row("RecordIO->CSV rows", "krows/s", nb.rows / nb.secs / 1e3, cb.rows / cb.secs / 1e3, r1,
-        r2);
+    row("RecordIO->CSV rows", "krows/s", nb.rows / nb.secs / 1e3, cb.rows / cb.secs / 1e3, r1, r2);
     printf("sizes: dense.csv %.1f MB, dense.pbr %.1f MB, sparse.libsvm %.1f MB, sparse.pbr %.1f "
            "MB, rows %llu\n",
            mb_csv, mb_pbr, mb_svm, mb_spbr, (unsigned long long)cv.rows);
