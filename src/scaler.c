@@ -28,6 +28,7 @@ void scaler_deinit(scaler *s)
 {
     mem_free(s->sum);
     mem_free(s->sumsq);
+    mem_free(s->nnz);
     mem_free(s->cls);
     mem_free(s->mu);
     mem_free(s->sc);
@@ -50,8 +51,12 @@ static ll_code grow(scaler *s, uint64_t d, ll_err *err)
     double *b = mem_realloc_array(s->sumsq, c, sizeof *b);
     if (b)
         s->sumsq = b;
-    if (!a || !b)
+    double *z = mem_realloc_array(s->nnz, c, sizeof *z);
+    if (z)
+        s->nnz = z;
+    if (!a || !b || !z)
         return err_set(err, LL_E_NOMEM, "out of memory for %zu feature statistics", c);
+    memset(s->nnz + s->cap, 0, (c - s->cap) * sizeof *a);
     memset(s->sum + s->cap, 0, (c - s->cap) * sizeof *a);
     memset(s->sumsq + s->cap, 0, (c - s->cap) * sizeof *b);
     s->cap = c;
@@ -76,11 +81,13 @@ ll_code scaler_add(scaler *s, const ll_batch *b, const float *y, size_t limit, l
             for (size_t k = 0; k < nv; k++) {
                 s->sum[ix[k]] += v[k];
                 s->sumsq[ix[k]] += (double)v[k] * v[k];
+                s->nnz[ix[k]] += v[k] != 0;
             }
         } else {
             for (size_t k = 0; k < nv; k++) {
                 s->sum[k] += v[k];
                 s->sumsq[k] += (double)v[k] * v[k];
+                s->nnz[k] += v[k] != 0;
             }
         }
         s->n += 1;
@@ -107,8 +114,14 @@ ll_code scaler_finish(scaler *s, const hp_values *hv, uint64_t D, ll_err *err)
     int unb =
         hv->unbias_data == 1 || (hv->unbias_data == -1 && norm && hv->use_bias && s->all_dense);
     double n = s->n > 0 ? s->n : 1;
+    /* Dense data: unit standard deviation. Sparse data (kept sparse, no shift): unit root mean
+     * square over the rows where the feature is present, so rare features are not blown up by
+     * 1/std (docs/TRAINING.md). */
+    int sparse_rule = !s->all_dense && !unb;
     for (uint64_t j = 0; j < D; j++) {
         double m = s->sum[j] / n, var = s->sumsq[j] / n - m * m;
+        if (sparse_rule)
+            var = s->nnz[j] > 0 ? s->sumsq[j] / s->nnz[j] : 0;
         double sd = var > 0 ? sqrt(var) : 0;
         s->sc[j] = norm && sd > 1e-12 ? (float)(1.0 / sd) : 1.0f;
     }

@@ -10,7 +10,7 @@
 
 typedef struct scaler {
     uint64_t D;          /* features seen (largest dim) */
-    double *sum, *sumsq; /* per feature, over rows */
+    double *sum, *sumsq, *nnz; /* per feature, over rows */
     size_t cap;
     double n; /* rows */
     int all_dense;

@@ -38,23 +38,22 @@ static void spread(const hp_values *hv, double balanced, uint32_t k, sgd_cfg *c)
     double wd = wd0, l1 = l10;
     switch (g) {
     case 1:
-        wd = wu * 10;
+        wd = wu * 3;
         break;
     case 2:
-        wd = wu / 10;
+        wd = wu * 10;
         break;
     case 3:
-        wd = wu * 100;
+        wd = wu * 30;
         break;
     case 4:
-        l1 = lu * 10;
+        wd = wu / 10;
         break;
     case 5:
-        l1 = lu * 100;
+        l1 = lu * 10;
         break;
     case 6:
-        wd = wu * 10;
-        l1 = lu * 10;
+        l1 = lu * 100;
         break;
     case 7:
         wd = 0;
