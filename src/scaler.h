@@ -9,7 +9,7 @@
 #include "hp.h"
 
 typedef struct scaler {
-    uint64_t D;          /* features seen (largest dim) */
+    uint64_t D;                /* features seen (largest dim) */
     double *sum, *sumsq, *nnz; /* per feature, over rows */
     size_t cap;
     double n; /* rows */
