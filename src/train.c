@@ -24,6 +24,9 @@
 #include <unistd.h>
 
 #define CALIB_MAX_SCORES ((size_t)1 << 24)
+/* With the default mini_batch_size, a train channel the scaler pass read to its end is split
+ * into at least this many mini-batches an epoch (docs/TRAINING.md, "small data"). */
+#define MIN_STEPS_PER_EPOCH 10
 
 void ll_train_opts_init(ll_train_opts *o)
 {
@@ -148,14 +151,22 @@ static ll_code scaler_pass(run *r, ll_err *err)
         rc = chan_open_pass(&r->ch[0], err);
     int eof = 0;
     uint64_t want = r->hv.num_point_for_scaler;
+    uint64_t rows = 0;
     while (rc == LL_OK && !eof && r->sc.n < (double)want) {
         rc = next(r, 0, &eof, err);
         if (rc == LL_OK && r->t_first == 0 && r->b.n_rows)
             r->t_first = now_s();
-        if (rc == LL_OK)
+        if (rc == LL_OK) {
+            rows += r->b.n_rows;
             rc = scaler_add(&r->sc, &r->b, r->y, (size_t)(want - (uint64_t)r->sc.n), err);
+        }
     }
     chan_close_pass(&r->ch[0]);
+    /* The whole channel fits in the scaler sample: its size is known. With the default
+     * mini_batch_size, an epoch of fewer than MIN_STEPS_PER_EPOCH batches gets smaller ones. */
+    if (rc == LL_OK && eof && r->hv.mbs_default && rows > 0 &&
+        rows < MIN_STEPS_PER_EPOCH * r->hv.mini_batch_size)
+        r->hv.mini_batch_size = (rows + MIN_STEPS_PER_EPOCH - 1) / MIN_STEPS_PER_EPOCH;
     if (rc == LL_OK && r->sc.n == 0)
         rc = err_set(err, LL_E_PARSE, "the train channel has no rows");
     return with_src(r, 0, rc, err);
@@ -380,6 +391,7 @@ static json_t *resolved_hp(const ll_hparams *hp, const run *r)
         json_object_set_new(j, name, json_string(buf));                                            \
     } while (0)
     SETF("feature_dim", r->s.D);
+    SETF("mini_batch_size", v->mini_batch_size);
     SETF("num_classes", v->num_classes);
     SETF("num_models", v->num_models);
     SETF("learning_rate", v->learning_rate);
