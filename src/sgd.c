@@ -110,12 +110,14 @@ ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint
     s->lr = mem_calloc(s->K, sizeof *s->lr);
     s->tl = mem_calloc(s->K, sizeof *s->tl);
     s->stepk = mem_calloc(s->K, sizeof *s->stepk);
+    s->posw = mem_calloc(s->K, sizeof *s->posw);
+    s->lrow = mem_calloc(s->K, sizeof *s->lrow);
     s->stepb = mem_calloc(s->K, sizeof *s->stepb);
     s->last = mem_calloc(D ? D : 1, sizeof *s->last);
     s->stamp = mem_calloc(D ? D : 1, sizeof *s->stamp);
     s->cap_lrsum = (size_t)s->K * 1024;
     s->lrsum = mem_calloc(s->cap_lrsum, sizeof *s->lrsum);
-    if (!s->stepk || !s->stepb || !s->last || !s->stamp || !s->lrsum) {
+    if (!s->stepk || !s->posw || !s->lrow || !s->stepb || !s->last || !s->stamp || !s->lrsum) {
         sgd_deinit(s);
         return err_set(err, LL_E_NOMEM, "out of memory for %llu features", (unsigned long long)D);
     }
@@ -144,6 +146,7 @@ ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint
     for (uint32_t k = 0; k < s->K; k++) {
         spread(hv, balanced, k, &s->cfg[k]);
         s->lr[k] = s->cfg[k].lr;
+        s->posw[k] = (float)s->cfg[k].posw;
     }
     uint64_t x = seed ^ 0x6C696E6C6561726Eull;
     for (size_t i = 0; i < DM; i++) {
@@ -171,6 +174,8 @@ void sgd_deinit(sgd *s)
     mem_free(s->lr);
     mem_free(s->tl);
     mem_free(s->stepk);
+    mem_free(s->posw);
+    mem_free(s->lrow);
     mem_free(s->stepb);
     mem_free(s->last);
     mem_free(s->stamp);
@@ -282,6 +287,15 @@ static void gradients(sgd *s, const ll_batch *b, const float *y)
                 s->tl[k] += rw * loss_softmax(z + (size_t)k * C, C, t, dz + (size_t)k * C);
                 for (uint32_t c = 0; c < C; c++)
                     dz[(size_t)k * C + c] *= (float)f * inv;
+            }
+        } else if (hv->loss == LOSS_LOGISTIC) {
+            int pos = y[i] > 0.5f;
+            float *lk = s->lrow;
+            loss_logistic_n(z, s->K, pos ? 1.0f : 0.0f, lk, dz);
+            float f = (float)rw * inv;
+            for (uint32_t k = 0; k < s->K; k++) {
+                s->tl[k] += rw * lk[k];
+                dz[k] *= pos ? f * s->posw[k] : f;
             }
         } else {
             double yy = hv->pred == LL_REGRESSOR ? (y[i] - ymu) / ysd : y[i];

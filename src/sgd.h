@@ -40,6 +40,7 @@ typedef struct sgd {
     uint32_t *touched;
     size_t cap_touched;
     double *lrsum, *stepk, *stepb;
+    float *posw, *lrow; /* per model: positive-class weight; one row's losses */
     size_t cap_lrsum;
 } sgd;
 
