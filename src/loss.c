@@ -58,6 +58,15 @@ LL_VEC void loss_logistic_n(const float *restrict z, size_t n, float y, float *r
     }
 }
 
+LL_VEC void loss_sigmoid_n(const float *restrict z, size_t n, float *restrict p)
+{
+    for (size_t i = 0; i < n; i++) {
+        float zz = z[i], pz = zz > 0.0f ? zz : 0.0f;
+        float q = 1.0f / (1.0f + exp_neg(pz - (zz - pz)));
+        p[i] = zz >= 0.0f ? q : 1.0f - q;
+    }
+}
+
 double loss_sigmoid(double x)
 {
     if (x >= 0)

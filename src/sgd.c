@@ -112,12 +112,14 @@ ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint
     s->stepk = mem_calloc(s->K, sizeof *s->stepk);
     s->posw = mem_calloc(s->K, sizeof *s->posw);
     s->lrow = mem_calloc(s->K, sizeof *s->lrow);
+    s->drow = mem_calloc(s->K, sizeof *s->drow);
     s->stepb = mem_calloc(s->K, sizeof *s->stepb);
     s->last = mem_calloc(D ? D : 1, sizeof *s->last);
     s->stamp = mem_calloc(D ? D : 1, sizeof *s->stamp);
     s->cap_lrsum = (size_t)s->K * 1024;
     s->lrsum = mem_calloc(s->cap_lrsum, sizeof *s->lrsum);
-    if (!s->stepk || !s->posw || !s->lrow || !s->stepb || !s->last || !s->stamp || !s->lrsum) {
+    if (!s->stepk || !s->posw || !s->lrow || !s->drow || !s->stepb || !s->last || !s->stamp ||
+        !s->lrsum) {
         sgd_deinit(s);
         return err_set(err, LL_E_NOMEM, "out of memory for %llu features", (unsigned long long)D);
     }
@@ -176,6 +178,7 @@ void sgd_deinit(sgd *s)
     mem_free(s->stepk);
     mem_free(s->posw);
     mem_free(s->lrow);
+    mem_free(s->drow);
     mem_free(s->stepb);
     mem_free(s->last);
     mem_free(s->stamp);
@@ -552,6 +555,12 @@ ll_code sgd_eval(sgd *s, const ll_batch *b, const float *y, uint64_t row0, doubl
         /* the objective each model is trained on: class weights included */
         double cw = C > 1 && s->cw ? s->cw[(uint32_t)y[i]] : 1.0;
         int pos = s->hv.pred == LL_BINARY_CLASSIFIER && y[i] > 0.5f;
+        if (s->hv.loss == LOSS_LOGISTIC) {
+            loss_logistic_n(z, s->K, pos ? 1.0f : 0.0f, s->lrow, s->drow);
+            for (uint32_t k = 0; k < s->K; k++)
+                loss[k] += rw * (pos ? s->posw[k] : 1.0f) * s->lrow[k];
+            continue;
+        }
         for (uint32_t k = 0; k < s->K; k++)
             loss[k] += rw * cw * (pos ? s->cfg[k].posw : 1.0) *
                        (C > 1 ? loss_softmax(z + (size_t)k * C, C, (uint32_t)y[i], NULL)

@@ -40,7 +40,7 @@ typedef struct sgd {
     uint32_t *touched;
     size_t cap_touched;
     double *lrsum, *stepk, *stepb;
-    float *posw, *lrow; /* per model: positive-class weight; one row's losses */
+    float *posw, *lrow, *drow; /* per model: positive-class weight; one row's losses, grads */
     size_t cap_lrsum;
 } sgd;
 

@@ -184,10 +184,13 @@ static void sampler_add(run *r, sampler *sp)
     const ll_batch *b = &r->b;
     size_t M = r->s.M;
     for (size_t i = 0; i < b->n_rows && sp->n < sp->cap; i++, sp->n++) {
-        for (uint32_t k = 0; k < sp->K; k++) {
-            float z = r->s.Z[i * M + k];
-            sp->sc[(size_t)k * sp->cap + sp->n] = sp->sigmoid ? (float)loss_sigmoid(z) : z;
+        const float *z = r->s.Z + i * M;
+        if (sp->sigmoid) {
+            loss_sigmoid_n(z, sp->K, r->s.lrow);
+            z = r->s.lrow;
         }
+        for (uint32_t k = 0; k < sp->K; k++)
+            sp->sc[(size_t)k * sp->cap + sp->n] = z[k];
         sp->lab[sp->n] = r->y[i];
         sp->wt[sp->n] = b->weight ? b->weight[i] : 1.0f;
     }
@@ -389,10 +392,13 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
                     memmove(sc + (size_t)k * c, sc + (size_t)k * cap, n * sizeof(float));
                 cap = c;
             }
-            for (uint32_t k = 0; k < K; k++) {
-                float z = r->s.Z[i * r->s.M + k];
-                sc[(size_t)k * cap + n] = sigmoid ? (float)loss_sigmoid(z) : z;
+            const float *z = r->s.Z + i * r->s.M;
+            if (sigmoid) {
+                loss_sigmoid_n(z, K, r->s.lrow);
+                z = r->s.lrow;
             }
+            for (uint32_t k = 0; k < K; k++)
+                sc[(size_t)k * cap + n] = z[k];
             lab[n] = r->y[i];
             wt[n] = r->b.weight ? r->b.weight[i] : 1.0f;
         }
