@@ -68,10 +68,11 @@ for k in 1 32; do
 done
 [ -n "$BENCH_SKIP_REF" ] && exit 0
 
-if python3 -c 'import sklearn' 2>/dev/null; then
+PY=${BENCH_PYTHON:-/usr/bin/python3}
+if "$PY" -c "import sklearn" 2>/dev/null; then
     for set in dense sparse; do
         if [ $set = dense ]; then tr=$D/dense.csv te=$D/dense_test.csv; else tr=$D/sparse.libsvm te=$D/sparse_test.libsvm; fi
-        python3 - "$set" "$tr" "$te" <<'EOF'
+        "$PY" - "$set" "$tr" "$te" <<'EOF'
 import sys, time
 import numpy as np
 from sklearn.linear_model import SGDClassifier

@@ -843,7 +843,9 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     if (rc != LL_OK)
         return rc;
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-    openblas_set_num_threads(o->threads > 0 ? o->threads : (int)(nproc > 0 ? nproc : 1));
+    /* each channel's prefetch thread parses on a core of its own: BLAS gets the others */
+    int nth = o->threads > 0 ? o->threads : (int)(nproc > 0 ? nproc : 1);
+    openblas_set_num_threads(nth > 1 ? nth - 1 : 1);
     ll_batch_init(&r.b);
     rc = run_all(&r, hp, err);
     for (int c = 0; c < 3; c++)
