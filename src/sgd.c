@@ -455,12 +455,11 @@ static ll_code update(sgd *s, ll_err *err)
 }
 
 /* w <- shrink(w e^-a, l) over n columns (the catch-up of missed regularisation). */
-SGD_VEC static void decay_row(float *restrict w, float *restrict a, const float *restrict l,
+SGD_VEC static void decay_row(float *restrict w, const float *restrict f, const float *restrict l,
                               size_t n, int with_l1)
 {
-    loss_exp_neg_n(a, n, a);
     for (size_t i = 0; i < n; i++)
-        w[i] *= a[i];
+        w[i] *= f[i];
     if (with_l1)
         for (size_t i = 0; i < n; i++) {
             float v = w[i], t = l[i];
@@ -469,20 +468,26 @@ SGD_VEC static void decay_row(float *restrict w, float *restrict a, const float 
 }
 
 /* Brings feature j's weights from step last[j] to step t: the L2 decay and L1 shrinkage of the
- * steps it was absent from (its optimizer state is left as it was, as in lazy adam). */
+ * steps it was absent from (its optimizer state is left as it was, as in lazy adam). The
+ * factors depend only on (last[j], t): they are kept for the last pair computed. */
 static void catch_up(sgd *s, uint64_t j)
 {
     uint64_t t0 = s->last[j], t1 = s->t;
     if (t0 >= t1)
         return;
-    uint32_t K = s->K, C = s->C;
-    const double *a = s->lrsum + t1 * K, *b = s->lrsum + t0 * K;
-    for (uint32_t k = 0; k < K; k++) {
-        double d = a[k] - b[k];
-        for (uint32_t c = 0; c < C; c++) {
-            s->ca[(size_t)k * C + c] = (float)(s->cfg[k].wd * d);
-            s->cl[(size_t)k * C + c] = (float)(s->cfg[k].l1 * d);
+    if (t0 != s->cache_t0 || t1 != s->cache_t1) {
+        uint32_t K = s->K, C = s->C;
+        const double *a = s->lrsum + t1 * K, *b = s->lrsum + t0 * K;
+        for (uint32_t k = 0; k < K; k++) {
+            double d = a[k] - b[k];
+            for (uint32_t c = 0; c < C; c++) {
+                s->ca[(size_t)k * C + c] = (float)(s->cfg[k].wd * d);
+                s->cl[(size_t)k * C + c] = (float)(s->cfg[k].l1 * d);
+            }
         }
+        loss_exp_neg_n(s->ca, s->M, s->ca);
+        s->cache_t0 = t0;
+        s->cache_t1 = t1;
     }
     decay_row(s->W + (size_t)j * s->M, s->ca, s->cl, s->M, s->any_l1);
     s->last[j] = t1;

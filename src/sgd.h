@@ -42,7 +42,8 @@ typedef struct sgd {
     double *lrsum;
     float *pw, *pwd, *pl1, *pb, *pbwd, *ca, *cl; /* per column: step parameters, scratch */
     int any_l1;
-    float *posw, *lrow, *drow; /* per model: positive-class weight; one row's losses, grads */
+    uint64_t cache_t0, cache_t1; /* the step pair whose catch-up factors ca/cl hold */
+    float *posw, *lrow, *drow;   /* per model: positive-class weight; one row's losses, grads */
     size_t cap_lrsum;
 } sgd;
 
