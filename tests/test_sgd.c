@@ -8,6 +8,7 @@
 #include "tt.h"
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static char dir[64];
 
@@ -40,6 +41,8 @@ static void write_linear(const char *name, int n)
     fclose(f);
 }
 
+static int n_threads = 1;
+
 static ll_code train(const char *const *hps, const char *tr, const char *va, const char *mdir,
                      uint64_t seed, ll_err *err)
 {
@@ -53,7 +56,7 @@ static ll_code train(const char *const *hps, const char *tr, const char *va, con
     o.validation = va;
     o.model_dir = mdir;
     o.seed = seed;
-    o.threads = 1;
+    o.threads = n_threads;
     if (rc == LL_OK)
         rc = ll_train(hp, &o, err);
     ll_hparams_free(hp);
@@ -329,6 +332,39 @@ static void compare_sparse_dense(const char *wd, const char *l1, double tol, con
     ll_model_free(b);
 }
 
+/* Two threads (prefetch + BLAS), sparse and dense inputs, 32 adam models: the same seed gives
+ * the same bytes. */
+static void test_threads_bit_identical(void)
+{
+    ll_err err;
+    const char *hps[] = {"predictor_type",
+                         "binary_classifier",
+                         "feature_dim",
+                         "40",
+                         "epochs",
+                         "3",
+                         "mini_batch_size",
+                         "50",
+                         NULL};
+    n_threads = 2;
+    const char *in[2] = {"sd_reg.libsvm", "sd_reg.csv"};
+    for (int f = 0; f < 2; f++) {
+        CHECK_OK(train(hps, path(in[f]), NULL, path("t1"), 5, &err));
+        CHECK_OK(train(hps, path(in[f]), NULL, path("t2"), 5, &err));
+        ll_model *a = NULL, *b = NULL;
+        CHECK_OK(ll_model_load(path("t1"), &a, &err));
+        CHECK_OK(ll_model_load(path("t2"), &b, &err));
+        if (a && b) {
+            CHECKF(!memcmp(ll_model_weights(a), ll_model_weights(b), 40 * sizeof(float)),
+                   "%s: two runs differ", in[f]);
+            CHECK(!memcmp(ll_model_bias(a), ll_model_bias(b), sizeof(float)));
+        }
+        ll_model_free(a);
+        ll_model_free(b);
+    }
+    n_threads = 1;
+}
+
 static void test_sparse_lazy_updates_match_dense(void)
 {
     compare_sparse_dense("0", "0", 1e-5, "plain");
@@ -346,6 +382,7 @@ int main(void)
     RUN(test_same_seed_bit_identical);
     RUN(test_class_weights_and_criteria);
     RUN(test_sparse_lazy_updates_match_dense);
+    RUN(test_threads_bit_identical);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
