@@ -269,8 +269,11 @@ static ll_code features(jp *j, ll_batch *b, row *r)
     r->n_vals = r->n_keys = r->n_shape = 0;
     r->has_vals = 0;
     r->dim = 0;
-    if (j->p < j->end && *j->p == '[')
-        return array_into(j, b, r, 0);
+    if (j->p < j->end && *j->p == '[') {
+        ll_code rc = array_into(j, b, r, 0);
+        r->dim = r->n_vals;
+        return rc;
+    }
     if (!eat(j, '{'))
         return fail(j, "a list of numbers or an object with \"values\"");
     int has_keys = 0;
