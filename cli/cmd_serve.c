@@ -142,7 +142,7 @@ int cmd_serve(int argc, char **argv)
             so.host = "0.0.0.0";
         const char *e = getenv("SAGEMAKER_BIND_TO_PORT");
         if (!port_set && e && *e) {
-            if (!num(e, 1, 65535, &v))
+            if (!num(e, 0, 65535, &v))
                 return tool_usage_error("serve", "SAGEMAKER_BIND_TO_PORT is not a port: '%s'", e);
             so.port = (uint16_t)v;
         }

@@ -47,8 +47,11 @@ struct ll_server {
     size_t n_pool, cap_pool;
 };
 
+/* What a request turned out to be on its first call; answered once its body is in. */
+enum { R_NONE = 0, R_INVOKE, R_PING, R_EXEC, R_NOT_FOUND, R_BAD_METHOD };
+
 typedef struct req {
-    int invocation; /* POST /invocations accepted for reading */
+    int route; /* R_*: answered at the final call */
     serve_in in;
     resp_format fmt;
     uint8_t *body;
@@ -327,29 +330,29 @@ static enum MHD_Result invoke(ll_server *s, struct MHD_Connection *c, req *r)
     return ok;
 }
 
-/* The first call for a request: routes it, and for POST /invocations checks the headers. */
+/* The first call for a request: routes it, and for POST /invocations checks the headers (a
+ * refusal there is answered at once, before any body is read). Other answers wait for the
+ * final call, so the connection stays open for the next request. */
 static enum MHD_Result first_call(ll_server *s, struct MHD_Connection *c, const char *url,
                                   const char *method, req *r)
 {
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     if (!strcmp(url, "/ping")) {
-        if (!get)
-            return send_error(c, 405, "method not allowed", "use GET /ping", NULL, NULL);
-        return send_bytes(c, 200, NULL, "", 0);
+        r->route = get ? R_PING : R_BAD_METHOD;
+        return MHD_YES;
     }
     if (!strcmp(url, "/execution-parameters")) {
-        if (!get)
-            return send_error(c, 405, "method not allowed", "use GET /execution-parameters", NULL,
-                              NULL);
-        return send_bytes(c, 200, "application/json", s->exec_params, strlen(s->exec_params));
+        r->route = get ? R_EXEC : R_BAD_METHOD;
+        return MHD_YES;
     }
-    if (strcmp(url, "/invocations") != 0)
-        return send_error(c, 404, "not found",
-                          "the paths are /ping, /invocations and "
-                          "/execution-parameters",
-                          NULL, NULL);
-    if (strcmp(method, "POST") != 0)
-        return send_error(c, 405, "method not allowed", "use POST /invocations", NULL, NULL);
+    if (strcmp(url, "/invocations") != 0) {
+        r->route = R_NOT_FOUND;
+        return MHD_YES;
+    }
+    if (strcmp(method, "POST") != 0) {
+        r->route = R_BAD_METHOD;
+        return MHD_YES;
+    }
     const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
     r->in = serve_content_type(ct);
     if (r->in == SERVE_IN_NONE) {
@@ -387,8 +390,29 @@ static enum MHD_Result first_call(ll_server *s, struct MHD_Connection *c, const 
             r->cap = (size_t)n;
         }
     }
-    r->invocation = 1;
+    r->route = R_INVOKE;
     return MHD_YES;
+}
+
+/* The answer to anything but POST /invocations. */
+static enum MHD_Result answer_other(ll_server *s, struct MHD_Connection *c, const char *url, req *r)
+{
+    switch (r->route) {
+    case R_PING:
+        return send_bytes(c, 200, NULL, "", 0);
+    case R_EXEC:
+        return send_bytes(c, 200, "application/json", s->exec_params, strlen(s->exec_params));
+    case R_BAD_METHOD: {
+        char msg[96];
+        snprintf(msg, sizeof msg, "use %s %.40s", strcmp(url, "/invocations") ? "GET" : "POST",
+                 url);
+        return send_error(c, 405, "method not allowed", msg, NULL, NULL);
+    }
+    default:
+        return send_error(c, 404, "not found",
+                          "the paths are /ping, /invocations and /execution-parameters", NULL,
+                          NULL);
+    }
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -407,9 +431,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         pthread_mutex_unlock(&s->mu);
         return first_call(s, c, url, method, r);
     }
-    if (!r->invocation)
-        return MHD_YES;
     size_t n = *upload_data_size;
+    if (r->route != R_INVOKE) {
+        if (r->route == R_NONE) /* already answered */
+            return MHD_YES;
+        if (n) {
+            *upload_data_size = 0; /* a body nobody asked for: dropped */
+            return MHD_YES;
+        }
+        enum MHD_Result ok = answer_other(s, c, url, r);
+        r->route = R_NONE;
+        return ok;
+    }
     if (n) {
         *upload_data_size = 0;
         if (r->too_big)
@@ -437,7 +470,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r->len += n;
         return MHD_YES;
     }
-    r->invocation = 0;
+    r->route = R_NONE;
     return invoke(s, c, r);
 }
 
