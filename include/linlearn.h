@@ -422,7 +422,7 @@ void ll_predict_opts_init(ll_predict_opts *o);
  * ll_writer_open), streaming in mini-batches: memory does not depend on the input's size
  * (application/json input, one document, is the exception: it is read whole). *n_rows receives
  * the rows scored (NULL allowed). A row whose width differs from the model's feature
- * dimension is LL_E_ARG naming the row and both counts. */
+ * dimension is LL_E_PARSE naming the row and both counts. */
 ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll_predict_opts *o,
                    uint64_t *n_rows, ll_err *err);
 

@@ -123,11 +123,14 @@ typedef struct run {
     resp_buf out;
     resp_enc e;
     uint64_t rows;
+    const char *src; /* input name for messages */
 } run;
 
 static ll_code flush(run *r, ll_err *err)
 {
     ll_code rc = score_encode(r->m, &r->b, r->rows, &r->sb, &r->e, &r->out, err);
+    if (rc != LL_OK && r->sb.expected != r->sb.received)
+        err_src(err, r->src);
     r->rows += r->b.n_rows;
     if (rc == LL_OK && r->out.len)
         rc = ll_writer_write(r->w, r->out.p, r->out.len, err);
@@ -256,6 +259,7 @@ ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll
     run r;
     memset(&r, 0, sizeof r);
     r.m = m;
+    r.src = ll_reader_name(rd);
     ll_batch_init(&r.b);
     resp_init(&r.e, fmt, ll_model_predictor(m), ll_model_n_outputs(m));
     rd_buf win;

@@ -44,9 +44,9 @@ ll_code score_batch(const ll_model *m, const ll_batch *b, uint64_t row_base, sco
             sb->bad_row = row_base + i;
             sb->expected = fd;
             sb->received = b->dim[i];
-            err_set(err, LL_E_ARG, SCORE_DIM_MSG " (row %llu)", (unsigned long long)b->dim[i],
-                    (unsigned long long)fd, (unsigned long long)(row_base + i + 1));
-            return LL_E_ARG;
+            return err_set(err, LL_E_PARSE, SCORE_DIM_MSG " (row %llu)",
+                           (unsigned long long)b->dim[i], (unsigned long long)fd,
+                           (unsigned long long)(row_base + i + 1));
         }
     }
     size_t n_out = ll_model_n_outputs(m);

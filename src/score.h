@@ -27,7 +27,8 @@ void score_buf_deinit(score_buf *sb);
 
 /* Checks that every row of b has the model's feature dimension (a dense row that many values,
  * a sparse row a shape of at most that), then scores b into sb. row_base numbers the batch's first
- * row in messages. A wrong width is LL_E_ARG with sb->bad_row/expected/received set. */
+ * row in messages. A wrong width is LL_E_PARSE (bad data) with sb->bad_row/expected/received set.
+ */
 ll_code score_batch(const ll_model *m, const ll_batch *b, uint64_t row_base, score_buf *sb,
                     ll_err *err);
 

@@ -320,7 +320,7 @@ static enum MHD_Result invoke(ll_server *s, struct MHD_Connection *c, req *r)
         }
     } else if (rc == LL_E_NOMEM) {
         ok = send_error(c, 503, "out of memory", err.msg, &err, NULL);
-    } else if (rc == LL_E_ARG && w->sb.expected != w->sb.received) {
+    } else if (w->sb.expected != w->sb.received) {
         ok = send_error(c, 400, "bad request", err.msg, &err, &w->sb);
     } else {
         ok = send_error(c, 400, "bad request", err.msg, &err, NULL);

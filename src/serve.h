@@ -36,7 +36,8 @@ void serve_work_trim(serve_work *w, size_t keep_bytes);
 /* Parses body (format in) in mini-batches of batch_rows, scores each with m (m may be NULL:
  * then rows are only parsed, for the fuzz target) and encodes the predictions as fmt into
  * w->out (cleared first). Errors: LL_E_PARSE / LL_E_TOOBIG for malformed bodies (with their
- * location), LL_E_ARG for a wrong width (w->sb.bad_row/expected/received set). */
+ * location), a wrong width is LL_E_PARSE too, with
+ * w->sb.bad_row/expected/received set. */
 ll_code serve_body(const ll_model *m, serve_in in, resp_format fmt, const uint8_t *body, size_t len,
                    size_t batch_rows, serve_work *w, ll_err *err);
 #endif
