@@ -64,8 +64,7 @@ static const hp_def DEFS[] = {
     {"init_scale", T_FLOAT, "0.07", A_GT | A_NOHI, 0, 0, NULL, "a number > 0"},
     {"init_sigma", T_FLOAT, "0.01", A_GT | A_NOHI, 0, 0, NULL, "a number > 0"},
     {"l1", T_FLOAT, "auto", A_AUTO | A_NOHI, 0, 0, NULL, "auto or a number >= 0"},
-    {"learning_rate", T_FLOAT, "auto", A_AUTO | A_GT | A_NOHI, 0, 0, NULL,
-     "auto or a number > 0"},
+    {"learning_rate", T_FLOAT, "auto", A_AUTO | A_GT | A_NOHI, 0, 0, NULL, "auto or a number > 0"},
     {"loss", T_ENUM, "auto", 0, 0, 0,
      "auto logistic hinge_loss softmax_loss squared_loss absolute_loss "
      "eps_insensitive_squared_loss eps_insensitive_absolute_loss quantile_loss huber_loss",
@@ -437,7 +436,7 @@ ll_code hp_resolve(const ll_hparams *hp, hp_values *v, ll_err *err)
     if (!in_choices(allowed[v->pred], l))
         return err_set(err, LL_E_ARG,
                        "hyperparameter loss: invalid value '%s' for a %s (valid: %s)", l, pt,
-                       v->pred == LL_BINARY_CLASSIFIER         ? "auto, logistic or hinge_loss"
+                       v->pred == LL_BINARY_CLASSIFIER       ? "auto, logistic or hinge_loss"
                        : v->pred == LL_MULTICLASS_CLASSIFIER ? "auto or softmax_loss"
                                                              : "auto, squared_loss, "
                                                                "absolute_loss, "

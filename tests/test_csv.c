@@ -134,9 +134,14 @@ static ll_parse_opts csv_opts(void)
     return o;
 }
 
+static int same_bytes(const void *a, const void *b, size_t n)
+{
+    return n == 0 || memcmp(a, b, n) == 0;
+}
+
 static int feq(float a, float b)
 {
-    return memcmp(&a, &b, 4) == 0;
+    return same_bytes(&a, &b, 4);
 }
 
 /* Parses s under every reader mode and batch size; all must agree with the first. */
@@ -156,9 +161,8 @@ static int parse_all_modes(const char *s, const ll_parse_opts *o, rows *out, ll_
                 return 0;
             }
             int same = r.nr == out->nr && r.nv == out->nv && r.nl == out->nl &&
-                       memcmp(r.v, out->v, r.nv * 4) == 0 &&
-                       memcmp(r.lab, out->lab, r.nl * 4) == 0 &&
-                       memcmp(r.dim, out->dim, r.nr * 8) == 0;
+                       same_bytes(r.v, out->v, r.nv * 4) && same_bytes(r.lab, out->lab, r.nl * 4) &&
+                       same_bytes(r.dim, out->dim, r.nr * 8);
             rows_free(&r);
             if (!same) {
                 fprintf(stderr, "  mode %d size %zu differs\n", mode, sizes[si]);
@@ -387,7 +391,7 @@ static void convert_round_trip(void)
     ll_code rc1 = parse_str(a, l1, &o, 0, 512, &r1, &err);
     ll_code rc2 = parse_str(b2, l2, &o, 0, 512, &r2, &err);
     int same = rc1 == LL_OK && rc2 == LL_OK && r1.nr == 3000 && r1.nr == r2.nr && r1.nv == r2.nv &&
-               memcmp(r1.v, r2.v, r1.nv * 4) == 0 && memcmp(r1.lab, r2.lab, r1.nl * 4) == 0;
+               same_bytes(r1.v, r2.v, r1.nv * 4) && same_bytes(r1.lab, r2.lab, r1.nl * 4);
     /* the shortest spelling is never longer than %.9g */
     int shorter = l2 <= l1;
     rows_free(&r1);

@@ -141,9 +141,14 @@ static ll_parse_opts svm_opts(void)
     return o;
 }
 
+static int same_bytes(const void *a, const void *b, size_t n)
+{
+    return n == 0 || memcmp(a, b, n) == 0;
+}
+
 static int feq(float a, float b)
 {
-    return memcmp(&a, &b, 4) == 0;
+    return same_bytes(&a, &b, 4);
 }
 
 static int parse_all_modes(const char *s, const ll_parse_opts *o, rows *out, ll_err *err)
@@ -162,9 +167,9 @@ static int parse_all_modes(const char *s, const ll_parse_opts *o, rows *out, ll_
                 return 0;
             }
             int same = r.nr == out->nr && r.nv == out->nv && r.nl == out->nl &&
-                       memcmp(r.v, out->v, r.nv * 4) == 0 && memcmp(r.ix, out->ix, r.nv * 4) == 0 &&
-                       memcmp(r.lab, out->lab, r.nl * 4) == 0 &&
-                       memcmp(r.dim, out->dim, r.nr * 8) == 0;
+                       same_bytes(r.v, out->v, r.nv * 4) && same_bytes(r.ix, out->ix, r.nv * 4) &&
+                       same_bytes(r.lab, out->lab, r.nl * 4) &&
+                       same_bytes(r.dim, out->dim, r.nr * 8);
             rows_free(&r);
             if (!same) {
                 fprintf(stderr, "  mode %d size %zu differs\n", mode, sizes[si]);
@@ -242,7 +247,7 @@ static void exact_values(void)
     ll_parse_opts o = svm_opts();
     rows r;
     int ok = parse_all_modes(s, &o, &r, &err) && r.nr == n_rows && r.nv == nv &&
-             memcmp(r.ix, wix, nv * 4) == 0 && memcmp(r.lab, wl, n_rows * 4) == 0;
+             same_bytes(r.ix, wix, nv * 4) && same_bytes(r.lab, wl, n_rows * 4);
     for (size_t k = 0; ok && k < nv; k++)
         ok = feq(r.v[k], want[k]);
     rows_free(&r);
@@ -331,8 +336,8 @@ static void convert_round_trip(void)
     ll_code rc1 = parse_str(a, l1, &o, 0, 300, &r1, &err);
     ll_code rc2 = parse_str(b2, l2, &o, 0, 300, &r2, &err);
     int same = rc1 == LL_OK && rc2 == LL_OK && r1.nr == 2000 && r1.nr == r2.nr && r1.nv == r2.nv &&
-               memcmp(r1.v, r2.v, r1.nv * 4) == 0 && memcmp(r1.ix, r2.ix, r1.nv * 4) == 0 &&
-               memcmp(r1.lab, r2.lab, r1.nl * 4) == 0;
+               same_bytes(r1.v, r2.v, r1.nv * 4) && same_bytes(r1.ix, r2.ix, r1.nv * 4) &&
+               same_bytes(r1.lab, r2.lab, r1.nl * 4);
     rows_free(&r1);
     rows_free(&r2);
     free(a);
