@@ -24,12 +24,14 @@ TEST_SRC := $(sort $(wildcard tests/test_*.c))
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 # Test-only support objects: tests/support_*.c are linked into every test binary.
 TSUP_SRC := $(sort $(wildcard tests/support_*.c))
+EX_SRC   := $(sort $(wildcard examples/*.c))
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TSUP_OBJ := $(TSUP_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz/%)
+EX_BIN   := $(EX_SRC:examples/%.c=$(BUILD)/examples/%)
 
 STATIC  := $(BUILD)/liblinlearn.a
 SHARED  := $(BUILD)/liblinlearn.so
@@ -43,9 +45,11 @@ PB_GEN_O   := $(BUILD)/gen/record.pb-c.o
 ORACLE_LIB := -lprotobuf-c
 endif
 
+.SECONDARY:
+
 .PHONY: all test asan ubsan tsan fuzz fuzz-build bench install format format-check clean check-all
 
-all: $(STATIC) $(SHARED) $(CLI) $(TEST_BIN) $(FUZZ_BIN)
+all: $(STATIC) $(SHARED) $(CLI) $(TEST_BIN) $(FUZZ_BIN) $(EX_BIN)
 
 $(BUILD)/%.o: %.c $(wildcard include/*.h src/*.h tests/*.h) | $(PB_GEN_C)
 	@mkdir -p $(dir $@)
@@ -63,6 +67,11 @@ $(CLI): $(CLI_OBJ) $(STATIC)
 
 $(BUILD)/tests/%: $(BUILD)/tests/%.o $(TSUP_OBJ) $(PB_GEN_O) $(STATIC)
 	$(CC) $(LDFLAGS) -o $@ $< $(TSUP_OBJ) $(PB_GEN_O) $(STATIC) $(LIBS) $(ORACLE_LIB)
+
+# Examples use only the public header (no -Isrc).
+$(BUILD)/examples/%: examples/%.c include/linlearn.h $(STATIC)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS)
 
 # Fuzz targets also build as plain programs that replay their corpus (fuzz/replay_main.c).
 $(BUILD)/fuzz/%: $(BUILD)/fuzz/%.o $(BUILD)/fuzz_main/replay_main.o $(PB_GEN_O) $(STATIC)

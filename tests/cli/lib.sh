@@ -1,0 +1,25 @@
+# Shared by the tests/cli/*.sh scripts: check helpers and the closing result line.
+# Usage: . tests/cli/lib.sh; NAME=...; check "what" command...; ...; finish
+LL=${LL_BIN:-$PWD/build/linlearn}
+TD=${LL_TESTDATA:-../shared/testdata}
+T=$(mktemp -d /tmp/llcli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+check() {
+    what=$1; shift
+    if "$@" >"$T/.out" 2>&1; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL $NAME: $what"; sed 's/^/    /' "$T/.out" | head -20
+    fi
+}
+# check_fails WHAT EXPECTED_STATUS STDERR_PATTERN command...
+check_fails() {
+    what=$1; want=$2; pat=$3; shift 3
+    "$@" >"$T/.out" 2>"$T/.err"; st=$?
+    if [ "$st" -eq "$want" ] && grep -q -- "$pat" "$T/.err"; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "FAIL $NAME: $what (exit $st, want $want; stderr:)"; sed 's/^/    /' "$T/.err" | head -10
+    fi
+}
+finish() {
+    echo "[$NAME] $pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+}

@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_core.c - errors, the read window, writers (temporary name and rename), batches, format
+ * detection, sharded conversion and the inspect report. */
+#include "linlearn.h"
+#include "mem.h"
+#include "rd.h"
+#include "tt.h"
+#include <dirent.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static void path_in_tmp(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", tmpdir, name);
+}
+
+/* A reader that hands out its data in pieces of 1..max bytes (deterministic). */
+typedef struct {
+    ll_reader r;
+    const uint8_t *p;
+    size_t n, pos, max;
+    uint32_t seed;
+} rd_trickle;
+
+static ll_code trickle_read(ll_reader *self, void *buf, size_t cap, size_t *n, int *eof,
+                            ll_err *err)
+{
+    (void)err;
+    rd_trickle *t = (rd_trickle *)self;
+    if (t->pos == t->n) {
+        *eof = 1;
+        return LL_OK;
+    }
+    t->seed = t->seed * 1103515245u + 12345u;
+    size_t k = 1 + (t->seed >> 8) % t->max;
+    if (k > cap)
+        k = cap;
+    if (k > t->n - t->pos)
+        k = t->n - t->pos;
+    memcpy(buf, t->p + t->pos, k);
+    t->pos += k;
+    *n = k;
+    return LL_OK;
+}
+
+static void trickle_close(ll_reader *self)
+{
+    (void)self;
+}
+
+static void trickle_init(rd_trickle *t, const void *p, size_t n, size_t max)
+{
+    memset(t, 0, sizeof *t);
+    rd_init(&t->r, "trickle");
+    t->r.read = trickle_read;
+    t->r.close = trickle_close;
+    t->p = p;
+    t->n = n;
+    t->max = max;
+    t->seed = 7;
+}
+
+static void err_format_names_everything(void)
+{
+    ll_err err;
+    memset(&err, 0, sizeof err);
+    err.code = LL_E_PARSE;
+    snprintf(err.src, sizeof err.src, "train.csv");
+    err.has = LL_ERR_LINE | LL_ERR_COLUMN | LL_ERR_OFFSET;
+    err.line = 1042;
+    err.column = 17;
+    err.offset = 88311;
+    snprintf(err.msg, sizeof err.msg, "expected 17 fields, got 16");
+    char buf[256];
+    ll_err_format(&err, buf, sizeof buf);
+    CHECKF(strcmp(buf, "train.csv:1042:17 (byte 88311): expected 17 fields, got 16") == 0, "%s",
+           buf);
+    err.has = LL_ERR_OFFSET | LL_ERR_RECORD;
+    err.offset = 64;
+    err.record = 3;
+    snprintf(err.msg, sizeof err.msg, "bad_magic");
+    ll_err_format(&err, buf, sizeof buf);
+    CHECKF(strcmp(buf, "train.csv (byte 64, record 3): bad_magic") == 0, "%s", buf);
+    CHECK(strcmp(ll_strerror(LL_E_NOMEM), "out of memory") == 0);
+}
+
+static void rd_buf_fills_across_tiny_reads(void)
+{
+    uint8_t data[5000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7);
+    rd_trickle t;
+    trickle_init(&t, data, sizeof data, 3);
+    rd_buf b;
+    ll_err err;
+    CHECK_OK(rd_buf_init(&b, &t.r, 64, 8192, &err));
+    size_t pos = 0;
+    while (pos < sizeof data) {
+        size_t want = 1 + pos % 700;
+        CHECK_OK(rd_buf_fill(&b, want, &err));
+        size_t avail = rd_buf_avail(&b);
+        CHECK(avail >= want || b.eof);
+        CHECK(rd_buf_pos(&b) == pos);
+        size_t take = want < avail ? want : avail;
+        CHECK(memcmp(b.p + b.beg, data + pos, take) == 0);
+        b.beg += take;
+        pos += take;
+    }
+    CHECK_OK(rd_buf_fill(&b, 1, &err));
+    CHECK(b.eof && rd_buf_avail(&b) == 0);
+    CHECK(rd_buf_fill(&b, 9000, &err) == LL_E_TOOBIG);
+    rd_buf_deinit(&b);
+}
+
+static void writer_renames_only_on_commit(void)
+{
+    char path[512];
+    path_in_tmp(path, sizeof path, "out.bin");
+    ll_err err;
+    ll_writer *w;
+    CHECK_OK(ll_writer_open(path, &w, &err));
+    char big[100000];
+    memset(big, 'x', sizeof big);
+    for (int i = 0; i < 10; i++)
+        CHECK_OK(ll_writer_write(w, big, sizeof big, &err));
+    struct stat st;
+    CHECK(stat(path, &st) != 0); /* nothing under the final name yet */
+    CHECK(ll_writer_offset(w) == 10 * sizeof big);
+    CHECK_OK(ll_writer_commit(w, &err));
+    CHECK(stat(path, &st) == 0 && st.st_size == 10 * (off_t)sizeof big);
+    /* abort leaves the old file and no temporary behind */
+    CHECK_OK(ll_writer_open(path, &w, &err));
+    CHECK_OK(ll_writer_write(w, "abc", 3, &err));
+    ll_writer_abort(w);
+    CHECK(stat(path, &st) == 0 && st.st_size == 10 * (off_t)sizeof big);
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    int stray = 0;
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".tmp."))
+            stray++;
+    closedir(d);
+    CHECK(stray == 0);
+    unlink(path);
+    /* a folder as destination is refused */
+    CHECK(ll_writer_open(tmpdir, &w, &err) == LL_E_ARG);
+}
+
+static void reader_errors_name_the_source(void)
+{
+    ll_err err;
+    ll_reader *r;
+    CHECK(ll_reader_open("/nonexistent/x.csv", &r, &err) == LL_E_IO);
+    CHECK(strcmp(err.src, "/nonexistent/x.csv") == 0);
+    CHECK(strstr(err.msg, "No such file") != NULL);
+    CHECK(ll_reader_open(tmpdir, &r, &err) == LL_E_ARG);
+}
+
+static void batch_rows_dense_and_sparse(void)
+{
+    ll_batch b;
+    ll_batch_init(&b);
+    ll_err err;
+    float v[3] = {1, 2, 3}, y = 1;
+    uint32_t ix[2] = {4, 9};
+    CHECK_OK(ll_batch_add_row(&b, v, NULL, 3, 3, &y, 1, &err));
+    CHECK_OK(ll_batch_add_row(&b, v, NULL, 3, 3, NULL, 0, &err));
+    CHECK(b.dense && b.width == 3 && b.n_rows == 2);
+    CHECK(b.loff[2] == 1 && b.label[0] == 1);
+    CHECK_OK(ll_batch_add_row(&b, v, ix, 2, 10, &y, 1, &err));
+    CHECK(!b.dense && b.n_sparse == 1 && b.width == 10);
+    CHECK(b.idx[b.off[2] + 1] == 9 && b.weight[2] == 1.0f);
+    CHECK(ll_batch_add_row(&b, v, ix, 2, 5, &y, 1, &err) == LL_E_ARG);
+    CHECK(ll_batch_add_row(&b, v, NULL, 3, 4, &y, 1, &err) == LL_E_ARG);
+    ll_batch_clear(&b);
+    CHECK(b.n_rows == 0 && b.dense);
+    ll_batch_deinit(&b);
+}
+
+static void formats_from_names_and_paths(void)
+{
+    CHECK(ll_format_from_path("a/b/train.csv") == LL_FMT_CSV);
+    CHECK(ll_format_from_path("x.PBR") == LL_FMT_RECORDIO);
+    CHECK(ll_format_from_path("x.recordio") == LL_FMT_RECORDIO);
+    CHECK(ll_format_from_path("x.libsvm") == LL_FMT_LIBSVM);
+    CHECK(ll_format_from_path("x.jsonl") == LL_FMT_JSONL);
+    CHECK(ll_format_from_path("noext") == LL_FMT_AUTO);
+    CHECK(ll_format_from_name("text/csv;label_size=1") == LL_FMT_CSV);
+    CHECK(ll_format_from_name("application/x-recordio-protobuf") == LL_FMT_RECORDIO);
+    CHECK(ll_format_from_name("application/jsonlines") == LL_FMT_JSONL);
+    CHECK(ll_format_from_name("parquet") == LL_FMT_AUTO);
+}
+
+/* RecordIO is recognised from its magic even behind a name without an extension, and parses
+ * the same when the bytes arrive one to three at a time. */
+static void recordio_sniffed_and_trickled(void)
+{
+    char src[512];
+    snprintf(src, sizeof src, "%s/recordio/dense_f32_labeled_10000x6.pbr", tt_testdata());
+    size_t n;
+    uint8_t *data = tt_read_file(src, &n);
+    CHECK(data != NULL);
+    rd_trickle t;
+    trickle_init(&t, data, n, 3);
+    ll_parse_opts o;
+    ll_parse_opts_init(&o);
+    ll_parser *p;
+    ll_err err;
+    CHECK_OK(ll_parser_new(&t.r, &o, &p, &err));
+    CHECK(ll_parser_format(p) == LL_FMT_RECORDIO);
+    ll_batch b;
+    ll_batch_init(&b);
+    int eof = 0;
+    uint64_t rows = 0;
+    while (!eof) {
+        CHECK_OK(ll_parser_next(p, &b, 333, &eof, &err));
+        for (size_t i = 0; i < b.n_rows; i++)
+            CHECK(b.dim[i] == 6 && b.loff[i + 1] - b.loff[i] == 1);
+        if (b.n_rows)
+            CHECK(b.dense && b.width == 6);
+        rows += b.n_rows;
+    }
+    CHECK(rows == 10000 && ll_parser_rows(p) == 10000);
+    ll_batch_deinit(&b);
+    ll_parser_free(p);
+    free(data);
+}
+
+static size_t count_parts(const char *dir, const char *ext)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    size_t k = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, "part-", 5) == 0 && strstr(e->d_name, ext))
+            k++;
+    closedir(d);
+    return k;
+}
+
+static void convert_shards_by_records_and_bytes(void)
+{
+    char src[512], dir[512], part[600];
+    snprintf(src, sizeof src, "%s/recordio/dense_f32_labeled_10000x6.pbr", tt_testdata());
+    path_in_tmp(dir, sizeof dir, "shards");
+    ll_convert_opts o;
+    ll_convert_opts_init(&o);
+    o.shard_records = 3000;
+    ll_err err;
+    uint64_t n;
+    CHECK_OK(ll_convert(src, dir, &o, &n, &err));
+    CHECK(n == 10000);
+    CHECK(count_parts(dir, ".pbr") == 4);
+    /* 3000 records of 68 bytes each; the last part holds 1000 */
+    struct stat st;
+    snprintf(part, sizeof part, "%s/part-00000.pbr", dir);
+    CHECK(stat(part, &st) == 0 && st.st_size == 3000 * 68);
+    snprintf(part, sizeof part, "%s/part-00003.pbr", dir);
+    CHECK(stat(part, &st) == 0 && st.st_size == 1000 * 68);
+    for (int i = 0; i < 4; i++) {
+        snprintf(part, sizeof part, "%s/part-%05d.pbr", dir, i);
+        unlink(part);
+    }
+    ll_convert_opts_init(&o);
+    o.shard_bytes = 68 * 2500;
+    CHECK_OK(ll_convert(src, dir, &o, &n, &err));
+    CHECK(count_parts(dir, ".pbr") == 4);
+    snprintf(part, sizeof part, "%s/part-00001.pbr", dir);
+    CHECK(stat(part, &st) == 0 && st.st_size == 68 * 2500);
+    for (int i = 0; i < 4; i++) {
+        snprintf(part, sizeof part, "%s/part-%05d.pbr", dir, i);
+        unlink(part);
+    }
+    rmdir(dir);
+}
+
+static void convert_failure_leaves_nothing(void)
+{
+    /* a file that is truncated in its last record: the output must not appear */
+    char src[512], bad[512], out[512];
+    snprintf(src, sizeof src, "%s/recordio/dense_f32_labeled_7x5.pbr", tt_testdata());
+    size_t n;
+    uint8_t *data = tt_read_file(src, &n);
+    CHECK(data != NULL);
+    path_in_tmp(bad, sizeof bad, "trunc.pbr");
+    FILE *f = fopen(bad, "wb");
+    fwrite(data, 1, n - 5, f);
+    fclose(f);
+    free(data);
+    path_in_tmp(out, sizeof out, "out.jsonl");
+    ll_convert_opts o;
+    ll_convert_opts_init(&o);
+    ll_err err;
+    uint64_t rows;
+    CHECK(ll_convert(bad, out, &o, &rows, &err) == LL_E_PARSE);
+    CHECK(strstr(err.msg, "truncated_payload") != NULL);
+    CHECK(err.has & LL_ERR_RECORD);
+    CHECK(err.record == 6 && err.offset == 6 * 64);
+    struct stat st;
+    CHECK(stat(out, &st) != 0);
+    unlink(bad);
+}
+
+static void inspect_json_report(void)
+{
+    char src[512], out[512];
+    snprintf(src, sizeof src, "%s/recordio/sparse_csr_f32_labeled_6x10.pbr", tt_testdata());
+    path_in_tmp(out, sizeof out, "inspect.json");
+    ll_inspect_opts o;
+    ll_inspect_opts_init(&o);
+    o.json = 1;
+    o.head = 2;
+    ll_err err;
+    ll_writer *w;
+    CHECK_OK(ll_writer_open(out, &w, &err));
+    CHECK_OK(ll_inspect(src, &o, w, &err));
+    CHECK_OK(ll_writer_commit(w, &err));
+    json_error_t je;
+    json_t *j = json_load_file(out, 0, &je);
+    CHECKF(j != NULL, "%s", je.text);
+    CHECK(json_integer_value(json_object_get(j, "records")) == 6);
+    CHECK(json_integer_value(json_object_get(j, "sparse_rows")) == 6);
+    CHECK(json_integer_value(json_object_get(j, "nonzeros")) == 3 + 1 + 0 + 10 + 1 + 2);
+    CHECK(json_array_size(json_object_get(j, "head")) == 2);
+    json_t *hist = json_object_get(json_object_get(j, "labels"), "histogram");
+    CHECK(json_array_size(hist) == 2);
+    CHECK(json_integer_value(json_object_get(json_array_get(hist, 0), "rows")) == 3);
+    CHECK(json_is_true(json_object_get(j, "valid")));
+    json_decref(j);
+    unlink(out);
+}
+
+static void parser_survives_allocation_failures(void)
+{
+    char src[512];
+    snprintf(src, sizeof src, "%s/recordio/sparse_csr_f32_labeled_6x10.pbr", tt_testdata());
+    size_t n;
+    uint8_t *data = tt_read_file(src, &n);
+    CHECK(data != NULL);
+    int ok_runs = 0;
+    for (unsigned long k = 1; k < 40; k++) {
+        ll_err err;
+        ll_reader *r = ll_reader_mem(data, n, "mem");
+        CHECK(r != NULL);
+        mem_fail_after(k);
+        ll_parser *p = NULL;
+        ll_batch b;
+        ll_batch_init(&b);
+        ll_code rc = ll_parser_new(r, NULL, &p, &err);
+        int eof = 0;
+        size_t rows = 0;
+        while (rc == LL_OK && !eof) {
+            rc = ll_parser_next(p, &b, 2, &eof, &err);
+            rows += b.n_rows;
+        }
+        mem_fail_after(0);
+        CHECK(rc == LL_OK || rc == LL_E_NOMEM);
+        if (rc == LL_OK) {
+            CHECK(rows == 6);
+            ok_runs++;
+        }
+        ll_batch_deinit(&b);
+        ll_parser_free(p);
+        ll_reader_free(r);
+    }
+    CHECK(ok_runs > 0);
+    free(data);
+}
+
+int main(void)
+{
+    TT_BEGIN("test_core");
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/ll_core_%d", (int)getpid());
+    mkdir(tmpdir, 0755);
+    RUN(err_format_names_everything);
+    RUN(rd_buf_fills_across_tiny_reads);
+    RUN(writer_renames_only_on_commit);
+    RUN(reader_errors_name_the_source);
+    RUN(batch_rows_dense_and_sparse);
+    RUN(formats_from_names_and_paths);
+    RUN(recordio_sniffed_and_trickled);
+    RUN(convert_shards_by_records_and_bytes);
+    RUN(convert_failure_leaves_nothing);
+    RUN(inspect_json_report);
+    RUN(parser_survives_allocation_failures);
+    rmdir(tmpdir);
+    TT_END();
+}
