@@ -105,6 +105,41 @@ for kind in bin mc reg; do
     check "$kind stops on SIGTERM with status 0" stop_server
 done
 
+# a model trained by `linlearn train` on breast_cancer: the server's answers equal predict's
+# and the scores computed by hand from `linlearn export`'s weights and threshold
+D=${LL_TESTDATA:-../shared/testdata}/datasets/breast_cancer
+if [ -f "$D/train.csv" ] &&
+    "$BIN" train --train "$D/train.csv" --validation "$D/validation.csv" -H predictor_type=binary_classifier \
+        -H epochs=3 --threads 1 --model-dir "$T/bc" >/dev/null 2>&1 &&
+    start_server "$T/log" --model "$T/bc" --port 0 --threads 2; then
+    cut -d, -f2- "$D/test.csv" >"$T/bc.csv"
+    awk 'BEGIN { printf "{\"instances\": [" } { printf "%s{\"features\": [%s]}", (NR > 1 ? ", " : ""), $0 }
+         END { printf "]}" }' "$T/bc.csv" >"$T/bc.json"
+    "$BIN" convert --from csv --to recordio --no-label "$T/bc.csv" "$T/bc.pbr" 2>/dev/null
+    for ct in text/csv application/json application/x-recordio-protobuf; do
+        case $ct in text/csv) f=bc.csv ;; application/json) f=bc.json ;; *) f=bc.pbr ;; esac
+        curl -s -o "$T/got" -H "Content-Type: $ct" -H "Accept: text/csv" --data-binary "@$T/$f" \
+            "http://127.0.0.1:$PORT/invocations"
+        "$BIN" predict --model "$T/bc" --content-type "$ct" --accept text/csv "$T/$f" "$T/want" 2>/dev/null
+        check "trained model: $ct equals predict" cmp -s "$T/got" "$T/want"
+    done
+    "$BIN" export --format csv "$T/bc" >"$T/w.csv"
+    thr=$("$BIN" export "$T/bc" | sed -n 's/.*"threshold": \([^,]*\),.*/\1/p')
+    res=$(awk -F, -v thr="$thr" '
+        FNR == NR { if ($1 == "bias") b = $2; else if ($1 != "feature") w[$1] = $2; next }
+        FILENAME ~ /bc.csv$/ { z = b; for (j = 1; j <= NF; j++) z += $j * w[j - 1]
+                               p[FNR] = 1 / (1 + exp(-z)); n = FNR; next }
+        { d = $2 - p[FNR]; if (d < 0) d = -d; if (d > 1e-3) bad++
+          lab = p[FNR] > thr ? 1 : 0; m = p[FNR] - thr; if (m < 0) m = -m
+          if ($1 != lab && m > 1e-3) bad++; rows++ }
+        END { print (rows == n && rows > 100 && !bad) ? "ok" : "bad " bad " rows " rows }' \
+        "$T/w.csv" "$T/bc.csv" "$T/got")
+    check "trained model: scores and labels by hand from the weights ($res)" [ "$res" = ok ]
+    stop_server
+else
+    ko "train and serve breast_cancer"
+fi
+
 # bad requests (binary model), a small payload limit and a short timeout
 if start_server "$T/log" --model "$T/bin" --port 0 --threads 2 --max-payload 64K --timeout 1; then
     U="http://127.0.0.1:$PORT/invocations"
