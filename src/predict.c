@@ -5,6 +5,7 @@
  * stays constant. Picks the input format from the content type, the path or the first bytes,
  * and the output format from Accept or the destination's extension.
  */
+#include "batch.h"
 #include "err.h"
 #include "json_req.h"
 #include "mem.h"
@@ -278,6 +279,8 @@ ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll
         if (in != SERVE_IN_JSON && rc == LL_OK)
             win.max = o->in.max_record_len ? o->in.max_record_len : (size_t)64 << 20;
     }
+    if (rc == LL_OK) /* value storage even for rows with no values (see serve_body) */
+        rc = batch_reserve_vals(&r.b, 1, err);
     if (rc == LL_OK)
         rc = ll_writer_open(dst, &r.w, err);
     if (rc == LL_OK)

@@ -8,6 +8,7 @@
  * scoring and encoding belong to parse.c/json_req.c, score.c and resp.c.
  */
 #include "serve.h"
+#include "batch.h"
 #include "err.h"
 #include "json_req.h"
 #include "mem.h"
@@ -143,6 +144,11 @@ ll_code serve_body(const ll_model *m, serve_in in, resp_format fmt, const uint8_
     if (batch_rows == 0)
         batch_rows = 1000;
     ll_code rc = m ? resp_begin(&e, &w->out, err) : LL_OK;
+    if (rc != LL_OK)
+        return rc;
+    /* the batch always has value storage: pb_row_to_batch forms val + off even for a Record
+     * with no values (UBSan: offset on a null pointer) */
+    rc = batch_reserve_vals(&w->b, 1, err);
     if (rc != LL_OK)
         return rc;
     uint64_t row = 0;
