@@ -204,13 +204,43 @@ size_t resp_json_num(char *o, float f)
     if (v == 0) {
         return (size_t)sprintf(o, "%s", signbit(v) ? "-0.0" : "0.0");
     }
-    /* the shortest of 15, 16, 17 significant digits that reads back as v (any decimal of up
-     * to 15 digits survives a round trip, so the 15-digit form minus its trailing zeros is the
-     * shortest when it reads back at all) */
-    char dig[40];
-    int e = 0;
+    /* The shortest of 15, 16, 17 significant digits that reads back as v: any decimal of up to
+     * 15 digits survives a round trip, so the 15-digit form minus its trailing zeros is the
+     * shortest when it reads back at all. The 15- and 16-digit forms are rounded from one
+     * 17-digit printing, unless that printing ends in an exact half (double rounding), where
+     * they are printed afresh. */
+    char d17[40], dig[40];
+    int e17 = 0, e = 0;
+    int n17 = sig_digits(v, 17, d17, &e17);
     for (int prec = 15; prec <= 17; prec++) {
-        int nd = sig_digits(v, prec, dig, &e);
+        int nd;
+        if (prec == 17 || n17 != 17) {
+            memcpy(dig, d17, 40);
+            nd = n17;
+            e = e17;
+        } else {
+            int half = d17[prec] == '5';
+            for (int k = prec + 1; half && k < 17; k++)
+                half = d17[k] == '0';
+            if (half) {
+                nd = sig_digits(v, prec, dig, &e);
+            } else {
+                memcpy(dig, d17, (size_t)prec);
+                nd = prec;
+                e = e17;
+                if (d17[prec] >= '5') {
+                    int k = prec - 1;
+                    while (k >= 0 && dig[k] == '9')
+                        dig[k--] = '0';
+                    if (k >= 0) {
+                        dig[k]++;
+                    } else {
+                        dig[0] = '1';
+                        e++;
+                    }
+                }
+            }
+        }
         while (nd > 1 && dig[nd - 1] == '0')
             nd--;
         size_t n = py_layout(o, v < 0, dig, nd, e);

@@ -59,6 +59,50 @@ static void python_repr_numbers(void)
     CHECK(resp_json_num(o, -__builtin_inff()) == 9 && !strcmp(o, "-Infinity"));
 }
 
+/* Significant digits of a number as printed (no sign, dot, leading zeros or exponent). */
+static int n_sig(const char *s)
+{
+    int n = 0, started = 0, trail = 0;
+    for (; *s && *s != 'e'; s++) {
+        if (*s < '0' || *s > '9')
+            continue;
+        if (*s != '0' || started) {
+            started = 1;
+            n++;
+            trail = *s == '0' ? trail + 1 : 0;
+        }
+    }
+    return n - trail;
+}
+
+static void shortest_round_trip(void)
+{
+    /* against a plain reference: the fewest of 15..17 %.*g digits that read back */
+    uint32_t x = 12345;
+    char o[40], ref[40];
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        float f;
+        uint32_t bits = i < 100000 ? x : (0x3f800000u - (x & 0x0fffffff)); /* many in (0, 1) */
+        memcpy(&f, &bits, 4);
+        if (f != f || f - f != 0 || f == 0)
+            continue;
+        resp_json_num(o, f);
+        int want = 17;
+        for (int p = 15; p <= 17; p++) {
+            snprintf(ref, sizeof ref, "%.*g", p, (double)f);
+            if (strtod(ref, NULL) == (double)f) {
+                want = n_sig(ref);
+                break;
+            }
+        }
+        CHECKF(strtod(o, NULL) == (double)f && n_sig(o) == want, "%.17g -> %s (want %d digits)",
+               (double)f, o, want);
+    }
+}
+
 static void json_layouts(void)
 {
     ll_err err;
@@ -199,6 +243,7 @@ int main(void)
     TT_BEGIN("resp");
     RUN(accept_negotiation);
     RUN(python_repr_numbers);
+    RUN(shortest_round_trip);
     RUN(json_layouts);
     RUN(jsonl_and_csv_layouts);
     RUN(recordio_layout);
