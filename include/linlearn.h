@@ -427,7 +427,8 @@ ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll
                    uint64_t *n_rows, ll_err *err);
 
 typedef struct ll_serve_opts {
-    const char *host;   /* address to bind (default "127.0.0.1"; "0.0.0.0" for all) */
+    const char *host;   /* IPv4/IPv6 address to bind (default "127.0.0.1"; "0.0.0.0" for all;
+                           "localhost" is 127.0.0.1) */
     uint16_t port;      /* default 8080; 0 picks a free port (see ll_server_port) */
     unsigned threads;   /* worker threads (default: the number of CPUs, at most 64) */
     size_t max_payload; /* largest request body (default 6 MiB, as SageMaker): 413 */

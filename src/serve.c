@@ -520,6 +520,8 @@ ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **o
     if (!s->o.timeout_s)
         s->o.timeout_s = 60;
     snprintf(s->host, sizeof s->host, "%s", s->o.host ? s->o.host : "127.0.0.1");
+    if (!strcmp(s->host, "localhost"))
+        strcpy(s->host, "127.0.0.1");
     s->o.host = s->host;
     s->m = m;
     /* the workers score in parallel: one kernel thread each */
