@@ -430,8 +430,8 @@ ll_code hp_resolve(const ll_hparams *hp, hp_values *v, ll_err *err)
     static const char *allowed[3] = {
         "auto logistic hinge_loss",
         "auto softmax_loss",
-        "auto squared_loss absolute_loss eps_insensitive_squared_loss "
-        "eps_insensitive_absolute_loss quantile_loss huber_loss",
+        ("auto squared_loss absolute_loss eps_insensitive_squared_loss "
+         "eps_insensitive_absolute_loss quantile_loss huber_loss"),
     };
     if (!in_choices(allowed[v->pred], l))
         return err_set(err, LL_E_ARG,
