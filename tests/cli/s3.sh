@@ -16,7 +16,7 @@ while [ $port -lt 17580 ]; do
        ! bash -c "echo >/dev/tcp/127.0.0.1/$((port + 1))" 2>/dev/null; then break; fi
     port=$((port + 2))
 done 2>/dev/null
-cleanup() { sh scripts/s3-server stop "$dir/srv" >/dev/null 2>&1; rm -rf "$dir"; }
+cleanup() { bash scripts/s3-server stop "$dir/srv" >/dev/null 2>&1; rm -rf "$dir"; }
 trap cleanup EXIT INT TERM
 passed=0; failed=0
 ok() { passed=$((passed + 1)); }
