@@ -3,6 +3,7 @@
  * ll_f32_to_str round trips and shortness over random bit patterns and edge values, and the
  * printer against a reference copy of the earlier slow method (string for string).
  * FNUM_SCALE (default 1; lower under sanitizers) scales the iteration counts. */
+#include "fnum.h"
 #include "linlearn.h"
 #include "tt.h"
 #include <float.h>
@@ -541,6 +542,52 @@ static void print_vs_reference(void)
     CHECKF(bad == 0, "%ld mismatches against the reference printer", bad);
 }
 
+/* fnum_parse (the inline fast path of the text parsers) against ll_str_to_f32: same value
+ * bits and length on short spellings followed by every kind of byte, and on random strings. */
+static void inline_parse(void)
+{
+    long n = iters(1000000), bad = 0;
+    static const char follow[] = ",\n\r \t.eE+-x0\"#:;a";
+    char buf[96];
+    for (long i = 0; i < n && bad < 20; i++) {
+        uint64_t r = rnd();
+        size_t l = 0;
+        if (r & 1)
+            buf[l++] = (r & 2) ? '-' : '+';
+        if ((r >> 2 & 15) == 0)
+            buf[l++] = '-';
+        int ni = (int)(r >> 6) % 11, nf = (int)(r >> 10) % 10, dot = (r >> 14 & 7) != 0;
+        for (int k = 0; k < ni; k++)
+            buf[l++] = (char)('0' + rnd() % 10);
+        if (dot)
+            buf[l++] = '.';
+        for (int k = 0; k < nf && dot; k++)
+            buf[l++] = (char)('0' + rnd() % 10);
+        if ((r >> 17 & 7) == 0)
+            l += (size_t)snprintf(buf + l, sizeof buf - l, "e%d", (int)(rnd() % 80) - 40);
+        size_t num = l;
+        buf[l++] = follow[rnd() % (sizeof follow - 1)];
+        while (l < 40 + (r >> 20) % 20) /* the rest of a line */
+            buf[l++] = (char)('0' + rnd() % 10);
+        float a = 1, b = 2;
+        size_t ka = fnum_parse(buf, buf + l, &a), kb = ll_str_to_f32(buf, l, &b);
+        if (ka != kb || (kb && !same(a, b))) {
+            fprintf(stderr, "  '%.*s': inline %a (%zu), ll_str_to_f32 %a (%zu)\n", (int)num, buf,
+                    (double)a, ka, (double)b, kb);
+            bad++;
+        }
+        /* and short buffers: the fast path must hand over */
+        size_t sl = num + (rnd() % 3);
+        if (sl > l)
+            sl = l;
+        ka = fnum_parse(buf, buf + sl, &a);
+        kb = ll_str_to_f32(buf, sl, &b);
+        if (ka != kb || (kb && !same(a, b)))
+            bad++;
+    }
+    CHECKF(bad == 0, "%ld mismatches", bad);
+}
+
 int main(void)
 {
     TT_BEGIN("fnum");
@@ -552,6 +599,7 @@ int main(void)
     RUN(print_edges);
     RUN(print_random);
     RUN(print_vs_reference);
+    RUN(inline_parse);
     freelocale(cloc);
     TT_END();
 }
