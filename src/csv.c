@@ -4,7 +4,7 @@
  * one column (first by default, none with label_column -1), no header unless asked, RFC 4180
  * quoting, LF or CRLF, blank lines skipped. Rows go into the batch as dense rows whose width
  * is fixed by the first data row. Fields are parsed in place with ll_str_to_f32 (its inline
- * fast path fnum_parse on rows of plain numbers once the width is known); only quoted
+ * fast path fnum_fast on rows of plain numbers once the width is known); only quoted
  * fields are copied (into st->sbuf).
  */
 #include "batch.h"
@@ -222,6 +222,11 @@ ll_code csv_parse(txt_state *st, const char *buf, size_t len, int eof, size_t ma
     csv_ctx c = {st, buf, end, eof, st->delim, 0, err};
     const char delim = st->delim;
     const int lab = st->o->label_column;
+    /* fnum_fast stops before any byte that could continue a number: the fast row then needs
+     * the delimiter to be none of those nor a blank or quote (which the general loop treats
+     * apart), and 32 readable bytes at each field */
+    const int fast_ok = !strchr("0123456789.eExX+- \r\"", delim);
+    const char *safe_end = len >= 32 ? end - 32 : buf;
     ll_code rc;
     const char *done = p;
     while (b->n_rows < max_rows) {
@@ -266,17 +271,22 @@ ll_code csv_parse(txt_state *st, const char *buf, size_t len, int eof, size_t ma
         uint64_t nl = 0;
         const char *r = p;
         int incomplete = 0;
-        if (nf) {
-            /* Fast row: the width is known (room for nf values is reserved), fields are plain
+        if (nf && fast_ok) {
+            /* Fast row: the width is known (room for nf values is reserved), fields are
              * numbers, each followed directly by the delimiter (the last by '\n'). Anything
              * else (blanks, quotes, CR, a short buffer, errors) redoes the row below. */
             for (;;) {
-                if ((unsigned char)*r <= ' ' || *r == '"' || end - r < 32)
+                if (r >= safe_end)
                     break;
                 float f;
-                size_t k = fnum_parse(r, end, &f);
-                if (k == 0)
-                    break;
+                size_t k = fnum_fast(r, &f);
+                if (k == 0) { /* a spelling fnum_fast leaves to ll_str_to_f32 */
+                    if ((unsigned char)*r <= ' ' || *r == '"')
+                        break;
+                    k = ll_str_to_f32(r, (size_t)(end - r), &f);
+                    if (k == 0)
+                        break;
+                }
                 r += k;
                 if (field == lab)
                     label = f;

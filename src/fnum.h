@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * fnum.h - the inline fast path of ll_str_to_f32 for the text parsers' hot loops: a plain
- * [-]digits[.digits] number with at most 8 integer and 7 fraction digits, converted exactly as
- * ll_str_to_f32's own fast path does (Clinger, float-midpoint guard). Anything else (exponent,
- * '+', hex, inf/nan, long digit runs, a buffer end within 32 bytes) goes to ll_str_to_f32, so
- * the result and the length consumed are always ll_str_to_f32's.
+ * [-]digits[.digits] number (1-8 integer digits, at most 7 fraction digits), converted exactly
+ * as ll_str_to_f32's own fast path does (Clinger in double, float-midpoint guard).
  */
 #ifndef LL_FNUM_H
 #define LL_FNUM_H
@@ -12,25 +10,30 @@
 #include <stdint.h>
 #include <string.h>
 
-static const double fnum_neg_pow10[8] = {1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7};
-
-/* ll_str_to_f32(s, end - s, out), faster for the common short spellings. */
-static inline size_t fnum_parse(const char *s, const char *end, float *out)
+/*
+ * Needs 32 readable bytes at s. Returns 0 when s does not start with such a number (or it lies
+ * next to a float midpoint); else its length n, with *out set. The byte s[n] is never a digit
+ * (nor a '.' unless one was taken); when it is also none of 'e', 'E', 'x', 'X' (which would
+ * continue the number), n and *out are exactly ll_str_to_f32's. Callers check that byte against
+ * their own terminators.
+ */
+static inline size_t fnum_fast(const char *s, float *out)
 {
-    if (end - s < 32)
-        return ll_str_to_f32(s, (size_t)(end - s), out);
     const char *p = s;
     const int neg = *p == '-';
     p += neg;
-    uint64_t w = 0;
-    const char *ds = p;
-    while ((unsigned)(*p - '0') < 10u) {
-        w = w * 10 + (uint64_t)(*p - '0');
+    unsigned c = (unsigned)(unsigned char)*p - '0';
+    if (c > 9)
+        return 0;
+    uint64_t w = c;
+    p++;
+    while ((c = (unsigned)(unsigned char)*p - '0') < 10) {
+        w = w * 10 + c;
         p++;
-        if (p - ds > 8)
-            return ll_str_to_f32(s, (size_t)(end - s), out);
+        if (p - s > 9) /* over 8 integer digits */
+            return 0;
     }
-    int ni = (int)(p - ds), nf = 0;
+    int nf = 0;
     if (*p == '.') {
         p++;
         uint64_t v;
@@ -38,10 +41,8 @@ static inline size_t fnum_parse(const char *s, const char *end, float *out)
         uint64_t t = v - 0x3030303030303030ull;
         uint64_t bad = (t | (t + 0x7676767676767676ull)) & 0x8080808080808080ull;
         if (!bad) /* 8 or more fraction digits */
-            return ll_str_to_f32(s, (size_t)(end - s), out);
-        nf = __builtin_ctzll(bad) >> 3;
-        if (nf == 8) /* the eighth byte alone is not a digit */
-            return ll_str_to_f32(s, (size_t)(end - s), out);
+            return 0;
+        nf = __builtin_ctzll(bad) >> 3; /* 0..7 */
         if (nf) {
             t <<= 8 * (8 - nf); /* the bytes after the digits become leading zeros */
             t = t * 10 + (t >> 8);
@@ -53,20 +54,12 @@ static inline size_t fnum_parse(const char *s, const char *end, float *out)
             p += nf;
         }
     }
-    if (ni + nf == 0 || (*p | 0x20) == 'e' || (*p | 0x20) == 'x')
-        return ll_str_to_f32(s, (size_t)(end - s), out);
-    if (w == 0) {
-        *out = neg ? -0.0f : 0.0f;
-        return (size_t)(p - s);
-    }
-    double d = (double)w; /* exact: w < 10^15 */
-    if (nf) {
-        d *= fnum_neg_pow10[nf];
-        uint64_t bits;
-        memcpy(&bits, &d, 8);
-        if ((bits & 0x1FFFFFFFu) - (0x10000000u - 8) <= 16) /* near a float midpoint */
-            return ll_str_to_f32(s, (size_t)(end - s), out);
-    }
+    static const double neg_p10[8] = {1e0, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7};
+    double d = (double)w * neg_p10[nf]; /* w < 10^15 exact; nf = 0: exact */
+    uint64_t bits;
+    memcpy(&bits, &d, 8);
+    if (nf && (bits & 0x1FFFFFFFu) - (0x10000000u - 8) <= 16) /* near a float midpoint */
+        return 0;
     float f = (float)d;
     *out = neg ? -f : f;
     return (size_t)(p - s);
