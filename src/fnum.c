@@ -569,19 +569,19 @@ static int f32_to_str_fast(float v, char *out)
     const double tol_rel = 0x1p-44;
     const double sc9 = P10(8 - e10);
     const double ls = L * sc9, hs = H * sc9;
-    if (!(ls >= 1.0 && hs < 1e10))
+    if (!(ls >= 1.0 && hs < 4e9)) /* 32-bit integers from here */
         return 0;
     const uint64_t lf = (uint64_t)ls, hf = (uint64_t)hs; /* floors */
     const double lt = ls * tol_rel, ht = hs * tol_rel;
     if (ls - (double)lf < lt || (double)lf + 1 - ls < lt || hs - (double)hf < ht ||
         (double)hf + 1 - hs < ht)
         return 0;
-    uint64_t lo = lf + 1, hi = hf; /* the integers strictly inside (ls, hs) */
+    uint32_t lo = (uint32_t)lf + 1, hi = (uint32_t)hf; /* the integers strictly inside (ls, hs) */
     if (lo > hi)
         return 0;
     int nd = 9;
     while (nd > 1) {
-        uint64_t l2 = (lo + 9) / 10, h2 = hi / 10;
+        uint32_t l2 = (lo + 9) / 10, h2 = hi / 10;
         if (l2 > h2)
             break;
         lo = l2;
