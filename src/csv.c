@@ -281,7 +281,7 @@ ll_code csv_parse(txt_state *st, const char *buf, size_t len, int eof, size_t ma
                 float f;
                 size_t k = fnum_fast(r, &f);
                 if (k && ((r[k] | 0x20) == 'e' || (r[k] | 0x20) == 'x'))
-                    k = 0; /* an exponent (or "0x"): the number goes on */
+                    k = 0;    /* an exponent (or "0x"): the number goes on */
                 if (k == 0) { /* a spelling fnum_fast leaves to ll_str_to_f32 */
                     if ((unsigned char)*r <= ' ' || *r == '"')
                         break;
