@@ -294,7 +294,70 @@ int ll_f32_to_str(float v, char *out);
  * the number of characters used (0 when s does not start with a number). */
 size_t ll_str_to_f32(const char *s, size_t len, float *out);
 
-/* ---- section: training (issue 4) ---- */
+/* ------------------------------------------------------------------------------------------ */
+/* Training (issue 4): Linear Learner hyperparameters and `linlearn train`                    */
+/* ------------------------------------------------------------------------------------------ */
+
+/* A set of hyperparameters under SageMaker's names (docs/TRAINING.md lists them). Values are
+ * strings, as in hyperparameters.json; unset names take their defaults. */
+typedef struct ll_hparams ll_hparams;
+
+ll_code ll_hparams_new(ll_hparams **out, ll_err *err);
+void ll_hparams_free(ll_hparams *hp);
+
+/* Sets one value. An unknown name, or a value of the wrong type or out of range, is refused
+ * with a message naming the hyperparameter, the value and the valid range. Booleans are
+ * accepted in any case ("true", "True"). */
+ll_code ll_hparams_set(ll_hparams *hp, const char *name, const char *value, ll_err *err);
+
+/* Sets every entry of a JSON object file (SageMaker's hyperparameters.json: values are strings;
+ * numbers and booleans are accepted too). */
+ll_code ll_hparams_load_json(ll_hparams *hp, const char *path, ll_err *err);
+
+/* The value as set, else the default; NULL for an unknown name. */
+const char *ll_hparams_get(const ll_hparams *hp, const char *name);
+
+/* Checks the set as a whole (predictor_type given, num_classes for multiclass, loss allowed for
+ * the predictor type, ...). ll_train calls it before reading any data. */
+ll_code ll_hparams_validate(const ll_hparams *hp, ll_err *err);
+
+/* Receives one log line (no newline), e.g. "#quality_metric: host=algo-1, epoch=0, train
+ * mse_objective <loss>=0.93". The caller decides where it goes. */
+typedef void (*ll_log_fn)(void *ud, const char *line);
+/* Receives the fraction of training done (0..1). */
+typedef void (*ll_progress_fn)(void *ud, double done);
+
+typedef struct ll_train_opts {
+    const char *train;        /* required: a source (see ll_reader_open) or a Pipe-mode prefix */
+    const char *validation;   /* optional */
+    const char *test;         /* optional */
+    ll_parse_opts parse;      /* format (LL_FMT_AUTO: from the name or bytes), CSV/LIBSVM options */
+    int pipe;                 /* Pipe mode: pass n of a channel reads the FIFO "<src>_<n>" */
+    unsigned pipe_timeout_ms; /* how long to wait for a FIFO to appear (default 60000) */
+    const char *model_dir;    /* receives model.tar.gz; NULL: not saved */
+    const char *metrics_json; /* receives the run's summary as JSON; NULL: not written */
+    uint64_t seed;            /* same seed and threads: bit-identical models */
+    int threads;              /* 0: all cores */
+    ll_log_fn log;
+    ll_progress_fn progress;
+    void *ud; /* passed to log and progress */
+} ll_train_opts;
+
+void ll_train_opts_init(ll_train_opts *o);
+
+/* Trains Linear Learner models as SageMaker does: scaler pass, num_models models trained
+ * together, early stopping, model selection and threshold calibration, metrics on every
+ * channel; writes model_dir/model.tar.gz and metrics_json. */
+ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err);
+
+typedef struct ll_model ll_model; /* (the Models section below) */
+
+/* The weights of a loaded model (feature-major: feature j, output c at j * n_outputs + c) and
+ * its n_outputs biases; for `linlearn export`. */
+const float *ll_model_weights(const ll_model *m);
+const float *ll_model_bias(const ll_model *m);
+/* The training loss ("logistic", "squared_loss", ...). */
+const char *ll_model_loss(const ll_model *m);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Models (written by training, read by predict and serve)                                    */

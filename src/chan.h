@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * chan.h - a training channel read pass by pass. File mode re-opens the same source for every
+ * pass (ll_reader_open: paths, and whatever schemes it supports); Pipe mode opens the FIFO
+ * "<src>_<n>" for pass n (SageMaker's naming), waiting for it to appear, each index once.
+ */
+#ifndef LL_CHAN_H
+#define LL_CHAN_H
+#include "linlearn.h"
+
+typedef struct chan {
+    const char *name; /* "train", "validation", "test" */
+    char *src;
+    ll_parse_opts po;
+    int pipe;
+    unsigned timeout_ms;
+    unsigned next; /* next pass index */
+    ll_reader *rd;
+    ll_parser *p;
+    uint64_t rows; /* rows delivered in the current pass */
+} chan;
+
+ll_code chan_init(chan *c, const char *name, const char *src, const ll_parse_opts *po, int pipe,
+                  unsigned timeout_ms, ll_err *err);
+/* Closes the current pass (if any) and opens the next one. */
+ll_code chan_open_pass(chan *c, ll_err *err);
+/* The next batch of the current pass (see ll_parser_next). */
+ll_code chan_next(chan *c, ll_batch *b, size_t max_rows, int *eof, ll_err *err);
+void chan_close_pass(chan *c);
+void chan_deinit(chan *c);
+#endif

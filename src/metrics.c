@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * metrics.c - streaming accumulators for the binary, multiclass and regression metrics of spec
+ * §4 (names as SageMaker prints and scrapes them), ROC AUC and threshold calibration.
+ * Binary metrics keep every (score, label, weight) for the AUC, up to METRICS_MAX_ROWS rows.
+ */
+#include "metrics.h"
+#include "err.h"
+#include "mem.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define METRICS_MAX_ROWS ((size_t)1 << 24)
+
+ll_code metrics_init(metrics *m, const hp_values *hv, const loss_params *lp, int sigmoid, float thr,
+                     ll_err *err)
+{
+    memset(m, 0, sizeof *m);
+    m->pred = hv->pred;
+    m->C = hv->pred == LL_MULTICLASS_CLASSIFIER ? hv->num_classes : 1;
+    m->lp = *lp;
+    m->sigmoid = sigmoid;
+    m->thr = thr;
+    m->topk = hv->accuracy_top_k;
+    m->beta = hv->f_beta;
+    if (m->pred == LL_MULTICLASS_CLASSIFIER) {
+        m->tp_c = mem_calloc(m->C, sizeof(double));
+        m->pred_c = mem_calloc(m->C, sizeof(double));
+        m->act_c = mem_calloc(m->C, sizeof(double));
+        if (!m->tp_c || !m->pred_c || !m->act_c) {
+            metrics_deinit(m);
+            return err_set(err, LL_E_NOMEM, "out of memory for class counts");
+        }
+    }
+    return LL_OK;
+}
+
+void metrics_deinit(metrics *m)
+{
+    mem_free(m->sc);
+    mem_free(m->lab);
+    mem_free(m->wt);
+    mem_free(m->tp_c);
+    mem_free(m->pred_c);
+    mem_free(m->act_c);
+    memset(m, 0, sizeof *m);
+}
+
+static ll_code keep(metrics *m, float s, float y, float w, ll_err *err)
+{
+    if (m->ns == m->cap) {
+        if (m->cap >= METRICS_MAX_ROWS)
+            return LL_OK;
+        size_t c = m->cap ? m->cap * 2 : 4096;
+        float *a = mem_realloc_array(m->sc, c, sizeof(float));
+        if (a)
+            m->sc = a;
+        float *b = mem_realloc_array(m->lab, c, sizeof(float));
+        if (b)
+            m->lab = b;
+        float *d = mem_realloc_array(m->wt, c, sizeof(float));
+        if (d)
+            m->wt = d;
+        if (!a || !b || !d)
+            return err_set(err, LL_E_NOMEM, "out of memory for %zu scores", c);
+        m->cap = c;
+    }
+    m->sc[m->ns] = s;
+    m->lab[m->ns] = y;
+    m->wt[m->ns] = w;
+    m->ns++;
+    return LL_OK;
+}
+
+ll_code metrics_add(metrics *m, const float *z, const float *y, const float *w, size_t n,
+                    ll_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        double wi = w ? w[i] : 1.0;
+        m->n += wi;
+        if (m->pred == LL_BINARY_CLASSIFIER) {
+            double zi = z[i];
+            m->loss += wi * loss_eval(&m->lp, zi, y[i], NULL);
+            float s = m->sigmoid ? (float)loss_sigmoid(zi) : z[i];
+            int p = s > m->thr, t = y[i] > 0.5f;
+            if (p && t)
+                m->tp += wi;
+            else if (p)
+                m->fp += wi;
+            else if (t)
+                m->fn += wi;
+            else
+                m->tn += wi;
+            ll_code rc = keep(m, s, y[i], (float)wi, err);
+            if (rc != LL_OK)
+                return rc;
+        } else if (m->pred == LL_MULTICLASS_CLASSIFIER) {
+            const float *zi = z + i * m->C;
+            uint32_t t = (uint32_t)y[i];
+            m->loss += wi * loss_softmax(zi, m->C, t, NULL);
+            uint32_t arg = 0, rank = 0;
+            for (uint32_t c = 0; c < m->C; c++) {
+                if (zi[c] > zi[arg])
+                    arg = c;
+                if (zi[c] > zi[t] || (zi[c] == zi[t] && c < t))
+                    rank++;
+            }
+            m->pred_c[arg] += wi;
+            m->act_c[t] += wi;
+            if (arg == t) {
+                m->tp_c[t] += wi;
+                m->correct += wi;
+            }
+            if (rank < m->topk)
+                m->topk_ok += wi;
+            m->dcg += wi / log2(2.0 + rank);
+        } else {
+            double e = (double)z[i] - y[i];
+            m->loss += wi * loss_eval(&m->lp, z[i], y[i], NULL);
+            m->se += wi * e * e;
+            m->ae += wi * fabs(e);
+            m->sy += wi * y[i];
+            m->syy += wi * (double)y[i] * y[i];
+        }
+    }
+    return LL_OK;
+}
+
+static double safe_div(double a, double b)
+{
+    return b > 0 ? a / b : 0;
+}
+
+static double fbeta(double p, double r, double beta)
+{
+    double b2 = beta * beta;
+    return p + r > 0 ? (1 + b2) * p * r / (b2 * p + r) : 0;
+}
+
+const char *metrics_objective_name(const hp_values *hv)
+{
+    switch (hv->loss) {
+    case LOSS_LOGISTIC:
+        return "binary_classification_cross_entropy_objective";
+    case LOSS_HINGE:
+        return "binary_classification_hinge_loss_objective";
+    case LOSS_SOFTMAX:
+        return "multiclass_cross_entropy_objective";
+    case LOSS_SQUARED:
+        return "mse_objective";
+    case LOSS_ABSOLUTE:
+        return "absolute_loss_objective";
+    case LOSS_EPS_SQUARED:
+        return "eps_insensitive_squared_loss_objective";
+    case LOSS_EPS_ABSOLUTE:
+        return "eps_insensitive_absolute_loss_objective";
+    case LOSS_QUANTILE:
+        return "quantile_loss_objective";
+    case LOSS_HUBER:
+        return "huber_loss_objective";
+    }
+    return "objective";
+}
+
+void metrics_report(const metrics *m, metrics_fn fn, void *ud)
+{
+    char fb[64];
+    snprintf(fb, sizeof fb, "%s_f_%.3f", m->pred == LL_BINARY_CLASSIFIER ? "binary" : "macro",
+             m->beta);
+    fn(ud, "objective_loss", NULL, safe_div(m->loss, m->n), 1);
+    if (m->pred == LL_BINARY_CLASSIFIER) {
+        double p = safe_div(m->tp, m->tp + m->fp), r = safe_div(m->tp, m->tp + m->fn);
+        fn(ud, "binary_classification_accuracy", NULL, safe_div(m->tp + m->tn, m->n), 0);
+        fn(ud, "binary_f_beta", fb, fbeta(p, r, m->beta), 0);
+        fn(ud, "precision", NULL, p, 0);
+        fn(ud, "recall", NULL, r, 0);
+        fn(ud, "roc_auc_score", NULL, metrics_auc(m->sc, m->lab, m->wt, m->ns, NULL), 0);
+    } else if (m->pred == LL_MULTICLASS_CLASSIFIER) {
+        double mp = 0, mr = 0, mf = 0;
+        uint32_t present = 0;
+        for (uint32_t c = 0; c < m->C; c++) {
+            double p = safe_div(m->tp_c[c], m->pred_c[c]), r = safe_div(m->tp_c[c], m->act_c[c]);
+            mp += p;
+            mr += r;
+            mf += fbeta(p, r, m->beta);
+            present += m->act_c[c] > 0;
+        }
+        char tk[64];
+        snprintf(tk, sizeof tk, "multiclass_top_k_accuracy_%u", m->topk);
+        fn(ud, "multiclass_accuracy", NULL, safe_div(m->correct, m->n), 0);
+        fn(ud, "multiclass_top_k_accuracy", tk, safe_div(m->topk_ok, m->n), 0);
+        fn(ud, "dcg", NULL, safe_div(m->dcg, m->n), 0);
+        fn(ud, "macro_recall", NULL, mr / m->C, 0);
+        fn(ud, "macro_precision", NULL, mp / m->C, 0);
+        fn(ud, "macro_f_beta", fb, mf / m->C, 0);
+        fn(ud, "multiclass_balanced_accuracy", NULL, present ? mr / present : 0, 0);
+        fn(ud, "multiclass_log_loss", NULL, safe_div(m->loss, m->n), 1);
+    } else {
+        double mse = safe_div(m->se, m->n);
+        double mean = safe_div(m->sy, m->n);
+        double var = safe_div(m->syy, m->n) - mean * mean;
+        fn(ud, "mse", NULL, mse, 1);
+        fn(ud, "rmse", NULL, sqrt(mse), 1);
+        fn(ud, "absolute_loss", NULL, safe_div(m->ae, m->n), 1);
+        fn(ud, "r2", NULL, var > 0 ? 1 - mse / var : 0, 0);
+    }
+}
+
+typedef struct {
+    float s, y, w;
+} row3;
+
+static int by_score_desc(const void *a, const void *b)
+{
+    float x = ((const row3 *)a)->s, y = ((const row3 *)b)->s;
+    return x > y ? -1 : x < y ? 1 : 0;
+}
+
+static row3 *sorted(const float *s, const float *y, const float *w, size_t n)
+{
+    row3 *r = mem_alloc((n ? n : 1) * sizeof *r);
+    if (!r)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        r[i].s = s[i];
+        r[i].y = y[i] > 0.5f ? 1.0f : 0.0f;
+        r[i].w = w ? w[i] : 1.0f;
+    }
+    qsort(r, n, sizeof *r, by_score_desc);
+    return r;
+}
+
+double metrics_auc(const float *s, const float *y, const float *w, size_t n, ll_err *err)
+{
+    row3 *r = sorted(s, y, w, n);
+    if (!r) {
+        err_set(err, LL_E_NOMEM, "out of memory for the AUC");
+        return NAN;
+    }
+    /* walk groups of equal score from the top: each negative counts the positives above it
+     * plus half those tied with it */
+    double pos = 0, neg = 0, area = 0;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        double gp = 0, gn = 0;
+        while (j < n && r[j].s == r[i].s) {
+            if (r[j].y > 0)
+                gp += r[j].w;
+            else
+                gn += r[j].w;
+            j++;
+        }
+        area += gn * (pos + gp / 2);
+        pos += gp;
+        neg += gn;
+        i = j;
+    }
+    mem_free(r);
+    return pos > 0 && neg > 0 ? area / (pos * neg) : 0.5;
+}
+
+ll_code metrics_calibrate(const float *s, const float *y, const float *w, size_t n,
+                          const hp_values *hv, calib *out, ll_err *err)
+{
+    row3 *r = sorted(s, y, w, n);
+    if (!r)
+        return err_set(err, LL_E_NOMEM, "out of memory for calibration");
+    double P = 0, N = 0;
+    for (size_t i = 0; i < n; i++)
+        if (r[i].y > 0)
+            P += r[i].w;
+        else
+            N += r[i].w;
+    /* Candidate k: the first k rows (all scores above the cut) are predicted positive. */
+    double tp = 0, fp = 0, best = -INFINITY, best_aux = -INFINITY;
+    float thr = n ? nextafterf(r[0].s, INFINITY) : 0.5f;
+    for (size_t k = 0; k <= n;) {
+        double prec = tp + fp > 0 ? tp / (tp + fp) : 1.0, rec = P > 0 ? tp / P : 0;
+        double v, aux = 0;
+        switch (hv->criteria) {
+        case CRIT_F_BETA:
+            v = fbeta(prec, rec, hv->f_beta);
+            break;
+        case CRIT_PRECISION_AT_RECALL:
+            v = rec >= hv->target_recall ? prec : -1;
+            aux = rec;
+            break;
+        case CRIT_RECALL_AT_PRECISION:
+            v = prec >= hv->target_precision ? rec : -1;
+            aux = prec;
+            break;
+        default:
+            v = N + P > 0 ? (tp + N - fp) / (N + P) : 0;
+            break;
+        }
+        if (v > best || (v == best && aux > best_aux)) {
+            best = v;
+            best_aux = aux;
+            if (k == 0)
+                thr = n ? nextafterf(r[0].s, INFINITY) : 0.5f;
+            else if (k == n)
+                thr = nextafterf(r[n - 1].s, -INFINITY);
+            else
+                thr = (float)(((double)r[k - 1].s + r[k].s) / 2);
+            if (!(thr < r[k ? k - 1 : 0].s) && k > 0)
+                thr = nextafterf(r[k - 1].s, -INFINITY);
+        }
+        if (k == n)
+            break;
+        size_t j = k;
+        while (j < n && r[j].s == r[k].s) {
+            if (r[j].y > 0)
+                tp += r[j].w;
+            else
+                fp += r[j].w;
+            j++;
+        }
+        k = j;
+    }
+    mem_free(r);
+    out->value = best < 0 ? 0 : best;
+    out->threshold = thr;
+    return LL_OK;
+}

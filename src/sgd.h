@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * sgd.h - K linear models trained together on the same mini-batches (spec §1.4). Weights are
+ * one D x M matrix (M = K * C columns, model k's output c in column k*C + c), so a dense batch
+ * is one sgemm forward and one backward; sparse batches go through a CSR kernel that walks each
+ * row once for all models. Training happens on scaled features/labels (scaler.h); sgd_fold
+ * writes one model back in raw units.
+ */
+#ifndef LL_SGD_H
+#define LL_SGD_H
+#include "hp.h"
+#include "loss.h"
+#include "scaler.h"
+
+/* Per-model settings (the spread around the base values: docs/TRAINING.md). */
+typedef struct sgd_cfg {
+    double lr, wd, l1, posw;
+} sgd_cfg;
+
+typedef struct sgd {
+    hp_values hv;
+    loss_params lp_scaled, lp_raw;
+    uint64_t D;
+    uint32_t C, K;
+    size_t M;
+    const scaler *sc;
+    float *W, *B, *s1W, *s2W, *s1B, *s2B, *G, *gB;
+    sgd_cfg *cfg;
+    double *lr; /* current (scheduled) learning rate per model */
+    float *cw;  /* multiclass class weights (NULL: none) */
+    float *X, *Z, *dZ, *yb;
+    size_t capX, capZ, capY, capdZ;
+    uint64_t t;     /* optimizer steps taken */
+    double *tl, tw; /* this epoch's training loss sums per model, weight sum */
+    float *bestW, *bestB;
+} sgd;
+
+/* Sets up K models for D features from hv (resolved) and the finished scaler (borrowed). */
+ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint64_t seed,
+                 ll_err *err);
+void sgd_deinit(sgd *s);
+
+/* Raw outputs of every model for the batch into s->Z (n_rows x M), scaled space. Row numbers
+ * in messages count from row0. */
+ll_code sgd_forward(sgd *s, const ll_batch *b, uint64_t row0, ll_err *err);
+
+/* One optimizer step on batch b with labels y (n_rows, already mapped to 0/1 or class ids). */
+ll_code sgd_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0, ll_err *err);
+
+/* Losses of every model on b in raw label units, added (weighted) to loss[K]; *wsum gets the
+ * weight. When zraw is not NULL it receives the n_rows x M outputs in raw units. */
+ll_code sgd_eval(sgd *s, const ll_batch *b, const float *y, uint64_t row0, double *loss,
+                 double *wsum, ll_err *err);
+
+/* Starts a new epoch's training-loss sums. */
+void sgd_epoch_begin(sgd *s);
+/* Copies model k (columns) into / out of the best-epoch snapshot. */
+ll_code sgd_snapshot(sgd *s, uint32_t k, ll_err *err);
+void sgd_restore(sgd *s, uint32_t k);
+
+/* Writes model k, unscaled, into m (feature_dim D, n_out C). */
+void sgd_fold(const sgd *s, uint32_t k, float *w, float *b);
+
+/* Raw-unit outputs of s->Z in place (regression: z * ysd + ymu). */
+void sgd_unscale(sgd *s, size_t n_rows);
+#endif

@@ -1,0 +1,638 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * train.c - the training driver (ll_train), top to bottom as SageMaker runs it: resolve the
+ * hyperparameters, scaler pre-pass over the first rows, epochs of K-model SGD with validation
+ * and early stopping, model selection and threshold calibration, final metrics on every
+ * channel, then model.tar.gz and the metrics JSON. Log lines go to the caller's callback.
+ */
+#include "chan.h"
+#include "err.h"
+#include "hp.h"
+#include "mem.h"
+#include "metrics.h"
+#include "model.h"
+#include "scaler.h"
+#include "sgd.h"
+#include <cblas.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CALIB_MAX_SCORES ((size_t)1 << 24)
+
+void ll_train_opts_init(ll_train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    ll_parse_opts_init(&o->parse);
+    o->pipe_timeout_ms = 60000;
+}
+
+typedef struct run {
+    const ll_train_opts *o;
+    hp_values hv;
+    chan ch[3]; /* train, validation, test */
+    int has[3];
+    ll_batch b;
+    float *y;
+    size_t cap_y;
+    scaler sc;
+    sgd s;
+    double t0, t_first;
+    uint64_t rows_trained;
+    double train_secs;
+    uint32_t epochs_done;
+    json_t *metrics; /* "train:..." -> value */
+} run;
+
+static const char *CH_NAME[3] = {"train", "validation", "test"};
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void logf_(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(run *r, const char *fmt, ...)
+{
+    if (!r->o->log)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    r->o->log(r->o->ud, line);
+}
+
+/* Maps and checks the labels of b into r->y. */
+static ll_code labels(run *r, int ch, ll_err *err)
+{
+    const ll_batch *b = &r->b;
+    if (b->n_rows > r->cap_y) {
+        float *q = mem_realloc_array(r->y, b->n_rows, sizeof(float));
+        if (!q)
+            return err_set(err, LL_E_NOMEM, "out of memory for labels");
+        r->y = q;
+        r->cap_y = b->n_rows;
+    }
+    uint64_t row0 = r->ch[ch].rows - b->n_rows;
+    for (size_t i = 0; i < b->n_rows; i++) {
+        unsigned long long row = (unsigned long long)(row0 + i + 1);
+        if (b->loff[i + 1] == b->loff[i]) {
+            err_set(err, LL_E_PARSE, "row %llu has no label (training data needs one)", row);
+            return err_src(err, r->ch[ch].src);
+        }
+        float v = b->label[b->loff[i]];
+        switch (r->hv.pred) {
+        case LL_BINARY_CLASSIFIER:
+            if (v == -1.0f)
+                v = 0.0f;
+            if (v != 0.0f && v != 1.0f) {
+                err_set(err, LL_E_PARSE,
+                        "row %llu: label %g is not 0 or 1 (binary_classifier; -1 reads as 0)", row,
+                        (double)v);
+                return err_src(err, r->ch[ch].src);
+            }
+            break;
+        case LL_MULTICLASS_CLASSIFIER:
+            if (!(v >= 0 && v < (float)r->hv.num_classes && v == floorf(v))) {
+                err_set(err, LL_E_PARSE, "row %llu: label %g is not a class 0..%u (num_classes=%u)",
+                        row, (double)v, r->hv.num_classes - 1, r->hv.num_classes);
+                return err_src(err, r->ch[ch].src);
+            }
+            break;
+        case LL_REGRESSOR:
+            if (!isfinite(v)) {
+                err_set(err, LL_E_PARSE, "row %llu: label is not a finite number", row);
+                return err_src(err, r->ch[ch].src);
+            }
+            break;
+        }
+        r->y[i] = v;
+    }
+    return LL_OK;
+}
+
+/* The next batch of channel ch with labels; *eof at the end. Errors get the source's name. */
+static ll_code next(run *r, int ch, int *eof, ll_err *err)
+{
+    ll_code rc = chan_next(&r->ch[ch], &r->b, r->hv.mini_batch_size, eof, err);
+    if (rc == LL_OK)
+        rc = labels(r, ch, err);
+    return rc;
+}
+
+static ll_code with_src(run *r, int ch, ll_code rc, ll_err *err)
+{
+    if (rc != LL_OK && err && !err->src[0])
+        err_src(err, r->ch[ch].src);
+    return rc;
+}
+
+/* ---- passes ---- */
+
+static ll_code scaler_pass(run *r, ll_err *err)
+{
+    uint32_t ncls = r->hv.pred == LL_BINARY_CLASSIFIER       ? 2
+                    : r->hv.pred == LL_MULTICLASS_CLASSIFIER ? r->hv.num_classes
+                                                             : 0;
+    ll_code rc = scaler_init(&r->sc, ncls, err);
+    if (rc == LL_OK)
+        rc = chan_open_pass(&r->ch[0], err);
+    int eof = 0;
+    uint64_t want = r->hv.num_point_for_scaler;
+    while (rc == LL_OK && !eof && r->sc.n < (double)want) {
+        rc = next(r, 0, &eof, err);
+        if (rc == LL_OK && r->t_first == 0 && r->b.n_rows)
+            r->t_first = now_s();
+        if (rc == LL_OK)
+            rc = scaler_add(&r->sc, &r->b, r->y, (size_t)(want - (uint64_t)r->sc.n), err);
+    }
+    chan_close_pass(&r->ch[0]);
+    if (rc == LL_OK && r->sc.n == 0)
+        rc = err_set(err, LL_E_PARSE, "the train channel has no rows");
+    return with_src(r, 0, rc, err);
+}
+
+static ll_code train_epoch(run *r, ll_err *err)
+{
+    ll_code rc = chan_open_pass(&r->ch[0], err);
+    int eof = 0;
+    sgd_epoch_begin(&r->s);
+    double t = now_s();
+    while (rc == LL_OK && !eof) {
+        rc = next(r, 0, &eof, err);
+        if (rc == LL_OK && r->b.n_rows) {
+            if (r->t_first == 0)
+                r->t_first = now_s();
+            rc = sgd_step(&r->s, &r->b, r->y, r->ch[0].rows - r->b.n_rows, err);
+            r->rows_trained += r->b.n_rows;
+        }
+    }
+    r->train_secs += now_s() - t;
+    chan_close_pass(&r->ch[0]);
+    return with_src(r, 0, rc, err);
+}
+
+/* Per-model losses on channel ch (raw units). */
+static ll_code eval_pass(run *r, int ch, double *loss, ll_err *err)
+{
+    memset(loss, 0, r->s.K * sizeof *loss);
+    double w = 0;
+    ll_code rc = chan_open_pass(&r->ch[ch], err);
+    int eof = 0;
+    while (rc == LL_OK && !eof) {
+        rc = next(r, ch, &eof, err);
+        if (rc == LL_OK && r->b.n_rows)
+            rc = sgd_eval(&r->s, &r->b, r->y, r->ch[ch].rows - r->b.n_rows, loss, &w, err);
+    }
+    chan_close_pass(&r->ch[ch]);
+    for (uint32_t k = 0; k < r->s.K; k++)
+        loss[k] = w > 0 ? loss[k] / w : 0;
+    return with_src(r, ch, rc, err);
+}
+
+/* ---- selection ---- */
+
+typedef struct selection {
+    uint32_t k;
+    float thr;
+    double value;
+} selection;
+
+static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
+{
+    uint32_t K = r->s.K;
+    double *loss = mem_calloc(K, sizeof *loss);
+    float *sc = NULL, *lab = NULL, *wt = NULL;
+    size_t n = 0, cap = 0;
+    int binary = r->hv.pred == LL_BINARY_CLASSIFIER;
+    int do_cal = binary && r->hv.criteria != CRIT_LOSS;
+    size_t ncal = CALIB_MAX_SCORES / K;
+    if (ncal > r->hv.num_calibration_samples)
+        ncal = (size_t)r->hv.num_calibration_samples;
+    if (!loss)
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    double w = 0;
+    ll_code rc = chan_open_pass(&r->ch[ch], err);
+    int eof = 0;
+    int sigmoid = r->hv.loss == LOSS_LOGISTIC;
+    while (rc == LL_OK && !eof) {
+        rc = next(r, ch, &eof, err);
+        if (rc != LL_OK || !r->b.n_rows)
+            continue;
+        rc = sgd_eval(&r->s, &r->b, r->y, r->ch[ch].rows - r->b.n_rows, loss, &w, err);
+        if (rc != LL_OK || !do_cal)
+            continue;
+        for (size_t i = 0; i < r->b.n_rows && n < ncal; i++, n++) {
+            if (n == cap) {
+                size_t c = cap ? cap * 2 : 4096;
+                if (c > ncal)
+                    c = ncal;
+                float *a = mem_realloc_array(sc, c * K, sizeof(float));
+                if (a)
+                    sc = a;
+                float *bb = mem_realloc_array(lab, c, sizeof(float));
+                if (bb)
+                    lab = bb;
+                float *d = mem_realloc_array(wt, c, sizeof(float));
+                if (d)
+                    wt = d;
+                if (!a || !bb || !d) {
+                    rc = err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
+                    break;
+                }
+                /* re-stride: scores are stored model-major with stride cap */
+                for (uint32_t k = K; k-- > 0;)
+                    memmove(sc + (size_t)k * c, sc + (size_t)k * cap, n * sizeof(float));
+                cap = c;
+            }
+            for (uint32_t k = 0; k < K; k++) {
+                float z = r->s.Z[i * r->s.M + k];
+                sc[(size_t)k * cap + n] = sigmoid ? (float)loss_sigmoid(z) : z;
+            }
+            lab[n] = r->y[i];
+            wt[n] = r->b.weight ? r->b.weight[i] : 1.0f;
+        }
+    }
+    chan_close_pass(&r->ch[ch]);
+    rc = with_src(r, ch, rc, err);
+    sel->k = 0;
+    sel->thr = 0.5f;
+    sel->value = 0;
+    double best = INFINITY, bestl = INFINITY;
+    for (uint32_t k = 0; rc == LL_OK && k < K; k++) {
+        double l = w > 0 ? loss[k] / w : 0;
+        if (!isfinite(l))
+            continue;
+        if (do_cal) {
+            calib c;
+            rc = metrics_calibrate(sc + (size_t)k * cap, lab, wt, n, &r->hv, &c, err);
+            if (rc == LL_OK && (-c.value < best || (-c.value == best && l < bestl))) {
+                best = -c.value;
+                bestl = l;
+                sel->k = k;
+                sel->thr = c.threshold;
+                sel->value = c.value;
+            }
+        } else if (l < bestl) {
+            bestl = l;
+            sel->k = k;
+            sel->value = l;
+        }
+    }
+    mem_free(loss);
+    mem_free(sc);
+    mem_free(lab);
+    mem_free(wt);
+    return rc;
+}
+
+/* ---- final metrics ---- */
+
+typedef struct emit_ctx {
+    run *r;
+    const char *ch;
+} emit_ctx;
+
+static void emit(void *ud, const char *name, const char *log_name, double v, int is_loss)
+{
+    emit_ctx *e = ud;
+    char key[160];
+    snprintf(key, sizeof key, "%s:%s", e->ch, name);
+    json_object_set_new(e->r->metrics, key, json_real(v));
+    if (log_name) {
+        snprintf(key, sizeof key, "%s:%s", e->ch, log_name);
+        json_object_set_new(e->r->metrics, key, json_real(v));
+    }
+    const char *ln = log_name ? log_name : name;
+    if (strcmp(e->ch, "train"))
+        logf_(e->r, "#%s_score (algo-1) : ('%s', %.6g)", e->ch, ln, v);
+    logf_(e->r, "#quality_metric: host=algo-1, %s %s <%s>=%.6g", e->ch, ln,
+          is_loss ? "loss" : "score", v);
+}
+
+static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
+{
+    metrics mt;
+    ll_code rc =
+        metrics_init(&mt, &r->hv, &r->s.lp_raw, m->score == MODEL_SCORE_SIGMOID, m->threshold, err);
+    if (rc != LL_OK)
+        return rc;
+    float *z = NULL;
+    size_t capz = 0;
+    rc = chan_open_pass(&r->ch[ch], err);
+    int eof = 0;
+    while (rc == LL_OK && !eof) {
+        rc = next(r, ch, &eof, err);
+        if (rc != LL_OK || !r->b.n_rows)
+            continue;
+        size_t need = r->b.n_rows * m->n_out;
+        if (need > capz) {
+            float *q = mem_realloc_array(z, need, sizeof(float));
+            if (!q) {
+                rc = err_set(err, LL_E_NOMEM, "out of memory");
+                break;
+            }
+            z = q;
+            capz = need;
+        }
+        rc = model_raw(m, &r->b, z, err);
+        if (rc == LL_OK)
+            rc = metrics_add(&mt, z, r->y, r->b.weight, r->b.n_rows, err);
+    }
+    chan_close_pass(&r->ch[ch]);
+    rc = with_src(r, ch, rc, err);
+    if (rc == LL_OK) {
+        emit_ctx e = {r, CH_NAME[ch]};
+        metrics_report(&mt, emit, &e);
+    }
+    mem_free(z);
+    metrics_deinit(&mt);
+    return rc;
+}
+
+/* ---- outputs ---- */
+
+static json_t *resolved_hp(const ll_hparams *hp, const run *r)
+{
+    const hp_values *v = &r->hv;
+    json_t *j = json_object();
+    for (size_t i = 0; i < hp_count(); i++) {
+        const char *name = hp_name(i);
+        if (name[0] == '_')
+            continue;
+        const char *val = ll_hparams_get(hp, name);
+        if (val)
+            json_object_set_new(j, name, json_string(val));
+    }
+    char buf[64];
+#define SETF(name, x)                                                                              \
+    do {                                                                                           \
+        snprintf(buf, sizeof buf, "%.9g", (double)(x));                                            \
+        json_object_set_new(j, name, json_string(buf));                                            \
+    } while (0)
+    SETF("feature_dim", r->s.D);
+    SETF("num_classes", v->num_classes);
+    SETF("num_models", v->num_models);
+    SETF("learning_rate", v->learning_rate);
+    SETF("wd", v->wd);
+    SETF("l1", v->l1);
+    SETF("beta_1", v->beta_1);
+    SETF("beta_2", v->beta_2);
+    SETF("momentum", v->momentum);
+    SETF("bias_lr_mult", v->bias_lr_mult);
+    SETF("bias_wd_mult", v->bias_wd_mult);
+    SETF("lr_scheduler_step", v->lr_scheduler_step);
+    SETF("lr_scheduler_factor", v->lr_scheduler_factor);
+    SETF("lr_scheduler_minimum_lr", v->lr_scheduler_minimum_lr);
+    SETF("num_calibration_samples", v->num_calibration_samples);
+#undef SETF
+    json_object_set_new(j, "loss", json_string(loss_name(v->loss)));
+    json_object_set_new(j, "optimizer",
+                        json_string(v->optimizer == OPT_SGD       ? "sgd"
+                                    : v->optimizer == OPT_RMSPROP ? "rmsprop"
+                                                                  : "adam"));
+    int norm = v->normalize_data != 0;
+    json_object_set_new(j, "normalize_data", json_string(norm ? "true" : "false"));
+    json_object_set_new(j, "unbias_data", json_string(r->sc.shift ? "true" : "false"));
+    int reg = v->pred == LL_REGRESSOR;
+    json_object_set_new(j, "normalize_label",
+                        json_string(reg && r->sc.ysd != 1.0 ? "true" : "false"));
+    json_object_set_new(j, "unbias_label", json_string(reg && r->sc.ymu != 0.0 ? "true" : "false"));
+    if (v->pred == LL_BINARY_CLASSIFIER && v->posw_mode != POSW_VALUE) {
+        snprintf(buf, sizeof buf, "%.9g", r->s.cfg[0].posw);
+        json_object_set_new(j, "positive_example_weight_mult", json_string(buf));
+    }
+    return j;
+}
+
+static ll_code write_json_file(const char *path, json_t *j, ll_err *err)
+{
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    if (!s)
+        return err_set(err, LL_E_NOMEM, "cannot format JSON");
+    ll_writer *w = NULL;
+    ll_code rc = ll_writer_open(path, &w, err);
+    if (rc == LL_OK)
+        rc = ll_writer_write(w, s, strlen(s), err);
+    if (rc == LL_OK)
+        rc = ll_writer_write(w, "\n", 1, err);
+    if (rc == LL_OK)
+        rc = ll_writer_commit(w, err);
+    else
+        ll_writer_abort(w);
+    free(s);
+    return rc;
+}
+
+/* ---- the driver ---- */
+
+static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
+{
+    const ll_train_opts *o = r->o;
+    hp_values *hv = &r->hv;
+    const char *srcs[3] = {o->train, o->validation, o->test};
+    ll_code rc;
+    ll_parse_opts po = o->parse;
+    if (po.feature_dim == 0)
+        po.feature_dim = hv->feature_dim; /* the shape of LIBSVM rows */
+    for (int c = 0; c < 3; c++) {
+        if (!srcs[c])
+            continue;
+        rc = chan_init(&r->ch[c], CH_NAME[c], srcs[c], &po, o->pipe, o->pipe_timeout_ms, err);
+        if (rc != LL_OK)
+            return rc;
+        r->has[c] = 1;
+    }
+    rc = scaler_pass(r, err);
+    if (rc != LL_OK)
+        return rc;
+    uint64_t D = hv->feature_dim ? hv->feature_dim : r->sc.D;
+    if (r->sc.D > D)
+        return err_set(err, LL_E_PARSE,
+                       "the train channel has rows with %llu features but feature_dim is %llu",
+                       (unsigned long long)r->sc.D, (unsigned long long)D);
+    rc = scaler_finish(&r->sc, hv, D, err);
+    if (rc == LL_OK)
+        rc = sgd_init(&r->s, hv, D, &r->sc, o->seed, err);
+    if (rc != LL_OK)
+        return rc;
+    uint32_t K = r->s.K;
+    const char *obj = metrics_objective_name(hv);
+    double *vl = mem_calloc(K, sizeof *vl), *best = mem_calloc(K, sizeof *best);
+    if (!vl || !best) {
+        mem_free(vl);
+        mem_free(best);
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    }
+    for (uint32_t k = 0; k < K; k++)
+        best[k] = INFINITY;
+    double global_best = INFINITY;
+    uint32_t stale = 0;
+    int val = r->has[1];
+    for (uint32_t e = 0; e < hv->epochs && rc == LL_OK; e++) {
+        rc = train_epoch(r, err);
+        if (rc != LL_OK)
+            break;
+        r->epochs_done = e + 1;
+        double tmin = INFINITY;
+        for (uint32_t k = 0; k < K; k++) {
+            double l = r->s.tw > 0 ? r->s.tl[k] / r->s.tw : 0;
+            if (l < tmin)
+                tmin = l;
+        }
+        logf_(r, "#quality_metric: host=algo-1, epoch=%u, train %s <loss>=%.6g", e, obj, tmin);
+        double crit = tmin;
+        if (val) {
+            rc = eval_pass(r, 1, vl, err);
+            if (rc != LL_OK)
+                break;
+            double vmin = INFINITY;
+            for (uint32_t k = 0; k < K; k++) {
+                if (vl[k] < vmin)
+                    vmin = vl[k];
+                if (vl[k] < best[k]) {
+                    best[k] = vl[k];
+                    rc = sgd_snapshot(&r->s, k, err);
+                    if (rc != LL_OK)
+                        break;
+                }
+            }
+            logf_(r, "#quality_metric: host=algo-1, epoch=%u, validation %s <loss>=%.6g", e, obj,
+                  vmin);
+            crit = vmin;
+        }
+        logf_(r, "#early_stopping_criteria_metric: host=algo-1, epoch=%u, criteria=%s, value=%.6g",
+              e, obj, crit);
+        int improved = !isfinite(global_best) ||
+                       (global_best - crit) >= hv->early_stopping_tolerance * fabs(global_best);
+        if (crit < global_best)
+            global_best = crit;
+        if (improved) {
+            stale = 0;
+            logf_(r, "Epoch %u: Loss improved. Updating best model", e);
+        } else {
+            stale++;
+            logf_(r, "Epoch %u: Loss has not improved for %u epochs.", e, stale);
+        }
+        logf_(r, "#progress_metric: host=algo-1, completed %.0f %% of epochs",
+              100.0 * (e + 1) / hv->epochs);
+        logf_(r, "#throughput_metric: host=algo-1, train throughput=%.1f records/second",
+              r->train_secs > 0 ? r->rows_trained / r->train_secs : 0.0);
+        if (o->progress)
+            o->progress(o->ud, (double)(e + 1) / hv->epochs);
+        if (stale >= hv->early_stopping_patience) {
+            logf_(r, "Early stop condition met. Stopping training.");
+            break;
+        }
+    }
+    if (rc == LL_OK && val)
+        for (uint32_t k = 0; k < K; k++)
+            if (isfinite(best[k]))
+                sgd_restore(&r->s, k);
+    mem_free(vl);
+    mem_free(best);
+    if (rc != LL_OK)
+        return rc;
+
+    selection sel = {0, 0.5f, 0};
+    rc = select_model(r, val ? 1 : 0, &sel, err);
+    if (rc != LL_OK)
+        return rc;
+    const sgd_cfg *cf = &r->s.cfg[sel.k];
+    logf_(r,
+          "Best model found for hyperparameters: {\"optimizer\": \"%s\", \"learning_rate\": %.6g, "
+          "\"l1\": %.6g, \"wd\": %.6g, \"lr_scheduler_step\": %llu, \"lr_scheduler_factor\": "
+          "%.6g, \"lr_scheduler_minimum_lr\": %.6g} (model %u)",
+          hv->optimizer == OPT_SGD       ? "sgd"
+          : hv->optimizer == OPT_RMSPROP ? "rmsprop"
+                                         : "adam",
+          cf->lr, cf->l1, cf->wd, (unsigned long long)hv->lr_scheduler_step,
+          hv->lr_scheduler_factor, hv->lr_scheduler_minimum_lr, sel.k);
+
+    model_score score = hv->pred == LL_REGRESSOR               ? MODEL_SCORE_IDENTITY
+                        : hv->pred == LL_MULTICLASS_CLASSIFIER ? MODEL_SCORE_SOFTMAX
+                        : hv->loss == LOSS_LOGISTIC            ? MODEL_SCORE_SIGMOID
+                                                               : MODEL_SCORE_RAW;
+    ll_model *m = NULL;
+    rc = model_new(hv->pred, score, D, r->s.C, loss_name(hv->loss), &m, err);
+    if (rc != LL_OK)
+        return rc;
+    sgd_fold(&r->s, sel.k, m->w, m->b);
+    m->threshold = sel.thr;
+    r->metrics = json_object();
+    for (int c = 0; c < 3 && rc == LL_OK; c++)
+        if (r->has[c])
+            rc = final_metrics(r, c, m, err);
+    if (rc == LL_OK && !r->has[2])
+        logf_(r, "Test data is not provided.");
+    json_t *hpj = resolved_hp(hp, r);
+    if (rc == LL_OK && o->model_dir) {
+        char *hs = json_dumps(hpj, JSON_PRESERVE_ORDER);
+        char *ms = json_dumps(r->metrics, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
+        rc = hs && ms ? model_set_info(m, hs, ms, err) : err_set(err, LL_E_NOMEM, "out of memory");
+        free(hs);
+        free(ms);
+        if (rc == LL_OK)
+            rc = model_save(m, o->model_dir, err);
+    }
+    if (rc == LL_OK && o->metrics_json) {
+        json_t *j = json_object();
+        json_object_set(j, "hyperparameters", hpj);
+        json_object_set_new(j, "epochs_completed", json_integer(r->epochs_done));
+        json_object_set_new(j, "rows_per_second",
+                            json_real(r->train_secs > 0 ? r->rows_trained / r->train_secs : 0));
+        json_object_set_new(j, "time_to_first_batch_ms",
+                            json_real(r->t_first > 0 ? (r->t_first - r->t0) * 1000 : 0));
+        json_t *sj = json_object();
+        json_object_set_new(sj, "index", json_integer(sel.k));
+        json_object_set_new(sj, "learning_rate", json_real(cf->lr));
+        json_object_set_new(sj, "wd", json_real(cf->wd));
+        json_object_set_new(sj, "l1", json_real(cf->l1));
+        if (hv->pred == LL_BINARY_CLASSIFIER) {
+            json_object_set_new(sj, "threshold", json_real(sel.thr));
+            json_object_set_new(sj, "positive_example_weight_mult", json_real(cf->posw));
+        }
+        json_object_set_new(j, "selected_model", sj);
+        json_object_set(j, "metrics", r->metrics);
+        rc = write_json_file(o->metrics_json, j, err);
+        json_decref(j);
+    }
+    json_decref(hpj);
+    ll_model_free(m);
+    return rc;
+}
+
+ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
+{
+    if (!o->train)
+        return err_set(err, LL_E_ARG, "a train channel is required");
+    run r;
+    memset(&r, 0, sizeof r);
+    r.o = o;
+    r.t0 = now_s();
+    ll_code rc = hp_resolve(hp, &r.hv, err);
+    if (rc != LL_OK)
+        return rc;
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    openblas_set_num_threads(o->threads > 0 ? o->threads : (int)(nproc > 0 ? nproc : 1));
+    ll_batch_init(&r.b);
+    rc = run_all(&r, hp, err);
+    for (int c = 0; c < 3; c++)
+        if (r.has[c])
+            chan_deinit(&r.ch[c]);
+    ll_batch_deinit(&r.b);
+    mem_free(r.y);
+    sgd_deinit(&r.s);
+    scaler_deinit(&r.sc);
+    json_decref(r.metrics);
+    return rc;
+}

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_loss.c - loss values against hand-computed references and derivatives against finite
+ * differences; metrics (AUC, calibration) on small known cases. */
+#include "loss.h"
+#include "metrics.h"
+#include "tt.h"
+#include <math.h>
+
+static void test_values(void)
+{
+    loss_params p = {LOSS_LOGISTIC, 1, 0.1, 0.9, 1.0};
+    CHECK(fabs(loss_eval(&p, 0, 1, NULL) - log(2)) < 1e-12);
+    CHECK(fabs(loss_eval(&p, 2, 0, NULL) - log(1 + exp(2))) < 1e-12);
+    CHECK(fabs(loss_eval(&p, 800, 0, NULL) - 800) < 1e-9); /* no overflow */
+    p.kind = LOSS_HINGE;                                   /* margin 1: y=1 needs z >= 1 */
+    CHECK(loss_eval(&p, 1.0, 1, NULL) == 0 && fabs(loss_eval(&p, 0.5, 1, NULL) - 0.5) < 1e-12);
+    CHECK(loss_eval(&p, 0.0, 0, NULL) == 0 && fabs(loss_eval(&p, 0.25, 0, NULL) - 0.25) < 1e-12);
+    p.kind = LOSS_QUANTILE; /* q = 0.9 */
+    CHECK(fabs(loss_eval(&p, 1, 3, NULL) - 1.8) < 1e-12);
+    CHECK(fabs(loss_eval(&p, 3, 1, NULL) - 0.2) < 1e-12);
+    p.kind = LOSS_HUBER;
+    CHECK(fabs(loss_eval(&p, 0.5, 0, NULL) - 0.125) < 1e-12);
+    CHECK(fabs(loss_eval(&p, 3, 0, NULL) - 2.5) < 1e-12);
+    p.kind = LOSS_EPS_ABSOLUTE;
+    CHECK(loss_eval(&p, 0.05, 0, NULL) == 0 && fabs(loss_eval(&p, 1, 0, NULL) - 0.9) < 1e-12);
+    p.kind = LOSS_EPS_SQUARED;
+    CHECK(loss_eval(&p, 0.05, 0, NULL) == 0 && fabs(loss_eval(&p, 1, 0, NULL) - 0.99) < 1e-12);
+    float z[3] = {1, 2, 3};
+    double l = loss_softmax(z, 3, 0, NULL);
+    CHECK(fabs(l - (log(exp(1) + exp(2) + exp(3)) - 1)) < 1e-6);
+}
+
+static void test_derivatives(void)
+{
+    loss_kind kinds[] = {LOSS_LOGISTIC,    LOSS_HINGE,        LOSS_SQUARED,  LOSS_ABSOLUTE,
+                         LOSS_EPS_SQUARED, LOSS_EPS_ABSOLUTE, LOSS_QUANTILE, LOSS_HUBER};
+    double zs[] = {-1.3, -0.2, 0.37, 0.81, 2.2};
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+        loss_params p = {kinds[k], 1.5, 0.1, 0.3, 0.7};
+        for (int y = 0; y <= 1; y++)
+            for (size_t i = 0; i < 5; i++) {
+                double d, h = 1e-6;
+                loss_eval(&p, zs[i], y, &d);
+                double fd =
+                    (loss_eval(&p, zs[i] + h, y, NULL) - loss_eval(&p, zs[i] - h, y, NULL)) /
+                    (2 * h);
+                CHECKF(fabs(d - fd) < 1e-4, "loss %d z %g y %d: %g vs %g", (int)kinds[k], zs[i], y,
+                       d, fd);
+            }
+    }
+    float z[4] = {0.3f, -1.0f, 2.0f, 0.5f}, dz[4];
+    loss_softmax(z, 4, 2, dz);
+    for (int c = 0; c < 4; c++) {
+        float zp[4], zm[4];
+        memcpy(zp, z, sizeof z);
+        memcpy(zm, z, sizeof z);
+        zp[c] += 1e-3f;
+        zm[c] -= 1e-3f;
+        double fd = (loss_softmax(zp, 4, 2, NULL) - loss_softmax(zm, 4, 2, NULL)) / 2e-3;
+        CHECK(fabs(dz[c] - fd) < 1e-3);
+    }
+}
+
+static void test_auc_and_calibration(void)
+{
+    float s[6] = {0.9f, 0.8f, 0.7f, 0.6f, 0.4f, 0.2f};
+    float y[6] = {1, 1, 0, 1, 0, 0};
+    /* positives above negatives: 3*3 pairs, the 0.6 positive is below one negative: 8/9 */
+    CHECK(fabs(metrics_auc(s, y, NULL, 6, NULL) - 8.0 / 9) < 1e-12);
+    hp_values hv;
+    memset(&hv, 0, sizeof hv);
+    hv.criteria = CRIT_ACCURACY;
+    calib c;
+    ll_err err;
+    CHECK_OK(metrics_calibrate(s, y, NULL, 6, &hv, &c, &err));
+    /* best accuracy 5/6 at a cut between 0.8 and 0.7 or between 0.6 and 0.4 */
+    CHECK(fabs(c.value - 5.0 / 6) < 1e-12);
+    CHECK((c.threshold > 0.7f && c.threshold < 0.8f) || (c.threshold > 0.4f && c.threshold < 0.6f));
+    hv.criteria = CRIT_PRECISION_AT_RECALL;
+    hv.target_recall = 0.99;
+    CHECK_OK(metrics_calibrate(s, y, NULL, 6, &hv, &c, &err));
+    CHECK(fabs(c.value - 0.75) < 1e-12 && c.threshold > 0.4f && c.threshold < 0.6f);
+    hv.criteria = CRIT_RECALL_AT_PRECISION;
+    hv.target_precision = 0.99;
+    CHECK_OK(metrics_calibrate(s, y, NULL, 6, &hv, &c, &err));
+    CHECK(fabs(c.value - 2.0 / 3) < 1e-12 && c.threshold > 0.7f && c.threshold < 0.8f);
+}
+
+int main(void)
+{
+    TT_BEGIN("test_loss");
+    RUN(test_values);
+    RUN(test_derivatives);
+    RUN(test_auc_and_calibration);
+    TT_END();
+}
