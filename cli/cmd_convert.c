@@ -11,9 +11,12 @@ static const char *HELP =
     "\n"
     "Converts between CSV, LIBSVM, JSON Lines and RecordIO-protobuf (SageMaker's\n"
     "application/x-recordio-protobuf, byte-compatible with the SageMaker Python SDK).\n"
-    "IN and OUT are paths, or - for standard input/output. Formats come from the\n"
-    "extensions (.csv .tsv .libsvm .svm .jsonl .pbr .recordio) or the options below;\n"
-    "an input of unknown extension is recognised from its first bytes.\n"
+    "IN and OUT are paths, or - for standard input/output; IN may also be a folder, a\n"
+    "glob, http(s)://URL, s3://bucket/key, s3://bucket/prefix/ or a .manifest, and OUT\n"
+    "s3://bucket/key or, with --shard-*, s3://bucket/prefix/ (docs/SOURCES.md).\n"
+    "Formats come from the extensions (.csv .tsv .libsvm .svm .jsonl .pbr .recordio)\n"
+    "or the options below; an input of unknown extension is recognised from its first\n"
+    "bytes.\n"
     "\n"
     "  --from FMT             input format: csv, libsvm, recordio, jsonl\n"
     "  --to FMT               output format: csv, libsvm, recordio, jsonl\n"
@@ -27,6 +30,7 @@ static const char *HELP =
     "  --recordio-split dmlc|concat\n"
     "                         how split RecordIO records are reassembled (default dmlc)\n"
     "  --max-record-bytes N   longest record or line accepted (default 64M)\n"
+    "  --endpoint-url URL     S3-compatible endpoint for s3:// (else AWS_ENDPOINT_URL...)\n"
     "  --shard-records N      OUT is a folder/prefix: a new part-NNNNN every N records\n"
     "  --shard-bytes SIZE     ... or once a part reaches SIZE bytes (e.g. 64M)\n"
     "  --batch-rows N         rows per internal batch (default 4096)\n"
@@ -53,6 +57,7 @@ static const struct option LONGOPTS[] = {
     {"sparse", no_argument, 0, O_SPARSE},
     {"recordio-split", required_argument, 0, O_SPLIT},
     {"max-record-bytes", required_argument, 0, O_MAXREC},
+    {"endpoint-url", required_argument, 0, O_ENDPOINT_URL},
     {"shard-records", required_argument, 0, O_SHARD_REC},
     {"shard-bytes", required_argument, 0, O_SHARD_BYTES},
     {"batch-rows", required_argument, 0, O_BATCH},
@@ -128,6 +133,13 @@ int tool_parse_input_opt(const char *cmd, int opt, const char *arg, ll_parse_opt
             return -1;
         }
         return 1;
+    case O_ENDPOINT_URL: {
+        ll_source_opts so;
+        ll_source_opts_init(&so);
+        so.endpoint_url = arg;
+        ll_source_set_defaults(&so);
+        return 1;
+    }
     case O_MAXREC:
         v = tool_parse_size(arg);
         if (!v) {

@@ -20,7 +20,8 @@ static const char *HELP =
     "  --validate          read everything and report only the first problem (exit 1)\n"
     "  --features N        features with statistics (default 10)\n"
     "  input options as for convert: --from, --label-column, --no-label, --header,\n"
-    "  --delimiter, --index-base, --feature-dim, --recordio-split, --max-record-bytes\n"
+    "  --delimiter, --index-base, --feature-dim, --recordio-split, --max-record-bytes,\n"
+    "  --endpoint-url (IN may be any source of docs/SOURCES.md, e.g. s3://bucket/prefix/)\n"
     "\n"
     "Examples:\n"
     "  linlearn inspect train.pbr\n"
@@ -38,6 +39,7 @@ static const struct option LONGOPTS[] = {
     {"feature-dim", required_argument, 0, O_DIM},
     {"recordio-split", required_argument, 0, O_SPLIT},
     {"max-record-bytes", required_argument, 0, O_MAXREC},
+    {"endpoint-url", required_argument, 0, O_ENDPOINT_URL},
     {"head", required_argument, 0, O_HEAD},
     {"json", no_argument, 0, O_JSON},
     {"validate", no_argument, 0, O_VALIDATE},

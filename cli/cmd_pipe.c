@@ -1,12 +1,178 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_pipe.c - placeholder: this command is not implemented yet. */
+/* cmd_pipe.c - `linlearn pipe`: SageMaker Pipe mode on one machine. Streams channels into
+ * DIR/<channel>_<epoch> FIFOs (ll_pipe_run), or in File mode copies them into DIR/<channel>/. */
 #include "tool.h"
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *HELP =
+    "usage: linlearn pipe --channel NAME=SRC [--channel NAME=SRC ...] [options]\n"
+    "\n"
+    "Pipe mode as SageMaker lays it out: creates the FIFOs DIR/<NAME>_<epoch> (epoch from 0)\n"
+    "and streams each epoch of every channel into them, one writer per channel; the next\n"
+    "epoch's FIFO is opened once the reader has finished the previous one. Exits when the last\n"
+    "epoch is consumed; removes its FIFOs on SIGINT/SIGTERM. Any program can read the FIFOs.\n"
+    "SRC is any source: a file, folder, glob, http(s):// URL, s3://bucket/key,\n"
+    "s3://bucket/prefix/ or a .manifest file (docs/SOURCES.md).\n"
+    "\n"
+    "  --channel NAME=SRC       a channel (repeat for several)\n"
+    "  --epochs N               passes over the data (default 1)\n"
+    "  --dir DIR                where the FIFOs go (default /opt/ml/input/data)\n"
+    "  --shuffle-seed S         ShuffleConfig: a new object order each epoch from seed S\n"
+    "  --shard I/N              ShardedByS3Key: this is host I of N (0-based)\n"
+    "  --record-wrapper recordio|none\n"
+    "                           wrap each object as one RecordIO record\n"
+    "  --input-mode pipe|file   file: copy each channel into DIR/<NAME>/ and exit\n"
+    "  --endpoint-url URL       S3-compatible endpoint (path-style addressing)\n"
+    "  --prefetch SIZE          read-ahead buffer per channel (default 64M; 0 off)\n"
+    "\n"
+    "Example:\n"
+    "  linlearn pipe --dir /tmp/data --epochs 3 --channel train=s3://bucket/train/ &\n"
+    "  cat /tmp/data/train_0 | linlearn inspect -\n";
+
+enum {
+    O_CHANNEL = O_TOOL_LAST,
+    O_EPOCHS,
+    O_DIR,
+    O_SEED,
+    O_SHARD,
+    O_WRAP,
+    O_MODE,
+    O_ENDPOINT,
+    O_PREFETCH
+};
+
+static const struct option LONGOPTS[] = {
+    {"channel", required_argument, 0, O_CHANNEL},
+    {"epochs", required_argument, 0, O_EPOCHS},
+    {"dir", required_argument, 0, O_DIR},
+    {"shuffle-seed", required_argument, 0, O_SEED},
+    {"shard", required_argument, 0, O_SHARD},
+    {"record-wrapper", required_argument, 0, O_WRAP},
+    {"input-mode", required_argument, 0, O_MODE},
+    {"endpoint-url", required_argument, 0, O_ENDPOINT},
+    {"prefetch", required_argument, 0, O_PREFETCH},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+static volatile int g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
 
 int cmd_pipe(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "linlearn: '%s' is not implemented yet\n", argv[0]);
-    return 5;
+    ll_source_opts o;
+    ll_source_opts_init(&o);
+    ll_pipe_channel ch[64];
+    size_t n_ch = 0;
+    uint64_t epochs = 1;
+    const char *dir = "/opt/ml/input/data";
+    int file_mode = 0;
+    int c;
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            fputs(HELP, stdout);
+            return 0;
+        case O_CHANNEL: {
+            char *eq = strchr(optarg, '=');
+            if (!eq || eq == optarg || !eq[1])
+                return tool_usage_error("pipe", "--channel takes NAME=SRC, not '%s'", optarg);
+            if (n_ch == 64)
+                return tool_usage_error("pipe", "at most 64 channels");
+            *eq = 0;
+            ch[n_ch].name = optarg;
+            ch[n_ch].src = eq + 1;
+            n_ch++;
+            break;
+        }
+        case O_EPOCHS:
+            epochs = strtoull(optarg, &end, 10);
+            if (*end || !epochs || optarg[0] == '-')
+                return tool_usage_error("pipe", "--epochs takes a positive count");
+            break;
+        case O_DIR:
+            dir = optarg;
+            break;
+        case O_SEED:
+            o.shuffle = 1;
+            o.shuffle_seed = strtoull(optarg, &end, 10);
+            if (*end || optarg[0] == '-')
+                return tool_usage_error("pipe", "--shuffle-seed takes a number");
+            break;
+        case O_SHARD: {
+            unsigned i, n;
+            char extra;
+            if (sscanf(optarg, "%u/%u%c", &i, &n, &extra) != 2 || n == 0 || i >= n)
+                return tool_usage_error("pipe", "--shard takes I/N with 0 <= I < N");
+            o.shard_index = i;
+            o.shard_count = n;
+            break;
+        }
+        case O_WRAP:
+            if (!strcmp(optarg, "recordio") || !strcmp(optarg, "RecordIO"))
+                o.record_wrap = 1;
+            else if (!strcmp(optarg, "none") || !strcmp(optarg, "None"))
+                o.record_wrap = 0;
+            else
+                return tool_usage_error("pipe", "--record-wrapper takes recordio or none");
+            break;
+        case O_MODE:
+            if (!strcasecmp(optarg, "file"))
+                file_mode = 1;
+            else if (!strcasecmp(optarg, "pipe"))
+                file_mode = 0;
+            else
+                return tool_usage_error("pipe", "--input-mode takes pipe or file");
+            break;
+        case O_ENDPOINT:
+            o.endpoint_url = optarg;
+            break;
+        case O_PREFETCH:
+            o.prefetch_bytes = strcmp(optarg, "0") ? (size_t)tool_parse_size(optarg) : 0;
+            if (strcmp(optarg, "0") && !o.prefetch_bytes)
+                return tool_usage_error("pipe", "--prefetch takes a size such as 64M, or 0");
+            break;
+        default:
+            return tool_usage_error("pipe", "unknown option");
+        }
+    }
+    if (optind != argc)
+        return tool_usage_error("pipe", "unexpected argument '%s'", argv[optind]);
+    if (!n_ch)
+        return tool_usage_error("pipe", "give at least one --channel NAME=SRC");
+    ll_source_set_defaults(&o);
+    ll_err err;
+    if (file_mode) {
+        for (size_t i = 0; i < n_ch; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", dir, ch[i].name);
+            uint64_t nf = 0, nb = 0;
+            if (ll_source_download(ch[i].src, &o, path, &nf, &nb, &err) != LL_OK)
+                return tool_fail("pipe", &err);
+            fprintf(stderr, "linlearn pipe: %s: %llu files, %llu bytes in %s\n", ch[i].name,
+                    (unsigned long long)nf, (unsigned long long)nb, path);
+        }
+        return 0;
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    ll_code rc = ll_pipe_run(dir, ch, n_ch, epochs, &o, &g_stop, &err);
+    if (rc != LL_OK)
+        return tool_fail("pipe", &err);
+    return g_stop ? 130 : 0;
 }

@@ -34,6 +34,7 @@ enum {
     O_SPARSE,
     O_SPLIT,
     O_MAXREC,
+    O_ENDPOINT_URL, /* --endpoint-url: S3-compatible endpoint for s3:// sources */
     O_TOOL_LAST
 };
 

@@ -399,6 +399,58 @@ ll_code ll_model_predict(const ll_model *m, const ll_batch *b, float *scores, fl
 
 /* ---- section: streaming sources (issue 3) ---- */
 
+/* Settings for remote and multi-object sources (docs/SOURCES.md). Sources: a path, "-",
+ * a folder (every file below it, sorted by path), a glob (data/part-?.pbr, data/x*), http(s)://URL,
+ * s3://bucket/key, s3://bucket/prefix/ (every object under the prefix, in key order), and a
+ * SageMaker manifest (a path ending in .manifest, or "manifest:" + any source). */
+typedef struct ll_source_opts {
+    const char *endpoint_url; /* S3-compatible endpoint, path-style (NULL: AWS_ENDPOINT_URL_S3,
+                                 AWS_ENDPOINT_URL, the profile's endpoint_url, else AWS) */
+    uint32_t shard_index;     /* ShardedByS3Key: this host takes objects i, i+n, i+2n, ... */
+    uint32_t shard_count;     /* n; 0 or 1: FullyReplicated */
+    int shuffle;              /* ShuffleConfig: shuffle the object order (before sharding) */
+    uint64_t shuffle_seed;    /* with epoch: the same seed and epoch give the same order */
+    uint64_t epoch;           /* pass number, 0-based: a new shuffle each epoch */
+    int record_wrap;          /* RecordWrapperType RecordIO: each object becomes one record */
+    size_t prefetch_bytes;    /* read-ahead buffers for remote sources (default 64 MiB; 0 off) */
+    int max_retries;          /* per request, after a failure or a cut (default 10) */
+    unsigned retry_base_ms;   /* first back-off (default 200), doubled per retry ... */
+    unsigned retry_max_ms;    /* ... up to this (default 10000) */
+    unsigned stall_timeout_s; /* no byte for this long counts as a cut (default 60) */
+} ll_source_opts;
+
+void ll_source_opts_init(ll_source_opts *o);
+
+/* Sets the settings ll_reader_open and ll_writer_open use (copied; endpoint_url is copied
+ * too). NULL restores the defaults. Call before opening, not concurrently with opens. */
+void ll_source_set_defaults(const ll_source_opts *o);
+
+/* ll_reader_open with explicit settings (NULL: the defaults above). */
+ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **out, ll_err *err);
+
+/* Pipe mode, reading side: waits up to timeout_ms (0: 60 s) for the FIFO "<prefix>_<epoch>"
+ * (e.g. "/opt/ml/input/data/train", 0 -> ".../train_0") and opens it. */
+ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll_reader **out,
+                     ll_err *err);
+
+/* Pipe mode, writing side (`linlearn pipe`): for each epoch creates DIR/<name>_<epoch> FIFOs and
+ * streams each channel's source (re-opened per epoch with o->epoch set) into its FIFO, one
+ * thread per channel; a channel's next FIFO is created when the reader has finished the
+ * previous one. Returns when every epoch has been consumed or *stop becomes non-zero (FIFOs
+ * are removed either way). */
+typedef struct ll_pipe_channel {
+    const char *name; /* [A-Za-z0-9.-_]{1,64} */
+    const char *src;  /* any source */
+} ll_pipe_channel;
+ll_code ll_pipe_run(const char *dir, const ll_pipe_channel *ch, size_t n_ch, uint64_t epochs,
+                    const ll_source_opts *o, volatile int *stop, ll_err *err);
+
+/* File mode: copies a channel's objects (after sharding/shuffle settings) into folder dir,
+ * one file per object named by its key relative to the prefix. *n_files and *n_bytes may be
+ * NULL. */
+ll_code ll_source_download(const char *src, const ll_source_opts *o, const char *dir,
+                           uint64_t *n_files, uint64_t *n_bytes, ll_err *err);
+
 #ifdef __cplusplus
 }
 #endif

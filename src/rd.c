@@ -3,6 +3,7 @@
 #include "rd.h"
 #include "err.h"
 #include "mem.h"
+#include "rd_net.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -17,9 +18,32 @@ ll_code ll_reader_open(const char *src, ll_reader **out, ll_err *err)
     *out = NULL;
     if (!src || !*src)
         return err_set(err, LL_E_ARG, "empty source name");
+    return ll_reader_open_ex(src, NULL, out, err);
+}
+
+/* Dispatch: stdin and plain files/FIFOs directly; folders, globs, URLs, S3 and manifests go
+ * through rd_multi (rd_multi.c), remote ones behind a prefetch thread (pf.c). */
+ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **out, ll_err *err)
+{
+    *out = NULL;
+    if (!src || !*src)
+        return err_set(err, LL_E_ARG, "empty source name");
+    if (!o)
+        o = s3_defaults();
     if (strcmp(src, "-") == 0)
         return rd_fd_open(0, 0, "stdin", out, err);
-    return rd_file_open(src, out, err);
+    if (!rd_multi_wants(src, o))
+        return rd_file_open(src, out, err);
+    ll_reader *m;
+    ll_code rc = rd_multi_open(src, o, &m, err);
+    if (rc != LL_OK)
+        return rc;
+    int remote = strstr(src, "://") != NULL || strncmp(src, "manifest:", 9) == 0 ||
+                 (strlen(src) > 9 && strcmp(src + strlen(src) - 9, ".manifest") == 0);
+    if (remote && o->prefetch_bytes > 0)
+        return pf_wrap(m, o->prefetch_bytes, out, err);
+    *out = m;
+    return LL_OK;
 }
 
 ll_code ll_reader_read(ll_reader *r, void *buf, size_t cap, size_t *n, int *eof, ll_err *err)

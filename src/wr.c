@@ -54,6 +54,8 @@ ll_code ll_writer_open(const char *dst, ll_writer **out, ll_err *err)
         return err_set(err, LL_E_ARG, "empty destination name");
     if (strcmp(dst, "-") == 0)
         rc = wr_fd_backend(1, "stdout", &be, err);
+    else if (strncmp(dst, "s3://", 5) == 0)
+        rc = wr_s3_backend(dst, &be, err);
     else
         rc = wr_file_backend(dst, &be, err);
     if (rc != LL_OK)

@@ -20,5 +20,7 @@ ll_code wr_new(wr_backend *be, const char *name, ll_writer **out, ll_err *err);
 ll_code wr_file_backend(const char *dst, wr_backend **out, ll_err *err);
 /* Descriptor backend (stdout); the descriptor is not closed. */
 ll_code wr_fd_backend(int fd, const char *name, wr_backend **out, ll_err *err);
+/* S3 backend (wr_s3.c): "s3://bucket/key", a PUT or a multipart upload completed on commit. */
+ll_code wr_s3_backend(const char *dst, wr_backend **out, ll_err *err);
 const char *wr_name(const ll_writer *w);
 #endif

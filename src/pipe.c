@@ -1,0 +1,303 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * pipe.c - SageMaker Pipe mode on both sides: the feeder (ll_pipe_run) that creates
+ * DIR/<channel>_<epoch> FIFOs and streams each epoch of a channel into them, one thread per
+ * channel; the reading side (ll_pipe_open) that waits for a FIFO and opens it; and File mode's
+ * copy of a channel into a local folder (ll_source_download).
+ */
+#include "err.h"
+#include "mem.h"
+#include "rd_net.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll_reader **out,
+                     ll_err *err)
+{
+    *out = NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s_%llu", prefix, (unsigned long long)epoch);
+    if (!timeout_ms)
+        timeout_ms = 60000;
+    struct stat st;
+    unsigned waited = 0;
+    while (stat(path, &st) != 0) {
+        if (waited >= timeout_ms)
+            return err_set(err, LL_E_IO, "the FIFO did not appear within %u ms", timeout_ms),
+                   err_src(err, path);
+        sleep_ms(50);
+        waited += 50;
+    }
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return err_sys(err, path, "cannot open for reading");
+    return rd_fd_open(fd, 1, path, out, err);
+}
+
+static int name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '.' || *s == '-' || *s == '_'))
+            return 0;
+    return 1;
+}
+
+typedef struct {
+    const char *dir;
+    const ll_pipe_channel *ch;
+    uint64_t epochs;
+    ll_source_opts o;
+    volatile int *stop;
+    ll_code rc;
+    ll_err err;
+    char fifo[4096];
+} feeder;
+
+/* Waits until fd can take more bytes, or stop. 1 ready, 0 stopped, -1 the reader left. */
+static int wait_out(int fd, volatile int *stop)
+{
+    for (;;) {
+        if (*stop)
+            return 0;
+        struct pollfd p = {fd, POLLOUT, 0};
+        int r = poll(&p, 1, 200);
+        if (r > 0)
+            return p.revents & POLLERR ? -1 : 1;
+    }
+}
+
+static ll_code feed_epoch(feeder *f, uint64_t e, uint8_t *buf, size_t cap)
+{
+    snprintf(f->fifo, sizeof f->fifo, "%s/%s_%llu", f->dir, f->ch->name, (unsigned long long)e);
+    unlink(f->fifo);
+    if (mkfifo(f->fifo, 0600) != 0)
+        return err_sys(&f->err, f->fifo, "cannot create the FIFO");
+    /* wait for the reader: a non-blocking open fails with ENXIO until one is there */
+    int fd = -1;
+    while (fd < 0) {
+        if (*f->stop) {
+            unlink(f->fifo);
+            return LL_OK;
+        }
+        fd = open(f->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0 && errno != ENXIO && errno != EINTR)
+            return err_sys(&f->err, f->fifo, "cannot open for writing");
+        if (fd < 0)
+            sleep_ms(20);
+    }
+    ll_source_opts o = f->o;
+    o.epoch = e;
+    ll_reader *r = NULL;
+    ll_code rc = ll_reader_open_ex(f->ch->src, &o, &r, &f->err);
+    int gone = 0;
+    while (rc == LL_OK && !gone && !*f->stop) {
+        size_t n;
+        int eof;
+        rc = ll_reader_read(r, buf, cap, &n, &eof, &f->err);
+        if (rc != LL_OK || eof)
+            break;
+        size_t off = 0;
+        while (off < n) {
+            int w = wait_out(fd, f->stop);
+            if (w <= 0) {
+                gone = w < 0;
+                break;
+            }
+            ssize_t k = write(fd, buf + off, n - off);
+            if (k < 0 && (errno == EAGAIN || errno == EINTR))
+                continue;
+            if (k < 0) {
+                gone = errno == EPIPE; /* the reader stopped early: allowed */
+                if (!gone)
+                    rc = err_sys(&f->err, f->fifo, "write failed");
+                break;
+            }
+            off += (size_t)k;
+        }
+        if (off < n)
+            break;
+    }
+    ll_reader_free(r);
+    /* the epoch counts as consumed once the reader has taken every byte (or left) */
+    while (rc == LL_OK && !gone && !*f->stop) {
+        int left = 0;
+        if (ioctl(fd, FIONREAD, &left) != 0 || left == 0)
+            break;
+        struct pollfd p = {fd, 0, 0};
+        if (poll(&p, 1, 20) > 0 && (p.revents & POLLERR))
+            break;
+    }
+    close(fd);
+    unlink(f->fifo);
+    return rc;
+}
+
+static void *feeder_main(void *arg)
+{
+    feeder *f = arg;
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &s, NULL);
+    size_t cap = (size_t)1 << 16;
+    uint8_t *buf = mem_alloc(cap);
+    if (!buf) {
+        f->rc = err_set(&f->err, LL_E_NOMEM, "out of memory");
+        return NULL;
+    }
+    for (uint64_t e = 0; e < f->epochs && !*f->stop; e++) {
+        f->rc = feed_epoch(f, e, buf, cap);
+        if (f->rc != LL_OK) {
+            unlink(f->fifo);
+            break;
+        }
+    }
+    mem_free(buf);
+    return NULL;
+}
+
+ll_code ll_pipe_run(const char *dir, const ll_pipe_channel *ch, size_t n_ch, uint64_t epochs,
+                    const ll_source_opts *o, volatile int *stop, ll_err *err)
+{
+    static volatile int never;
+    if (!stop)
+        stop = &never;
+    for (size_t i = 0; i < n_ch; i++) {
+        if (!name_ok(ch[i].name))
+            return err_set(err, LL_E_ARG, "channel name '%.64s': use 1 to 64 of [A-Za-z0-9.-_]",
+                           ch[i].name);
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(ch[i].name, ch[j].name))
+                return err_set(err, LL_E_ARG, "channel '%s' given twice", ch[i].name);
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return err_set(err, LL_E_ARG, "not a folder"), err_src(err, dir);
+    feeder *f = mem_calloc(n_ch ? n_ch : 1, sizeof *f);
+    pthread_t *th = mem_calloc(n_ch ? n_ch : 1, sizeof *th);
+    if (!f || !th) {
+        mem_free(f);
+        mem_free(th);
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    }
+    ll_source_opts def;
+    ll_source_opts_init(&def);
+    size_t started = 0;
+    ll_code rc = LL_OK;
+    for (size_t i = 0; i < n_ch; i++) {
+        f[i].dir = dir;
+        f[i].ch = &ch[i];
+        f[i].epochs = epochs;
+        f[i].o = o ? *o : def;
+        f[i].stop = stop;
+        if (pthread_create(&th[i], NULL, feeder_main, &f[i]) != 0) {
+            rc = err_set(err, LL_E_NOMEM, "cannot start a channel thread");
+            break;
+        }
+        started++;
+    }
+    for (size_t i = 0; i < started; i++)
+        pthread_join(th[i], NULL);
+    for (size_t i = 0; i < started && rc == LL_OK; i++)
+        if (f[i].rc != LL_OK) {
+            rc = f[i].rc;
+            if (err)
+                *err = f[i].err;
+        }
+    mem_free(f);
+    mem_free(th);
+    return rc;
+}
+
+/* mkdir -p for the folders of path (not the last component). */
+static ll_code make_parents(const char *path, ll_err *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return err_sys(err, tmp, "cannot create the folder");
+        *p = '/';
+    }
+    return LL_OK;
+}
+
+ll_code ll_source_download(const char *src, const ll_source_opts *o, const char *dir,
+                           uint64_t *n_files, uint64_t *n_bytes, ll_err *err)
+{
+    rd_list l;
+    ll_code rc = rd_list_build(src, o, &l, err);
+    if (rc != LL_OK)
+        return rc;
+    uint64_t files = 0, bytes = 0;
+    size_t cap = (size_t)1 << 20;
+    uint8_t *buf = mem_alloc(cap);
+    if (!buf)
+        rc = err_set(err, LL_E_NOMEM, "out of memory");
+    for (size_t i = 0; rc == LL_OK && i < l.n; i++) {
+        char path[4096];
+        const char *rel = l.objs[i].rel;
+        while (*rel == '/')
+            rel++;
+        if (strstr(rel, "..") || !*rel) {
+            rc = err_set(err, LL_E_ARG, "object '%.100s' cannot be a local file name",
+                         l.objs[i].name);
+            break;
+        }
+        snprintf(path, sizeof path, "%s/%s", dir, rel);
+        rc = make_parents(path, err);
+        ll_reader *r = NULL;
+        ll_writer *w = NULL;
+        if (rc == LL_OK)
+            rc = rd_list_open(&l, i, &r, err);
+        if (rc == LL_OK)
+            rc = ll_writer_open(path, &w, err);
+        while (rc == LL_OK) {
+            size_t n;
+            int eof;
+            rc = ll_reader_read(r, buf, cap, &n, &eof, err);
+            if (rc != LL_OK || eof)
+                break;
+            rc = ll_writer_write(w, buf, n, err);
+            bytes += n;
+        }
+        if (rc == LL_OK)
+            rc = ll_writer_commit(w, err);
+        else
+            ll_writer_abort(w);
+        ll_reader_free(r);
+        files++;
+    }
+    mem_free(buf);
+    rd_list_deinit(&l);
+    if (n_files)
+        *n_files = files;
+    if (n_bytes)
+        *n_bytes = bytes;
+    return rc;
+}

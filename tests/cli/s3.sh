@@ -1,0 +1,60 @@
+#!/bin/sh
+# s3.sh - starts one throw-away S3 server (Ceph radosgw, memstore, 127.0.0.1 only) for the whole
+# run, runs the online part of test_s3 and CLI round trips against it, and always stops it.
+# Needs `scripts/install-deps --s3`. LL_SKIP_S3=1 skips it and says so in the result line.
+BUILD=${LL_BUILD:-build}
+BIN=${LL_BIN:-$PWD/$BUILD/linlearn}
+if [ "${LL_SKIP_S3:-0}" = 1 ]; then echo "s3: SKIPPED (LL_SKIP_S3=1)"; echo "[s3] 0 passed, 0 failed"; exit 0; fi
+if ! command -v radosgw >/dev/null 2>&1; then
+    echo "s3: radosgw is not installed; run scripts/install-deps --s3 (or set LL_SKIP_S3=1)"
+    echo "[s3] 0 passed, 1 failed"; exit 1
+fi
+dir=$(mktemp -d /tmp/ll_s3_XXXXXX)
+port=17480
+while [ $port -lt 17580 ]; do
+    if ! bash -c "echo >/dev/tcp/127.0.0.1/$port" 2>/dev/null &&
+       ! bash -c "echo >/dev/tcp/127.0.0.1/$((port + 1))" 2>/dev/null; then break; fi
+    port=$((port + 2))
+done 2>/dev/null
+cleanup() { sh scripts/s3-server stop "$dir/srv" >/dev/null 2>&1; rm -rf "$dir"; }
+trap cleanup EXIT INT TERM
+passed=0; failed=0
+ok() { passed=$((passed + 1)); }
+bad() { echo "FAIL s3: $1"; failed=$((failed + 1)); }
+if ! bash scripts/s3-server start "$dir/srv" $port > "$dir/start.log" 2>&1; then
+    cat "$dir/start.log"; echo "[s3] 0 passed, 1 failed"; exit 1
+fi
+eval "$(bash scripts/s3-server env "$dir/srv")"
+export AWS_ENDPOINT_URL="$S3_ENDPOINT"
+# the C tests (pagination, errors, resume through the proxy, multipart, sharding)
+out=$("$BUILD/tests/test_s3" 2>&1); st=$?
+echo "$out" | grep -v '^\[test_s3\]'
+p=$(echo "$out" | sed -n 's/^\[test_s3\] \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+f=$(echo "$out" | sed -n 's/^\[test_s3\] \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-1}))
+[ $st -eq 0 ] || [ "${f:-1}" -ne 0 ] || failed=$((failed + 1))
+# CLI: convert and upload shards in one step, then read them back through inspect and convert
+data=../shared/testdata/recordio/concat_two_objects.pbr
+[ -f "$data" ] || data=${LL_TESTDATA:-../shared/testdata}/recordio/concat_two_objects.pbr
+"$BIN" convert --shard-records 3 "$data" s3://lltest/cli/ 2>"$dir/err" && ok || { cat "$dir/err"; bad "convert to s3 prefix"; }
+"$BIN" convert s3://lltest/cli/ "$dir/back.jsonl" 2>/dev/null && "$BIN" convert "$data" "$dir/ref.jsonl" 2>/dev/null &&
+    cmp -s "$dir/back.jsonl" "$dir/ref.jsonl" && ok || bad "read back the uploaded shards"
+n=$("$BIN" inspect --json s3://lltest/cli/ | grep -o '"records": *[0-9]*' | grep -o '[0-9]*$')
+[ "$n" = 8 ] && ok || bad "inspect s3 prefix ($n records)"
+# a wrong secret: exit status 4, the message names the bucket and code, never the secret
+msg=$(AWS_SECRET_ACCESS_KEY=NotTheSecret42 "$BIN" inspect s3://lltest/cli/ 2>&1); st=$?
+[ $st -eq 4 ] && echo "$msg" | grep -q SignatureDoesNotMatch && ! echo "$msg" | grep -q NotTheSecret42 && ok || bad "wrong secret: $st $msg"
+msg=$("$BIN" inspect s3://lltest/cli/nope.pbr 2>&1); st=$?
+[ $st -eq 4 ] && echo "$msg" | grep -q "s3://lltest/cli/nope.pbr" && ok || bad "missing key: $st $msg"
+# pipe mode over S3, 2 epochs, read by plain cat; File mode copies the objects
+mkdir -p "$dir/fifo"
+"$BIN" pipe --dir "$dir/fifo" --epochs 2 --channel train=s3://lltest/cli/ & pid=$!
+cat "$dir/fifo/train_0" > "$dir/e0" 2>/dev/null || { sleep 1; cat "$dir/fifo/train_0" > "$dir/e0"; }
+while [ ! -p "$dir/fifo/train_1" ] && kill -0 $pid 2>/dev/null; do sleep 0.1; done
+cat "$dir/fifo/train_1" > "$dir/e1"
+wait $pid; st=$?
+cmp -s "$dir/e0" "$data" && cmp -s "$dir/e1" "$data" && [ $st -eq 0 ] && ok || bad "pipe mode epochs ($st)"
+"$BIN" pipe --input-mode file --dir "$dir/files" --channel train=s3://lltest/cli/ 2>/dev/null &&
+    [ "$(ls "$dir/files/train" | wc -l)" = 3 ] && cat "$dir/files/train"/* | cmp -s - "$data" && ok || bad "file mode copy"
+echo "[s3] $passed passed, $failed failed"
+[ $failed -eq 0 ]
