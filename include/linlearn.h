@@ -341,6 +341,14 @@ typedef struct ll_train_opts {
     ll_log_fn log;
     ll_progress_fn progress;
     void *ud; /* passed to log and progress */
+    /* Container mode (issue 6); zero keeps the behaviour above. Bit c of a mask is channel c
+     * (0 train, 1 validation, 2 test). */
+    unsigned pipe_mask;         /* channels in Pipe mode, in addition to `pipe` */
+    unsigned gzip_mask;         /* channels whose bytes are gzip (members may be concatenated) */
+    ll_format formats[3];       /* per-channel format; LL_FMT_AUTO: parse.format */
+    const char *checkpoint_dir; /* save the state after every epoch and on stop; a run that
+                                   finds a matching checkpoint there continues from it */
+    volatile int *stop;         /* becomes non-zero (SIGTERM): checkpoint, then return LL_E_STATE */
 } ll_train_opts;
 
 void ll_train_opts_init(ll_train_opts *o);
@@ -450,6 +458,58 @@ ll_code ll_pipe_run(const char *dir, const ll_pipe_channel *ch, size_t n_ch, uin
  * NULL. */
 ll_code ll_source_download(const char *src, const ll_source_opts *o, const char *dir,
                            uint64_t *n_files, uint64_t *n_bytes, ll_err *err);
+
+/* ---- section: SageMaker training container (issue 6) ---- */
+
+/* `linlearn train --sagemaker`: the container contract (docs/CONTAINER.md). */
+typedef struct ll_sm_opts {
+    const char *root;           /* default "/opt/ml" */
+    const char *checkpoint_dir; /* NULL: root/checkpoints when that folder exists; "": none */
+    unsigned pipe_timeout_ms;   /* wait for a Pipe-mode FIFO (default 60000) */
+    uint64_t seed;
+    int threads; /* 0: all cores */
+    ll_log_fn log;
+    void *ud;
+    volatile int *stop; /* set by a SIGTERM handler: checkpoint and stop */
+} ll_sm_opts;
+
+void ll_sm_opts_init(ll_sm_opts *o);
+
+/* Reads root/input/config/{hyperparameters,inputdataconfig,resourceconfig}.json, trains on the
+ * channels train (required), validation and test found under root/input/data (a folder in
+ * File/FastFile mode, FIFOs <channel>_<n> in Pipe mode; Gzip inflated) and writes
+ * root/model/model.tar.gz. On failure it also writes root/output/failure: one paragraph that
+ * starts with "Customer Error: " when the job's settings or data are at fault. */
+ll_code ll_sm_train(const ll_sm_opts *o, ll_err *err);
+
+/* Whether a code is the customer's fault (bad setting, bad data): LL_E_ARG, PARSE, TOOBIG. */
+int ll_sm_is_customer_error(ll_code code);
+/* The failure paragraph for e ("Customer Error: src:line (byte N): msg"); returns its length. */
+size_t ll_sm_failure_text(const ll_err *e, char *buf, size_t cap);
+/* Writes that paragraph to root/output/failure (temp + rename). */
+ll_code ll_sm_write_failure(const char *root, const ll_err *e, ll_err *err);
+
+/* `linlearn local-job`: a CreateTrainingJob-shaped JSON document run on this machine. */
+typedef struct ll_job_opts {
+    const char *job;      /* path of the JSON document */
+    const char *root;     /* the /opt/ml-style root to lay out; NULL: a new temporary folder */
+    const char *exe;      /* program started as the container (default /proc/self/exe) with
+                             the arguments "train --sagemaker --sm-root ROOT" */
+    unsigned grace_s;     /* SIGTERM -> SIGKILL grace at the runtime limit (default 120) */
+    int keep_root;        /* keep a temporary root afterwards */
+    const char *endpoint; /* S3 endpoint for s3:// inputs and outputs (NULL: the defaults) */
+    ll_log_fn log;        /* the job's own progress lines */
+    void *ud;
+} ll_job_opts;
+
+void ll_job_opts_init(ll_job_opts *o);
+
+/* Lays out the root, copies File channels / feeds Pipe channels, runs the container as a child
+ * with the stopping condition enforced, uploads model.tar.gz (and output/failure) to
+ * OutputDataConfig.S3OutputPath/<TrainingJobName>/output/. *status receives the job's outcome:
+ * 0 completed, else the child's exit status (128+signal when killed). A failed job is not an
+ * error of this call; an error is returned when the job cannot be run or uploaded. */
+ll_code ll_job_run(const ll_job_opts *o, int *status, ll_err *err);
 
 #ifdef __cplusplus
 }

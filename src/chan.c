@@ -5,6 +5,7 @@
  */
 #include "chan.h"
 #include "err.h"
+#include "gz.h"
 #include "mem.h"
 #include <errno.h>
 #include <stdio.h>
@@ -76,6 +77,11 @@ ll_code chan_open_pass(chan *c, ll_err *err)
     if (po.format == LL_FMT_AUTO && c->pipe)
         po.format = ll_format_from_path(c->src);
     ll_code rc = ll_reader_open(src, &c->rd, err);
+    if (rc == LL_OK && c->gzip) {
+        ll_reader *in = c->rd;
+        c->rd = NULL;
+        rc = gz_wrap(in, &c->rd, err);
+    }
     if (rc == LL_OK)
         rc = ll_parser_new(c->rd, &po, &c->p, err);
     if (rc != LL_OK)

@@ -18,6 +18,7 @@ typedef struct chan {
     ll_reader *rd;
     ll_parser *p;
     uint64_t rows; /* rows delivered in the current pass */
+    int gzip;      /* inflate each pass (gz.h); set after chan_init */
 } chan;
 
 ll_code chan_init(chan *c, const char *name, const char *src, const ll_parse_opts *po, int pipe,

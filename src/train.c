@@ -123,6 +123,8 @@ static ll_code labels(run *r, int ch, ll_err *err)
 /* The next batch of channel ch with labels; *eof at the end. Errors get the source's name. */
 static ll_code next(run *r, int ch, int *eof, ll_err *err)
 {
+    if (r->o->stop && *r->o->stop)
+        return err_set(err, LL_E_STATE, "training stopped by a signal");
     ll_code rc = chan_next(&r->ch[ch], &r->b, r->hv.mini_batch_size, eof, err);
     if (rc == LL_OK)
         rc = labels(r, ch, err);
@@ -447,9 +449,14 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
     for (int c = 0; c < 3; c++) {
         if (!srcs[c])
             continue;
-        rc = chan_init(&r->ch[c], CH_NAME[c], srcs[c], &po, o->pipe, o->pipe_timeout_ms, err);
+        ll_parse_opts pc = po;
+        if (o->formats[c] != LL_FMT_AUTO)
+            pc.format = o->formats[c];
+        int pipe = o->pipe || ((o->pipe_mask >> c) & 1);
+        rc = chan_init(&r->ch[c], CH_NAME[c], srcs[c], &pc, pipe, o->pipe_timeout_ms, err);
         if (rc != LL_OK)
             return rc;
+        r->ch[c].gzip = (o->gzip_mask >> c) & 1;
         r->has[c] = 1;
     }
     rc = scaler_pass(r, err);
