@@ -500,6 +500,7 @@ typedef struct ll_job_opts {
     const char *endpoint; /* S3 endpoint for s3:// inputs and outputs (NULL: the defaults) */
     ll_log_fn log;        /* the job's own progress lines */
     void *ud;
+    volatile int *stop; /* becomes non-zero: stop the job (SIGTERM to the container) */
 } ll_job_opts;
 
 void ll_job_opts_init(ll_job_opts *o);
