@@ -8,6 +8,7 @@
 #include "err.h"
 #include "mem.h"
 #include "smcfg.h"
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -103,6 +104,96 @@ static void prefix_msg(ll_err *err, const char *prefix)
         n = sizeof err->msg - 1;
     memcpy(err->msg, m, n);
     err->msg[n] = 0;
+}
+
+/* Which file of a File-mode folder holds byte `off` of the channel's stream (files in path
+ * order, as the folder reader concatenates them); fills path and the offset inside it. */
+typedef struct locate {
+    uint64_t off, base;
+    char path[4200];
+    uint64_t file_off;
+    int found;
+} locate;
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void locate_in(const char *dir, locate *L)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (n == cap) {
+            size_t c = cap ? cap * 2 : 16;
+            char **q = mem_realloc_array(names, c, sizeof *q);
+            if (!q)
+                break;
+            names = q;
+            cap = c;
+        }
+        size_t len = strlen(dir) + strlen(e->d_name) + 2;
+        names[n] = mem_alloc(len);
+        if (!names[n])
+            break;
+        snprintf(names[n], len, "%s/%s", dir, e->d_name);
+        n++;
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        if (!L->found && stat(names[i], &st) == 0) {
+            if (S_ISDIR(st.st_mode))
+                locate_in(names[i], L);
+            else if (S_ISREG(st.st_mode)) {
+                if (L->off < L->base + (uint64_t)st.st_size) {
+                    L->found = 1;
+                    snprintf(L->path, sizeof L->path, "%s", names[i]);
+                    L->file_off = L->off - L->base;
+                }
+                L->base += (uint64_t)st.st_size;
+            }
+        }
+        mem_free(names[i]);
+    }
+    mem_free(names);
+}
+
+/* Rewrites an error located in a File-mode channel folder to name the file inside it, with
+ * the byte offset (and line) within that file. */
+static void point_at_file(ll_err *err, const char *dir)
+{
+    if (!(err->has & LL_ERR_OFFSET) || strcmp(err->src, dir))
+        return;
+    locate L;
+    memset(&L, 0, sizeof L);
+    L.off = err->offset;
+    locate_in(dir, &L);
+    if (!L.found)
+        return;
+    if (err->has & LL_ERR_LINE) {
+        FILE *f = fopen(L.path, "rb");
+        uint64_t line = 1, k = 0;
+        int ch;
+        while (f && k < L.file_off && (ch = fgetc(f)) != EOF) {
+            line += ch == '\n';
+            k++;
+        }
+        if (f)
+            fclose(f);
+        err->line = line;
+    }
+    err->offset = L.file_off;
+    err->src[0] = 0;
+    err_src(err, L.path);
 }
 
 /* hyperparameters.json: string values (numbers and booleans are tolerated); keys starting with
@@ -366,6 +457,9 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
     to.log = relog;
     to.ud = &lc;
     rc = ll_train(hp, &to, err);
+    for (int c = 0; rc != LL_OK && c < 3; c++)
+        if (ch[c] && ch[c]->mode != SM_PIPE && !ch[c]->gzip)
+            point_at_file(err, src[c]);
 out:
     json_decref(provided);
     smcfg_input_deinit(&in);
