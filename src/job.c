@@ -617,7 +617,10 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
         uint64_t nf = 0;
         struct stat st;
         int absent = strncmp(j->ckpt_uri, "s3://", 5) && stat(j->ckpt_uri, &st) != 0;
-        if (!absent && ll_source_download(j->ckpt_uri, &so, p, &nf, NULL, &e2) != LL_OK &&
+        char pre[4200]; /* always a prefix: s3://b/ckpt -> s3://b/ckpt/ */
+        size_t ul = strlen(j->ckpt_uri);
+        pathf(pre, sizeof pre, "%s%s", j->ckpt_uri, ul && j->ckpt_uri[ul - 1] == '/' ? "" : "/");
+        if (!absent && ll_source_download(pre, &so, p, &nf, NULL, &e2) != LL_OK &&
             !(e2.code == LL_E_ARG &&
               (strstr(e2.msg, "no objects") || strstr(e2.msg, "no files")))) {
             *err = e2;

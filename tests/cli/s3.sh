@@ -56,5 +56,7 @@ wait $pid; st=$?
 cmp -s "$dir/e0" "$data" && cmp -s "$dir/e1" "$data" && [ $st -eq 0 ] && ok || bad "pipe mode epochs ($st)"
 "$BIN" pipe --input-mode file --dir "$dir/files" --channel train=s3://lltest/cli/ 2>/dev/null &&
     [ "$(ls "$dir/files/train" | wc -l)" = 3 ] && cat "$dir/files/train"/* | cmp -s - "$data" && ok || bad "file mode copy"
+# local-job against this server (tests/cli/lib_container_s3.sh)
+[ -f tests/cli/lib_container_s3.sh ] && . tests/cli/lib_container_s3.sh
 echo "[s3] $passed passed, $failed failed"
 [ $failed -eq 0 ]
