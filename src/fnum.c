@@ -58,7 +58,130 @@ static inline int lower(char c)
     return (c >= 'A' && c <= 'Z') ? c + 32 : c;
 }
 
+static const double neg_pow10[23] = {1e0,   1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7,
+                                     1e-8,  1e-9,  1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15,
+                                     1e-16, 1e-17, 1e-18, 1e-19, 1e-20, 1e-21, 1e-22};
+
+static size_t parse_general(const char *s, size_t len, float *out);
+
+/* Appends the run of decimal digits at *pp (up to end) to *w, eight at a time where the bytes
+ * allow (SWAR); returns how many digits were consumed. The caller bounds the count. */
+static inline int eat_digits(const char **pp, const char *end, uint64_t *w)
+{
+    const char *p = *pp;
+    uint64_t acc = *w;
+    while (end - p >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        uint64_t t = v - 0x3030303030303030ull;
+        uint64_t bad = (t | (t + 0x7676767676767676ull)) & 0x8080808080808080ull;
+        int n = bad ? __builtin_ctzll(bad) >> 3 : 8;
+        if (n == 0)
+            break;
+        if (n < 8)
+            t <<= 8 * (8 - n); /* drop the bytes after the digits: they become leading zeros */
+        t = t * 10 + (t >> 8);
+        t = (((t & 0x000000FF000000FFull) * (100 + (1000000ull << 32))) +
+             (((t >> 16) & 0x000000FF000000FFull) * (1 + (10000ull << 32)))) >>
+            32;
+        static const uint64_t p10[9] = {1,      10,      100,      1000,     10000,
+                                        100000, 1000000, 10000000, 100000000};
+        acc = acc * p10[n] + t;
+        p += n;
+        if (n < 8) {
+            int k = (int)(p - *pp);
+            *pp = p;
+            *w = acc;
+            return k;
+        }
+        if (p - *pp >= 24) /* beyond any use for the fast path: let the caller bail out */
+            break;
+    }
+    while (p < end && is_digit(*p)) {
+        acc = acc * 10 + (uint64_t)(*p - '0');
+        p++;
+    }
+    int k = (int)(p - *pp);
+    *pp = p;
+    *w = acc;
+    return k;
+}
+
+/*
+ * The common case in one pass: [sign] digits [. digits] [e[sign]digits] with at most 19
+ * digits in all and a result computed from exact w and 10^e in double. For e < 0 the factor
+ * 10^e is itself rounded, so d may be a couple of double ulps from w*10^e: any d within 8
+ * ulps of a float midpoint goes to the exact path instead.
+ */
 size_t ll_str_to_f32(const char *s, size_t len, float *out)
+{
+    const char *p = s, *end = s + len;
+    int neg = 0;
+    if (p < end && (*p == '-' || *p == '+')) {
+        neg = *p == '-';
+        p++;
+    }
+    uint64_t w = 0;
+    const char *ds = p;
+    while (p < end && is_digit(*p)) { /* the integer part is usually short */
+        w = w * 10 + (uint64_t)(*p - '0');
+        p++;
+    }
+    int nd = (int)(p - ds), nfrac = 0;
+    if (p < end && (*p == 'x' || *p == 'X')) /* hexadecimal */
+        return parse_general(s, len, out);
+    if (p < end && *p == '.') {
+        p++;
+        nfrac = eat_digits(&p, end, &w);
+        nd += nfrac;
+    }
+    if (nd == 0 || nd > 19)
+        return parse_general(s, len, out);
+    int e = -nfrac;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        const char *q = p + 1;
+        int eneg = 0;
+        if (q < end && (*q == '-' || *q == '+')) {
+            eneg = *q == '-';
+            q++;
+        }
+        if (q < end && is_digit(*q)) {
+            int x = 0;
+            while (q < end && is_digit(*q)) {
+                if (x < 100000)
+                    x = x * 10 + (*q - '0');
+                q++;
+            }
+            e += eneg ? -x : x;
+            p = q;
+        }
+    }
+    if (w == 0) {
+        *out = neg ? -0.0f : 0.0f;
+        return (size_t)(p - s);
+    }
+    if (w <= ((uint64_t)1 << 53) && e >= -22 && e <= 22) {
+        double d = (double)w;
+        uint64_t bits;
+        if (e >= 0) {
+            d *= pow10_tab[e];
+            memcpy(&bits, &d, 8);
+            if ((bits & 0x1FFFFFFFu) == 0x10000000u)
+                return parse_general(s, len, out);
+        } else {
+            d *= neg_pow10[-e];
+            memcpy(&bits, &d, 8);
+            if ((bits & 0x1FFFFFFFu) - (0x10000000u - 8) <= 16)
+                return parse_general(s, len, out);
+        }
+        float f = (float)d;
+        *out = neg ? -f : f;
+        return (size_t)(p - s);
+    }
+    return parse_general(s, len, out);
+}
+
+static size_t parse_general(const char *s, size_t len, float *out)
 {
     const char *p = s, *end = s + len;
     /* strtof skips leading white space (C locale isspace) */

@@ -373,6 +373,7 @@ ll_code hp_resolve(const ll_hparams *hp, hp_values *v, ll_err *err)
     }
     v->feature_dim = (uint64_t)num(hp, "feature_dim", 0, NULL);
     v->mini_batch_size = (uint64_t)num(hp, "mini_batch_size", 1000, NULL);
+    v->mbs_default = hp->val[find("mini_batch_size")] == NULL;
     v->epochs = (uint32_t)fmin(num(hp, "epochs", 15, NULL), 1e9);
     v->accuracy_top_k = (uint32_t)num(hp, "accuracy_top_k", 3, NULL);
     v->balance_multiclass_weights = tri(hp, "balance_multiclass_weights") == 1;
@@ -430,8 +431,8 @@ ll_code hp_resolve(const ll_hparams *hp, hp_values *v, ll_err *err)
     static const char *allowed[3] = {
         "auto logistic hinge_loss",
         "auto softmax_loss",
-        "auto squared_loss absolute_loss eps_insensitive_squared_loss "
-        "eps_insensitive_absolute_loss quantile_loss huber_loss",
+        ("auto squared_loss absolute_loss eps_insensitive_squared_loss "
+         "eps_insensitive_absolute_loss quantile_loss huber_loss"),
     };
     if (!in_choices(allowed[v->pred], l))
         return err_set(err, LL_E_ARG,

@@ -38,6 +38,7 @@ typedef struct hp_values {
     uint32_t num_classes; /* outputs for multiclass */
     uint64_t feature_dim; /* 0: auto (from the data) */
     uint64_t mini_batch_size;
+    int mbs_default; /* mini_batch_size left at its default (see train.c, small data) */
     uint32_t epochs;
     uint32_t accuracy_top_k;
     int balance_multiclass_weights;

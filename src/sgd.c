@@ -401,9 +401,13 @@ ll_code sgd_eval(sgd *s, const ll_batch *b, const float *y, uint64_t row0, doubl
         double rw = b->weight ? b->weight[i] : 1.0;
         const float *z = s->Z + i * M;
         *wsum += rw;
+        /* the objective each model is trained on: class weights included */
+        double cw = C > 1 && s->cw ? s->cw[(uint32_t)y[i]] : 1.0;
+        int pos = s->hv.pred == LL_BINARY_CLASSIFIER && y[i] > 0.5f;
         for (uint32_t k = 0; k < s->K; k++)
-            loss[k] += rw * (C > 1 ? loss_softmax(z + (size_t)k * C, C, (uint32_t)y[i], NULL)
-                                   : loss_eval(&s->lp_raw, z[k], y[i], NULL));
+            loss[k] += rw * cw * (pos ? s->cfg[k].posw : 1.0) *
+                       (C > 1 ? loss_softmax(z + (size_t)k * C, C, (uint32_t)y[i], NULL)
+                              : loss_eval(&s->lp_raw, z[k], y[i], NULL));
     }
     return LL_OK;
 }

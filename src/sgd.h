@@ -47,8 +47,8 @@ ll_code sgd_forward(sgd *s, const ll_batch *b, uint64_t row0, ll_err *err);
 /* One optimizer step on batch b with labels y (n_rows, already mapped to 0/1 or class ids). */
 ll_code sgd_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0, ll_err *err);
 
-/* Losses of every model on b in raw label units, added (weighted) to loss[K]; *wsum gets the
- * weight. When zraw is not NULL it receives the n_rows x M outputs in raw units. */
+/* Losses of every model on b in raw label units, each with the class weights it trains with,
+ * added (row-weighted) to loss[K]; *wsum gets the row weights. s->Z keeps the raw outputs. */
 ll_code sgd_eval(sgd *s, const ll_batch *b, const float *y, uint64_t row0, double *loss,
                  double *wsum, ll_err *err);
 

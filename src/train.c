@@ -24,6 +24,9 @@
 #include <unistd.h>
 
 #define CALIB_MAX_SCORES ((size_t)1 << 24)
+/* With the default mini_batch_size, a train channel the scaler pass read to its end is split
+ * into at least this many mini-batches an epoch (docs/TRAINING.md, "small data"). */
+#define MIN_STEPS_PER_EPOCH 10
 
 void ll_train_opts_init(ll_train_opts *o)
 {
@@ -31,6 +34,17 @@ void ll_train_opts_init(ll_train_opts *o)
     ll_parse_opts_init(&o->parse);
     o->pipe_timeout_ms = 60000;
 }
+
+/* Rows whose scores decide the binary early-stopping criterion each epoch ("sampled_...") */
+#define ES_SAMPLE_ROWS 10000
+
+/* The first rows of a pass with every model's score (model-major, stride cap). */
+typedef struct sampler {
+    size_t cap, n;
+    uint32_t K;
+    int sigmoid;
+    float *sc, *lab, *wt;
+} sampler;
 
 typedef struct run {
     const ll_train_opts *o;
@@ -46,7 +60,9 @@ typedef struct run {
     uint64_t rows_trained;
     double train_secs;
     uint32_t epochs_done;
-    json_t *metrics; /* "train:..." -> value */
+    json_t *metrics;                /* "train:..." -> value */
+    double t_update_ms, t_check_ms; /* for the final timing #metrics line */
+    double t_init_ms, wall0;
 } run;
 
 static const char *CH_NAME[3] = {"train", "validation", "test"};
@@ -138,6 +154,108 @@ static ll_code with_src(run *r, int ch, ll_code rc, ll_err *err)
     return rc;
 }
 
+/* ---- samples for the binary early-stopping criterion ---- */
+
+static ll_code sampler_init(sampler *sp, const hp_values *hv, uint32_t K, ll_err *err)
+{
+    memset(sp, 0, sizeof *sp);
+    sp->cap = ES_SAMPLE_ROWS;
+    if (sp->cap > hv->num_calibration_samples)
+        sp->cap = (size_t)hv->num_calibration_samples;
+    sp->K = K;
+    sp->sigmoid = hv->loss == LOSS_LOGISTIC;
+    sp->sc = mem_alloc(sp->cap * K * sizeof(float));
+    sp->lab = mem_alloc(sp->cap * sizeof(float));
+    sp->wt = mem_alloc(sp->cap * sizeof(float));
+    if (!sp->sc || !sp->lab || !sp->wt)
+        return err_set(err, LL_E_NOMEM, "out of memory for %zu sampled scores", sp->cap * K);
+    return LL_OK;
+}
+
+static void sampler_deinit(sampler *sp)
+{
+    mem_free(sp->sc);
+    mem_free(sp->lab);
+    mem_free(sp->wt);
+    memset(sp, 0, sizeof *sp);
+}
+
+/* Takes the batch's rows (scores in r->s.Z, one output per model) while there is room. */
+static void sampler_add(run *r, sampler *sp)
+{
+    const ll_batch *b = &r->b;
+    size_t M = r->s.M;
+    for (size_t i = 0; i < b->n_rows && sp->n < sp->cap; i++, sp->n++) {
+        for (uint32_t k = 0; k < sp->K; k++) {
+            float z = r->s.Z[i * M + k];
+            sp->sc[(size_t)k * sp->cap + sp->n] = sp->sigmoid ? (float)loss_sigmoid(z) : z;
+        }
+        sp->lab[sp->n] = r->y[i];
+        sp->wt[sp->n] = b->weight ? b->weight[i] : 1.0f;
+    }
+}
+
+/* Each model's calibrated criterion value over the sample (higher is better). */
+static ll_code sampler_values(run *r, const sampler *sp, double *v, ll_err *err)
+{
+    for (uint32_t k = 0; k < sp->K; k++) {
+        calib c;
+        ll_code rc = metrics_calibrate(sp->sc + (size_t)k * sp->cap, sp->lab, sp->wt, sp->n, &r->hv,
+                                       &c, err);
+        if (rc != LL_OK)
+            return rc;
+        v[k] = c.value;
+    }
+    return LL_OK;
+}
+
+static const char *criterion_name(const hp_values *hv)
+{
+    if (hv->pred != LL_BINARY_CLASSIFIER)
+        return metrics_objective_name(hv);
+    switch (hv->criteria) {
+    case CRIT_ACCURACY:
+        return "sampled_accuracy";
+    case CRIT_F_BETA:
+        return "sampled_f_beta";
+    case CRIT_PRECISION_AT_RECALL:
+        return "sampled_precision_at_target_recall";
+    case CRIT_RECALL_AT_PRECISION:
+        return "sampled_recall_at_target_precision";
+    default:
+        return metrics_objective_name(hv);
+    }
+}
+
+/* One `#metrics {json}` line: a single-valued metric of model k (k < 0: none) in epoch e. */
+static void metrics_line(run *r, const char *name, double v, int k, int e, double t0, double t1)
+{
+    char num[40], dims[96];
+    if (isfinite(v))
+        snprintf(num, sizeof num, "%.10g", v);
+    else
+        snprintf(num, sizeof num, "null");
+    if (k >= 0)
+        snprintf(dims, sizeof dims, "\"model\": %d, ", k);
+    else
+        dims[0] = 0;
+    char ep[32] = "";
+    if (e >= 0)
+        snprintf(ep, sizeof ep, ", \"epoch\": %d", e);
+    logf_(r,
+          "#metrics {\"Metrics\": {\"%s\": {\"count\": 1, \"max\": %s, \"sum\": %s, \"min\": "
+          "%s}}, \"Dimensions\": {%s\"Host\": \"algo-1\", \"Operation\": \"training\", "
+          "\"Algorithm\": \"Linear Learner\"%s}, \"StartTime\": %.3f, \"EndTime\": %.3f}",
+          name, num, num, num, dims, ep, t0, t1);
+}
+
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 /* ---- passes ---- */
 
 static ll_code scaler_pass(run *r, ll_err *err)
@@ -150,22 +268,32 @@ static ll_code scaler_pass(run *r, ll_err *err)
         rc = chan_open_pass(&r->ch[0], err);
     int eof = 0;
     uint64_t want = r->hv.num_point_for_scaler;
+    uint64_t rows = 0;
     while (rc == LL_OK && !eof && r->sc.n < (double)want) {
         rc = next(r, 0, &eof, err);
         if (rc == LL_OK && r->t_first == 0 && r->b.n_rows)
             r->t_first = now_s();
-        if (rc == LL_OK)
+        if (rc == LL_OK) {
+            rows += r->b.n_rows;
             rc = scaler_add(&r->sc, &r->b, r->y, (size_t)(want - (uint64_t)r->sc.n), err);
+        }
     }
     chan_close_pass(&r->ch[0]);
+    /* The whole channel fits in the scaler sample: its size is known. With the default
+     * mini_batch_size, an epoch of fewer than MIN_STEPS_PER_EPOCH batches gets smaller ones. */
+    if (rc == LL_OK && eof && r->hv.mbs_default && rows > 0 &&
+        rows < MIN_STEPS_PER_EPOCH * r->hv.mini_batch_size)
+        r->hv.mini_batch_size = (rows + MIN_STEPS_PER_EPOCH - 1) / MIN_STEPS_PER_EPOCH;
     if (rc == LL_OK && r->sc.n == 0)
         rc = err_set(err, LL_E_PARSE, "the train channel has no rows");
     return with_src(r, 0, rc, err);
 }
 
-static ll_code train_epoch(run *r, ll_err *err)
+static ll_code train_epoch(run *r, sampler *sp, ll_err *err)
 {
     ll_code rc = chan_open_pass(&r->ch[0], err);
+    if (sp)
+        sp->n = 0;
     int eof = 0;
     sgd_epoch_begin(&r->s);
     double t = now_s();
@@ -175,6 +303,9 @@ static ll_code train_epoch(run *r, ll_err *err)
             if (r->t_first == 0)
                 r->t_first = now_s();
             rc = sgd_step(&r->s, &r->b, r->y, r->ch[0].rows - r->b.n_rows, err);
+            /* s.Z holds the scores from before this step's update */
+            if (rc == LL_OK && sp)
+                sampler_add(r, sp);
             r->rows_trained += r->b.n_rows;
         }
     }
@@ -184,9 +315,11 @@ static ll_code train_epoch(run *r, ll_err *err)
 }
 
 /* Per-model losses on channel ch (raw units). */
-static ll_code eval_pass(run *r, int ch, double *loss, ll_err *err)
+static ll_code eval_pass(run *r, int ch, double *loss, sampler *sp, ll_err *err)
 {
     memset(loss, 0, r->s.K * sizeof *loss);
+    if (sp)
+        sp->n = 0;
     double w = 0;
     ll_code rc = chan_open_pass(&r->ch[ch], err);
     int eof = 0;
@@ -194,6 +327,8 @@ static ll_code eval_pass(run *r, int ch, double *loss, ll_err *err)
         rc = next(r, ch, &eof, err);
         if (rc == LL_OK && r->b.n_rows)
             rc = sgd_eval(&r->s, &r->b, r->y, r->ch[ch].rows - r->b.n_rows, loss, &w, err);
+        if (rc == LL_OK && sp && r->b.n_rows)
+            sampler_add(r, sp);
     }
     chan_close_pass(&r->ch[ch]);
     for (uint32_t k = 0; k < r->s.K; k++)
@@ -315,6 +450,12 @@ static void emit(void *ud, const char *name, const char *log_name, double v, int
         json_object_set_new(e->r->metrics, key, json_real(v));
     }
     const char *ln = log_name ? log_name : name;
+    if (!strcmp(name, "objective_loss")) {
+        /* SageMaker's `:final` objective lines: "<ch> <x>_objective <loss>=v" */
+        ln = metrics_objective_name(&e->r->hv);
+        snprintf(key, sizeof key, "%s:objective_loss:final", e->ch);
+        json_object_set_new(e->r->metrics, key, json_real(v));
+    }
     if (strcmp(e->ch, "train"))
         logf_(e->r, "#%s_score (algo-1) : ('%s', %.6g)", e->ch, ln, v);
     logf_(e->r, "#quality_metric: host=algo-1, %s %s <%s>=%.6g", e->ch, ln,
@@ -382,6 +523,7 @@ static json_t *resolved_hp(const ll_hparams *hp, const run *r)
         json_object_set_new(j, name, json_string(buf));                                            \
     } while (0)
     SETF("feature_dim", r->s.D);
+    SETF("mini_batch_size", v->mini_batch_size);
     SETF("num_classes", v->num_classes);
     SETF("num_models", v->num_models);
     SETF("learning_rate", v->learning_rate);
@@ -472,57 +614,102 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         rc = sgd_init(&r->s, hv, D, &r->sc, o->seed, err);
     if (rc != LL_OK)
         return rc;
+    r->t_init_ms = (now_s() - r->t0) * 1000;
     uint32_t K = r->s.K;
     const char *obj = metrics_objective_name(hv);
+    char tname[128], vname[128];
+    snprintf(tname, sizeof tname, "train_%s", obj);
+    snprintf(vname, sizeof vname, "validation_%s", obj);
+    /* binary classifiers stop early on their selection criterion, others on the loss */
+    int by_crit = hv->pred == LL_BINARY_CLASSIFIER && hv->criteria != CRIT_LOSS;
+    const char *crit_name = criterion_name(hv);
     double *vl = mem_calloc(K, sizeof *vl), *best = mem_calloc(K, sizeof *best);
-    if (!vl || !best) {
-        mem_free(vl);
-        mem_free(best);
-        return err_set(err, LL_E_NOMEM, "out of memory");
+    double *cv = mem_calloc(K, sizeof *cv), *bestc = mem_calloc(K, sizeof *bestc);
+    sampler sp;
+    memset(&sp, 0, sizeof sp);
+    if (!vl || !best || !cv || !bestc)
+        rc = err_set(err, LL_E_NOMEM, "out of memory");
+    else if (by_crit)
+        rc = sampler_init(&sp, hv, K, err);
+    for (uint32_t k = 0; k < K; k++) {
+        if (best)
+            best[k] = INFINITY;
+        if (bestc)
+            bestc[k] = -INFINITY;
     }
-    for (uint32_t k = 0; k < K; k++)
-        best[k] = INFINITY;
-    double global_best = INFINITY;
+    double global_best = by_crit ? -INFINITY : INFINITY;
     uint32_t stale = 0;
     int val = r->has[1];
+    double t_update = 0, t_check = 0;
     for (uint32_t e = 0; e < hv->epochs && rc == LL_OK; e++) {
-        rc = train_epoch(r, err);
+        double ts = wall_s();
+        rc = train_epoch(r, by_crit && !val ? &sp : NULL, err);
         if (rc != LL_OK)
             break;
+        double te = wall_s();
+        t_update += te - ts;
         r->epochs_done = e + 1;
         double tmin = INFINITY;
         for (uint32_t k = 0; k < K; k++) {
             double l = r->s.tw > 0 ? r->s.tl[k] / r->s.tw : 0;
+            metrics_line(r, tname, l, (int)k, (int)e, ts, te);
             if (l < tmin)
                 tmin = l;
         }
         logf_(r, "#quality_metric: host=algo-1, epoch=%u, train %s <loss>=%.6g", e, obj, tmin);
         double crit = tmin;
+        if (!val)
+            for (uint32_t k = 0; k < K; k++)
+                vl[k] = r->s.tw > 0 ? r->s.tl[k] / r->s.tw : 0;
         if (val) {
-            rc = eval_pass(r, 1, vl, err);
+            rc = eval_pass(r, 1, vl, by_crit ? &sp : NULL, err);
             if (rc != LL_OK)
                 break;
-            double vmin = INFINITY;
+            double vmin = INFINITY, tv = wall_s();
             for (uint32_t k = 0; k < K; k++) {
+                metrics_line(r, vname, vl[k], (int)k, (int)e, te, tv);
                 if (vl[k] < vmin)
                     vmin = vl[k];
-                if (vl[k] < best[k]) {
-                    best[k] = vl[k];
-                    rc = sgd_snapshot(&r->s, k, err);
-                    if (rc != LL_OK)
-                        break;
-                }
             }
             logf_(r, "#quality_metric: host=algo-1, epoch=%u, validation %s <loss>=%.6g", e, obj,
                   vmin);
             crit = vmin;
         }
+        if (by_crit) {
+            rc = sampler_values(r, &sp, cv, err);
+            if (rc != LL_OK)
+                break;
+            crit = -INFINITY;
+            for (uint32_t k = 0; k < K; k++)
+                if (cv[k] > crit)
+                    crit = cv[k];
+        }
+        /* each model keeps its best epoch (validation only): best criterion, then loss */
+        for (uint32_t k = 0; val && k < K && rc == LL_OK; k++) {
+            int better = by_crit ? cv[k] > bestc[k] || (cv[k] == bestc[k] && vl[k] < best[k])
+                                 : vl[k] < best[k];
+            if (better && isfinite(vl[k])) {
+                best[k] = vl[k];
+                bestc[k] = cv[k];
+                rc = sgd_snapshot(&r->s, k, err);
+            }
+        }
+        if (rc != LL_OK)
+            break;
         logf_(r, "#early_stopping_criteria_metric: host=algo-1, epoch=%u, criteria=%s, value=%.6g",
-              e, obj, crit);
-        int improved = !isfinite(global_best) ||
+              e, crit_name, crit);
+        int improved;
+        if (by_crit) {
+            improved = !isfinite(global_best) ||
+                       (crit - global_best) >= hv->early_stopping_tolerance * fabs(global_best);
+            if (crit > global_best)
+                global_best = crit;
+        } else {
+            improved = !isfinite(global_best) ||
                        (global_best - crit) >= hv->early_stopping_tolerance * fabs(global_best);
-        if (crit < global_best)
-            global_best = crit;
+            if (crit < global_best)
+                global_best = crit;
+        }
         if (improved) {
             stale = 0;
             logf_(r, "Epoch %u: Loss improved. Updating best model", e);
@@ -530,6 +717,7 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
             stale++;
             logf_(r, "Epoch %u: Loss has not improved for %u epochs.", e, stale);
         }
+        t_check += wall_s() - te;
         logf_(r, "#progress_metric: host=algo-1, completed %.0f %% of epochs",
               100.0 * (e + 1) / hv->epochs);
         logf_(r, "#throughput_metric: host=algo-1, train throughput=%.1f records/second",
@@ -547,8 +735,13 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
                 sgd_restore(&r->s, k);
     mem_free(vl);
     mem_free(best);
+    mem_free(cv);
+    mem_free(bestc);
+    sampler_deinit(&sp);
     if (rc != LL_OK)
         return rc;
+    r->t_update_ms = t_update * 1000;
+    r->t_check_ms = t_check * 1000;
 
     selection sel = {0, 0.5f, 0};
     rc = select_model(r, val ? 1 : 0, &sel, err);
@@ -581,6 +774,7 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
             rc = final_metrics(r, c, m, err);
     if (rc == LL_OK && !r->has[2])
         logf_(r, "Test data is not provided.");
+    double t_fin0 = now_s();
     json_t *hpj = resolved_hp(hp, r);
     if (rc == LL_OK && o->model_dir) {
         char *hs = json_dumps(hpj, JSON_PRESERVE_ORDER);
@@ -615,6 +809,25 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
     }
     json_decref(hpj);
     ll_model_free(m);
+    if (rc == LL_OK) {
+        double tend = now_s();
+        static const char *names[6] = {"initialize.time",           "epochs",        "update.time",
+                                       "check_early_stopping.time", "finalize.time", "totaltime"};
+        double v[6] = {r->t_init_ms,  (double)r->epochs_done, r->t_update_ms,
+                       r->t_check_ms, (tend - t_fin0) * 1000, (tend - r->t0) * 1000};
+        char body[900];
+        size_t len = 0;
+        for (int i = 0; i < 6 && len < sizeof body; i++)
+            len += (size_t)snprintf(body + len, sizeof body - len,
+                                    "%s\"%s\": {\"count\": 1, \"max\": %.3f, \"sum\": %.3f, "
+                                    "\"min\": %.3f}",
+                                    i ? ", " : "", names[i], v[i], v[i], v[i]);
+        logf_(r,
+              "#metrics {\"Metrics\": {%s}, \"Dimensions\": {\"Host\": \"algo-1\", "
+              "\"Operation\": \"training\", \"Algorithm\": \"Linear Learner\"}, \"StartTime\": "
+              "%.3f, \"EndTime\": %.3f}",
+              body, r->wall0, wall_s());
+    }
     return rc;
 }
 
@@ -626,6 +839,7 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     memset(&r, 0, sizeof r);
     r.o = o;
     r.t0 = now_s();
+    r.wall0 = wall_s();
     ll_code rc = hp_resolve(hp, &r.hv, err);
     if (rc != LL_OK)
         return rc;

@@ -22,4 +22,12 @@ check_fails "bad option value" 2 "index-base takes 0 or 1" $LL convert --index-b
 check_fails "big-endian magic explained" 1 "big-endian" sh -c "printf '\316\327\043\012\000\000\000\000' > $T/be.pbr; $LL inspect --validate $T/be.pbr"
 check "shards by record count" sh -c "$LL convert --shard-records 4000 $R/dense_f32_labeled_10000x6.pbr $T/sh && ls $T/sh | wc -l | grep -qx 3"
 check "inspect head shows the whole Record" sh -c "$LL inspect --head 1 $R/hand_multidim_shape.pbr | grep -q '\"shape\": \[3, 4\]'"
+check "recordio -> csv -> recordio reproduces the SDK bytes" sh -c "$LL convert $R/dense_f32_labeled_10000x6.pbr $T/r.csv && $LL convert $T/r.csv $T/r.pbr && cmp $T/r.pbr $R/dense_f32_labeled_10000x6.pbr"
+check "recordio -> libsvm -> recordio (sparse) keeps values" sh -c "$LL convert $R/sparse_csr_f32_labeled_6x10.pbr $T/s.libsvm && $LL convert --feature-dim 10 $T/s.libsvm $T/s2.pbr && $LL convert $T/s2.pbr - --to jsonl | cmp - $T/s.jsonl"
+printf '1,2,3\n0,4,5\n1,x,6\n' > $T/bad.csv
+check_fails "CSV error names line, column and byte" 1 "bad.csv:3:2 (byte 14)" $LL convert $T/bad.csv $T/bad.pbr
+check "no output after a CSV error" test ! -e $T/bad.pbr
+printf '1,2,3\n0,4\n' > $T/short.csv
+check_fails "CSV field count mismatch" 1 "short.csv:2" $LL convert $T/short.csv $T/short.pbr
+check "quickstart sample converts" sh -c "$LL convert examples/data/sample_train.csv $T/q.pbr && $LL inspect --json --head 0 $T/q.pbr | grep -q '\"records\": 600'"
 finish

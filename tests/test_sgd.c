@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_sgd.c - training against closed-form facts: noise-free least squares reaches the true
+ * weights (in raw units, through the folded scaler), l1 gives exact zeros, the same seed gives
+ * a bit-identical model, and class weights / selection criteria move precision and recall the
+ * way they should on an imbalanced data set. */
+#include "linlearn.h"
+#include "model.h"
+#include "tt.h"
+#include <math.h>
+#include <stdlib.h>
+
+static char dir[64];
+
+static uint64_t rng = 88172645463325252ull;
+static double urand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (double)(rng >> 11) / 9007199254740992.0;
+}
+
+static const char *path(const char *name)
+{
+    static char p[4][128];
+    static int i;
+    i = (i + 1) % 4;
+    snprintf(p[i], sizeof p[i], "%s/%s", dir, name);
+    return p[i];
+}
+
+/* y = 3 x0 - 2 x1 + 0.5 x2 + 0 x3 + 4, features with different scales and offsets */
+static void write_linear(const char *name, int n)
+{
+    FILE *f = fopen(path(name), "w");
+    for (int i = 0; i < n; i++) {
+        double x0 = urand() * 10 + 5, x1 = urand() - 0.5, x2 = urand() * 100, x3 = urand();
+        fprintf(f, "%.9g,%.9g,%.9g,%.9g,%.9g\n", 3 * x0 - 2 * x1 + 0.5 * x2 + 4, x0, x1, x2, x3);
+    }
+    fclose(f);
+}
+
+static ll_code train(const char *const *hps, const char *tr, const char *va, const char *mdir,
+                     uint64_t seed, ll_err *err)
+{
+    ll_hparams *hp = NULL;
+    ll_code rc = ll_hparams_new(&hp, err);
+    for (int i = 0; rc == LL_OK && hps[i]; i += 2)
+        rc = ll_hparams_set(hp, hps[i], hps[i + 1], err);
+    ll_train_opts o;
+    ll_train_opts_init(&o);
+    o.train = tr;
+    o.validation = va;
+    o.model_dir = mdir;
+    o.seed = seed;
+    o.threads = 1;
+    if (rc == LL_OK)
+        rc = ll_train(hp, &o, err);
+    ll_hparams_free(hp);
+    return rc;
+}
+
+static void test_least_squares_reaches_true_weights(void)
+{
+    ll_err err;
+    write_linear("lin.csv", 2000);
+    const char *hps[] = {"predictor_type",
+                         "regressor",
+                         "epochs",
+                         "60",
+                         "mini_batch_size",
+                         "100",
+                         "num_models",
+                         "4",
+                         "wd",
+                         "0",
+                         "l1",
+                         "0",
+                         "early_stopping_patience",
+                         "100",
+                         NULL};
+    CHECK_OK(train(hps, path("lin.csv"), NULL, path("m1"), 1, &err));
+    ll_model *m = NULL;
+    CHECK_OK(ll_model_load(path("m1"), &m, &err));
+    const float *w = ll_model_weights(m), *b = ll_model_bias(m);
+    double want[4] = {3, -2, 0.5, 0};
+    for (int j = 0; j < 4; j++)
+        CHECKF(fabs(w[j] - want[j]) < 0.02, "w[%d] = %g, want %g", j, w[j], want[j]);
+    CHECKF(fabs(b[0] - 4) < 0.1, "bias %g", b[0]);
+    ll_model_free(m);
+}
+
+static void test_l1_gives_exact_zeros(void)
+{
+    ll_err err;
+    /* only x0 matters; 6 noise features */
+    FILE *f = fopen(path("l1.csv"), "w");
+    for (int i = 0; i < 1000; i++) {
+        double x[7];
+        for (int j = 0; j < 7; j++)
+            x[j] = urand() * 2 - 1;
+        fprintf(f, "%.9g", 2 * x[0] + 0.01 * (urand() - 0.5));
+        for (int j = 0; j < 7; j++)
+            fprintf(f, ",%.9g", x[j]);
+        fputc('\n', f);
+    }
+    fclose(f);
+    const char *hps[] = {"predictor_type", "regressor", "epochs", "20",   "mini_batch_size", "100",
+                         "num_models",     "1",         "l1",     "0.05", "optimizer",       "sgd",
+                         "learning_rate",  "0.05",      NULL};
+    CHECK_OK(train(hps, path("l1.csv"), NULL, path("m2"), 1, &err));
+    ll_model *m = NULL;
+    CHECK_OK(ll_model_load(path("m2"), &m, &err));
+    const float *w = ll_model_weights(m);
+    CHECKF(w[0] > 1.5, "w0 = %g", w[0]);
+    int zeros = 0;
+    for (int j = 1; j < 7; j++)
+        zeros += w[j] == 0.0f;
+    CHECKF(zeros == 6, "only %d of 6 noise weights are exactly 0", zeros);
+    ll_model_free(m);
+}
+
+static void test_same_seed_bit_identical(void)
+{
+    ll_err err;
+    const char *hps[] = {"predictor_type", "regressor", "epochs", "3", "num_models", "8", NULL};
+    CHECK_OK(train(hps, path("lin.csv"), NULL, path("s1"), 7, &err));
+    CHECK_OK(train(hps, path("lin.csv"), NULL, path("s2"), 7, &err));
+    CHECK_OK(train(hps, path("lin.csv"), NULL, path("s3"), 8, &err));
+    ll_model *a = NULL, *b = NULL, *c = NULL;
+    CHECK_OK(ll_model_load(path("s1"), &a, &err));
+    CHECK_OK(ll_model_load(path("s2"), &b, &err));
+    CHECK_OK(ll_model_load(path("s3"), &c, &err));
+    CHECK(!memcmp(ll_model_weights(a), ll_model_weights(b), 4 * sizeof(float)));
+    CHECK(!memcmp(ll_model_bias(a), ll_model_bias(b), sizeof(float)));
+    CHECK(memcmp(ll_model_weights(a), ll_model_weights(c), 4 * sizeof(float)));
+    ll_model_free(a);
+    ll_model_free(b);
+    ll_model_free(c);
+}
+
+/* Imbalanced binary data: 10% positives, overlapping classes. */
+static void write_imbalanced(const char *name, int n)
+{
+    FILE *f = fopen(path(name), "w");
+    for (int i = 0; i < n; i++) {
+        int y = urand() < 0.1;
+        double x0 = (y ? 1.0 : 0.0) + (urand() + urand() + urand() - 1.5);
+        double x1 = (y ? 0.5 : 0.0) + (urand() - 0.5);
+        fprintf(f, "%d,%.9g,%.9g\n", y, x0, x1);
+    }
+    fclose(f);
+}
+
+typedef struct {
+    double p, r;
+} pr;
+
+static ll_code pr_of(const char *const *hps, pr *out, ll_err *err)
+{
+    const char *mj = path("pr.json");
+    ll_hparams *hp = NULL;
+    ll_code rc = ll_hparams_new(&hp, err);
+    for (int i = 0; rc == LL_OK && hps[i]; i += 2)
+        rc = ll_hparams_set(hp, hps[i], hps[i + 1], err);
+    ll_train_opts o;
+    ll_train_opts_init(&o);
+    o.train = path("imb_train.csv");
+    o.validation = path("imb_val.csv");
+    o.metrics_json = mj;
+    o.threads = 1;
+    if (rc == LL_OK)
+        rc = ll_train(hp, &o, err);
+    ll_hparams_free(hp);
+    if (rc != LL_OK)
+        return rc;
+    size_t len = 0;
+    char *s = (char *)tt_read_file(mj, &len);
+    if (!s)
+        return LL_E_IO;
+    s = realloc(s, len + 1);
+    s[len] = 0;
+    char *a = strstr(s, "\"validation:precision\": "), *b = strstr(s, "\"validation:recall\": ");
+    out->p = a ? atof(a + 24) : -1;
+    out->r = b ? atof(b + 21) : -1;
+    free(s);
+    return LL_OK;
+}
+
+static void test_class_weights_and_criteria(void)
+{
+    ll_err err;
+    write_imbalanced("imb_train.csv", 4000);
+    write_imbalanced("imb_val.csv", 2000);
+    pr base, bal, rec, prec, f1;
+    const char *h0[] = {"predictor_type",
+                        "binary_classifier",
+                        "num_models",
+                        "4",
+                        "binary_classifier_model_selection_criteria",
+                        "loss_function",
+                        NULL};
+    CHECK_OK(pr_of(h0, &base, &err));
+    const char *h1[] = {"predictor_type",
+                        "binary_classifier",
+                        "num_models",
+                        "4",
+                        "binary_classifier_model_selection_criteria",
+                        "loss_function",
+                        "positive_example_weight_mult",
+                        "balanced",
+                        NULL};
+    CHECK_OK(pr_of(h1, &bal, &err));
+    /* balanced weights: more positives predicted -> recall up, precision down */
+    CHECKF(bal.r > base.r + 0.1 && bal.p < base.p, "base p %g r %g, balanced p %g r %g", base.p,
+           base.r, bal.p, bal.r);
+    const char *h2[] = {"predictor_type",
+                        "binary_classifier",
+                        "num_models",
+                        "4",
+                        "binary_classifier_model_selection_criteria",
+                        "precision_at_target_recall",
+                        "target_recall",
+                        "0.9",
+                        NULL};
+    CHECK_OK(pr_of(h2, &rec, &err));
+    CHECKF(rec.r >= 0.9 - 1e-9, "recall %g below target 0.9", rec.r);
+    const char *h3[] = {"predictor_type",
+                        "binary_classifier",
+                        "num_models",
+                        "4",
+                        "binary_classifier_model_selection_criteria",
+                        "recall_at_target_precision",
+                        "target_precision",
+                        "0.9",
+                        NULL};
+    CHECK_OK(pr_of(h3, &prec, &err));
+    CHECKF(prec.p >= 0.9 - 1e-9, "precision %g below target 0.9", prec.p);
+    CHECK(rec.r > prec.r && prec.p > rec.p);
+    const char *h4[] = {"predictor_type",
+                        "binary_classifier",
+                        "num_models",
+                        "4",
+                        "binary_classifier_model_selection_criteria",
+                        "f_beta",
+                        NULL};
+    CHECK_OK(pr_of(h4, &f1, &err));
+    /* F1 sits between the two extremes */
+    CHECKF(f1.r < rec.r && f1.p < prec.p, "f1 p %g r %g", f1.p, f1.r);
+}
+
+int main(void)
+{
+    TT_BEGIN("test_sgd");
+    snprintf(dir, sizeof dir, "/tmp/ll_test_sgd_XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    RUN(test_least_squares_reaches_true_weights);
+    RUN(test_l1_gives_exact_zeros);
+    RUN(test_same_seed_bit_identical);
+    RUN(test_class_weights_and_criteria);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", dir);
+    TT_END();
+}
