@@ -440,6 +440,11 @@ ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **
  * (e.g. "/opt/ml/input/data/train", 0 -> ".../train_0") and opens it. */
 ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll_reader **out,
                      ll_err *err);
+/* ll_pipe_open that also gives up (LL_E_STATE, "stopped ...") as soon as *stop becomes non-zero,
+ * e.g. set by a SIGTERM handler; checked at least every 50 ms. The timeout covers the wait for
+ * the FIFO and for the writer's first byte (or its EOF). stop may be NULL. */
+ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
+                        const volatile int *stop, ll_reader **out, ll_err *err);
 
 /* Pipe mode, writing side (`linlearn pipe`): for each epoch creates DIR/<name>_<epoch> FIFOs and
  * streams each channel's source (re-opened per epoch with o->epoch set) into its FIFO, one

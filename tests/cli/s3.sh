@@ -10,18 +10,28 @@ if ! command -v radosgw >/dev/null 2>&1; then
     echo "[s3] 0 passed, 1 failed"; exit 1
 fi
 dir=$(mktemp -d /tmp/ll_s3_XXXXXX)
-port=17480
-while [ $port -lt 17580 ]; do
-    if ! bash -c "echo >/dev/tcp/127.0.0.1/$port" 2>/dev/null &&
-       ! bash -c "echo >/dev/tcp/127.0.0.1/$((port + 1))" 2>/dev/null; then break; fi
-    port=$((port + 2))
-done 2>/dev/null
+free_port() { # the first pair port, port+1 from $1 that nobody answers on
+    p=$1
+    while [ $p -lt $(($1 + 100)) ]; do
+        if ! bash -c "echo >/dev/tcp/127.0.0.1/$p" 2>/dev/null &&
+           ! bash -c "echo >/dev/tcp/127.0.0.1/$((p + 1))" 2>/dev/null; then echo $p; return; fi
+        p=$((p + 2))
+    done 2>/dev/null
+    echo $1
+}
 cleanup() { sh scripts/s3-server stop "$dir/srv" >/dev/null 2>&1; rm -rf "$dir"; }
 trap cleanup EXIT INT TERM
 passed=0; failed=0
 ok() { passed=$((passed + 1)); }
 bad() { echo "FAIL s3: $1"; failed=$((failed + 1)); }
-if ! bash scripts/s3-server start "$dir/srv" $port > "$dir/start.log" 2>&1; then
+# other runs on the machine may take a port between the check and the start: try 3 times
+started=0
+for base in 17480 17540 17600; do
+    port=$(free_port $base)
+    if bash scripts/s3-server start "$dir/srv" $port > "$dir/start.log" 2>&1; then started=1; break; fi
+    bash scripts/s3-server stop "$dir/srv" >/dev/null 2>&1; rm -rf "$dir/srv"
+done
+if [ $started = 0 ]; then
     cat "$dir/start.log"; echo "[s3] 0 passed, 1 failed"; exit 1
 fi
 eval "$(bash scripts/s3-server env "$dir/srv")"
