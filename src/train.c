@@ -6,6 +6,7 @@
  * channel, then model.tar.gz and the metrics JSON. Log lines go to the caller's callback.
  */
 #include "chan.h"
+#include "ckpt.h"
 #include "err.h"
 #include "hp.h"
 #include "mem.h"
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -579,6 +581,49 @@ static ll_code write_json_file(const char *path, json_t *j, ll_err *err)
 
 /* ---- the driver ---- */
 
+/* ---- checkpoints (ckpt.h) ---- */
+
+/* Loads dir's checkpoint into the models when it matches this run; returns the epoch to start
+ * with (0 when there is none or it does not apply, which is logged). */
+static uint32_t ckpt_resume(run *r, ckpt_state *cks, const char *path, double *global_best,
+                            uint32_t *stale, int *done)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        logf_(r, "No checkpoint at %s: starting from the first epoch.", path);
+        return 0;
+    }
+    ll_err e;
+    if (ckpt_load(path, cks, &r->s, &r->sc, &e) != LL_OK) {
+        char b[700];
+        logf_(r, "Ignoring the checkpoint: %s", ll_err_format(&e, b, sizeof b));
+        return 0;
+    }
+    *global_best = cks->global_best;
+    *stale = cks->stale;
+    *done = (cks->flags & CKPT_DONE) != 0;
+    r->epochs_done = cks->epochs_done;
+    r->rows_trained = cks->rows_trained;
+    r->train_secs = cks->train_secs;
+    logf_(r, "Loaded checkpoint %s: %u epoch(s) done, continuing%s.", path, cks->epochs_done,
+          *done ? " with model selection" : "");
+    return cks->next_epoch;
+}
+
+/* Saves the state after epoch next-1. */
+static ll_code ckpt_epoch(run *r, ckpt_state *cks, const char *path, uint32_t next, int fin,
+                          double global_best, uint32_t stale, ll_err *err)
+{
+    cks->next_epoch = next;
+    cks->epochs_done = r->epochs_done;
+    cks->flags = fin ? CKPT_DONE : 0;
+    cks->stale = stale;
+    cks->global_best = global_best;
+    cks->rows_trained = r->rows_trained;
+    cks->train_secs = r->train_secs;
+    return ckpt_save(path, cks, &r->s, &r->sc, err);
+}
+
 static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
 {
     const ll_train_opts *o = r->o;
@@ -641,7 +686,21 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
     uint32_t stale = 0;
     int val = r->has[1];
     double t_update = 0, t_check = 0;
-    for (uint32_t e = 0; e < hv->epochs && rc == LL_OK; e++) {
+    /* a checkpoint of this configuration: continue after its last epoch */
+    ckpt_state cks;
+    memset(&cks, 0, sizeof cks);
+    char ckpath[4200];
+    uint32_t e0 = 0;
+    int ck_done = 0;
+    if (rc == LL_OK && o->checkpoint_dir) {
+        snprintf(ckpath, sizeof ckpath, "%s/%s", o->checkpoint_dir, CKPT_FILE);
+        cks.fingerprint = ckpt_fingerprint(hp, o->seed, r->has);
+        cks.seed = o->seed;
+        cks.best = best;
+        cks.bestc = bestc;
+        e0 = ckpt_resume(r, &cks, ckpath, &global_best, &stale, &ck_done);
+    }
+    for (uint32_t e = e0; e < hv->epochs && rc == LL_OK && !ck_done; e++) {
         double ts = wall_s();
         rc = train_epoch(r, by_crit && !val ? &sp : NULL, err);
         if (rc != LL_OK)
@@ -724,6 +783,12 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
               r->train_secs > 0 ? r->rows_trained / r->train_secs : 0.0);
         if (o->progress)
             o->progress(o->ud, (double)(e + 1) / hv->epochs);
+        if (o->checkpoint_dir) {
+            int fin = stale >= hv->early_stopping_patience || e + 1 >= hv->epochs;
+            rc = ckpt_epoch(r, &cks, ckpath, e + 1, fin, global_best, stale, err);
+            if (rc != LL_OK)
+                break;
+        }
         if (stale >= hv->early_stopping_patience) {
             logf_(r, "Early stop condition met. Stopping training.");
             break;
