@@ -62,6 +62,16 @@ check "limit: linlearn stops on SIGTERM (143)" test $st -eq 143
 check "limit: well before the grace period" test $took -le 8
 check "limit: the failure says MaxRuntimeExceeded" grep -q MaxRuntimeExceeded $T/out/jlong/output/failure
 
+# CheckpointConfig: the checkpoint is synced to S3Uri; the same job run again picks it up
+job $T/ck.json jck "$HP" "$(chan train File $DS/train.csv), $(chan validation File $DS/validation.csv)" ", \"CheckpointConfig\": {\"S3Uri\": \"$T/ckpt-store\", \"LocalPath\": \"/opt/ml/checkpoints\"}"
+check "checkpointed job: exit 0" lj --job $T/ck.json
+check "checkpointed job: checkpoint synced to S3Uri" test -s $T/ckpt-store/linlearn-state.ckpt
+check "checkpointed job: same model" same $T/out/jck/output/model.tar.gz $T/ref.csv
+rm -f $T/out/jck/output/model.tar.gz
+check "the job again: resumes from the synced checkpoint" lj --job $T/ck.json
+check "the job again: says so" grep -q 'Loaded checkpoint' $T/lj.out
+check "the job again: same model" same $T/out/jck/output/model.tar.gz $T/ref.csv
+
 check_fails "job document errors name the key" 2 "S3OutputPath" sh -c "echo '{\"InputDataConfig\": [{\"ChannelName\": \"train\", \"DataSource\": {\"S3DataSource\": {\"S3Uri\": \"x\"}}}]}' > $T/nojob.json; $LL local-job --job $T/nojob.json"
 job $T/missing.json jmiss "$HP" "$(chan train File $T/nope-dir/)"
 check_fails "missing input data: the path named" 3 "nope-dir" $LL local-job --job $T/missing.json

@@ -30,3 +30,5 @@ ct_aws s3 cp s3://llcontainer/out/s3job/output/model.tar.gz "$dir/ctmodel.tar.gz
 sed -e 's/"epochs": "3"/"epochs": "zero"/' -e 's/s3job/s3bad/g' "$dir/ctjob.json" > "$dir/ctbad.json"
 "$BIN" local-job --job "$dir/ctbad.json" >/dev/null 2>&1 && bad "container: a bad job exits 0" || ok
 ct_aws s3 cp s3://llcontainer/out/s3bad/output/failure "$dir/ctfailure" && grep -q '^Customer Error: .*epochs' "$dir/ctfailure" && ok || bad "container: failure uploaded to S3"
+ct_aws s3 cp s3://llcontainer/ckpt/s3job/linlearn-state.ckpt "$dir/ct.ckpt" && [ -s "$dir/ct.ckpt" ] && ok || bad "container: checkpoint synced to the S3 prefix"
+"$BIN" local-job --job "$dir/ctjob.json" > "$dir/ctjob2.out" 2>/dev/null && grep -q 'Loaded checkpoint' "$dir/ctjob2.out" && ok || bad "container: a rerun resumes from the S3 checkpoint"
