@@ -405,6 +405,66 @@ ll_code ll_model_predict(const ll_model *m, const ll_batch *b, float *scores, fl
 
 /* ---- section: inference (issue 5) ---- */
 
+/* ------------------------------------------------------------------------------------------ */
+/* Inference: batch transform (predict) and the SageMaker hosting protocol (serve)            */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Request bodies and inputs: text/csv (features only), application/json ({"instances": [...]}),
+ * application/jsonlines and application/x-recordio-protobuf (dense or sparse). Responses and
+ * outputs: application/json (SageMaker's default), application/jsonlines,
+ * application/x-recordio-protobuf and text/csv (ours: predicted_label,score per row). The
+ * layouts are in docs/SERVING.md. */
+
+typedef struct ll_predict_opts {
+    ll_parse_opts in; /* input parsing; in.format LL_FMT_AUTO: from content_type or the path */
+    const char *content_type; /* input media type (also "application/json"); NULL: from in */
+    const char *accept;       /* output media type; NULL: from dst's extension, else JSON */
+    size_t batch_rows;        /* rows scored at a time (default 1000) */
+    size_t max_json_bytes;    /* largest application/json input read whole (default 1 GiB) */
+    unsigned threads;         /* >0: threads of the matrix kernels (process-wide setting) */
+} ll_predict_opts;
+
+void ll_predict_opts_init(ll_predict_opts *o);
+
+/* Scores every row of src (see ll_reader_open) with m and writes the predictions to dst (see
+ * ll_writer_open), streaming in mini-batches: memory does not depend on the input's size
+ * (application/json input, one document, is the exception: it is read whole). *n_rows receives
+ * the rows scored (NULL allowed). A row whose width differs from the model's feature
+ * dimension is LL_E_PARSE naming the row and both counts. */
+ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll_predict_opts *o,
+                   uint64_t *n_rows, ll_err *err);
+
+typedef struct ll_serve_opts {
+    const char *host;   /* IPv4/IPv6 address to bind (default "127.0.0.1"; "0.0.0.0" for all;
+                           "localhost" is 127.0.0.1) */
+    uint16_t port;      /* default 8080; 0 picks a free port (see ll_server_port) */
+    unsigned threads;   /* worker threads (default: the number of CPUs, at most 64) */
+    size_t max_payload; /* largest request body (default 6 MiB, as SageMaker): 413 */
+    unsigned timeout_s; /* idle or stalled connections are closed after this (default 60) */
+    size_t batch_rows;  /* rows scored at a time within a request (default 1000) */
+    unsigned max_concurrent_transforms; /* reported by /execution-parameters (default 8) */
+} ll_serve_opts;
+
+void ll_serve_opts_init(ll_serve_opts *o);
+
+typedef struct ll_server ll_server;
+
+/* Starts serving m (borrowed: it must outlive the server) on its own threads:
+ * GET /ping, POST /invocations, GET /execution-parameters. Returns once the socket listens.
+ * The workers score in parallel, so this sets the matrix kernels (OpenBLAS, process-wide) to one
+ * thread per call. */
+ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **out, ll_err *err);
+
+/* The port the server listens on (useful with port 0). */
+uint16_t ll_server_port(const ll_server *s);
+
+/* Requests answered so far and requests now in flight. */
+void ll_server_stats(const ll_server *s, uint64_t *served, unsigned *in_flight);
+
+/* Graceful stop: stops accepting connections, waits up to grace_ms for the requests in flight
+ * to finish, then closes everything and frees s. NULL is a no-op. */
+void ll_server_stop(ll_server *s, unsigned grace_ms);
+
 /* ---- section: streaming sources (issue 3) ---- */
 
 /* Settings for remote and multi-object sources (docs/SOURCES.md). Sources: a path, "-",
