@@ -4,7 +4,7 @@
 . tests/cli/lib.sh
 NAME=cli_container_resume
 DS=$TD/datasets/digits
-HP='{"predictor_type": "multiclass_classifier", "num_classes": "10", "epochs": "12", "mini_batch_size": "20", "num_models": "8", "early_stopping_patience": "20"}'
+HP='{"predictor_type": "multiclass_classifier", "num_classes": "10", "epochs": "20", "mini_batch_size": "20", "num_models": "8", "early_stopping_patience": "20"}'
 mkroot() {
     r=$T/$1; rm -rf "$r"; mkdir -p "$r/input/config" "$r/input/data/train" "$r/input/data/validation"
     printf '%s\n' "$HP" > "$r/input/config/hyperparameters.json"
@@ -13,16 +13,24 @@ mkroot() {
 }
 rnd() { od -An -N2 -tu2 /dev/urandom | tr -d ' '; }
 mkroot ref
+ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
+t0=$(ms_now)
 check "uninterrupted run" sh -c "$LL train --sagemaker --threads 1 --no-checkpoints --sm-root $T/ref > $T/ref.log 2>&1"
+tref=$(( $(ms_now) - t0 ))
 $LL export --format csv $T/ref/model/model.tar.gz > $T/ref.csv
 
+# kill after a random 5-80 % of the uninterrupted run time, again and again; if a round ends
+# without a resume (no kill came after the first epoch), start the round over
+round=0; resumes=0
+while [ $resumes = 0 ] && [ $round -lt 4 ]; do
+round=$((round + 1))
 mkroot k; mkdir -p $T/k/checkpoints
 kills=0; resumes=0; done=0; tries=0
 while [ $done = 0 ] && [ $tries -lt 40 ]; do
     tries=$((tries + 1))
     $LL train --sagemaker --threads 1 --sm-root $T/k > $T/k.log.$tries 2>&1 & pid=$!
-    ms=$(( $(rnd) % 180 + 15 ))
-    sleep "0.$(printf '%03d' $ms)"
+    ms=$(( tref / 20 + $(rnd) % (tref * 3 / 4 + 1) ))
+    sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     if [ $((tries % 2)) = 0 ]; then sig=KILL; else sig=TERM; fi
     kill -$sig $pid 2>/dev/null
     wait $pid 2>/dev/null; st=$?
@@ -33,9 +41,10 @@ while [ $done = 0 ] && [ $tries -lt 40 ]; do
     esac
     grep -q 'Loaded checkpoint' $T/k.log.$tries && resumes=$((resumes + 1))
 done
+done
 # finish if still unfinished after the tries
 [ $done = 1 ] || { $LL train --sagemaker --threads 1 --sm-root $T/k > $T/k.log.last 2>&1 && done=1; }
-echo "kill-and-resume: $tries runs, $kills kills, $resumes resumes"
+echo "kill-and-resume: run time ${tref} ms, round $round: $tries runs, $kills kills, $resumes resumes"
 check "the interrupted job completes" test $done = 1
 check "it was really interrupted ($kills kills)" test $kills -ge 1
 check "and resumed from checkpoints ($resumes resumes)" test $resumes -ge 1
