@@ -135,6 +135,19 @@ static void w_f32s(out *o, const float *v, size_t n)
     }
 }
 
+void ckpt_state_deinit(ckpt_state *st)
+{
+    if (!st || !st->owns_part)
+        return;
+    mem_free(st->part.tl);
+    mem_free(st->part.sc);
+    mem_free(st->part.lab);
+    mem_free(st->part.wt);
+    memset(&st->part, 0, sizeof st->part);
+    st->owns_part = 0;
+}
+
+/* Size of the arrays before the partial-epoch section. */
 static uint64_t payload_size(uint64_t D, uint64_t K, uint64_t M, uint32_t flags)
 {
     uint64_t p = 3 * 8 * K;
@@ -148,7 +161,7 @@ static uint64_t payload_size(uint64_t D, uint64_t K, uint64_t M, uint32_t flags)
 ll_code ckpt_save(const char *path, const ckpt_state *st, const sgd *s, const scaler *sc,
                   ll_err *err)
 {
-    uint32_t flags = st->flags & CKPT_DONE;
+    uint32_t flags = st->flags & (CKPT_DONE | CKPT_PARTIAL);
     if (s->bestW && s->bestB)
         flags |= CKPT_HAS_BEST;
     if (sc->shift && sc->mu)
@@ -185,7 +198,12 @@ ll_code ckpt_save(const char *path, const ckpt_state *st, const sgd *s, const sc
     put_f64(h + 88, sc->ymu);
     put_f64(h + 96, sc->ysd);
     put_u64(h + 104, st->seed);
-    put_u64(h + 112, payload_size(D, K, M, flags));
+    uint64_t P = payload_size(D, K, M, flags);
+    if (flags & CKPT_PARTIAL) {
+        P += 8 * K + 8 + 8 + 4 * (K * st->part.n + 2 * st->part.n);
+        put_u64(h + 120, st->part.batches);
+    }
+    put_u64(h + 112, P);
     w_f64s(o, s->lr, K);
     w_f64s(o, st->best, K);
     w_f64s(o, st->bestc, K);
@@ -201,6 +219,16 @@ ll_code ckpt_save(const char *path, const ckpt_state *st, const sgd *s, const sc
     if (flags & CKPT_HAS_BEST) {
         w_f32s(o, s->bestW, D * M);
         w_f32s(o, s->bestB, M);
+    }
+    if (flags & CKPT_PARTIAL) {
+        const ckpt_partial *pt = &st->part;
+        w_f64s(o, pt->tl, K);
+        w_f64s(o, &pt->tw, 1);
+        put_u64(room(o, 8), pt->n);
+        for (uint64_t k = 0; k < K; k++)
+            w_f32s(o, pt->sc + k * pt->stride, pt->n);
+        w_f32s(o, pt->lab, pt->n);
+        w_f32s(o, pt->wt, pt->n);
     }
     flush(o);
     uint8_t tail[4];
@@ -317,7 +345,8 @@ ll_code ckpt_load(const char *path, ckpt_state *st, sgd *s, const scaler *sc, ll
     }
     uint64_t D = get_u64(p + 24);
     uint32_t C = get_u32(p + 32), K = get_u32(p + 36), flags = get_u32(p + 44);
-    if (flags & ~(uint32_t)(CKPT_DONE | CKPT_HAS_BEST | CKPT_SHIFT)) {
+    if (flags & ~(uint32_t)(CKPT_DONE | CKPT_HAS_BEST | CKPT_SHIFT | CKPT_PARTIAL) ||
+        ((flags & CKPT_DONE) && (flags & CKPT_PARTIAL))) {
         rc = bad(err, path, 44, "unknown flags");
         goto out;
     }
@@ -334,8 +363,27 @@ ll_code ckpt_load(const char *path, ckpt_state *st, sgd *s, const scaler *sc, ll
         goto out;
     }
     uint64_t M = (uint64_t)K * C;
-    if (P != payload_size(D, K, M, flags)) {
+    uint64_t base = payload_size(D, K, M, flags), pn = 0;
+    if (flags & CKPT_PARTIAL) {
+        /* tl[K], tw, n, then 4 * (K + 2) * n bytes */
+        uint64_t fixed = base + 8 * (uint64_t)K + 16;
+        if (P < fixed) {
+            rc = bad(err, path, 112, "the payload is too short for a partial epoch");
+            goto out;
+        }
+        pn = get_u64(p + CKPT_HDR + fixed - 8);
+        if (pn > (P - fixed) / 4 || P - fixed != 4 * ((uint64_t)K + 2) * pn) {
+            rc = bad(err, path, CKPT_HDR + fixed - 8,
+                     "the sampled-row count does not match the "
+                     "payload size");
+            goto out;
+        }
+    } else if (P != base) {
         rc = bad(err, path, 112, "the payload size does not match the sizes in the header");
+        goto out;
+    }
+    if (!(flags & CKPT_PARTIAL) && get_u64(p + 120) != 0) {
+        rc = bad(err, path, 120, "a batch count without a partial epoch");
         goto out;
     }
     const uint8_t *q = p + CKPT_HDR;
@@ -361,7 +409,7 @@ ll_code ckpt_load(const char *path, ckpt_state *st, sgd *s, const scaler *sc, ll
     }
     q += 4 * D;
     uint32_t next = get_u32(p + 40), done = get_u32(p + 52);
-    if (next != done || (next == 0 && !(flags & CKPT_DONE))) {
+    if (next != done || (next == 0 && !(flags & (CKPT_DONE | CKPT_PARTIAL)))) {
         rc = bad(err, path, 40, "the epoch counters disagree");
         goto out;
     }
@@ -370,6 +418,25 @@ ll_code ckpt_load(const char *path, ckpt_state *st, sgd *s, const scaler *sc, ll
             rc = bad(err, path, (uint64_t)(lr - p) + 8 * k, "a learning rate is not positive");
             goto out;
         }
+    ckpt_partial part;
+    memset(&part, 0, sizeof part);
+    if (flags & CKPT_PARTIAL) {
+        part.batches = get_u64(p + 120);
+        part.n = pn;
+        part.stride = (size_t)pn;
+        part.tl = mem_alloc(((size_t)K + 1) * sizeof(double));
+        part.sc = mem_alloc(((size_t)(K * pn) + 1) * sizeof(float));
+        part.lab = mem_alloc(((size_t)pn + 1) * sizeof(float));
+        part.wt = mem_alloc(((size_t)pn + 1) * sizeof(float));
+        if (!part.tl || !part.sc || !part.lab || !part.wt) {
+            mem_free(part.tl);
+            mem_free(part.sc);
+            mem_free(part.lab);
+            mem_free(part.wt);
+            rc = err_set(err, LL_E_NOMEM, "out of memory for a partial epoch");
+            goto out;
+        }
+    }
     float *bw = NULL, *bb = NULL;
     if ((flags & CKPT_HAS_BEST) && !s->bestW) {
         bw = mem_alloc((size_t)(D * M) * sizeof(float));
@@ -377,6 +444,10 @@ ll_code ckpt_load(const char *path, ckpt_state *st, sgd *s, const scaler *sc, ll
         if (!bw || !bb) {
             mem_free(bw);
             mem_free(bb);
+            mem_free(part.tl);
+            mem_free(part.sc);
+            mem_free(part.lab);
+            mem_free(part.wt);
             rc = err_set(err, LL_E_NOMEM, "out of memory for the best-model snapshot");
             goto out;
         }
@@ -406,6 +477,22 @@ ll_code ckpt_load(const char *path, ckpt_state *st, sgd *s, const scaler *sc, ll
         r_f32s(q, s->bestW, DM);
         q += 4 * DM;
         r_f32s(q, s->bestB, M);
+        q += 4 * M;
+    }
+    if (flags & CKPT_PARTIAL) {
+        for (uint32_t k = 0; k < K; k++)
+            part.tl[k] = get_f64(q + 8 * k);
+        q += 8 * (uint64_t)K;
+        part.tw = get_f64(q);
+        q += 16;
+        r_f32s(q, part.sc, (size_t)(K * pn));
+        q += 4 * K * pn;
+        r_f32s(q, part.lab, (size_t)pn);
+        q += 4 * pn;
+        r_f32s(q, part.wt, (size_t)pn);
+        ckpt_state_deinit(st);
+        st->part = part;
+        st->owns_part = 1;
     }
     s->t = get_u64(p + 56);
     st->next_epoch = next;

@@ -17,7 +17,8 @@
  *   36     4     u32 K (models)
  *   40     4     u32 next epoch (0-based epoch the resumed run starts with)
  *   44     4     u32 flags: 1 training loop finished (early stop or last epoch),
- *                           2 best-epoch snapshot present, 4 scaler has a mean shift
+ *                           2 best-epoch snapshot present, 4 scaler has a mean shift,
+ *                           8 stopped inside the next epoch (SIGTERM): resume mid-epoch
  *   48     4     u32 epochs without improvement (early stopping)
  *   52     4     u32 epochs done
  *   56     8     u64 optimizer steps taken
@@ -28,12 +29,15 @@
  *   96     8     f64 scaler label scale
  *   104    8     u64 seed
  *   112    8     u64 payload size P (bytes from 128 to the checksum)
- *   120    8     zero
+ *   120    8     u64 mini-batches of the next epoch already trained (flag 8), else 0
  *   128    P     arrays, in order (M = K * C):
  *                  f64 lr[K], f64 best_loss[K], f64 best_criterion[K],
  *                  f32 scaler_mu[D] (flag 4 only), f32 scaler_scale[D],
  *                  f32 W[D*M], f32 B[M], f32 m1W[D*M], f32 m2W[D*M], f32 m1B[M], f32 m2B[M],
- *                  f32 bestW[D*M], f32 bestB[M] (flag 2 only)
+ *                  f32 bestW[D*M], f32 bestB[M] (flag 2 only),
+ *                then with flag 8 (stopped inside an epoch):
+ *                  f64 epoch_loss_sum[K], f64 epoch_weight_sum, u64 n (sampled rows),
+ *                  f32 sampled_scores[K*n] (model-major), f32 labels[n], f32 weights[n]
  *   128+P  4     u32 CRC-32 (zlib) of bytes 0 .. 128+P-1
  */
 #ifndef LL_CKPT_H
@@ -42,7 +46,17 @@
 #include "sgd.h"
 
 #define CKPT_FILE "linlearn-state.ckpt"
-enum { CKPT_DONE = 1, CKPT_HAS_BEST = 2, CKPT_SHIFT = 4 };
+enum { CKPT_DONE = 1, CKPT_HAS_BEST = 2, CKPT_SHIFT = 4, CKPT_PARTIAL = 8 };
+
+/* A stop inside an epoch (flag 8): how far its train pass got. Borrowed views when saving;
+ * owned by the state (ckpt_state_deinit) after loading. */
+typedef struct ckpt_partial {
+    uint64_t batches; /* mini-batches of the train pass already stepped */
+    double *tl, tw;   /* the epoch's loss sums (K) and weight sum so far */
+    uint64_t n;       /* rows in the early-stopping sample so far */
+    size_t stride;    /* distance between models' scores in sc (the sample's capacity) */
+    float *sc, *lab, *wt;
+} ckpt_partial;
 
 /* The driver's state around the models. best and bestc point at K values each. */
 typedef struct ckpt_state {
@@ -51,7 +65,12 @@ typedef struct ckpt_state {
     double global_best, train_secs;
     uint64_t rows_trained;
     double *best, *bestc;
+    ckpt_partial part; /* with flags & CKPT_PARTIAL */
+    int owns_part;
 } ckpt_state;
+
+/* Frees what ckpt_load allocated for a partial epoch. */
+void ckpt_state_deinit(ckpt_state *st);
 
 /* A hash of everything that must match for a checkpoint to apply: every hyperparameter as set,
  * the seed, and which channels are present. */

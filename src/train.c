@@ -65,6 +65,9 @@ typedef struct run {
     json_t *metrics;                /* "train:..." -> value */
     double t_update_ms, t_check_ms; /* for the final timing #metrics line */
     double t_init_ms, wall0;
+    uint64_t batches;                /* mini-batches of this epoch's train pass stepped */
+    const ckpt_partial *resume_part; /* resuming inside an epoch (ckpt.h), applied once */
+    int skipping;                    /* still passing over the batches trained before a stop */
 } run;
 
 static const char *CH_NAME[3] = {"train", "validation", "test"};
@@ -298,10 +301,33 @@ static ll_code train_epoch(run *r, sampler *sp, ll_err *err)
         sp->n = 0;
     int eof = 0;
     sgd_epoch_begin(&r->s);
+    r->batches = 0;
+    uint64_t skip = 0;
+    const ckpt_partial *pt = r->resume_part;
+    if (pt) { /* continue a stopped epoch: its sums so far, then pass over its trained batches */
+        r->resume_part = NULL;
+        skip = pt->batches;
+        memcpy(r->s.tl, pt->tl, r->s.K * sizeof *r->s.tl);
+        r->s.tw = pt->tw;
+        if (sp && pt->n <= sp->cap) {
+            for (uint32_t k = 0; k < sp->K; k++)
+                memcpy(sp->sc + (size_t)k * sp->cap, pt->sc + (size_t)k * pt->stride,
+                       (size_t)pt->n * sizeof(float));
+            memcpy(sp->lab, pt->lab, (size_t)pt->n * sizeof(float));
+            memcpy(sp->wt, pt->wt, (size_t)pt->n * sizeof(float));
+            sp->n = (size_t)pt->n;
+        }
+    }
+    r->skipping = skip > 0;
     double t = now_s();
     while (rc == LL_OK && !eof) {
         rc = next(r, 0, &eof, err);
+        if (rc == LL_OK && r->b.n_rows && r->batches < skip) {
+            r->skipping = ++r->batches < skip;
+            continue;
+        }
         if (rc == LL_OK && r->b.n_rows) {
+            r->batches++;
             if (r->t_first == 0)
                 r->t_first = now_s();
             rc = sgd_step(&r->s, &r->b, r->y, r->ch[0].rows - r->b.n_rows, err);
@@ -699,8 +725,14 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         cks.best = best;
         cks.bestc = bestc;
         e0 = ckpt_resume(r, &cks, ckpath, &global_best, &stale, &ck_done);
+        if (cks.flags & CKPT_PARTIAL)
+            r->resume_part = &cks.part;
     }
+    int in_epoch = 0; /* inside epoch cur_e, before its checkpoint */
+    uint32_t cur_e = 0;
     for (uint32_t e = e0; e < hv->epochs && rc == LL_OK && !ck_done; e++) {
+        in_epoch = 1;
+        cur_e = e;
         double ts = wall_s();
         rc = train_epoch(r, by_crit && !val ? &sp : NULL, err);
         if (rc != LL_OK)
@@ -789,11 +821,41 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
             if (rc != LL_OK)
                 break;
         }
+        in_epoch = 0;
         if (stale >= hv->early_stopping_patience) {
             logf_(r, "Early stop condition met. Stopping training.");
             break;
         }
     }
+    /* stopped (SIGTERM) inside an epoch: save how far it got, unless it was still passing
+     * over batches a checkpoint already covers */
+    if (rc == LL_E_STATE && o->stop && *o->stop && o->checkpoint_dir && in_epoch && !r->skipping) {
+        ckpt_state ps = cks;
+        ps.flags = CKPT_PARTIAL;
+        ps.next_epoch = ps.epochs_done = cur_e;
+        ps.stale = stale;
+        ps.global_best = global_best;
+        ps.rows_trained = r->rows_trained;
+        ps.train_secs = r->train_secs;
+        int train_sample = by_crit && !val;
+        ps.part.batches = r->batches;
+        ps.part.tl = r->s.tl;
+        ps.part.tw = r->s.tw;
+        ps.part.n = train_sample ? sp.n : 0;
+        ps.part.stride = sp.cap;
+        ps.part.sc = sp.sc;
+        ps.part.lab = sp.lab;
+        ps.part.wt = sp.wt;
+        ll_err e2;
+        char b[700];
+        if (ckpt_save(ckpath, &ps, &r->s, &r->sc, &e2) == LL_OK)
+            logf_(r, "Stopped in epoch %u after %llu mini-batches: checkpoint saved to %s", cur_e,
+                  (unsigned long long)r->batches, ckpath);
+        else
+            logf_(r, "Stopped, but the checkpoint could not be saved: %s",
+                  ll_err_format(&e2, b, sizeof b));
+    }
+    ckpt_state_deinit(&cks);
     if (rc == LL_OK && val)
         for (uint32_t k = 0; k < K; k++)
             if (isfinite(best[k]))
