@@ -40,11 +40,15 @@ void chan_deinit(chan *c)
     memset(c, 0, sizeof *c);
 }
 
-static ll_code wait_for(const char *path, unsigned timeout_ms, ll_err *err)
+static ll_code wait_for(const char *path, unsigned timeout_ms, const volatile int *stop,
+                        ll_err *err)
 {
     struct stat st;
     unsigned waited = 0;
     while (stat(path, &st) != 0) {
+        if (stop && *stop)
+            return err_set(err, LL_E_STATE, "stopped while waiting for a Pipe-mode FIFO"),
+                   err_src(err, path);
         if (errno != ENOENT)
             return err_sys(err, path, "cannot reach the Pipe-mode FIFO");
         if (waited >= timeout_ms) {
@@ -67,7 +71,7 @@ ll_code chan_open_pass(chan *c, ll_err *err)
     const char *src = c->src;
     if (c->pipe) {
         snprintf(path, sizeof path, "%s_%u", c->src, c->next);
-        ll_code rc = wait_for(path, c->timeout_ms, err);
+        ll_code rc = wait_for(path, c->timeout_ms, c->stop, err);
         if (rc != LL_OK)
             return rc;
         src = path;

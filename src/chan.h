@@ -17,8 +17,9 @@ typedef struct chan {
     unsigned next; /* next pass index */
     ll_reader *rd;
     ll_parser *p;
-    uint64_t rows; /* rows delivered in the current pass */
-    int gzip;      /* inflate each pass (gz.h); set after chan_init */
+    uint64_t rows;            /* rows delivered in the current pass */
+    int gzip;                 /* inflate each pass (gz.h); set after chan_init */
+    const volatile int *stop; /* non-zero: stop waiting for a FIFO (LL_E_STATE) */
 } chan;
 
 ll_code chan_init(chan *c, const char *name, const char *src, const ll_parse_opts *po, int pipe,

@@ -697,12 +697,20 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
     for (size_t i = 0; i < j->n_ch; i++)
         if (fd[i].started)
             pthread_join(fd[i].th, NULL);
-    if (rc != LL_OK)
-        goto out;
-    /* outputs */
     char outp[4200];
     join_path(q, sizeof q, j->output, j->name);
     join_path(outp, sizeof outp, q, "output");
+    if (rc != LL_OK) {
+        /* the job could not start (input download, feeder): its failure reason goes where
+         * the container's would (best effort; the error is returned either way) */
+        ll_err e2;
+        pathf(p, sizeof p, "%s/output/failure", root);
+        join_path(q, sizeof q, outp, "failure");
+        if (ll_sm_write_failure(root, err, &e2) == LL_OK && copy_to(p, q, &e2) == LL_OK)
+            jlog(o, "uploaded %s", q);
+        goto out;
+    }
+    /* outputs */
     pathf(p, sizeof p, "%s/output/failure", root);
     struct stat st;
     if (killed_by_limit && stat(p, &st) != 0) {

@@ -670,6 +670,7 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         if (rc != LL_OK)
             return rc;
         r->ch[c].gzip = (o->gzip_mask >> c) & 1;
+        r->ch[c].stop = o->stop;
         r->has[c] = 1;
     }
     rc = scaler_pass(r, err);

@@ -75,5 +75,6 @@ check "the job again: same model" same $T/out/jck/output/model.tar.gz $T/ref.csv
 check_fails "job document errors name the key" 2 "S3OutputPath" sh -c "echo '{\"InputDataConfig\": [{\"ChannelName\": \"train\", \"DataSource\": {\"S3DataSource\": {\"S3Uri\": \"x\"}}}]}' > $T/nojob.json; $LL local-job --job $T/nojob.json"
 job $T/missing.json jmiss "$HP" "$(chan train File $T/nope-dir/)"
 check_fails "missing input data: the path named" 3 "nope-dir" $LL local-job --job $T/missing.json
+check "missing input data: the reason uploaded as the failure" grep -q 'nope-dir' $T/out/jmiss/output/failure
 check_fails "no job document" 3 "cannot open the job document" $LL local-job --job $T/absent.json
 finish

@@ -154,6 +154,11 @@ printf '{"current_host": "algo-1", "hosts": ["algo-1", "algo-2"]}\n' > $T/e11/in
 fails "two hosts" $T/e11 "^Customer Error: " "2 hosts" "InstanceCount"
 root e12 "$HP" "{\"train\": {$P}}"
 check "Pipe FIFO that never appears: failure within the timeout" sh -c "$LL train --sagemaker --threads 1 --pipe-timeout-ms 300 --sm-root $T/e12 >/dev/null 2>&1; test \$? -ne 0 && grep -q 'train_0' $T/e12/output/failure && grep -q 'Algorithm Error' $T/e12/output/failure"
+root w "$HP" "{\"train\": {$P}}"
+$LL train --sagemaker --threads 1 --sm-root $T/w > $T/w.log 2>&1 & wpid=$!
+sleep 0.3; kill -TERM $wpid; wait $wpid; st=$?
+check "SIGTERM while waiting for a FIFO: stops at once (143)" test $st = 143
+check "SIGTERM while waiting for a FIFO: no failure file" test ! -e $T/w/output/failure
 root e13 "$HP" "{\"train\": {$F}, \"extra\": {$F}}"; files $T/e13 train $DS/train.csv
 fails "unknown channel" $T/e13 "^Customer Error: " "extra"
 root e14 '{"predictor_type": "binary_classifier", "epochs": "2"}' "{\"train\": {$F, $CSV}}"; files $T/e14 train $DS/train.csv
