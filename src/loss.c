@@ -5,10 +5,72 @@
  */
 #include "loss.h"
 #include <math.h>
+#include <string.h>
 
 double loss_softplus(double x)
 {
     return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define LL_VEC __attribute__((optimize("tree-vectorize", "no-trapping-math")))
+#else
+#define LL_VEC
+#endif
+
+/* e^-a for a >= 0 (a is clamped to 87): 2^-n e^-r with |r| <= ln2/2, degree-6 Taylor. */
+LL_VEC static inline float exp_neg(float a)
+{
+    float x = a < 87.0f ? -a : -87.0f;
+    int32_t ni = (int32_t)(x * 1.44269504f - 0.5f); /* round to nearest (x <= 0) */
+    float n = (float)ni;
+    float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+    float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.6666667e-1f +
+                                                  r * (4.1666668e-2f +
+                                                       r * (8.3333338e-3f + r * 1.3888889e-3f)))));
+    union {
+        int32_t i;
+        float f;
+    } sc = {.i = (ni + 127) << 23};
+    return p * sc.f;
+}
+
+/* log(1 + e) for e in [0, 1]: 2 atanh(s), s = e / (2 + e) <= 1/3. */
+LL_VEC static inline float log1p_01(float e)
+{
+    float s = e / (2.0f + e), q = s * s;
+    return 2.0f * s *
+           (1.0f +
+            q * (0.33333334f +
+                 q * (0.2f + q * (0.14285715f +
+                                  q * (0.11111111f + q * (0.09090909f + q * 0.07692308f))))));
+}
+
+LL_VEC void loss_logistic_n(const float *restrict z, size_t n, float y, float *restrict loss,
+                            float *restrict d)
+{
+    for (size_t i = 0; i < n; i++) {
+        float zz = z[i], pz = zz > 0.0f ? zz : 0.0f;
+        float e = exp_neg(pz - (zz - pz)); /* e^-|z| */
+        float q = 1.0f / (1.0f + e);       /* sigmoid(|z|) */
+        loss[i] = pz - y * zz + log1p_01(e);
+        d[i] = (zz >= 0.0f ? q : 1.0f - q) - y;
+    }
+}
+
+LL_VEC void loss_exp_neg_n(const float *a, size_t n, float *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = exp_neg(a[i]);
+}
+
+LL_VEC void loss_sigmoid_n(const float *restrict z, size_t n, float *restrict p)
+{
+    for (size_t i = 0; i < n; i++) {
+        float zz = z[i], pz = zz > 0.0f ? zz : 0.0f;
+        float q = 1.0f / (1.0f + exp_neg(pz - (zz - pz)));
+        p[i] = zz >= 0.0f ? q : 1.0f - q;
+    }
 }
 
 double loss_sigmoid(double x)

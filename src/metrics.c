@@ -212,23 +212,51 @@ typedef struct {
     float s, y, w;
 } row3;
 
-static int by_score_desc(const void *a, const void *b)
+/* Order-preserving key of a float score, descending: larger scores get smaller keys. */
+static uint32_t desc_key(float f)
 {
-    float x = ((const row3 *)a)->s, y = ((const row3 *)b)->s;
-    return x > y ? -1 : x < y ? 1 : 0;
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    u = (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+    return ~u;
 }
 
+/* The rows sorted by score, highest first (LSD radix sort, 4 passes of 8 bits: stable, and
+ * linear in n; calibration sorts num_models x up to 2^24 / num_models scores). */
 static row3 *sorted(const float *s, const float *y, const float *w, size_t n)
 {
-    row3 *r = mem_alloc((n ? n : 1) * sizeof *r);
-    if (!r)
+    row3 *r = mem_alloc((n ? n : 1) * sizeof *r), *t = mem_alloc((n ? n : 1) * sizeof *t);
+    if (!r || !t) {
+        mem_free(r);
+        mem_free(t);
         return NULL;
+    }
+    size_t cnt[4][256];
+    memset(cnt, 0, sizeof cnt);
     for (size_t i = 0; i < n; i++) {
         r[i].s = s[i];
         r[i].y = y[i] > 0.5f ? 1.0f : 0.0f;
         r[i].w = w ? w[i] : 1.0f;
+        uint32_t k = desc_key(s[i]);
+        for (int p = 0; p < 4; p++)
+            cnt[p][(k >> (8 * p)) & 255]++;
     }
-    qsort(r, n, sizeof *r, by_score_desc);
+    for (int p = 0; p < 4; p++) {
+        if (cnt[p][(desc_key(n ? s[0] : 0) >> (8 * p)) & 255] == n)
+            continue; /* every key has the same byte here */
+        size_t pos = 0;
+        for (int d = 0; d < 256; d++) {
+            size_t c = cnt[p][d];
+            cnt[p][d] = pos;
+            pos += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            t[cnt[p][(desc_key(r[i].s) >> (8 * p)) & 255]++] = r[i];
+        row3 *x = r;
+        r = t;
+        t = x;
+    }
+    mem_free(t);
     return r;
 }
 

@@ -9,10 +9,20 @@
 #include "err.h"
 #include "mem.h"
 #include <cblas.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <math.h>
 #include <string.h>
 
 #define ADAM_EPS 1e-8
+
+/* gcc: vectorise the per-column loops of the hot kernels (clang does at -O2) */
+#if defined(__GNUC__) && !defined(__clang__)
+#define SGD_VEC __attribute__((optimize("tree-vectorize", "no-trapping-math", "no-math-errno")))
+#else
+#define SGD_VEC
+#endif
 #define RMSPROP_RHO 0.9
 
 static uint64_t splitmix(uint64_t *x)
@@ -109,6 +119,19 @@ ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint
     s->cfg = mem_calloc(s->K, sizeof *s->cfg);
     s->lr = mem_calloc(s->K, sizeof *s->lr);
     s->tl = mem_calloc(s->K, sizeof *s->tl);
+    s->pw = mem_calloc(7 * s->M, sizeof *s->pw);
+    s->posw = mem_calloc(s->K, sizeof *s->posw);
+    s->lrow = mem_calloc(s->K, sizeof *s->lrow);
+    s->drow = mem_calloc(s->K, sizeof *s->drow);
+
+    s->last = mem_calloc(D ? D : 1, sizeof *s->last);
+    s->stamp = mem_calloc(D ? D : 1, sizeof *s->stamp);
+    s->cap_lrsum = (size_t)s->K * 1024;
+    s->lrsum = mem_calloc(s->cap_lrsum, sizeof *s->lrsum);
+    if (!s->pw || !s->posw || !s->lrow || !s->drow || !s->last || !s->stamp || !s->lrsum) {
+        sgd_deinit(s);
+        return err_set(err, LL_E_NOMEM, "out of memory for %llu features", (unsigned long long)D);
+    }
     if (!s->W || !s->G || !s->s1W || !s->s2W || !s->B || !s->gB || !s->s1B || !s->s2B || !s->cfg ||
         !s->lr || !s->tl) {
         sgd_deinit(s);
@@ -134,7 +157,15 @@ ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint
     for (uint32_t k = 0; k < s->K; k++) {
         spread(hv, balanced, k, &s->cfg[k]);
         s->lr[k] = s->cfg[k].lr;
+        s->posw[k] = (float)s->cfg[k].posw;
+        s->any_l1 |= s->cfg[k].l1 > 0;
     }
+    s->pwd = s->pw + s->M;
+    s->pl1 = s->pwd + s->M;
+    s->pb = s->pl1 + s->M;
+    s->pbwd = s->pb + s->M;
+    s->ca = s->pbwd + s->M;
+    s->cl = s->ca + s->M;
     uint64_t x = seed ^ 0x6C696E6C6561726Eull;
     for (size_t i = 0; i < DM; i++) {
         if (hv->init_normal) {
@@ -160,6 +191,15 @@ void sgd_deinit(sgd *s)
     mem_free(s->cfg);
     mem_free(s->lr);
     mem_free(s->tl);
+    mem_free(s->pw);
+    mem_free(s->posw);
+    mem_free(s->lrow);
+    mem_free(s->drow);
+
+    mem_free(s->last);
+    mem_free(s->stamp);
+    mem_free(s->lrsum);
+    mem_free(s->touched);
     memset(s, 0, sizeof *s);
 }
 
@@ -192,7 +232,7 @@ static int use_dense(const sgd *s, const ll_batch *b)
     return b->dense || s->sc->shift;
 }
 
-ll_code sgd_forward(sgd *s, const ll_batch *b, uint64_t row0, ll_err *err)
+SGD_VEC ll_code sgd_forward(sgd *s, const ll_batch *b, uint64_t row0, ll_err *err)
 {
     size_t n = b->n_rows, M = s->M;
     uint64_t D = s->D;
@@ -247,7 +287,7 @@ ll_code sgd_forward(sgd *s, const ll_batch *b, uint64_t row0, ll_err *err)
 }
 
 /* dZ = dLoss/dZ (weighted, divided by n) for the batch; adds the losses to tl. */
-static void gradients(sgd *s, const ll_batch *b, const float *y)
+SGD_VEC static void gradients(sgd *s, const ll_batch *b, const float *y)
 {
     size_t n = b->n_rows, M = s->M;
     uint32_t C = s->C;
@@ -267,6 +307,15 @@ static void gradients(sgd *s, const ll_batch *b, const float *y)
                 for (uint32_t c = 0; c < C; c++)
                     dz[(size_t)k * C + c] *= (float)f * inv;
             }
+        } else if (hv->loss == LOSS_LOGISTIC) {
+            int pos = y[i] > 0.5f;
+            float *lk = s->lrow;
+            loss_logistic_n(z, s->K, pos ? 1.0f : 0.0f, lk, dz);
+            float f = (float)rw * inv;
+            for (uint32_t k = 0; k < s->K; k++) {
+                s->tl[k] += rw * lk[k];
+                dz[k] *= pos ? f * s->posw[k] : f;
+            }
         } else {
             double yy = hv->pred == LL_REGRESSOR ? (y[i] - ymu) / ysd : y[i];
             int pos = hv->pred == LL_BINARY_CLASSIFIER && y[i] > 0.5f;
@@ -280,68 +329,248 @@ static void gradients(sgd *s, const ll_batch *b, const float *y)
     }
 }
 
-static void update(sgd *s)
+/* Per-column (M = K x C) float parameters of optimizer step s->t (already incremented):
+ * step size, L2 and L1 (times the learning rate), for weights and for biases. */
+static void step_sizes(sgd *s)
+{
+    const hp_values *hv = &s->hv;
+    double c1 = 1 - pow(hv->beta_1, (double)s->t), c2 = 1 - pow(hv->beta_2, (double)s->t);
+    uint32_t C = s->C;
+    for (uint32_t k = 0; k < s->K; k++) {
+        double lr = s->lr[k];
+        double st = hv->optimizer == OPT_ADAM ? lr * sqrt(c2) / c1 : lr;
+        const sgd_cfg *cf = &s->cfg[k];
+        for (uint32_t c = 0; c < C; c++) {
+            size_t m = (size_t)k * C + c;
+            s->pw[m] = (float)st;
+            s->pwd[m] = (float)cf->wd;
+            s->pl1[m] = (float)(cf->l1 * lr);
+            s->pb[m] = (float)(st * hv->bias_lr_mult);
+            s->pbwd[m] = (float)(cf->wd * hv->bias_wd_mult);
+        }
+    }
+}
+
+/* The optimizer update of one row of M values at W/G/m1/m2 (a feature's weights for every
+ * model, or the biases) with per-column step, L2 and L1 (NULL: none); float, vectorised. */
+SGD_VEC static void update_vals(const sgd *s, float *restrict W, const float *restrict G,
+                                float *restrict m1, float *restrict m2, const float *restrict st,
+                                const float *restrict wd, const float *restrict l1)
 {
     const hp_values *hv = &s->hv;
     size_t M = s->M;
-    uint32_t C = s->C;
-    uint64_t D = s->D;
-    s->t++;
-    double b1 = hv->beta_1, b2 = hv->beta_2;
-    double c1 = 1 - pow(b1, (double)s->t), c2 = 1 - pow(b2, (double)s->t);
-    for (uint32_t k = 0; k < s->K; k++) {
-        const sgd_cfg *cf = &s->cfg[k];
-        double lr = s->lr[k];
-        for (int isb = 0; isb < 2; isb++) {
-            if (isb && !hv->use_bias)
-                continue;
-            double lrx = isb ? lr * hv->bias_lr_mult : lr;
-            double wd = isb ? cf->wd * hv->bias_wd_mult : cf->wd;
-            double l1 = isb ? 0 : cf->l1 * lrx;
-            uint64_t rows = isb ? 1 : D;
-            float *W = isb ? s->B : s->W, *G = isb ? s->gB : s->G;
-            float *m1 = isb ? s->s1B : s->s1W, *m2 = isb ? s->s2B : s->s2W;
-            double step = hv->optimizer == OPT_ADAM ? lrx * sqrt(c2) / c1 : lrx;
-            for (uint64_t j = 0; j < rows; j++) {
-                size_t base = (size_t)j * M + (size_t)k * C;
-                for (uint32_t c = 0; c < C; c++) {
-                    size_t i = base + c;
-                    double w = W[i], g = G[i] + wd * w;
-                    switch (hv->optimizer) {
-                    case OPT_ADAM:
-                        m1[i] = (float)(b1 * m1[i] + (1 - b1) * g);
-                        m2[i] = (float)(b2 * m2[i] + (1 - b2) * g * g);
-                        w -= step * m1[i] / (sqrt(m2[i]) + ADAM_EPS);
-                        break;
-                    case OPT_RMSPROP:
-                        m2[i] = (float)(RMSPROP_RHO * m2[i] + (1 - RMSPROP_RHO) * g * g);
-                        w -= step * g / (sqrt(m2[i]) + ADAM_EPS);
-                        break;
-                    case OPT_SGD:
-                        m1[i] = (float)(hv->momentum * m1[i] - step * g);
-                        w += m1[i];
-                        break;
-                    }
-                    if (l1 > 0)
-                        w = w > l1 ? w - l1 : w < -l1 ? w + l1 : 0.0;
-                    W[i] = (float)w;
-                }
-            }
+    float b1 = (float)hv->beta_1, b2 = (float)hv->beta_2, mo = (float)hv->momentum;
+    switch (hv->optimizer) {
+    case OPT_ADAM: {
+        size_t i = 0;
+#ifdef __SSE2__
+        /* 4 columns at a time: the same float operations in the same order as below */
+        __m128 vb1 = _mm_set1_ps(b1), vb2 = _mm_set1_ps(b2), vc1 = _mm_set1_ps(1 - b1),
+               vc2 = _mm_set1_ps(1 - b2), veps = _mm_set1_ps((float)ADAM_EPS);
+        for (; i + 4 <= M; i += 4) {
+            __m128 w = _mm_loadu_ps(W + i);
+            __m128 g = _mm_add_ps(_mm_loadu_ps(G + i), _mm_mul_ps(_mm_loadu_ps(wd + i), w));
+            __m128 a = _mm_add_ps(_mm_mul_ps(vb1, _mm_loadu_ps(m1 + i)), _mm_mul_ps(vc1, g));
+            __m128 v = _mm_add_ps(_mm_mul_ps(vb2, _mm_loadu_ps(m2 + i)),
+                                  _mm_mul_ps(_mm_mul_ps(vc2, g), g));
+            _mm_storeu_ps(m1 + i, a);
+            _mm_storeu_ps(m2 + i, v);
+            __m128 d =
+                _mm_div_ps(_mm_mul_ps(_mm_loadu_ps(st + i), a), _mm_add_ps(_mm_sqrt_ps(v), veps));
+            _mm_storeu_ps(W + i, _mm_sub_ps(w, d));
         }
+#endif
+        for (; i < M; i++) {
+            float g = G[i] + wd[i] * W[i];
+            m1[i] = b1 * m1[i] + (1 - b1) * g;
+            m2[i] = b2 * m2[i] + (1 - b2) * g * g;
+            W[i] -= st[i] * m1[i] / (sqrtf(m2[i]) + (float)ADAM_EPS);
+        }
+        break;
+    }
+    case OPT_RMSPROP:
+        for (size_t i = 0; i < M; i++) {
+            float g = G[i] + wd[i] * W[i];
+            m2[i] = (float)RMSPROP_RHO * m2[i] + (float)(1 - RMSPROP_RHO) * g * g;
+            W[i] -= st[i] * g / (sqrtf(m2[i]) + (float)ADAM_EPS);
+        }
+        break;
+    case OPT_SGD:
+        for (size_t i = 0; i < M; i++) {
+            float g = G[i] + wd[i] * W[i];
+            m1[i] = mo * m1[i] - st[i] * g;
+            W[i] += m1[i];
+        }
+        break;
+    }
+    if (l1)
+        for (size_t i = 0; i < M; i++) {
+            float w = W[i], t = l1[i];
+            W[i] = w > t ? w - t : w < -t ? w + t : 0.0f;
+        }
+}
+
+/* Records the learning rates of step s->t (cumulative sums for the lazy regularisation of
+ * sparse features) and applies the scheduler. */
+static ll_code step_done(sgd *s, ll_err *err)
+{
+    const hp_values *hv = &s->hv;
+    uint32_t K = s->K;
+    if ((s->t + 1) * K > s->cap_lrsum) {
+        size_t c = s->cap_lrsum ? s->cap_lrsum * 2 : (size_t)K * 1024;
+        while (c < (s->t + 1) * K)
+            c *= 2;
+        double *q = mem_realloc_array(s->lrsum, c, sizeof(double));
+        if (!q)
+            return err_set(err, LL_E_NOMEM, "out of memory for the learning-rate history");
+        s->lrsum = q;
+        s->cap_lrsum = c;
+    }
+    for (uint32_t k = 0; k < K; k++) {
+        s->lrsum[s->t * K + k] = s->lrsum[(s->t - 1) * K + k] + s->lr[k];
         if (hv->use_lr_scheduler && hv->lr_scheduler_step && s->t % hv->lr_scheduler_step == 0) {
             double nl = s->lr[k] * hv->lr_scheduler_factor;
             double floor_lr = fmin(hv->lr_scheduler_minimum_lr, s->lr[k]);
             s->lr[k] = nl > floor_lr ? nl : floor_lr;
         }
     }
+    return LL_OK;
 }
 
-ll_code sgd_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0, ll_err *err)
+/* Dense step: every weight. */
+static ll_code update(sgd *s, ll_err *err)
+{
+    size_t M = s->M;
+    s->t++;
+    step_sizes(s);
+    const float *l1 = s->any_l1 ? s->pl1 : NULL;
+    for (uint64_t j = 0; j < s->D; j++) {
+        size_t o = (size_t)j * M;
+        update_vals(s, s->W + o, s->G + o, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
+        s->last[j] = s->t;
+    }
+    if (s->hv.use_bias)
+        update_vals(s, s->B, s->gB, s->s1B, s->s2B, s->pb, s->pbwd, NULL);
+    return step_done(s, err);
+}
+
+/* w <- shrink(w e^-a, l) over n columns (the catch-up of missed regularisation). */
+SGD_VEC static void decay_row(float *restrict w, float *restrict a, const float *restrict l,
+                              size_t n, int with_l1)
+{
+    loss_exp_neg_n(a, n, a);
+    for (size_t i = 0; i < n; i++)
+        w[i] *= a[i];
+    if (with_l1)
+        for (size_t i = 0; i < n; i++) {
+            float v = w[i], t = l[i];
+            w[i] = v > t ? v - t : v < -t ? v + t : 0.0f;
+        }
+}
+
+/* Brings feature j's weights from step last[j] to step t: the L2 decay and L1 shrinkage of the
+ * steps it was absent from (its optimizer state is left as it was, as in lazy adam). */
+static void catch_up(sgd *s, uint64_t j)
+{
+    uint64_t t0 = s->last[j], t1 = s->t;
+    if (t0 >= t1)
+        return;
+    uint32_t K = s->K, C = s->C;
+    const double *a = s->lrsum + t1 * K, *b = s->lrsum + t0 * K;
+    for (uint32_t k = 0; k < K; k++) {
+        double d = a[k] - b[k];
+        for (uint32_t c = 0; c < C; c++) {
+            s->ca[(size_t)k * C + c] = (float)(s->cfg[k].wd * d);
+            s->cl[(size_t)k * C + c] = (float)(s->cfg[k].l1 * d);
+        }
+    }
+    decay_row(s->W + (size_t)j * s->M, s->ca, s->cl, s->M, s->any_l1);
+    s->last[j] = t1;
+}
+
+void sgd_sync(sgd *s)
+{
+    for (uint64_t j = 0; j < s->D; j++)
+        catch_up(s, j);
+}
+
+/* Sparse step: only the features present in the batch (O(nnz x models)); the others catch up
+ * when next used (catch_up) or at sgd_sync. */
+SGD_VEC static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0,
+                                   ll_err *err)
+{
+    size_t n = b->n_rows, M = s->M;
+    uint64_t T = s->t + 1;
+    size_t nnz = b->off[n] - b->off[0];
+    if (nnz > s->cap_touched) {
+        uint32_t *q = mem_realloc_array(s->touched, nnz, sizeof(uint32_t));
+        if (!q)
+            return err_set(err, LL_E_NOMEM, "out of memory for %zu feature indices", nnz);
+        s->touched = q;
+        s->cap_touched = nnz;
+    }
+    ll_code rc = check_rows(s, b, row0, err);
+    if (rc != LL_OK)
+        return rc;
+    size_t nt = 0;
+    for (size_t q = b->off[0]; q < b->off[n]; q++) {
+        uint32_t j = b->idx[q];
+        if (s->stamp[j] != T) {
+            s->stamp[j] = T;
+            s->touched[nt++] = j;
+            catch_up(s, j);
+        }
+    }
+    rc = sgd_forward(s, b, row0, err);
+    if (rc == LL_OK)
+        rc = ensure(&s->dZ, &s->capdZ, n * M, err);
+    if (rc != LL_OK)
+        return rc;
+    gradients(s, b, y);
+    memset(s->gB, 0, M * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        const float *dz = s->dZ + i * M;
+        for (size_t m = 0; m < M; m++)
+            s->gB[m] += dz[m];
+    }
+    for (size_t q = 0; q < nt; q++)
+        memset(s->G + (size_t)s->touched[q] * M, 0, M * sizeof(float));
+    const float *sc = s->sc->sc;
+    for (size_t i = 0; i < n; i++) {
+        const float *dz = s->dZ + i * M;
+        const float *v = b->val + b->off[i];
+        const uint32_t *ix = b->idx + b->off[i];
+        size_t nv = b->off[i + 1] - b->off[i];
+        for (size_t k = 0; k < nv; k++) {
+            uint32_t j = ix[k];
+            float x = v[k] * sc[j];
+            float *g = s->G + (size_t)j * M;
+            for (size_t m = 0; m < M; m++)
+                g[m] += x * dz[m];
+        }
+    }
+    s->t = T;
+    step_sizes(s);
+    const float *l1 = s->any_l1 ? s->pl1 : NULL;
+    for (size_t q = 0; q < nt; q++) {
+        size_t o = (size_t)s->touched[q] * M;
+        update_vals(s, s->W + o, s->G + o, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
+        s->last[s->touched[q]] = T;
+    }
+    if (s->hv.use_bias)
+        update_vals(s, s->B, s->gB, s->s1B, s->s2B, s->pb, s->pbwd, NULL);
+    return step_done(s, err);
+}
+
+SGD_VEC ll_code sgd_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0, ll_err *err)
 {
     size_t n = b->n_rows, M = s->M;
     uint64_t D = s->D;
     if (n == 0)
         return LL_OK;
+    if (!use_dense(s, b))
+        return sparse_step(s, b, y, row0, err);
+    sgd_sync(s);
     ll_code rc = sgd_forward(s, b, row0, err);
     if (rc == LL_OK)
         rc = ensure(&s->dZ, &s->capdZ, n * M, err);
@@ -355,28 +584,9 @@ ll_code sgd_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0, ll_er
         for (size_t m = 0; m < M; m++)
             s->gB[m] += dz[m];
     }
-    if (use_dense(s, b)) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)D, (int)M, (int)n, 1.0f, s->X,
-                    (int)D, s->dZ, (int)M, 0.0f, s->G, (int)M);
-    } else {
-        memset(s->G, 0, (size_t)D * M * sizeof(float));
-        const float *sc = s->sc->sc;
-        for (size_t i = 0; i < n; i++) {
-            const float *dz = s->dZ + i * M;
-            const float *v = b->val + b->off[i];
-            const uint32_t *ix = b->idx + b->off[i];
-            size_t nv = b->off[i + 1] - b->off[i];
-            for (size_t k = 0; k < nv; k++) {
-                uint32_t j = ix[k];
-                float x = v[k] * sc[j];
-                float *g = s->G + (size_t)j * M;
-                for (size_t m = 0; m < M; m++)
-                    g[m] += x * dz[m];
-            }
-        }
-    }
-    update(s);
-    return LL_OK;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)D, (int)M, (int)n, 1.0f, s->X, (int)D,
+                s->dZ, (int)M, 0.0f, s->G, (int)M);
+    return update(s, err);
 }
 
 void sgd_unscale(sgd *s, size_t n_rows)
@@ -391,6 +601,7 @@ void sgd_unscale(sgd *s, size_t n_rows)
 ll_code sgd_eval(sgd *s, const ll_batch *b, const float *y, uint64_t row0, double *loss,
                  double *wsum, ll_err *err)
 {
+    sgd_sync(s);
     ll_code rc = sgd_forward(s, b, row0, err);
     if (rc != LL_OK)
         return rc;
@@ -404,6 +615,12 @@ ll_code sgd_eval(sgd *s, const ll_batch *b, const float *y, uint64_t row0, doubl
         /* the objective each model is trained on: class weights included */
         double cw = C > 1 && s->cw ? s->cw[(uint32_t)y[i]] : 1.0;
         int pos = s->hv.pred == LL_BINARY_CLASSIFIER && y[i] > 0.5f;
+        if (s->hv.loss == LOSS_LOGISTIC) {
+            loss_logistic_n(z, s->K, pos ? 1.0f : 0.0f, s->lrow, s->drow);
+            for (uint32_t k = 0; k < s->K; k++)
+                loss[k] += rw * (pos ? s->posw[k] : 1.0f) * s->lrow[k];
+            continue;
+        }
         for (uint32_t k = 0; k < s->K; k++)
             loss[k] += rw * cw * (pos ? s->cfg[k].posw : 1.0) *
                        (C > 1 ? loss_softmax(z + (size_t)k * C, C, (uint32_t)y[i], NULL)
@@ -422,6 +639,7 @@ ll_code sgd_snapshot(sgd *s, uint32_t k, ll_err *err)
 {
     size_t M = s->M;
     uint32_t C = s->C;
+    sgd_sync(s);
     if (!s->bestW) {
         s->bestW = mem_alloc((size_t)s->D * M * sizeof(float));
         s->bestB = mem_alloc(M * sizeof(float));
@@ -440,6 +658,7 @@ void sgd_restore(sgd *s, uint32_t k)
     uint32_t C = s->C;
     if (!s->bestW)
         return;
+    sgd_sync(s);
     for (uint64_t j = 0; j < s->D; j++)
         memcpy(s->W + j * M + (size_t)k * C, s->bestW + j * M + (size_t)k * C, C * sizeof(float));
     memcpy(s->B + (size_t)k * C, s->bestB + (size_t)k * C, C * sizeof(float));

@@ -3,8 +3,9 @@
  * sgd.h - K linear models trained together on the same mini-batches (spec §1.4). Weights are
  * one D x M matrix (M = K * C columns, model k's output c in column k*C + c), so a dense batch
  * is one sgemm forward and one backward; sparse batches go through a CSR kernel that walks each
- * row once for all models. Training happens on scaled features/labels (scaler.h); sgd_fold
- * writes one model back in raw units.
+ * row once for all models and update only the features present (lazy: a feature's missed L2
+ * decay and L1 shrinkage are applied when it is next used, or at sgd_sync). Training happens on
+ * scaled features/labels (scaler.h); sgd_fold writes one model back in raw units.
  */
 #ifndef LL_SGD_H
 #define LL_SGD_H
@@ -33,6 +34,16 @@ typedef struct sgd {
     uint64_t t;     /* optimizer steps taken */
     double *tl, tw; /* this epoch's training loss sums per model, weight sum */
     float *bestW, *bestB;
+    /* lazy sparse updates: per feature the step its weights are current at, the batch stamp,
+     * the features of the batch, per step and model the cumulative learning rate */
+    uint64_t *last, *stamp;
+    uint32_t *touched;
+    size_t cap_touched;
+    double *lrsum;
+    float *pw, *pwd, *pl1, *pb, *pbwd, *ca, *cl; /* per column: step parameters, scratch */
+    int any_l1;
+    float *posw, *lrow, *drow; /* per model: positive-class weight; one row's losses, grads */
+    size_t cap_lrsum;
 } sgd;
 
 /* Sets up K models for D features from hv (resolved) and the finished scaler (borrowed). */
@@ -51,6 +62,10 @@ ll_code sgd_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0, ll_er
  * added (row-weighted) to loss[K]; *wsum gets the row weights. s->Z keeps the raw outputs. */
 ll_code sgd_eval(sgd *s, const ll_batch *b, const float *y, uint64_t row0, double *loss,
                  double *wsum, ll_err *err);
+
+/* Applies the pending (lazy) regularisation of sparse features: after it every weight is
+ * current. sgd_eval and sgd_snapshot call it. */
+void sgd_sync(sgd *s);
 
 /* Starts a new epoch's training-loss sums. */
 void sgd_epoch_begin(sgd *s);

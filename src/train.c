@@ -191,10 +191,13 @@ static void sampler_add(run *r, sampler *sp)
     const ll_batch *b = &r->b;
     size_t M = r->s.M;
     for (size_t i = 0; i < b->n_rows && sp->n < sp->cap; i++, sp->n++) {
-        for (uint32_t k = 0; k < sp->K; k++) {
-            float z = r->s.Z[i * M + k];
-            sp->sc[(size_t)k * sp->cap + sp->n] = sp->sigmoid ? (float)loss_sigmoid(z) : z;
+        const float *z = r->s.Z + i * M;
+        if (sp->sigmoid) {
+            loss_sigmoid_n(z, sp->K, r->s.lrow);
+            z = r->s.lrow;
         }
+        for (uint32_t k = 0; k < sp->K; k++)
+            sp->sc[(size_t)k * sp->cap + sp->n] = z[k];
         sp->lab[sp->n] = r->y[i];
         sp->wt[sp->n] = b->weight ? b->weight[i] : 1.0f;
     }
@@ -419,10 +422,13 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
                     memmove(sc + (size_t)k * c, sc + (size_t)k * cap, n * sizeof(float));
                 cap = c;
             }
-            for (uint32_t k = 0; k < K; k++) {
-                float z = r->s.Z[i * r->s.M + k];
-                sc[(size_t)k * cap + n] = sigmoid ? (float)loss_sigmoid(z) : z;
+            const float *z = r->s.Z + i * r->s.M;
+            if (sigmoid) {
+                loss_sigmoid_n(z, K, r->s.lrow);
+                z = r->s.lrow;
             }
+            for (uint32_t k = 0; k < K; k++)
+                sc[(size_t)k * cap + n] = z[k];
             lab[n] = r->y[i];
             wt[n] = r->b.weight ? r->b.weight[i] : 1.0f;
         }
@@ -670,7 +676,7 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         if (rc != LL_OK)
             return rc;
         r->ch[c].gzip = (o->gzip_mask >> c) & 1;
-        r->ch[c].stop = o->stop;
+        r->ch[c].halt = o->stop;
         r->has[c] = 1;
     }
     rc = scaler_pass(r, err);
@@ -972,7 +978,9 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     if (rc != LL_OK)
         return rc;
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-    openblas_set_num_threads(o->threads > 0 ? o->threads : (int)(nproc > 0 ? nproc : 1));
+    /* each channel's prefetch thread parses on a core of its own: BLAS gets the others */
+    int nth = o->threads > 0 ? o->threads : (int)(nproc > 0 ? nproc : 1);
+    openblas_set_num_threads(nth > 1 ? nth - 1 : 1);
     ll_batch_init(&r.b);
     rc = run_all(&r, hp, err);
     for (int c = 0; c < 3; c++)

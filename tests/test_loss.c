@@ -61,6 +61,30 @@ static void test_derivatives(void)
     }
 }
 
+/* The float fast path against the double reference over z in [-100, 100], both labels. */
+static void test_logistic_fast_path(void)
+{
+    enum { N = 4001 };
+    static float z[N], l[N], d[N];
+    for (int i = 0; i < N; i++)
+        z[i] = (float)(-100.0 + 0.05 * i);
+    loss_params p = {LOSS_LOGISTIC, 1, 0, 0.5, 1};
+    double worst_l = 0, worst_d = 0;
+    for (int y = 0; y <= 1; y++) {
+        loss_logistic_n(z, N, (float)y, l, d);
+        for (int i = 0; i < N; i++) {
+            double dz, ref = loss_eval(&p, z[i], y, &dz);
+            double el = fabs(l[i] - ref) / fmax(ref, 1e-30), ed = fabs(d[i] - dz);
+            if (ref < 1e-30)
+                el = fabs(l[i] - ref);
+            worst_l = fmax(worst_l, el);
+            worst_d = fmax(worst_d, ed);
+        }
+    }
+    CHECKF(worst_l < 2e-6, "logistic loss relative error %g", worst_l);
+    CHECKF(worst_d < 1e-6, "logistic gradient error %g", worst_d);
+}
+
 static void test_auc_and_calibration(void)
 {
     float s[6] = {0.9f, 0.8f, 0.7f, 0.6f, 0.4f, 0.2f};
@@ -92,5 +116,6 @@ int main(void)
     RUN(test_values);
     RUN(test_derivatives);
     RUN(test_auc_and_calibration);
+    RUN(test_logistic_fast_path);
     TT_END();
 }
