@@ -417,7 +417,12 @@ typedef struct ll_source_opts {
     unsigned retry_base_ms;   /* first back-off (default 200), doubled per retry ... */
     unsigned retry_max_ms;    /* ... up to this (default 10000) */
     unsigned stall_timeout_s; /* no byte for this long counts as a cut (default 60) */
+    int compression;          /* CompressionType, LL_COMPRESSION_*: AUTO (default) inflates a
+                                 source whose first bytes are 1F 8B (gzip; one member per object
+                                 may follow another), GZIP requires it, NONE never inflates */
 } ll_source_opts;
+
+enum { LL_COMPRESSION_AUTO = 0, LL_COMPRESSION_GZIP = 1, LL_COMPRESSION_NONE = 2 };
 
 void ll_source_opts_init(ll_source_opts *o);
 
@@ -429,7 +434,8 @@ void ll_source_set_defaults(const ll_source_opts *o);
 ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **out, ll_err *err);
 
 /* Pipe mode, reading side: waits up to timeout_ms (0: 60 s) for the FIFO "<prefix>_<epoch>"
- * (e.g. "/opt/ml/input/data/train", 0 -> ".../train_0") and opens it. */
+ * (e.g. "/opt/ml/input/data/train", 0 -> ".../train_0") and opens it. The epoch's data is
+ * inflated when it starts with 1F 8B (the defaults' `compression`, ll_source_set_defaults). */
 ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll_reader **out,
                      ll_err *err);
 /* ll_pipe_open that also gives up (LL_E_STATE, "stopped ...") as soon as *stop becomes non-zero,

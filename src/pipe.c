@@ -93,7 +93,11 @@ ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
         close(fd);
         return err_sys(err, path, "fcntl failed");
     }
-    return rd_fd_open(fd, 1, path, out, err);
+    ll_reader *r;
+    ll_code rc = rd_fd_open(fd, 1, path, &r, err);
+    if (rc != LL_OK)
+        return rc;
+    return rd_gz_wrap(r, s3_defaults()->compression, out, err);
 }
 
 ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll_reader **out,
