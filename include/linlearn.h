@@ -439,8 +439,9 @@ ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **
 ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll_reader **out,
                      ll_err *err);
 /* ll_pipe_open that also gives up (LL_E_STATE, "stopped ...") as soon as *stop becomes non-zero,
- * e.g. set by a SIGTERM handler; checked at least every 50 ms. The timeout covers the wait for
- * the FIFO and for the writer's first byte (or its EOF). stop may be NULL. */
+ * e.g. set by a SIGTERM handler (or by another thread with an atomic store such as
+ * __atomic_store_n(&stop, 1, __ATOMIC_RELEASE)); checked at least every 50 ms. The timeout covers
+ * the wait for the FIFO and for the writer's first byte (or its EOF). stop may be NULL. */
 ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
                         const volatile int *stop, ll_reader **out, ll_err *err);
 
@@ -448,7 +449,8 @@ ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
  * streams each channel's source (re-opened per epoch with o->epoch set) into its FIFO, one
  * thread per channel; a channel's next FIFO is created when the reader has finished the
  * previous one. Returns when every epoch has been consumed or *stop becomes non-zero (FIFOs
- * are removed either way). */
+ * are removed either way; *stop is read atomically: set it from a signal handler or with an
+ * atomic store from another thread). */
 typedef struct ll_pipe_channel {
     const char *name; /* [A-Za-z0-9.-_]{1,64} */
     const char *src;  /* any source */

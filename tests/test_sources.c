@@ -398,7 +398,7 @@ static void test_pipe_epochs(void)
     pipe_job j2 = {dir, {"v", src}, NULL, 3, 0, LL_OK};
     pthread_create(&t, NULL, pipe_thread, &j2);
     usleep(100000);
-    j2.stop = 1;
+    __atomic_store_n(&j2.stop, 1, __ATOMIC_RELEASE);
     pthread_join(t, NULL);
     CHECK(j2.rc == LL_OK);
     snprintf(p0, sizeof p0, "%s/v_0", dir);
@@ -573,7 +573,7 @@ static void test_gzip(void)
 static void *set_stop_later(void *arg)
 {
     usleep(100000);
-    *(volatile int *)arg = 1;
+    __atomic_store_n((volatile int *)arg, 1, __ATOMIC_RELEASE);
     return NULL;
 }
 
