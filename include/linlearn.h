@@ -440,8 +440,10 @@ ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll
                      ll_err *err);
 /* ll_pipe_open that also gives up (LL_E_STATE, "stopped ...") as soon as *stop becomes non-zero,
  * e.g. set by a SIGTERM handler (or by another thread with an atomic store such as
- * __atomic_store_n(&stop, 1, __ATOMIC_RELEASE)); checked at least every 50 ms. The timeout covers
- * the wait for the FIFO and for the writer's first byte (or its EOF). stop may be NULL. */
+ * __atomic_store_n(&stop, 1, __ATOMIC_RELEASE)); checked at least every 50 ms, also later while
+ * reads from the returned reader wait for data (they then fail with LL_E_STATE, "stopped"). The
+ * timeout covers the wait for the FIFO and for the writer's first byte (or its EOF). stop may be
+ * NULL. */
 ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
                         const volatile int *stop, ll_reader **out, ll_err *err);
 

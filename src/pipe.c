@@ -103,6 +103,8 @@ ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
     ll_code rc = rd_fd_open(fd, 1, path, &r, err);
     if (rc != LL_OK)
         return rc;
+    if (stop)
+        rd_fd_set_stop(r, stop);
     return rd_gz_wrap(r, s3_defaults()->compression, out, err);
 }
 

@@ -577,8 +577,24 @@ static void *set_stop_later(void *arg)
     return NULL;
 }
 
+static volatile int stall_done;
+
+/* Opens the FIFO for writing, writes "abc", holds it open until stall_done. */
+static void *stall_writer(void *arg)
+{
+    int fd = open((const char *)arg, O_WRONLY);
+    if (fd < 0)
+        return NULL;
+    if (write(fd, "abc", 3) != 3)
+        fprintf(stderr, "stall_writer: short write\n");
+    while (!__atomic_load_n(&stall_done, __ATOMIC_ACQUIRE))
+        usleep(10000);
+    close(fd);
+    return NULL;
+}
+
 /* ll_pipe_open_ex gives up when told to stop: while the FIFO is missing, and while it exists
- * but no writer has come. */
+ * but no writer has come, and in a read that waits for a stalled writer. */
 static void test_pipe_open_stop(void)
 {
     ll_err err;
@@ -606,6 +622,28 @@ static void test_pipe_open_stop(void)
     /* the timeout also covers a FIFO whose writer never comes */
     CHECK(ll_pipe_open_ex(prefix, 0, 150, NULL, &r, &err) == LL_E_IO);
     CHECKF(strstr(err.msg, "no data from the writer"), "%s", err.msg);
+    /* a writer that sends 3 bytes and stalls: the read gives up once stop is set */
+    pthread_t w;
+    pthread_create(&w, NULL, stall_writer, fifo);
+    volatile int stop = 0;
+    CHECK_OK(ll_pipe_open_ex(prefix, 0, 5000, &stop, &r, &err));
+    char buf[8];
+    size_t n = 0, k;
+    int eof = 0;
+    while (n < 3) {
+        CHECK_OK(ll_reader_read(r, buf + n, sizeof buf - n, &k, &eof, &err));
+        CHECK(!eof);
+        n += k;
+    }
+    CHECK(!memcmp(buf, "abc", 3));
+    pthread_t t;
+    pthread_create(&t, NULL, set_stop_later, (void *)&stop);
+    ll_code rc = ll_reader_read(r, buf, sizeof buf, &k, &eof, &err);
+    pthread_join(t, NULL);
+    ll_reader_free(r);
+    __atomic_store_n(&stall_done, 1, __ATOMIC_RELEASE);
+    pthread_join(w, NULL);
+    CHECKF(rc == LL_E_STATE && strstr(err.msg, "stopped"), "%d %s", (int)rc, err.msg);
     unlink(fifo);
 }
 
