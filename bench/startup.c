@@ -125,13 +125,16 @@ static int child(const char *kind, const char *src, const char *work)
     ll_batch b;
     ll_batch_init(&b);
     uint64_t first = 0, rows = 0;
-    int eof = 0;
+    int eof = 0, first_only = getenv("STARTUP_FIRST_ONLY") != NULL;
     double sum = 0;
     while (!eof) {
         if (ll_parser_next(p, &b, BATCH_ROWS, &eof, &e) != LL_OK)
             return fail(&e);
-        if (!first && b.n_rows)
+        if (!first && b.n_rows) {
             first = now_ns();
+            if (first_only)
+                break;
+        }
         rows += b.n_rows;
         if (b.n_rows)
             sum += b.val[0]; /* touch the batch */
@@ -151,8 +154,9 @@ static int run(const char *self, const char *kind, const char *src, const char *
                const char *linlearn)
 {
     char t0s[32], chan[4200], fifo_dir[4096];
-    /* pipewarm: the feeder is started first and the clock starts once its FIFO exists, as in
-     * SageMaker, where the agent is running before the container */
+    /* pipewarm: the feeder is started first and the clock starts once its FIFO exists (the
+     * feeder is then listing and requesting the first object), as in SageMaker, where the
+     * agent is running before the container */
     int warm = !strcmp(kind, "pipewarm");
     if (warm)
         kind = "pipe";
@@ -185,7 +189,6 @@ static int run(const char *self, const char *kind, const char *src, const char *
             struct stat st;
             for (int i = 0; i < 10000 && stat(fifo, &st) != 0; i++)
                 usleep(1000);
-            usleep(200000); /* let the feeder's source open settle */
             t0 = now_ns();
             snprintf(t0s, sizeof t0s, "%llu", (unsigned long long)t0);
             setenv("LL_T0", t0s, 1);

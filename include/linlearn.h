@@ -485,7 +485,12 @@ typedef struct ll_source_opts {
     unsigned retry_base_ms;   /* first back-off (default 200), doubled per retry ... */
     unsigned retry_max_ms;    /* ... up to this (default 10000) */
     unsigned stall_timeout_s; /* no byte for this long counts as a cut (default 60) */
+    int compression;          /* CompressionType, LL_COMPRESSION_*: AUTO (default) inflates a
+                                 source whose first bytes are 1F 8B (gzip; one member per object
+                                 may follow another), GZIP requires it, NONE never inflates */
 } ll_source_opts;
+
+enum { LL_COMPRESSION_AUTO = 0, LL_COMPRESSION_GZIP = 1, LL_COMPRESSION_NONE = 2 };
 
 void ll_source_opts_init(ll_source_opts *o);
 
@@ -497,12 +502,16 @@ void ll_source_set_defaults(const ll_source_opts *o);
 ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **out, ll_err *err);
 
 /* Pipe mode, reading side: waits up to timeout_ms (0: 60 s) for the FIFO "<prefix>_<epoch>"
- * (e.g. "/opt/ml/input/data/train", 0 -> ".../train_0") and opens it. */
+ * (e.g. "/opt/ml/input/data/train", 0 -> ".../train_0") and opens it. The epoch's data is
+ * inflated when it starts with 1F 8B (the defaults' `compression`, ll_source_set_defaults). */
 ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll_reader **out,
                      ll_err *err);
 /* ll_pipe_open that also gives up (LL_E_STATE, "stopped ...") as soon as *stop becomes non-zero,
- * e.g. set by a SIGTERM handler; checked at least every 50 ms. The timeout covers the wait for
- * the FIFO and for the writer's first byte (or its EOF). stop may be NULL. */
+ * e.g. set by a SIGTERM handler (or by another thread with an atomic store such as
+ * __atomic_store_n(&stop, 1, __ATOMIC_RELEASE)); checked at least every 50 ms, also later while
+ * reads from the returned reader wait for data (they then fail with LL_E_STATE, "stopped"). The
+ * timeout covers the wait for the FIFO and for the writer's first byte (or its EOF). stop may be
+ * NULL. */
 ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
                         const volatile int *stop, ll_reader **out, ll_err *err);
 
@@ -510,7 +519,8 @@ ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
  * streams each channel's source (re-opened per epoch with o->epoch set) into its FIFO, one
  * thread per channel; a channel's next FIFO is created when the reader has finished the
  * previous one. Returns when every epoch has been consumed or *stop becomes non-zero (FIFOs
- * are removed either way). */
+ * are removed either way; *stop is read atomically: set it from a signal handler or with an
+ * atomic store from another thread). */
 typedef struct ll_pipe_channel {
     const char *name; /* [A-Za-z0-9.-_]{1,64} */
     const char *src;  /* any source */

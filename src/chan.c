@@ -5,7 +5,6 @@
  */
 #include "chan.h"
 #include "err.h"
-#include "gz.h"
 #include "mem.h"
 #include <errno.h>
 #include <stdio.h>
@@ -132,12 +131,17 @@ ll_code chan_open_pass(chan *c, ll_err *err)
     ll_parse_opts po = c->po;
     if (po.format == LL_FMT_AUTO && c->pipe)
         po.format = ll_format_from_path(c->src);
-    ll_code rc = ll_reader_open(src, &c->rd, err);
-    if (rc == LL_OK && c->gzip) {
-        ll_reader *in = c->rd;
-        c->rd = NULL;
-        rc = gz_wrap(in, &c->rd, err);
-    }
+    ll_code rc;
+    /* CompressionType Gzip: File-mode data must be gzip (sources' rd_gz); a Pipe-mode FIFO may
+     * carry data the platform already inflated, so there gzip is inflated when it starts with
+     * 1F 8B, as every source is by default */
+    if (c->gzip && !c->pipe) {
+        ll_source_opts so;
+        ll_source_opts_init(&so);
+        so.compression = LL_COMPRESSION_GZIP;
+        rc = ll_reader_open_ex(src, &so, &c->rd, err);
+    } else
+        rc = ll_reader_open(src, &c->rd, err);
     if (rc == LL_OK)
         rc = ll_parser_new(c->rd, &po, &c->p, err);
     if (rc != LL_OK)

@@ -34,7 +34,7 @@ typedef struct chan {
     ll_err perr;
     unsigned head, tail; /* next slot to consume / to fill */
     size_t max_rows;
-    int gzip;                 /* inflate each pass (gz.h); set after chan_init */
+    int gzip;                 /* CompressionType Gzip: each pass must be gzip; after chan_init */
     const volatile int *halt; /* non-zero: stop waiting for a FIFO (LL_E_STATE) */
 } chan;
 

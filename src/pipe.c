@@ -26,6 +26,12 @@ static void sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
+/* The stop flag is set by another thread or a signal handler: read it atomically. */
+static int stopped(const volatile int *stop)
+{
+    return stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE);
+}
+
 static unsigned elapsed_ms(const struct timespec *t0)
 {
     struct timespec t;
@@ -49,7 +55,7 @@ ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
     struct stat st;
     unsigned step = 1;
     while (stat(path, &st) != 0) {
-        if (stop && *stop)
+        if (stopped(stop))
             return err_set(err, LL_E_STATE, "stopped while waiting for the FIFO"),
                    err_src(err, path);
         if (elapsed_ms(&t0) >= timeout_ms)
@@ -76,7 +82,7 @@ ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
                 close(fd);
                 return err_sys(err, path, "poll failed");
             }
-            if (stop && *stop) {
+            if (stopped(stop)) {
                 close(fd);
                 return err_set(err, LL_E_STATE, "stopped while waiting for the writer"),
                        err_src(err, path);
@@ -93,7 +99,13 @@ ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
         close(fd);
         return err_sys(err, path, "fcntl failed");
     }
-    return rd_fd_open(fd, 1, path, out, err);
+    ll_reader *r;
+    ll_code rc = rd_fd_open(fd, 1, path, &r, err);
+    if (rc != LL_OK)
+        return rc;
+    if (stop)
+        rd_fd_set_stop(r, stop);
+    return rd_gz_wrap(r, s3_defaults()->compression, out, err);
 }
 
 ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll_reader **out,
@@ -129,7 +141,7 @@ typedef struct {
 static int wait_out(int fd, volatile int *stop)
 {
     for (;;) {
-        if (*stop)
+        if (stopped(stop))
             return 0;
         struct pollfd p = {fd, POLLOUT, 0};
         int r = poll(&p, 1, 200);
@@ -155,7 +167,7 @@ static ll_code feed_epoch(feeder *f, uint64_t e, uint8_t *buf, size_t cap)
     int fd = -1;
     unsigned tries = 0;
     while (fd < 0) {
-        if (*f->stop) {
+        if (stopped(f->stop)) {
             ll_reader_free(r);
             unlink(f->fifo);
             return LL_OK;
@@ -172,7 +184,7 @@ static ll_code feed_epoch(feeder *f, uint64_t e, uint8_t *buf, size_t cap)
     fcntl(fd, F_SETPIPE_SZ, (int)cap); /* fewer hand-overs; the default 64 KiB stays otherwise */
 #endif
     int gone = 0;
-    while (rc == LL_OK && !gone && !*f->stop) {
+    while (rc == LL_OK && !gone && !stopped(f->stop)) {
         size_t n;
         int eof;
         rc = ll_reader_read(r, buf, cap, &n, &eof, &f->err);
@@ -204,7 +216,7 @@ static ll_code feed_epoch(feeder *f, uint64_t e, uint8_t *buf, size_t cap)
     }
     ll_reader_free(r);
     /* the epoch counts as consumed once the reader has taken every byte (or left) */
-    while (rc == LL_OK && !gone && !*f->stop) {
+    while (rc == LL_OK && !gone && !stopped(f->stop)) {
         int left = 0;
         if (ioctl(fd, FIONREAD, &left) != 0 || left == 0)
             break;
@@ -230,7 +242,7 @@ static void *feeder_main(void *arg)
         f->rc = err_set(&f->err, LL_E_NOMEM, "out of memory");
         return NULL;
     }
-    for (uint64_t e = 0; e < f->epochs && !*f->stop; e++) {
+    for (uint64_t e = 0; e < f->epochs && !stopped(f->stop); e++) {
         f->rc = feed_epoch(f, e, buf, cap);
         if (f->rc != LL_OK) {
             unlink(f->fifo);

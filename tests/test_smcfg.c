@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test_smcfg.c - SageMaker container config parsing (smcfg), the gzip reader (gz), job
- * documents (job_parse/job_layout) and failure paragraphs. */
+/* test_smcfg.c - SageMaker container config parsing (smcfg), job documents
+ * (job_parse/job_layout) and failure paragraphs. */
 #include "err.h"
-#include "gz.h"
 #include "job.h"
 #include "mem.h"
 #include "smcfg.h"
 #include "tt.h"
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #define S(x) x, strlen(x)
 
@@ -100,88 +98,6 @@ static void content_types(void)
     CHECK(smcfg_content_type("image/png", &po, &err) == LL_E_ARG);
     CHECK(strstr(err.msg, "image/png"));
     CHECK(smcfg_content_type("text/csv;label_size=2", &po, &err) == LL_E_ARG);
-}
-
-/* gzip-compresses src into a new buffer. */
-static unsigned char *gzip_buf(const void *src, size_t n, size_t *out_len)
-{
-    z_stream z;
-    memset(&z, 0, sizeof z);
-    if (deflateInit2(&z, 6, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-        return NULL;
-    size_t cap = deflateBound(&z, n) + 64;
-    unsigned char *o = malloc(cap);
-    z.next_in = (unsigned char *)src;
-    z.avail_in = (uInt)n;
-    z.next_out = o;
-    z.avail_out = (uInt)cap;
-    deflate(&z, Z_FINISH);
-    *out_len = cap - z.avail_out;
-    deflateEnd(&z);
-    return o;
-}
-
-static ll_code read_all(ll_reader *r, char *out, size_t cap, size_t *len, ll_err *err)
-{
-    *len = 0;
-    for (;;) {
-        size_t n;
-        int eof;
-        /* small reads to cross member boundaries inside one call and across calls */
-        size_t want = cap - *len < 7 ? cap - *len : 7;
-        ll_code rc = ll_reader_read(r, out + *len, want, &n, &eof, err);
-        if (rc != LL_OK)
-            return rc;
-        if (eof)
-            return LL_OK;
-        *len += n;
-        if (*len == cap)
-            return LL_OK;
-    }
-}
-
-static void gzip_reader(void)
-{
-    ll_err err;
-    const char *a = "1,2,3\n4,5,6\n", *b = "7,8,9\n";
-    size_t la, lb;
-    unsigned char *ga = gzip_buf(a, strlen(a), &la), *gb = gzip_buf(b, strlen(b), &lb);
-    CHECK(ga && gb);
-    unsigned char both[512];
-    memcpy(both, ga, la);
-    memcpy(both + la, gb, lb);
-    ll_reader *r = NULL;
-    CHECK_OK(gz_wrap(ll_reader_mem(both, la + lb, "two.gz"), &r, &err));
-    char out[64];
-    size_t n;
-    CHECK_OK(read_all(r, out, sizeof out, &n, &err));
-    CHECK(n == strlen(a) + strlen(b) && !memcmp(out, "1,2,3\n4,5,6\n7,8,9\n", n));
-    ll_reader_free(r);
-    /* truncated member */
-    CHECK_OK(gz_wrap(ll_reader_mem(both, la - 3, "cut.gz"), &r, &err));
-    CHECK(read_all(r, out, sizeof out, &n, &err) == LL_E_PARSE);
-    CHECK(strstr(err.msg, "truncated") && !strcmp(err.src, "cut.gz"));
-    ll_reader_free(r);
-    /* not gzip at all: the offset of the bad byte */
-    CHECK_OK(gz_wrap(ll_reader_mem(a, strlen(a), "plain.csv"), &r, &err));
-    CHECK(read_all(r, out, sizeof out, &n, &err) == LL_E_PARSE);
-    CHECK(strstr(err.msg, "1F 8B") && (err.has & LL_ERR_OFFSET) && err.offset == 0);
-    ll_reader_free(r);
-    /* garbage after a good member */
-    memcpy(both + la, "xy", 2);
-    CHECK_OK(gz_wrap(ll_reader_mem(both, la + 2, "tail.gz"), &r, &err));
-    CHECK(read_all(r, out, sizeof out, &n, &err) == LL_E_PARSE);
-    CHECK(err.offset == la);
-    ll_reader_free(r);
-    /* corrupt deflate data */
-    memcpy(both, ga, la);
-    both[12] ^= 0xff;
-    both[13] ^= 0xff;
-    CHECK_OK(gz_wrap(ll_reader_mem(both, la, "bad.gz"), &r, &err));
-    CHECK(read_all(r, out, sizeof out, &n, &err) == LL_E_PARSE);
-    ll_reader_free(r);
-    free(ga);
-    free(gb);
 }
 
 static void failure_text(void)
@@ -315,7 +231,6 @@ int main(void)
     RUN(input_config_errors);
     RUN(resource_config);
     RUN(content_types);
-    RUN(gzip_reader);
     RUN(failure_text);
     RUN(job_document);
     RUN(job_document_errors);

@@ -103,6 +103,13 @@ mkdir -p $T/gzdir; cp $T/part1.csv.gz $T/part2.csv.gz $T/gzdir/
 root pg "$HP" "{\"train\": {$P, $CSV, \"CompressionType\": \"Gzip\"}}"
 check "Pipe Gzip: exit 0" pipe_run $T/pg train=$T/gzdir
 check "Pipe Gzip: same model as plain CSV" same $T/pg $T/ref1.csv
+# a FIFO that carries the gzip bytes as they are (written by hand, one FIFO per pass)
+root pgr "$HP" "{\"train\": {$P, $CSV, \"CompressionType\": \"Gzip\"}}"
+cat $T/part1.csv.gz $T/part2.csv.gz > $T/both.csv.gz
+( n=0; while [ $n -lt 40 ] && [ ! -e $T/pgr.stop ]; do mkfifo $T/pgr/input/data/train_$n; cat $T/both.csv.gz > $T/pgr/input/data/train_$n; rm -f $T/pgr/input/data/train_$n; n=$((n + 1)); done ) 2>/dev/null & wp=$!
+check "Pipe Gzip, raw gzip in the FIFO: exit 0" runs $T/pgr
+touch $T/pgr.stop; kill $wp 2>/dev/null; wait $wp 2>/dev/null
+check "Pipe Gzip, raw gzip in the FIFO: same model" same $T/pgr $T/ref1.csv
 root fg "$HP" "{\"train\": {$F, $CSV, \"CompressionType\": \"Gzip\"}}"
 files $T/fg train $T/part1.csv.gz $T/part2.csv.gz
 check "File Gzip: exit 0" runs $T/fg
