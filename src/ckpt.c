@@ -225,10 +225,12 @@ ll_code ckpt_save(const char *path, const ckpt_state *st, const sgd *s, const sc
         w_f64s(o, pt->tl, K);
         w_f64s(o, &pt->tw, 1);
         put_u64(room(o, 8), pt->n);
-        for (uint64_t k = 0; k < K; k++)
+        for (uint64_t k = 0; k < K && pt->n; k++)
             w_f32s(o, pt->sc + k * pt->stride, pt->n);
-        w_f32s(o, pt->lab, pt->n);
-        w_f32s(o, pt->wt, pt->n);
+        if (pt->n) {
+            w_f32s(o, pt->lab, pt->n);
+            w_f32s(o, pt->wt, pt->n);
+        }
     }
     flush(o);
     uint8_t tail[4];
