@@ -370,7 +370,6 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
     ll_train_opts to;
     ll_train_opts_init(&to);
     const sm_channel *ch[3];
-    int any_pipe = 0, any_file = 0;
     for (int c = 0; c < 3; c++) {
         ch[c] = smcfg_channel(&in, CHANNELS[c]);
         if (!ch[c]) {
@@ -390,10 +389,7 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
             goto out;
         }
         snprintf(src[c], sizeof src[c], "%s/input/data/%s", root, CHANNELS[c]);
-        if (ch[c]->mode == SM_PIPE) {
-            any_pipe = 1;
-        } else {
-            any_file = 1;
+        if (ch[c]->mode != SM_PIPE) {
             if (stat(src[c], &st) != 0 || !S_ISDIR(st.st_mode)) {
                 rc =
                     err_set(err, LL_E_ARG, "channel '%s' (File mode): no data folder", CHANNELS[c]);
@@ -419,8 +415,6 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
         if (ch[c]->gzip)
             to.gzip_mask |= 1u << c;
     }
-    (void)any_pipe;
-    (void)any_file;
     to.train = src[0];
     to.validation = ch[1] ? src[1] : NULL;
     to.test = ch[2] ? src[2] : NULL;
@@ -430,8 +424,8 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
     to.model_dir = model_dir;
     to.stop = o->stop;
     to.checkpoint_dir = o->checkpoint_dir;
+    char ck[4200];
     if (!to.checkpoint_dir) {
-        static char ck[4200];
         snprintf(ck, sizeof ck, "%s/checkpoints", root);
         if (stat(ck, &st) == 0 && S_ISDIR(st.st_mode))
             to.checkpoint_dir = ck;
