@@ -97,7 +97,7 @@ static ll_code wait_for(const char *path, unsigned timeout_ms, const volatile in
     struct stat st;
     unsigned waited = 0;
     while (stat(path, &st) != 0) {
-        if (stop && *stop)
+        if (stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE))
             return err_set(err, LL_E_STATE, "stopped while waiting for a Pipe-mode FIFO"),
                    err_src(err, path);
         if (errno != ENOENT)

@@ -469,7 +469,8 @@ ll_code ll_sm_train(const ll_sm_opts *o, ll_err *err)
         err = &local;
     ll_err_clear(err);
     ll_code rc = sm_train(o, err);
-    if (rc != LL_OK && !(rc == LL_E_STATE && o->stop && *o->stop)) {
+    if (rc != LL_OK &&
+        !(rc == LL_E_STATE && o->stop && __atomic_load_n(o->stop, __ATOMIC_ACQUIRE))) {
         ll_err e2;
         ll_sm_write_failure(o->root, err, &e2);
     }

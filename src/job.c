@@ -693,7 +693,7 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
             *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : 1;
         jlog(o, "container exited with status %d", *status);
     }
-    stop_feed = 1;
+    __atomic_store_n(&stop_feed, 1, __ATOMIC_RELEASE);
     for (size_t i = 0; i < j->n_ch; i++)
         if (fd[i].started)
             pthread_join(fd[i].th, NULL);

@@ -144,7 +144,7 @@ static ll_code labels(run *r, int ch, ll_err *err)
 /* The next batch of channel ch with labels; *eof at the end. Errors get the source's name. */
 static ll_code next(run *r, int ch, int *eof, ll_err *err)
 {
-    if (r->o->stop && *r->o->stop)
+    if (r->o->stop && __atomic_load_n(r->o->stop, __ATOMIC_ACQUIRE))
         return err_set(err, LL_E_STATE, "training stopped by a signal");
     ll_code rc = chan_next(&r->ch[ch], &r->b, r->hv.mini_batch_size, eof, err);
     if (rc == LL_OK)
@@ -836,7 +836,8 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
     }
     /* stopped (SIGTERM) inside an epoch: save how far it got, unless it was still passing
      * over batches a checkpoint already covers */
-    if (rc == LL_E_STATE && o->stop && *o->stop && o->checkpoint_dir && in_epoch && !r->skipping) {
+    if (rc == LL_E_STATE && o->stop && __atomic_load_n(o->stop, __ATOMIC_ACQUIRE) &&
+        o->checkpoint_dir && in_epoch && !r->skipping) {
         ckpt_state ps = cks;
         ps.flags = CKPT_PARTIAL;
         ps.next_epoch = ps.epochs_done = cur_e;

@@ -188,7 +188,7 @@ static void *stop_later(void *arg)
     timer *t = arg;
     struct timespec ts = {t->us / 1000000, (t->us % 1000000) * 1000};
     nanosleep(&ts, NULL);
-    t->st->stop = 1;
+    __atomic_store_n(&t->st->stop, 1, __ATOMIC_RELEASE);
     return NULL;
 }
 
