@@ -100,12 +100,11 @@ int cmd_local_job(int argc, char **argv)
         return tool_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!o.job)
         return tool_usage_error(cmd, "--job is required");
-    if (o.endpoint) {
-        ll_source_opts so;
-        ll_source_opts_init(&so);
-        so.endpoint_url = o.endpoint;
-        ll_source_set_defaults(&so);
-    }
+    /* set the source defaults here, before the job starts its feeder threads */
+    ll_source_opts so;
+    ll_source_opts_init(&so);
+    so.endpoint_url = o.endpoint;
+    ll_source_set_defaults(&so);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_term;

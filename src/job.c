@@ -629,8 +629,13 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
         }
         jlog(o, "checkpoints: %llu file(s) from %s", (unsigned long long)nf, j->ckpt_uri);
     }
-    for (size_t i = 0; i < j->n_ch && rc == LL_OK; i++) {
-        const job_channel *c = &j->ch[i];
+    /* File channels are copied first (as SageMaker does before the container starts), then
+     * the Pipe feeders start */
+    for (size_t n = 0; n < 2 * j->n_ch && rc == LL_OK; n++) {
+        const job_channel *c = &j->ch[n % j->n_ch];
+        size_t i = n % j->n_ch;
+        if ((n < j->n_ch) == (c->pipe != 0))
+            continue;
         ll_source_opts so;
         source_opts(o, j, c, &so);
         char src[4200];
