@@ -7,6 +7,10 @@
 #ifndef LL_CHAN_H
 #define LL_CHAN_H
 #include "linlearn.h"
+#include <pthread.h>
+
+/* Batches parsed ahead by a channel's prefetch thread. */
+#define CHAN_RING 3
 
 typedef struct chan {
     const char *name; /* "train", "validation", "test" */
@@ -18,13 +22,28 @@ typedef struct chan {
     ll_reader *rd;
     ll_parser *p;
     uint64_t rows; /* rows delivered in the current pass */
+    /* prefetch: a thread parses the pass ahead into a ring of batches, so parsing overlaps
+     * training; the consumer swaps batches with the ring (no copies). */
+    pthread_t th;
+    int running, stop;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    ll_batch ring[CHAN_RING];
+    int full[CHAN_RING], last[CHAN_RING]; /* slot holds a batch; it ends the pass */
+    ll_code rc[CHAN_RING];
+    ll_err perr;
+    unsigned head, tail; /* next slot to consume / to fill */
+    size_t max_rows;
+    int gzip;                 /* CompressionType Gzip: each pass must be gzip; after chan_init */
+    const volatile int *halt; /* non-zero: stop waiting for a FIFO (LL_E_STATE) */
 } chan;
 
 ll_code chan_init(chan *c, const char *name, const char *src, const ll_parse_opts *po, int pipe,
                   unsigned timeout_ms, ll_err *err);
 /* Closes the current pass (if any) and opens the next one. */
 ll_code chan_open_pass(chan *c, ll_err *err);
-/* The next batch of the current pass (see ll_parser_next). */
+/* The next batch of the current pass (see ll_parser_next; b's memory is exchanged with the
+ * prefetch ring). An error is delivered after the batches parsed before it. */
 ll_code chan_next(chan *c, ll_batch *b, size_t max_rows, int *eof, ll_err *err);
 void chan_close_pass(chan *c);
 void chan_deinit(chan *c);

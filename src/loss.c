@@ -58,6 +58,12 @@ LL_VEC void loss_logistic_n(const float *restrict z, size_t n, float y, float *r
     }
 }
 
+LL_VEC void loss_exp_neg_n(const float *a, size_t n, float *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = exp_neg(a[i]);
+}
+
 LL_VEC void loss_sigmoid_n(const float *restrict z, size_t n, float *restrict p)
 {
     for (size_t i = 0; i < n; i++) {

@@ -30,6 +30,9 @@ double loss_softmax(const float *z, uint32_t C, uint32_t y, float *dz);
 void loss_logistic_n(const float *restrict z, size_t n, float y, float *restrict loss,
                      float *restrict d);
 
+/* out[i] = e^-a[i] for a[i] >= 0 (float polynomial; out may be a). */
+void loss_exp_neg_n(const float *a, size_t n, float *out);
+
 /* p[i] = 1 / (1 + e^-z[i]) in float (the same polynomial exp). */
 void loss_sigmoid_n(const float *restrict z, size_t n, float *restrict p);
 

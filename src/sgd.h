@@ -39,7 +39,9 @@ typedef struct sgd {
     uint64_t *last, *stamp;
     uint32_t *touched;
     size_t cap_touched;
-    double *lrsum, *stepk, *stepb;
+    double *lrsum;
+    float *pw, *pwd, *pl1, *pb, *pbwd, *ca, *cl; /* per column: step parameters, scratch */
+    int any_l1;
     float *posw, *lrow, *drow; /* per model: positive-class weight; one row's losses, grads */
     size_t cap_lrsum;
 } sgd;
