@@ -104,10 +104,10 @@ tsan:
 # libFuzzer builds (clang), run for FUZZ_SECONDS each.
 FUZZ_SECONDS ?= 60
 fuzz-build:
-	$(MAKE) BUILD=build-fuzz CC=clang SAN=fuzzer-no-link,address,undefined OPT=-O1 $(STATIC) $(PB_GEN_O:build/%=build-fuzz/%)
+	$(MAKE) BUILD=build-fuzz CC=clang SAN=fuzzer-no-link,address,undefined OPT=-O1 build-fuzz/liblinlearn.a $(if $(PROTO),build-fuzz/gen/record.pb-c.o)
 	@mkdir -p build-fuzz/libfuzzer
 	for f in $(FUZZ_SRC); do n=$$(basename $$f .c); \
-	  clang -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Ibuild-fuzz/gen -fsanitize=fuzzer,address,undefined \
+	  clang -O1 -g -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -Ibuild-fuzz/gen -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o build-fuzz/libfuzzer/$$n $$f build-fuzz/liblinlearn.a $(if $(PROTO),build-fuzz/gen/record.pb-c.o) $(LIBS) $(ORACLE_LIB) || exit 1; done
 
 fuzz: fuzz-build

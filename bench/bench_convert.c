@@ -343,7 +343,9 @@ int main(int argc, char **argv)
     result cb = best(CONVERT, pbr, back, reps, &r2);
     if (!nb.ok || !cb.ok)
         return 1;
+    double mb_nback = file_size(nback) / 1e6, mb_back = file_size(back) / 1e6;
     row("RecordIO->CSV vs decode+fprintf", "MB/s", mb_pbr / nb.secs, mb_pbr / cb.secs, r1, r2);
+    row("RecordIO->CSV, CSV bytes written", "MB/s", mb_nback / nb.secs, mb_back / cb.secs, r1, r2);
     row("RecordIO->CSV rows", "krows/s", nb.rows / nb.secs / 1e3, cb.rows / cb.secs / 1e3, r1, r2);
     printf("sizes: dense.csv %.1f MB, dense.pbr %.1f MB, sparse.libsvm %.1f MB, sparse.pbr %.1f "
            "MB, rows %llu\n",

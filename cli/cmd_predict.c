@@ -1,12 +1,113 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cmd_predict.c - placeholder: this command is not implemented yet. */
+/* cmd_predict.c - `linlearn predict`: batch transform of a file or stream with a model, in the
+ * response formats of the hosting protocol (plus CSV). */
 #include "tool.h"
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *HELP =
+    "usage: linlearn predict --model MODEL [options] IN OUT\n"
+    "\n"
+    "Scores every row of IN and writes one prediction per row to OUT, streaming in\n"
+    "mini-batches (constant memory). IN and OUT are paths or - for stdin/stdout.\n"
+    "\n"
+    "  --model PATH            model.tar.gz or a folder holding its files\n"
+    "  --content-type T        input: text/csv (features only), application/json\n"
+    "                          ({\"instances\": [...]}, read whole), application/jsonlines,\n"
+    "                          application/x-recordio-protobuf; default: from IN's extension\n"
+    "                          (.csv .json .jsonl .pbr ...), else from its first bytes\n"
+    "  --accept A              output: application/json (SageMaker's default),\n"
+    "                          application/jsonlines, application/x-recordio-protobuf,\n"
+    "                          text/csv (predicted_label,score...); default: from OUT's\n"
+    "                          extension (.json .jsonl .pbr .csv), else application/json\n"
+    "  --label-column N        CSV input carries a label in column N (it is skipped)\n"
+    "  --header                CSV: skip one header line\n"
+    "  --delimiter C           CSV: ',' (default), 'tab' or another character\n"
+    "  --mini-batch-size N     rows scored at a time (default 1000)\n"
+    "  --threads N             threads of the matrix kernels (default: the library's)\n"
+    "\n"
+    "Examples:\n"
+    "  linlearn predict --model model.tar.gz test.csv predictions.jsonl\n"
+    "  cat rows.pbr | linlearn predict --model m.tar.gz --accept text/csv - -\n";
+
+enum { P_MODEL = O_TOOL_LAST, P_CT, P_ACCEPT, P_BATCH, P_THREADS };
+
+static const struct option LONGOPTS[] = {
+    {"model", required_argument, 0, P_MODEL},
+    {"content-type", required_argument, 0, P_CT},
+    {"accept", required_argument, 0, P_ACCEPT},
+    {"mini-batch-size", required_argument, 0, P_BATCH},
+    {"threads", required_argument, 0, P_THREADS},
+    {"label-column", required_argument, 0, O_LABEL_COL},
+    {"header", no_argument, 0, O_HEADER},
+    {"delimiter", required_argument, 0, O_DELIM},
+    {"recordio-split", required_argument, 0, O_SPLIT},
+    {"max-record-bytes", required_argument, 0, O_MAXREC},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
 
 int cmd_predict(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "linlearn: '%s' is not implemented yet\n", argv[0]);
-    return 5;
+    ll_predict_opts o;
+    ll_predict_opts_init(&o);
+    const char *model = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
+        int r = tool_parse_input_opt("predict", c, optarg, &o.in);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        char *end;
+        unsigned long v;
+        switch (c) {
+        case 'h':
+            fputs(HELP, stdout);
+            return 0;
+        case P_MODEL:
+            model = optarg;
+            break;
+        case P_CT:
+            o.content_type = optarg;
+            break;
+        case P_ACCEPT:
+            o.accept = optarg;
+            break;
+        case P_BATCH:
+            v = strtoul(optarg, &end, 10);
+            if (*end || !v || v > 10000000 || optarg[0] == '-')
+                return tool_usage_error("predict", "--mini-batch-size takes 1 to 1e7");
+            o.batch_rows = (size_t)v;
+            break;
+        case P_THREADS:
+            v = strtoul(optarg, &end, 10);
+            if (*end || !v || v > 1024 || optarg[0] == '-')
+                return tool_usage_error("predict", "--threads takes 1 to 1024");
+            o.threads = (unsigned)v;
+            break;
+        default:
+            return tool_usage_error("predict", "unknown option");
+        }
+    }
+    if (!model)
+        return tool_usage_error("predict", "--model is required");
+    if (argc - optind != 2)
+        return tool_usage_error("predict", "expected IN and OUT");
+    ll_err err;
+    ll_model *m = NULL;
+    if (ll_model_load(model, &m, &err) != LL_OK)
+        return tool_fail("predict", &err);
+    uint64_t n = 0;
+    ll_code rc = ll_predict(m, argv[optind], argv[optind + 1], &o, &n, &err);
+    ll_model_free(m);
+    if (rc != LL_OK)
+        return tool_fail("predict", &err);
+    if (strcmp(argv[optind + 1], "-") != 0)
+        fprintf(stderr, "linlearn predict: %llu rows scored into %s\n", (unsigned long long)n,
+                argv[optind + 1]);
+    return 0;
 }

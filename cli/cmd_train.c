@@ -105,6 +105,9 @@ static int parse_u64(const char *s, unsigned long long *v)
 int cmd_train(int argc, char **argv)
 {
     const char *cmd = "train";
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--sagemaker"))
+            return cmd_train_sagemaker(argc, argv);
     ll_err err;
     ll_hparams *hp = NULL;
     if (ll_hparams_new(&hp, &err) != LL_OK)

@@ -13,6 +13,8 @@ int cmd_predict(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_pipe(int argc, char **argv);
 int cmd_local_job(int argc, char **argv);
+/* `train --sagemaker` (cmd_container.c); cmd_train hands over when it sees --sagemaker. */
+int cmd_train_sagemaker(int argc, char **argv);
 
 /* Exit statuses (docs/man/linlearn.1.md): 0 ok, 1 bad data, 2 usage, 3 I/O, 4 remote, 5 other */
 int tool_exit_code(ll_code code);

@@ -341,6 +341,14 @@ typedef struct ll_train_opts {
     ll_log_fn log;
     ll_progress_fn progress;
     void *ud; /* passed to log and progress */
+    /* Container mode (issue 6); zero keeps the behaviour above. Bit c of a mask is channel c
+     * (0 train, 1 validation, 2 test). */
+    unsigned pipe_mask;         /* channels in Pipe mode, in addition to `pipe` */
+    unsigned gzip_mask;         /* channels whose bytes are gzip (members may be concatenated) */
+    ll_format formats[3];       /* per-channel format; LL_FMT_AUTO: parse.format */
+    const char *checkpoint_dir; /* save the state after every epoch and on stop; a run that
+                                   finds a matching checkpoint there continues from it */
+    volatile int *stop;         /* becomes non-zero (SIGTERM): checkpoint, then return LL_E_STATE */
 } ll_train_opts;
 
 void ll_train_opts_init(ll_train_opts *o);
@@ -397,6 +405,66 @@ ll_code ll_model_predict(const ll_model *m, const ll_batch *b, float *scores, fl
 
 /* ---- section: inference (issue 5) ---- */
 
+/* ------------------------------------------------------------------------------------------ */
+/* Inference: batch transform (predict) and the SageMaker hosting protocol (serve)            */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Request bodies and inputs: text/csv (features only), application/json ({"instances": [...]}),
+ * application/jsonlines and application/x-recordio-protobuf (dense or sparse). Responses and
+ * outputs: application/json (SageMaker's default), application/jsonlines,
+ * application/x-recordio-protobuf and text/csv (ours: predicted_label,score per row). The
+ * layouts are in docs/SERVING.md. */
+
+typedef struct ll_predict_opts {
+    ll_parse_opts in; /* input parsing; in.format LL_FMT_AUTO: from content_type or the path */
+    const char *content_type; /* input media type (also "application/json"); NULL: from in */
+    const char *accept;       /* output media type; NULL: from dst's extension, else JSON */
+    size_t batch_rows;        /* rows scored at a time (default 1000) */
+    size_t max_json_bytes;    /* largest application/json input read whole (default 1 GiB) */
+    unsigned threads;         /* >0: threads of the matrix kernels (process-wide setting) */
+} ll_predict_opts;
+
+void ll_predict_opts_init(ll_predict_opts *o);
+
+/* Scores every row of src (see ll_reader_open) with m and writes the predictions to dst (see
+ * ll_writer_open), streaming in mini-batches: memory does not depend on the input's size
+ * (application/json input, one document, is the exception: it is read whole). *n_rows receives
+ * the rows scored (NULL allowed). A row whose width differs from the model's feature
+ * dimension is LL_E_PARSE naming the row and both counts. */
+ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll_predict_opts *o,
+                   uint64_t *n_rows, ll_err *err);
+
+typedef struct ll_serve_opts {
+    const char *host;   /* IPv4/IPv6 address to bind (default "127.0.0.1"; "0.0.0.0" for all;
+                           "localhost" is 127.0.0.1) */
+    uint16_t port;      /* default 8080; 0 picks a free port (see ll_server_port) */
+    unsigned threads;   /* worker threads (default: the number of CPUs, at most 64) */
+    size_t max_payload; /* largest request body (default 6 MiB, as SageMaker): 413 */
+    unsigned timeout_s; /* idle or stalled connections are closed after this (default 60) */
+    size_t batch_rows;  /* rows scored at a time within a request (default 1000) */
+    unsigned max_concurrent_transforms; /* reported by /execution-parameters (default 8) */
+} ll_serve_opts;
+
+void ll_serve_opts_init(ll_serve_opts *o);
+
+typedef struct ll_server ll_server;
+
+/* Starts serving m (borrowed: it must outlive the server) on its own threads:
+ * GET /ping, POST /invocations, GET /execution-parameters. Returns once the socket listens.
+ * The workers score in parallel, so this sets the matrix kernels (OpenBLAS, process-wide) to one
+ * thread per call. */
+ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **out, ll_err *err);
+
+/* The port the server listens on (useful with port 0). */
+uint16_t ll_server_port(const ll_server *s);
+
+/* Requests answered so far and requests now in flight. */
+void ll_server_stats(const ll_server *s, uint64_t *served, unsigned *in_flight);
+
+/* Graceful stop: stops accepting connections, waits up to grace_ms for the requests in flight
+ * to finish, then closes everything and frees s. NULL is a no-op. */
+void ll_server_stop(ll_server *s, unsigned grace_ms);
+
 /* ---- section: streaming sources (issue 3) ---- */
 
 /* Settings for remote and multi-object sources (docs/SOURCES.md). Sources: a path, "-",
@@ -417,7 +485,12 @@ typedef struct ll_source_opts {
     unsigned retry_base_ms;   /* first back-off (default 200), doubled per retry ... */
     unsigned retry_max_ms;    /* ... up to this (default 10000) */
     unsigned stall_timeout_s; /* no byte for this long counts as a cut (default 60) */
+    int compression;          /* CompressionType, LL_COMPRESSION_*: AUTO (default) inflates a
+                                 source whose first bytes are 1F 8B (gzip; one member per object
+                                 may follow another), GZIP requires it, NONE never inflates */
 } ll_source_opts;
+
+enum { LL_COMPRESSION_AUTO = 0, LL_COMPRESSION_GZIP = 1, LL_COMPRESSION_NONE = 2 };
 
 void ll_source_opts_init(ll_source_opts *o);
 
@@ -429,15 +502,25 @@ void ll_source_set_defaults(const ll_source_opts *o);
 ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **out, ll_err *err);
 
 /* Pipe mode, reading side: waits up to timeout_ms (0: 60 s) for the FIFO "<prefix>_<epoch>"
- * (e.g. "/opt/ml/input/data/train", 0 -> ".../train_0") and opens it. */
+ * (e.g. "/opt/ml/input/data/train", 0 -> ".../train_0") and opens it. The epoch's data is
+ * inflated when it starts with 1F 8B (the defaults' `compression`, ll_source_set_defaults). */
 ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll_reader **out,
                      ll_err *err);
+/* ll_pipe_open that also gives up (LL_E_STATE, "stopped ...") as soon as *stop becomes non-zero,
+ * e.g. set by a SIGTERM handler (or by another thread with an atomic store such as
+ * __atomic_store_n(&stop, 1, __ATOMIC_RELEASE)); checked at least every 50 ms, also later while
+ * reads from the returned reader wait for data (they then fail with LL_E_STATE, "stopped"). The
+ * timeout covers the wait for the FIFO and for the writer's first byte (or its EOF). stop may be
+ * NULL. */
+ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
+                        const volatile int *stop, ll_reader **out, ll_err *err);
 
 /* Pipe mode, writing side (`linlearn pipe`): for each epoch creates DIR/<name>_<epoch> FIFOs and
  * streams each channel's source (re-opened per epoch with o->epoch set) into its FIFO, one
  * thread per channel; a channel's next FIFO is created when the reader has finished the
  * previous one. Returns when every epoch has been consumed or *stop becomes non-zero (FIFOs
- * are removed either way). */
+ * are removed either way; *stop is read atomically: set it from a signal handler or with an
+ * atomic store from another thread). */
 typedef struct ll_pipe_channel {
     const char *name; /* [A-Za-z0-9.-_]{1,64} */
     const char *src;  /* any source */
@@ -450,6 +533,59 @@ ll_code ll_pipe_run(const char *dir, const ll_pipe_channel *ch, size_t n_ch, uin
  * NULL. */
 ll_code ll_source_download(const char *src, const ll_source_opts *o, const char *dir,
                            uint64_t *n_files, uint64_t *n_bytes, ll_err *err);
+
+/* ---- section: SageMaker training container (issue 6) ---- */
+
+/* `linlearn train --sagemaker`: the container contract (docs/CONTAINER.md). */
+typedef struct ll_sm_opts {
+    const char *root;           /* default "/opt/ml" */
+    const char *checkpoint_dir; /* NULL: root/checkpoints when that folder exists; "": none */
+    unsigned pipe_timeout_ms;   /* wait for a Pipe-mode FIFO (default 60000) */
+    uint64_t seed;
+    int threads; /* 0: all cores */
+    ll_log_fn log;
+    void *ud;
+    volatile int *stop; /* set by a SIGTERM handler: checkpoint and stop */
+} ll_sm_opts;
+
+void ll_sm_opts_init(ll_sm_opts *o);
+
+/* Reads root/input/config/{hyperparameters,inputdataconfig,resourceconfig}.json, trains on the
+ * channels train (required), validation and test found under root/input/data (a folder in
+ * File/FastFile mode, FIFOs <channel>_<n> in Pipe mode; Gzip inflated) and writes
+ * root/model/model.tar.gz. On failure it also writes root/output/failure: one paragraph that
+ * starts with "Customer Error: " when the job's settings or data are at fault. */
+ll_code ll_sm_train(const ll_sm_opts *o, ll_err *err);
+
+/* Whether a code is the customer's fault (bad setting, bad data): LL_E_ARG, PARSE, TOOBIG. */
+int ll_sm_is_customer_error(ll_code code);
+/* The failure paragraph for e ("Customer Error: src:line (byte N): msg"); returns its length. */
+size_t ll_sm_failure_text(const ll_err *e, char *buf, size_t cap);
+/* Writes that paragraph to root/output/failure (temp + rename). */
+ll_code ll_sm_write_failure(const char *root, const ll_err *e, ll_err *err);
+
+/* `linlearn local-job`: a CreateTrainingJob-shaped JSON document run on this machine. */
+typedef struct ll_job_opts {
+    const char *job;      /* path of the JSON document */
+    const char *root;     /* the /opt/ml-style root to lay out; NULL: a new temporary folder */
+    const char *exe;      /* program started as the container (default /proc/self/exe) with
+                             the arguments "train --sagemaker --sm-root ROOT" */
+    unsigned grace_s;     /* SIGTERM -> SIGKILL grace at the runtime limit (default 120) */
+    int keep_root;        /* keep a temporary root afterwards */
+    const char *endpoint; /* S3 endpoint for s3:// inputs and outputs (NULL: the defaults) */
+    ll_log_fn log;        /* the job's own progress lines */
+    void *ud;
+    volatile int *stop; /* becomes non-zero: stop the job (SIGTERM to the container) */
+} ll_job_opts;
+
+void ll_job_opts_init(ll_job_opts *o);
+
+/* Lays out the root, copies File channels / feeds Pipe channels, runs the container as a child
+ * with the stopping condition enforced, uploads model.tar.gz (and output/failure) to
+ * OutputDataConfig.S3OutputPath/<TrainingJobName>/output/. *status receives the job's outcome:
+ * 0 completed, else the child's exit status (128+signal when killed). A failed job is not an
+ * error of this call; an error is returned when the job cannot be run or uploaded. */
+ll_code ll_job_run(const ll_job_opts *o, int *status, ll_err *err);
 
 #ifdef __cplusplus
 }

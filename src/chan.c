@@ -91,11 +91,15 @@ void chan_deinit(chan *c)
     memset(c, 0, sizeof *c);
 }
 
-static ll_code wait_for(const char *path, unsigned timeout_ms, ll_err *err)
+static ll_code wait_for(const char *path, unsigned timeout_ms, const volatile int *stop,
+                        ll_err *err)
 {
     struct stat st;
     unsigned waited = 0;
     while (stat(path, &st) != 0) {
+        if (stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE))
+            return err_set(err, LL_E_STATE, "stopped while waiting for a Pipe-mode FIFO"),
+                   err_src(err, path);
         if (errno != ENOENT)
             return err_sys(err, path, "cannot reach the Pipe-mode FIFO");
         if (waited >= timeout_ms) {
@@ -118,7 +122,7 @@ ll_code chan_open_pass(chan *c, ll_err *err)
     const char *src = c->src;
     if (c->pipe) {
         snprintf(path, sizeof path, "%s_%u", c->src, c->next);
-        ll_code rc = wait_for(path, c->timeout_ms, err);
+        ll_code rc = wait_for(path, c->timeout_ms, c->halt, err);
         if (rc != LL_OK)
             return rc;
         src = path;
@@ -127,7 +131,17 @@ ll_code chan_open_pass(chan *c, ll_err *err)
     ll_parse_opts po = c->po;
     if (po.format == LL_FMT_AUTO && c->pipe)
         po.format = ll_format_from_path(c->src);
-    ll_code rc = ll_reader_open(src, &c->rd, err);
+    ll_code rc;
+    /* CompressionType Gzip: File-mode data must be gzip (sources' rd_gz); a Pipe-mode FIFO may
+     * carry data the platform already inflated, so there gzip is inflated when it starts with
+     * 1F 8B, as every source is by default */
+    if (c->gzip && !c->pipe) {
+        ll_source_opts so;
+        ll_source_opts_init(&so);
+        so.compression = LL_COMPRESSION_GZIP;
+        rc = ll_reader_open_ex(src, &so, &c->rd, err);
+    } else
+        rc = ll_reader_open(src, &c->rd, err);
     if (rc == LL_OK)
         rc = ll_parser_new(c->rd, &po, &c->p, err);
     if (rc != LL_OK)

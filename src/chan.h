@@ -34,6 +34,8 @@ typedef struct chan {
     ll_err perr;
     unsigned head, tail; /* next slot to consume / to fill */
     size_t max_rows;
+    int gzip;                 /* CompressionType Gzip: each pass must be gzip; after chan_init */
+    const volatile int *halt; /* non-zero: stop waiting for a FIFO (LL_E_STATE) */
 } chan;
 
 ll_code chan_init(chan *c, const char *name, const char *src, const ll_parse_opts *po, int pipe,

@@ -3,11 +3,13 @@
  * csv.c - CSV/TSV chunk parser in the SageMaker convention: numeric fields only, the label in
  * one column (first by default, none with label_column -1), no header unless asked, RFC 4180
  * quoting, LF or CRLF, blank lines skipped. Rows go into the batch as dense rows whose width
- * is fixed by the first data row. Fields are parsed in place with ll_str_to_f32; only quoted
+ * is fixed by the first data row. Fields are parsed in place with ll_str_to_f32 (its inline
+ * fast path fnum_fast on rows of plain numbers once the width is known); only quoted
  * fields are copied (into st->sbuf).
  */
 #include "batch.h"
 #include "err.h"
+#include "fnum.h"
 #include "mem.h"
 #include "txt.h"
 #include <string.h>
@@ -220,6 +222,11 @@ ll_code csv_parse(txt_state *st, const char *buf, size_t len, int eof, size_t ma
     csv_ctx c = {st, buf, end, eof, st->delim, 0, err};
     const char delim = st->delim;
     const int lab = st->o->label_column;
+    /* fnum_fast stops before any byte that could continue a number: the fast row then needs
+     * the delimiter to be none of those nor a blank or quote (which the general loop treats
+     * apart), and 32 readable bytes at each field */
+    const int fast_ok = !strchr("0123456789.eExX+- \r\"", delim);
+    const char *safe_end = len >= 32 ? end - 32 : buf;
     ll_code rc;
     const char *done = p;
     while (b->n_rows < max_rows) {
@@ -264,6 +271,46 @@ ll_code csv_parse(txt_state *st, const char *buf, size_t len, int eof, size_t ma
         uint64_t nl = 0;
         const char *r = p;
         int incomplete = 0;
+        if (nf && fast_ok) {
+            /* Fast row: the width is known (room for nf values is reserved), fields are
+             * numbers, each followed directly by the delimiter (the last by '\n'). Anything
+             * else (blanks, quotes, CR, a short buffer, errors) redoes the row below. */
+            for (;;) {
+                if (r >= safe_end)
+                    break;
+                float f;
+                size_t k = fnum_fast(r, &f);
+                if (k && ((r[k] | 0x20) == 'e' || (r[k] | 0x20) == 'x'))
+                    k = 0;    /* an exponent (or "0x"): the number goes on */
+                if (k == 0) { /* a spelling fnum_fast leaves to ll_str_to_f32 */
+                    if ((unsigned char)*r <= ' ' || *r == '"')
+                        break;
+                    k = ll_str_to_f32(r, (size_t)(end - r), &f);
+                    if (k == 0)
+                        break;
+                }
+                r += k;
+                if (field == lab)
+                    label = f;
+                else
+                    val[o + nv++] = f;
+                field++;
+                if (*r == delim && field < nf) {
+                    r++;
+                    continue;
+                }
+                if (*r == '\n' && field == nf) {
+                    r++;
+                    nl = 1;
+                    goto commit; /* the width is right: nothing left to check */
+                }
+                break;
+            }
+            r = p;
+            nv = 0;
+            field = 0;
+            label = 0;
+        }
         for (;;) {
             while (r < end && (*r == ' ' || (*r == '\t' && delim != '\t')))
                 r++;
@@ -342,6 +389,7 @@ ll_code csv_parse(txt_state *st, const char *buf, size_t len, int eof, size_t ma
         } else if (field != nf) {
             return count_error(&c, r - (r > p && r[-1] == '\n'), nf, field);
         }
+    commit:
         if (lab >= 0)
             b->label[b->loff[b->n_rows]] = label;
         batch_commit_row(b, nv, nv, 0, lab >= 0 ? 1 : 0);

@@ -3,8 +3,10 @@
  * fnum.c - exact decimal text <-> float32. Parsing: a scanner that mirrors strtof's grammar, a
  * Clinger fast path in double precision (exact operands, one rounding, checked against the
  * float midpoints so the double rounding is harmless) and strtof_l in a "C" locale for the
- * rest. Printing: the shortest digit count (binary search over 1..9) whose nearest decimal
- * parses back to the same bits.
+ * rest. Printing: the rounding interval of the float computed exactly in double, scaled by
+ * 10^k per digit count (certified against the scaling error, else the slow method), the
+ * nearest shortest decimal in it, confirmed by one parse; the slow method binary-searches the
+ * digit count (1..9) and parses each nearest candidate.
  */
 #include "linlearn.h"
 #include <locale.h>
@@ -458,6 +460,174 @@ static int try_digits(float v, double av, int e10, int nd, char *out, int *len)
     return 0;
 }
 
+static const char digit_pairs[201] = "00010203040506070809101112131415161718192021222324"
+                                     "25262728293031323334353637383940414243444546474849"
+                                     "50515253545556575859606162636465666768697071727374"
+                                     "75767778798081828384858687888990919293949596979899";
+
+/* Writes the n low decimal digits of x (leading zeros kept) at o[0..n). */
+static inline void put_digits(char *o, uint32_t x, int n)
+{
+    while (n >= 2) {
+        uint32_t q = x / 100, r = x - q * 100;
+        o[n - 2] = digit_pairs[2 * r];
+        o[n - 1] = digit_pairs[2 * r + 1];
+        x = q;
+        n -= 2;
+    }
+    if (n)
+        o[0] = (char)('0' + x % 10);
+}
+
+/* format_dec for the fast path: d has exactly nd <= 9 digits. Same layout and output. */
+static int format_short(char *out, int neg, uint32_t d, int nd, int e10)
+{
+    while (nd > 1 && d % 10 == 0) {
+        d /= 10;
+        nd--;
+    }
+    char *o = out;
+    *o = '-';
+    o += neg;
+    if (e10 >= -4 && e10 < 10 &&
+        (e10 < 0 ? nd - e10 + 1 : (nd > e10 + 1 ? nd + 1 : e10 + 1)) <= 14) {
+        if (e10 < 0) {
+            *o++ = '0';
+            *o++ = '.';
+            for (int i = -1; i > e10; i--)
+                *o++ = '0';
+            put_digits(o, d, nd);
+            o += nd;
+        } else if (nd <= e10 + 1) {
+            put_digits(o, d, nd);
+            o += nd;
+            for (int i = nd; i <= e10; i++)
+                *o++ = '0';
+        } else {
+            int nf = nd - e10 - 1; /* digits after the point */
+            uint32_t p = (uint32_t)pow10_u64[nf], ip = d / p;
+            put_digits(o, ip, e10 + 1);
+            o += e10 + 1;
+            *o++ = '.';
+            put_digits(o, d - ip * p, nf);
+            o += nf;
+        }
+    } else {
+        if (nd > 1) {
+            uint32_t p = (uint32_t)pow10_u64[nd - 1], ip = d / p;
+            *o++ = (char)('0' + ip);
+            *o++ = '.';
+            put_digits(o, d - ip * p, nd - 1);
+            o += nd - 1;
+        } else {
+            *o++ = (char)('0' + d);
+        }
+        *o++ = 'e';
+        int x = e10;
+        *o++ = x < 0 ? '-' : '+';
+        if (x < 0)
+            x = -x;
+        if (x >= 100)
+            *o++ = (char)('0' + x / 100);
+        *o++ = (char)('0' + x / 10 % 10);
+        *o++ = (char)('0' + x % 10);
+    }
+    *o = 0;
+    return (int)(o - out);
+}
+
+/* The certified-or-nothing shortest printer for finite non-zero v: returns the length, or 0
+ * when double arithmetic cannot decide (near ties, a bound within the scaling error of an
+ * integer: rare) and the slow method must run. The decimals that parse back to v fill the
+ * interval [L, H] (midpoints to the neighbours, each exact in double). At 9 digits they are
+ * the integers in [L, H] * 10^(8-e10); the scaled bounds carry at most two double roundings
+ * (the power of ten, the product), far below the 2^-44 relative margin demanded of them from
+ * the nearest integer, so their floors are exact. With lo9 = ceil and hi9 = floor, the
+ * (9-j)-digit decimals in the interval are the integers in [ceil(lo9/10^j), floor(hi9/10^j)]:
+ * non-empty for j = 0 and shrinking with j, so the shortest length is the largest j with a
+ * non-empty range. The nearest candidate at that length is confirmed by an exact conversion
+ * back to float. */
+static int f32_to_str_fast(float v, char *out)
+{
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    const int neg = (int)(u >> 31);
+    const uint32_t E = (u >> 23) & 0xFFu, M = u & 0x7FFFFFu;
+    const double av = fabs((double)v);
+    /* half an ulp of v: 2^(E-151) (subnormals: as for E = 1) */
+    uint64_t hb = (uint64_t)((int)(E ? E : 1) - 151 + 1023) << 52;
+    double half;
+    memcpy(&half, &hb, 8);
+    const double H = av + half;
+    const double L = av - (M == 0 && E > 1 ? half * 0.5 : half);
+    uint64_t db;
+    memcpy(&db, &av, 8);
+    int e2 = (int)(db >> 52) - 1023;
+    int e10 = (e2 * 78913) >> 18; /* floor(e2 * log10(2)): 10^e10 <= 2^e2 <= av */
+    if (av >= P10(e10 + 1))
+        e10++;
+    const double tol_rel = 0x1p-44;
+    const double sc9 = P10(8 - e10);
+    const double ls = L * sc9, hs = H * sc9;
+    if (!(ls >= 1.0 && hs < 4e9)) /* 32-bit integers from here */
+        return 0;
+    const uint64_t lf = (uint64_t)ls, hf = (uint64_t)hs; /* floors */
+    const double lt = ls * tol_rel, ht = hs * tol_rel;
+    if (ls - (double)lf < lt || (double)lf + 1 - ls < lt || hs - (double)hf < ht ||
+        (double)hf + 1 - hs < ht)
+        return 0;
+    uint32_t lo = (uint32_t)lf + 1, hi = (uint32_t)hf; /* the integers strictly inside (ls, hs) */
+    if (lo > hi)
+        return 0;
+    int nd = 9;
+    while (nd > 1) {
+        uint32_t l2 = (lo + 9) / 10, h2 = hi / 10;
+        if (l2 > h2)
+            break;
+        lo = l2;
+        hi = h2;
+        nd--;
+    }
+    const double vs = av * P10(nd - 1 - e10);
+    if (!(vs >= 0.5 && vs < 1e10))
+        return 0;
+    uint64_t vf = (uint64_t)vs, d;
+    const double fr = vs - (double)vf, vt = vs * tol_rel;
+    if (fr > 0.5 - vt && fr < 0.5 + vt && vf >= lo && vf + 1 <= hi)
+        return 0; /* a near tie between two candidates */
+    d = fr > 0.5 ? vf + 1 : vf;
+    if (d < lo)
+        d = lo;
+    if (d > hi)
+        d = hi;
+    int ex = e10;
+    if (d == pow10_u64[nd]) {
+        d = 1;
+        nd = 1;
+        ex++;
+    } else if (d > pow10_u64[nd] || d < pow10_u64[nd - 1]) {
+        return 0;
+    }
+    /* confirm: d * 10^k back to float as ll_str_to_f32 would (Clinger: exact operands, one
+     * rounding in double, away from float midpoints), else by parsing the text */
+    int len = format_short(out, neg, (uint32_t)d, nd, ex);
+    int k = ex - nd + 1;
+    float back;
+    double x = (double)d;
+    uint64_t xb;
+    if (k >= -22 && k <= 22) {
+        x = k >= 0 ? x * pow10_tab[k] : x / pow10_tab[-k];
+        memcpy(&xb, &x, 8);
+        if ((xb & 0x1FFFFFFFu) != 0x10000000u) {
+            back = (float)x;
+            return back == (float)av ? len : 0;
+        }
+    }
+    if (ll_str_to_f32(out, (size_t)len, &back) != (size_t)len || memcmp(&back, &v, 4) != 0)
+        return 0;
+    return len;
+}
+
 int ll_f32_to_str(float v, char *out)
 {
     if (isnan(v)) {
@@ -480,6 +650,9 @@ int ll_f32_to_str(float v, char *out)
         memcpy(out, "0", 2);
         return 1;
     }
+    int fast = f32_to_str_fast(v, out);
+    if (fast)
+        return fast;
     double av = fabs((double)v);
     int e10 = (int)floor(log10(av));
     /* log10 may be off by one next to powers of ten */

@@ -599,7 +599,7 @@ ll_code pb_row_to_batch(const pb_record *r, ll_batch *b, ll_err *err)
         rc = batch_reserve_labels(b, b->loff[i] + n_lab, err);
     if (rc != LL_OK)
         return rc;
-    if (t->dtype != PB_NONE)
+    if (t->dtype != PB_NONE && t->n_values) /* b->val may still be NULL for 0 values */
         pb_values_f32(r, t, b->val + b->off[i]);
     if (t->n_keys) {
         uint32_t *ix = b->idx + b->off[i];

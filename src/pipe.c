@@ -26,30 +26,92 @@ static void sleep_ms(unsigned ms)
     nanosleep(&ts, NULL);
 }
 
-ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll_reader **out,
-                     ll_err *err)
+/* The stop flag is set by another thread or a signal handler: read it atomically. */
+static int stopped(const volatile int *stop)
+{
+    return stop && __atomic_load_n(stop, __ATOMIC_ACQUIRE);
+}
+
+static unsigned elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (unsigned)((t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000);
+}
+
+/* Waits for the FIFO, polling every 1 ms for the first 200 ms (a FIFO that appears right away
+ * costs almost nothing), then doubling to 50 ms, opens it without blocking, then waits for the
+ * first byte or the writer's EOF; *stop and the timeout are checked throughout. */
+ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
+                        const volatile int *stop, ll_reader **out, ll_err *err)
 {
     *out = NULL;
     char path[4096];
     snprintf(path, sizeof path, "%s_%llu", prefix, (unsigned long long)epoch);
     if (!timeout_ms)
         timeout_ms = 60000;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     struct stat st;
-    unsigned waited = 0;
+    unsigned step = 1;
     while (stat(path, &st) != 0) {
-        if (waited >= timeout_ms)
+        if (stopped(stop))
+            return err_set(err, LL_E_STATE, "stopped while waiting for the FIFO"),
+                   err_src(err, path);
+        if (elapsed_ms(&t0) >= timeout_ms)
             return err_set(err, LL_E_IO, "the FIFO did not appear within %u ms", timeout_ms),
                    err_src(err, path);
-        sleep_ms(50);
-        waited += 50;
+        sleep_ms(step);
+        if (elapsed_ms(&t0) >= 200)
+            step = step * 2 > 50 ? 50 : step * 2;
     }
     int fd;
     do
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     while (fd < 0 && errno == EINTR);
     if (fd < 0)
         return err_sys(err, path, "cannot open for reading");
-    return rd_fd_open(fd, 1, path, out, err);
+    if (S_ISFIFO(st.st_mode)) {
+        /* a FIFO whose writer has not come yet polls as neither readable nor hung up */
+        for (;;) {
+            struct pollfd p = {fd, POLLIN, 0};
+            int r = poll(&p, 1, 50);
+            if (r > 0)
+                break;
+            if (r < 0 && errno != EINTR) {
+                close(fd);
+                return err_sys(err, path, "poll failed");
+            }
+            if (stopped(stop)) {
+                close(fd);
+                return err_set(err, LL_E_STATE, "stopped while waiting for the writer"),
+                       err_src(err, path);
+            }
+            if (elapsed_ms(&t0) >= timeout_ms) {
+                close(fd);
+                return err_set(err, LL_E_IO, "no data from the writer within %u ms", timeout_ms),
+                       err_src(err, path);
+            }
+        }
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0) {
+        close(fd);
+        return err_sys(err, path, "fcntl failed");
+    }
+    ll_reader *r;
+    ll_code rc = rd_fd_open(fd, 1, path, &r, err);
+    if (rc != LL_OK)
+        return rc;
+    if (stop)
+        rd_fd_set_stop(r, stop);
+    return rd_gz_wrap(r, s3_defaults()->compression, out, err);
+}
+
+ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll_reader **out,
+                     ll_err *err)
+{
+    return ll_pipe_open_ex(prefix, epoch, timeout_ms, NULL, out, err);
 }
 
 static int name_ok(const char *s)
@@ -79,7 +141,7 @@ typedef struct {
 static int wait_out(int fd, volatile int *stop)
 {
     for (;;) {
-        if (*stop)
+        if (stopped(stop))
             return 0;
         struct pollfd p = {fd, POLLOUT, 0};
         int r = poll(&p, 1, 200);
@@ -94,25 +156,35 @@ static ll_code feed_epoch(feeder *f, uint64_t e, uint8_t *buf, size_t cap)
     unlink(f->fifo);
     if (mkfifo(f->fifo, 0600) != 0)
         return err_sys(&f->err, f->fifo, "cannot create the FIFO");
-    /* wait for the reader: a non-blocking open fails with ENXIO until one is there */
-    int fd = -1;
-    while (fd < 0) {
-        if (*f->stop) {
-            unlink(f->fifo);
-            return LL_OK;
-        }
-        fd = open(f->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd < 0 && errno != ENXIO && errno != EINTR)
-            return err_sys(&f->err, f->fifo, "cannot open for writing");
-        if (fd < 0)
-            sleep_ms(20);
-    }
+    /* open the source (listing, first request, prefetch) while the reader is on its way */
     ll_source_opts o = f->o;
     o.epoch = e;
     ll_reader *r = NULL;
     ll_code rc = ll_reader_open_ex(f->ch->src, &o, &r, &f->err);
+    if (rc != LL_OK)
+        return rc;
+    /* wait for the reader: a non-blocking open fails with ENXIO until one is there */
+    int fd = -1;
+    unsigned tries = 0;
+    while (fd < 0) {
+        if (stopped(f->stop)) {
+            ll_reader_free(r);
+            unlink(f->fifo);
+            return LL_OK;
+        }
+        fd = open(f->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0 && errno != ENXIO && errno != EINTR) {
+            ll_reader_free(r);
+            return err_sys(&f->err, f->fifo, "cannot open for writing");
+        }
+        if (fd < 0)
+            sleep_ms(++tries < 2000 ? 1 : 20); /* 1 ms for the first seconds, then 20 ms */
+    }
+#ifdef F_SETPIPE_SZ
+    fcntl(fd, F_SETPIPE_SZ, (int)cap); /* fewer hand-overs; the default 64 KiB stays otherwise */
+#endif
     int gone = 0;
-    while (rc == LL_OK && !gone && !*f->stop) {
+    while (rc == LL_OK && !gone && !stopped(f->stop)) {
         size_t n;
         int eof;
         rc = ll_reader_read(r, buf, cap, &n, &eof, &f->err);
@@ -120,28 +192,31 @@ static ll_code feed_epoch(feeder *f, uint64_t e, uint8_t *buf, size_t cap)
             break;
         size_t off = 0;
         while (off < n) {
-            int w = wait_out(fd, f->stop);
-            if (w <= 0) {
+            ssize_t k = write(fd, buf + off, n - off);
+            if (k >= 0) {
+                off += (size_t)k;
+                continue;
+            }
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN) {
+                int w = wait_out(fd, f->stop);
+                if (w > 0)
+                    continue;
                 gone = w < 0;
                 break;
             }
-            ssize_t k = write(fd, buf + off, n - off);
-            if (k < 0 && (errno == EAGAIN || errno == EINTR))
-                continue;
-            if (k < 0) {
-                gone = errno == EPIPE; /* the reader stopped early: allowed */
-                if (!gone)
-                    rc = err_sys(&f->err, f->fifo, "write failed");
-                break;
-            }
-            off += (size_t)k;
+            gone = errno == EPIPE; /* the reader stopped early: allowed */
+            if (!gone)
+                rc = err_sys(&f->err, f->fifo, "write failed");
+            break;
         }
         if (off < n)
             break;
     }
     ll_reader_free(r);
     /* the epoch counts as consumed once the reader has taken every byte (or left) */
-    while (rc == LL_OK && !gone && !*f->stop) {
+    while (rc == LL_OK && !gone && !stopped(f->stop)) {
         int left = 0;
         if (ioctl(fd, FIONREAD, &left) != 0 || left == 0)
             break;
@@ -161,13 +236,13 @@ static void *feeder_main(void *arg)
     sigemptyset(&s);
     sigaddset(&s, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &s, NULL);
-    size_t cap = (size_t)1 << 16;
+    size_t cap = (size_t)1 << 20;
     uint8_t *buf = mem_alloc(cap);
     if (!buf) {
         f->rc = err_set(&f->err, LL_E_NOMEM, "out of memory");
         return NULL;
     }
-    for (uint64_t e = 0; e < f->epochs && !*f->stop; e++) {
+    for (uint64_t e = 0; e < f->epochs && !stopped(f->stop); e++) {
         f->rc = feed_epoch(f, e, buf, cap);
         if (f->rc != LL_OK) {
             unlink(f->fifo);

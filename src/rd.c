@@ -30,20 +30,28 @@ ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **
         return err_set(err, LL_E_ARG, "empty source name");
     if (!o)
         o = s3_defaults();
-    if (strcmp(src, "-") == 0)
-        return rd_fd_open(0, 0, "stdin", out, err);
-    if (!rd_multi_wants(src, o))
-        return rd_file_open(src, out, err);
     ll_reader *m;
-    ll_code rc = rd_multi_open(src, o, &m, err);
+    ll_code rc;
+    if (strcmp(src, "-") == 0) {
+        rc = rd_fd_open(0, 0, "stdin", &m, err);
+    } else if (!rd_multi_wants(src, o)) {
+        rc = rd_file_open(src, &m, err);
+    } else {
+        rc = rd_multi_open(src, o, &m, err);
+        int remote = strstr(src, "://") != NULL || strncmp(src, "manifest:", 9) == 0 ||
+                     (strlen(src) > 9 && strcmp(src + strlen(src) - 9, ".manifest") == 0);
+        /* remote: the prefetch thread also inflates, off the parsing thread */
+        if (rc == LL_OK && remote && o->prefetch_bytes > 0) {
+            rc = rd_gz_wrap(m, o->compression, &m, err);
+            if (rc == LL_OK)
+                rc = pf_wrap(m, o->prefetch_bytes, out, err);
+            return rc;
+        }
+    }
     if (rc != LL_OK)
         return rc;
-    int remote = strstr(src, "://") != NULL || strncmp(src, "manifest:", 9) == 0 ||
-                 (strlen(src) > 9 && strcmp(src + strlen(src) - 9, ".manifest") == 0);
-    if (remote && o->prefetch_bytes > 0)
-        return pf_wrap(m, o->prefetch_bytes, out, err);
-    *out = m;
-    return LL_OK;
+    /* CompressionType: inflate gzip data (rd_gz.c), decided on the first bytes */
+    return rd_gz_wrap(m, o->compression, out, err);
 }
 
 ll_code ll_reader_read(ll_reader *r, void *buf, size_t cap, size_t *n, int *eof, ll_err *err)

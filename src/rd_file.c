@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rd_file.c - reader backend for file descriptors: regular files, stdin, FIFOs and pipes.
- * Only regular files rewind. */
+ * Only regular files rewind. A reader given a stop flag (pipe mode) waits for data in slices
+ * of 50 ms and gives up once the flag is set. */
 #include "err.h"
 #include "mem.h"
 #include "rd.h"
+#include "rd_net.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,13 +17,27 @@ typedef struct {
     int fd;
     int own;
     int regular;
+    const volatile int *stop; /* NULL: block in read() */
 } rd_fd;
+
+void rd_fd_set_stop(ll_reader *r, const volatile int *stop)
+{
+    ((rd_fd *)r)->stop = stop;
+}
 
 static ll_code fd_read(ll_reader *self, void *buf, size_t cap, size_t *n, int *eof, ll_err *err)
 {
     rd_fd *f = (rd_fd *)self;
     if (cap == 0)
         return LL_OK;
+    while (f->stop) {
+        if (__atomic_load_n(f->stop, __ATOMIC_ACQUIRE))
+            return err_set(err, LL_E_STATE, "stopped while waiting for data"),
+                   err_at(err, self->name, self->offset);
+        struct pollfd p = {f->fd, POLLIN, 0};
+        if (poll(&p, 1, 50) > 0)
+            break;
+    }
     for (;;) {
         ssize_t k = read(f->fd, buf, cap);
         if (k > 0) {

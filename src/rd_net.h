@@ -57,6 +57,14 @@ ll_code rd_multi_open(const char *src, const ll_source_opts *o, ll_reader **out,
 /* Shuffles idx[0..n) deterministically for (seed, epoch). */
 void rd_shuffle(size_t *idx, size_t n, uint64_t seed, uint64_t epoch);
 
+/* Makes a reader from rd_fd_open wait for data in 50 ms slices and fail with LL_E_STATE once
+ * *stop is non-zero (read atomically). */
+void rd_fd_set_stop(ll_reader *r, const volatile int *stop);
+
+/* Wraps inner (takes ownership) in the gzip sniffer/inflater of rd_gz.c; mode is
+ * LL_COMPRESSION_*. With NONE, *out is inner itself. */
+ll_code rd_gz_wrap(ll_reader *inner, int mode, ll_reader **out, ll_err *err);
+
 /* Wraps inner (takes ownership) in a prefetch thread holding up to max_bytes of read-ahead. */
 ll_code pf_wrap(ll_reader *inner, size_t max_bytes, ll_reader **out, ll_err *err);
 #endif

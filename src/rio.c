@@ -109,9 +109,18 @@ static ll_code frame(rio_reader *r, uint32_t *cflag, size_t *len, int *at_eof, l
         return fault(r, RIO_TOO_LONG, pos, LL_E_TOOBIG, msg, err);
     }
     size_t need = rio_frame_size(*len);
-    rc = rd_buf_fill(b, need, err);
-    if (rc != LL_OK)
-        return err_rec(err, r->src, pos, r->n_records);
+    /* Grow the window in steps that at most double what has actually arrived, so that a
+     * corrupt length in a short stream cannot make us allocate up to max_len at once. */
+    while (rd_buf_avail(b) < need && !b->eof) {
+        size_t step = rd_buf_avail(b) * 2;
+        if (step < ((size_t)1 << 20))
+            step = (size_t)1 << 20;
+        if (step > need)
+            step = need;
+        rc = rd_buf_fill(b, step, err);
+        if (rc != LL_OK)
+            return err_rec(err, r->src, pos, r->n_records);
+    }
     if (rd_buf_avail(b) < need) {
         snprintf(msg, sizeof msg,
                  "the frame declares %zu data bytes (%zu with pad) but the stream ends after %zu",

@@ -6,6 +6,7 @@
  * channel, then model.tar.gz and the metrics JSON. Log lines go to the caller's callback.
  */
 #include "chan.h"
+#include "ckpt.h"
 #include "err.h"
 #include "hp.h"
 #include "mem.h"
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +65,9 @@ typedef struct run {
     json_t *metrics;                /* "train:..." -> value */
     double t_update_ms, t_check_ms; /* for the final timing #metrics line */
     double t_init_ms, wall0;
+    uint64_t batches;                /* mini-batches of this epoch's train pass stepped */
+    const ckpt_partial *resume_part; /* resuming inside an epoch (ckpt.h), applied once */
+    int skipping;                    /* still passing over the batches trained before a stop */
 } run;
 
 static const char *CH_NAME[3] = {"train", "validation", "test"};
@@ -139,6 +144,8 @@ static ll_code labels(run *r, int ch, ll_err *err)
 /* The next batch of channel ch with labels; *eof at the end. Errors get the source's name. */
 static ll_code next(run *r, int ch, int *eof, ll_err *err)
 {
+    if (r->o->stop && __atomic_load_n(r->o->stop, __ATOMIC_ACQUIRE))
+        return err_set(err, LL_E_STATE, "training stopped by a signal");
     ll_code rc = chan_next(&r->ch[ch], &r->b, r->hv.mini_batch_size, eof, err);
     if (rc == LL_OK)
         rc = labels(r, ch, err);
@@ -297,10 +304,33 @@ static ll_code train_epoch(run *r, sampler *sp, ll_err *err)
         sp->n = 0;
     int eof = 0;
     sgd_epoch_begin(&r->s);
+    r->batches = 0;
+    uint64_t skip = 0;
+    const ckpt_partial *pt = r->resume_part;
+    if (pt) { /* continue a stopped epoch: its sums so far, then pass over its trained batches */
+        r->resume_part = NULL;
+        skip = pt->batches;
+        memcpy(r->s.tl, pt->tl, r->s.K * sizeof *r->s.tl);
+        r->s.tw = pt->tw;
+        if (sp && pt->n <= sp->cap) {
+            for (uint32_t k = 0; k < sp->K; k++)
+                memcpy(sp->sc + (size_t)k * sp->cap, pt->sc + (size_t)k * pt->stride,
+                       (size_t)pt->n * sizeof(float));
+            memcpy(sp->lab, pt->lab, (size_t)pt->n * sizeof(float));
+            memcpy(sp->wt, pt->wt, (size_t)pt->n * sizeof(float));
+            sp->n = (size_t)pt->n;
+        }
+    }
+    r->skipping = skip > 0;
     double t = now_s();
     while (rc == LL_OK && !eof) {
         rc = next(r, 0, &eof, err);
+        if (rc == LL_OK && r->b.n_rows && r->batches < skip) {
+            r->skipping = ++r->batches < skip;
+            continue;
+        }
         if (rc == LL_OK && r->b.n_rows) {
+            r->batches++;
             if (r->t_first == 0)
                 r->t_first = now_s();
             rc = sgd_step(&r->s, &r->b, r->y, r->ch[0].rows - r->b.n_rows, err);
@@ -583,6 +613,49 @@ static ll_code write_json_file(const char *path, json_t *j, ll_err *err)
 
 /* ---- the driver ---- */
 
+/* ---- checkpoints (ckpt.h) ---- */
+
+/* Loads dir's checkpoint into the models when it matches this run; returns the epoch to start
+ * with (0 when there is none or it does not apply, which is logged). */
+static uint32_t ckpt_resume(run *r, ckpt_state *cks, const char *path, double *global_best,
+                            uint32_t *stale, int *done)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        logf_(r, "No checkpoint at %s: starting from the first epoch.", path);
+        return 0;
+    }
+    ll_err e;
+    if (ckpt_load(path, cks, &r->s, &r->sc, &e) != LL_OK) {
+        char b[700];
+        logf_(r, "Ignoring the checkpoint: %s", ll_err_format(&e, b, sizeof b));
+        return 0;
+    }
+    *global_best = cks->global_best;
+    *stale = cks->stale;
+    *done = (cks->flags & CKPT_DONE) != 0;
+    r->epochs_done = cks->epochs_done;
+    r->rows_trained = cks->rows_trained;
+    r->train_secs = cks->train_secs;
+    logf_(r, "Loaded checkpoint %s: %u epoch(s) done, continuing%s.", path, cks->epochs_done,
+          *done ? " with model selection" : "");
+    return cks->next_epoch;
+}
+
+/* Saves the state after epoch next-1. */
+static ll_code ckpt_epoch(run *r, ckpt_state *cks, const char *path, uint32_t next, int fin,
+                          double global_best, uint32_t stale, ll_err *err)
+{
+    cks->next_epoch = next;
+    cks->epochs_done = r->epochs_done;
+    cks->flags = fin ? CKPT_DONE : 0;
+    cks->stale = stale;
+    cks->global_best = global_best;
+    cks->rows_trained = r->rows_trained;
+    cks->train_secs = r->train_secs;
+    return ckpt_save(path, cks, &r->s, &r->sc, err);
+}
+
 static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
 {
     const ll_train_opts *o = r->o;
@@ -595,9 +668,15 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
     for (int c = 0; c < 3; c++) {
         if (!srcs[c])
             continue;
-        rc = chan_init(&r->ch[c], CH_NAME[c], srcs[c], &po, o->pipe, o->pipe_timeout_ms, err);
+        ll_parse_opts pc = po;
+        if (o->formats[c] != LL_FMT_AUTO)
+            pc.format = o->formats[c];
+        int pipe = o->pipe || ((o->pipe_mask >> c) & 1);
+        rc = chan_init(&r->ch[c], CH_NAME[c], srcs[c], &pc, pipe, o->pipe_timeout_ms, err);
         if (rc != LL_OK)
             return rc;
+        r->ch[c].gzip = (o->gzip_mask >> c) & 1;
+        r->ch[c].halt = o->stop;
         r->has[c] = 1;
     }
     rc = scaler_pass(r, err);
@@ -640,7 +719,27 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
     uint32_t stale = 0;
     int val = r->has[1];
     double t_update = 0, t_check = 0;
-    for (uint32_t e = 0; e < hv->epochs && rc == LL_OK; e++) {
+    /* a checkpoint of this configuration: continue after its last epoch */
+    ckpt_state cks;
+    memset(&cks, 0, sizeof cks);
+    char ckpath[4200];
+    uint32_t e0 = 0;
+    int ck_done = 0;
+    if (rc == LL_OK && o->checkpoint_dir) {
+        snprintf(ckpath, sizeof ckpath, "%s/%s", o->checkpoint_dir, CKPT_FILE);
+        cks.fingerprint = ckpt_fingerprint(hp, o->seed, r->has);
+        cks.seed = o->seed;
+        cks.best = best;
+        cks.bestc = bestc;
+        e0 = ckpt_resume(r, &cks, ckpath, &global_best, &stale, &ck_done);
+        if (cks.flags & CKPT_PARTIAL)
+            r->resume_part = &cks.part;
+    }
+    int in_epoch = 0; /* inside epoch cur_e, before its checkpoint */
+    uint32_t cur_e = 0;
+    for (uint32_t e = e0; e < hv->epochs && rc == LL_OK && !ck_done; e++) {
+        in_epoch = 1;
+        cur_e = e;
         double ts = wall_s();
         rc = train_epoch(r, by_crit && !val ? &sp : NULL, err);
         if (rc != LL_OK)
@@ -723,11 +822,48 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
               r->train_secs > 0 ? r->rows_trained / r->train_secs : 0.0);
         if (o->progress)
             o->progress(o->ud, (double)(e + 1) / hv->epochs);
+        if (o->checkpoint_dir) {
+            int fin = stale >= hv->early_stopping_patience || e + 1 >= hv->epochs;
+            rc = ckpt_epoch(r, &cks, ckpath, e + 1, fin, global_best, stale, err);
+            if (rc != LL_OK)
+                break;
+        }
+        in_epoch = 0;
         if (stale >= hv->early_stopping_patience) {
             logf_(r, "Early stop condition met. Stopping training.");
             break;
         }
     }
+    /* stopped (SIGTERM) inside an epoch: save how far it got, unless it was still passing
+     * over batches a checkpoint already covers */
+    if (rc == LL_E_STATE && o->stop && __atomic_load_n(o->stop, __ATOMIC_ACQUIRE) &&
+        o->checkpoint_dir && in_epoch && !r->skipping) {
+        ckpt_state ps = cks;
+        ps.flags = CKPT_PARTIAL;
+        ps.next_epoch = ps.epochs_done = cur_e;
+        ps.stale = stale;
+        ps.global_best = global_best;
+        ps.rows_trained = r->rows_trained;
+        ps.train_secs = r->train_secs;
+        int train_sample = by_crit && !val;
+        ps.part.batches = r->batches;
+        ps.part.tl = r->s.tl;
+        ps.part.tw = r->s.tw;
+        ps.part.n = train_sample ? sp.n : 0;
+        ps.part.stride = sp.cap;
+        ps.part.sc = sp.sc;
+        ps.part.lab = sp.lab;
+        ps.part.wt = sp.wt;
+        ll_err e2;
+        char b[700];
+        if (ckpt_save(ckpath, &ps, &r->s, &r->sc, &e2) == LL_OK)
+            logf_(r, "Stopped in epoch %u after %llu mini-batches: checkpoint saved to %s", cur_e,
+                  (unsigned long long)r->batches, ckpath);
+        else
+            logf_(r, "Stopped, but the checkpoint could not be saved: %s",
+                  ll_err_format(&e2, b, sizeof b));
+    }
+    ckpt_state_deinit(&cks);
     if (rc == LL_OK && val)
         for (uint32_t k = 0; k < K; k++)
             if (isfinite(best[k]))

@@ -16,7 +16,7 @@ struct proxy {
     int lfd, port, target;
     size_t cut_after, stall_after;
     int stall_conn;
-    atomic_int conns, stop;
+    atomic_int conns, stop, live; /* live: connection threads still running */
     pthread_t th;
 };
 
@@ -62,6 +62,7 @@ static void *conn_main(void *arg)
     close(k->c);
     close(k->s);
     free(k);
+    atomic_fetch_sub(&p->live, 1); /* last touch of p: proxy_stop waits for this */
     return NULL;
 }
 
@@ -92,6 +93,7 @@ static void *accept_main(void *arg)
         k->s = s;
         k->idx = atomic_fetch_add(&p->conns, 1) + 1;
         pthread_t t;
+        atomic_fetch_add(&p->live, 1);
         pthread_create(&t, NULL, conn_main, k);
         pthread_detach(t);
     }
@@ -139,6 +141,7 @@ void proxy_stop(proxy *p)
     atomic_store(&p->stop, 1);
     pthread_join(p->th, NULL);
     close(p->lfd);
-    usleep(250000); /* connection threads notice stop within one poll period */
+    while (atomic_load(&p->live) > 0) /* they notice stop within one poll period */
+        usleep(10000);
     free(p);
 }

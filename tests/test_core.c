@@ -4,6 +4,7 @@
 #include "linlearn.h"
 #include "mem.h"
 #include "rd.h"
+#include "support_pb.h"
 #include "tt.h"
 #include <dirent.h>
 #include <jansson.h>
@@ -16,52 +17,6 @@ static char tmpdir[256];
 static void path_in_tmp(char *out, size_t cap, const char *name)
 {
     snprintf(out, cap, "%s/%s", tmpdir, name);
-}
-
-/* A reader that hands out its data in pieces of 1..max bytes (deterministic). */
-typedef struct {
-    ll_reader r;
-    const uint8_t *p;
-    size_t n, pos, max;
-    uint32_t seed;
-} rd_trickle;
-
-static ll_code trickle_read(ll_reader *self, void *buf, size_t cap, size_t *n, int *eof,
-                            ll_err *err)
-{
-    (void)err;
-    rd_trickle *t = (rd_trickle *)self;
-    if (t->pos == t->n) {
-        *eof = 1;
-        return LL_OK;
-    }
-    t->seed = t->seed * 1103515245u + 12345u;
-    size_t k = 1 + (t->seed >> 8) % t->max;
-    if (k > cap)
-        k = cap;
-    if (k > t->n - t->pos)
-        k = t->n - t->pos;
-    memcpy(buf, t->p + t->pos, k);
-    t->pos += k;
-    *n = k;
-    return LL_OK;
-}
-
-static void trickle_close(ll_reader *self)
-{
-    (void)self;
-}
-
-static void trickle_init(rd_trickle *t, const void *p, size_t n, size_t max)
-{
-    memset(t, 0, sizeof *t);
-    rd_init(&t->r, "trickle");
-    t->r.read = trickle_read;
-    t->r.close = trickle_close;
-    t->p = p;
-    t->n = n;
-    t->max = max;
-    t->seed = 7;
 }
 
 static void err_format_names_everything(void)
@@ -93,11 +48,10 @@ static void rd_buf_fills_across_tiny_reads(void)
     uint8_t data[5000];
     for (size_t i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)(i * 7);
-    rd_trickle t;
-    trickle_init(&t, data, sizeof data, 3);
+    ll_reader *t = tsup_piece_reader(data, sizeof data, 3, 0);
     rd_buf b;
     ll_err err;
-    CHECK_OK(rd_buf_init(&b, &t.r, 64, 8192, &err));
+    CHECK_OK(rd_buf_init(&b, t, 64, 8192, &err));
     size_t pos = 0;
     while (pos < sizeof data) {
         size_t want = 1 + pos % 700;
@@ -114,6 +68,7 @@ static void rd_buf_fills_across_tiny_reads(void)
     CHECK(b.eof && rd_buf_avail(&b) == 0);
     CHECK(rd_buf_fill(&b, 9000, &err) == LL_E_TOOBIG);
     rd_buf_deinit(&b);
+    ll_reader_free(t);
 }
 
 static void writer_renames_only_on_commit(void)
@@ -204,13 +159,12 @@ static void recordio_sniffed_and_trickled(void)
     size_t n;
     uint8_t *data = tt_read_file(src, &n);
     CHECK(data != NULL);
-    rd_trickle t;
-    trickle_init(&t, data, n, 3);
+    ll_reader *t = tsup_piece_reader(data, n, 0, 7);
     ll_parse_opts o;
     ll_parse_opts_init(&o);
     ll_parser *p;
     ll_err err;
-    CHECK_OK(ll_parser_new(&t.r, &o, &p, &err));
+    CHECK_OK(ll_parser_new(t, &o, &p, &err));
     CHECK(ll_parser_format(p) == LL_FMT_RECORDIO);
     ll_batch b;
     ll_batch_init(&b);
@@ -227,6 +181,7 @@ static void recordio_sniffed_and_trickled(void)
     CHECK(rows == 10000 && ll_parser_rows(p) == 10000);
     ll_batch_deinit(&b);
     ll_parser_free(p);
+    ll_reader_free(t);
     free(data);
 }
 

@@ -5,6 +5,7 @@
 #include "linlearn.h"
 #include "mem.h"
 #include "rd.h"
+#include "support_pb.h"
 #include "tt.h"
 #include <locale.h>
 #include <stdint.h>
@@ -12,57 +13,14 @@
 
 static locale_t cloc;
 
-/* ---- a reader that hands out bytes in small pieces ---- */
-typedef struct {
-    ll_reader r;
-    const char *p;
-    size_t len, pos;
-    int mode; /* 1: one byte at a time; 2: random sizes */
-    uint64_t rng;
-} piece_rd;
-
-static ll_code piece_read(ll_reader *self, void *buf, size_t cap, size_t *n, int *eof, ll_err *err)
-{
-    (void)err;
-    piece_rd *m = (piece_rd *)self;
-    size_t k = m->len - m->pos;
-    if (k == 0) {
-        *eof = 1;
-        return LL_OK;
-    }
-    size_t want = 1;
-    if (m->mode == 2) {
-        m->rng = m->rng * 6364136223846793005ull + 1442695040888963407ull;
-        want = 1 + (size_t)(m->rng >> 33) % 61;
-    }
-    if (k > want)
-        k = want;
-    if (k > cap)
-        k = cap;
-    memcpy(buf, m->p + m->pos, k);
-    m->pos += k;
-    *n = k;
-    return LL_OK;
-}
-
-static void piece_close(ll_reader *self)
-{
-    free(self);
-}
-
+/* A reader over s: whole (mode 0), one byte at a time (mode 1) or pieces of random size
+ * (mode 2), named "mem.csv" for the error messages. */
 static ll_reader *open_rd(const char *s, size_t len, int mode)
 {
-    if (mode == 0)
-        return ll_reader_mem(s, len, "mem.csv");
-    piece_rd *m = calloc(1, sizeof *m);
-    rd_init(&m->r, "mem.csv");
-    m->r.read = piece_read;
-    m->r.close = piece_close;
-    m->p = s;
-    m->len = len;
-    m->mode = mode;
-    m->rng = 42 + len;
-    return &m->r;
+    ll_reader *r = mode == 0 ? ll_reader_mem(s, len, "mem.csv")
+                             : tsup_piece_reader(s, len, mode == 1 ? 1 : 0, 42 + len);
+    snprintf(r->name, sizeof r->name, "mem.csv");
+    return r;
 }
 
 /* ---- everything a parse produced ---- */
@@ -328,6 +286,125 @@ static int expect_error(const char *s, const ll_parse_opts *o, const char *msg, 
     return 1;
 }
 
+/* Long inputs, so the fast row path (known width, plain numbers, >= 32 bytes left) runs, with
+ * every kind of field that must send a row back to the general path mixed in: blanks, quotes,
+ * CRLF, exponents, '+', long digit runs, hex, inf; under every label column setting. */
+static void fast_path_mix(void)
+{
+    static const int labs[] = {0, 4, -1};
+    for (int li = 0; li < 3; li++) {
+        size_t n_rows = 1500, n_cols = 9, cap = n_rows * n_cols * 48 + 1;
+        char *s = malloc(cap), tok[64], fld[80];
+        float *want = malloc(n_rows * n_cols * sizeof *want);
+        size_t l = 0;
+        for (size_t i = 0; i < n_rows; i++) {
+            int plain_row = rnd() % 4 != 0;
+            for (size_t j = 0; j < n_cols; j++) {
+                uint64_t r = rnd();
+                int kind = plain_row ? (int)(r % 3) : (int)(r % 12);
+                switch (kind) {
+                case 0:
+                    snprintf(tok, sizeof tok, "%.*f", (int)(r >> 8) % 8,
+                             ((double)(int64_t)(rnd() % 2000000001) - 1e9) * 1e-6);
+                    break;
+                case 1:
+                    snprintf(tok, sizeof tok, "%lld", (long long)(rnd() % 1000000000ull));
+                    break;
+                case 2:
+                    snprintf(tok, sizeof tok, "%s0.%0*llu", (r >> 8) & 1 ? "-" : "",
+                             1 + (int)(r >> 9) % 7, (unsigned long long)(rnd() % 10000000));
+                    break;
+                case 3:
+                    snprintf(tok, sizeof tok, "%.*e", (int)(r >> 8) % 9,
+                             (double)(rnd() % 100000) * 1e-30);
+                    break;
+                case 4:
+                    snprintf(tok, sizeof tok, "+%.3f", (double)(rnd() % 100000) * 1e-2);
+                    break;
+                case 5:
+                    snprintf(tok, sizeof tok, "0.%012llu",
+                             (unsigned long long)rnd() % 1000000000000ull);
+                    break;
+                case 6:
+                    snprintf(tok, sizeof tok, "%llu.5",
+                             (unsigned long long)rnd() % 100000000000ull);
+                    break;
+                case 7:
+                    snprintf(tok, sizeof tok, "%s", (r >> 8) & 1 ? "-inf" : "0x1.8p3");
+                    break;
+                default:
+                    snprintf(tok, sizeof tok, "%.5g", (double)(rnd() % 100000) * 1e-3);
+                }
+                want[i * n_cols + j] = strtof_l(tok, NULL, cloc);
+                if (kind == 8)
+                    snprintf(fld, sizeof fld, " %s ", tok);
+                else if (kind == 9)
+                    snprintf(fld, sizeof fld, "\"%s\"", tok);
+                else
+                    snprintf(fld, sizeof fld, "%s", tok);
+                l += (size_t)snprintf(s + l, cap - l, "%s%s", j ? "," : "", fld);
+            }
+            if (!plain_row && rnd() % 3 == 0)
+                s[l++] = '\r';
+            s[l++] = '\n';
+            s[l] = 0;
+        }
+        ll_err err;
+        ll_parse_opts o = csv_opts();
+        o.label_column = labs[li];
+        rows r;
+        int ok = parse_all_modes(s, &o, &r, &err);
+        if (ok) {
+            ok = r.nr == n_rows && r.nl == (labs[li] >= 0 ? n_rows : 0);
+            size_t per = labs[li] >= 0 ? n_cols - 1 : n_cols;
+            for (size_t i = 0; i < n_rows && ok; i++) {
+                size_t k = 0;
+                for (size_t j = 0; j < n_cols && ok; j++) {
+                    if ((int)j == labs[li])
+                        ok = feq(r.lab[i], want[i * n_cols + j]);
+                    else
+                        ok = feq(r.v[i * per + k++], want[i * n_cols + j]);
+                    if (!ok)
+                        fprintf(stderr, "  row %zu col %zu differs\n", i, j);
+                }
+            }
+        }
+        rows_free(&r);
+        free(s);
+        free(want);
+        CHECKF(ok, "label column %d", labs[li]);
+    }
+}
+
+/* Errors after enough good rows that the fast row path is the one that meets them. */
+static void fast_path_errors(void)
+{
+    const char *row = "1,-0.504393,2.15608,0.555753,1.07625\n"; /* 37 bytes */
+    char s[4096];
+    size_t l = 0;
+    for (int i = 0; i < 50; i++)
+        l += (size_t)snprintf(s + l, sizeof s - l, "%s", row);
+    const uint64_t off = l;
+    static const struct {
+        const char *bad;
+        const char *msg;
+        uint64_t col, at;
+    } cases[] = {
+        {"1,-0.504393,2.15608,0.555753,1.07625,7\n", "expected 5 fields, got 6", 6, 37},
+        {"1,-0.504393,2.15608,0.555753\n", "expected 5 fields, got 4", 4, 28},
+        {"1,-0.504393,2.15608x,0.555753,1.07625\n", "found '2.15608x'", 3, 12},
+        {"1,-0.504393,,0.555753,1.07625\n", "empty field", 3, 12},
+        {"1,-0.504393,-,0.555753,1.07625\n", "found '-'", 3, 12},
+        {"1,-0.504393,1.5.5,0.555753,1.07625\n", "found '1.5.5'", 3, 12},
+    };
+    ll_parse_opts o = csv_opts();
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        snprintf(s + l, sizeof s - l, "%s%s%s", cases[c].bad, row, row);
+        CHECKF(expect_error(s, &o, cases[c].msg, 51, cases[c].col, off + cases[c].at), "case %zu",
+               c);
+    }
+}
+
 static void errors(void)
 {
     ll_parse_opts o = csv_opts();
@@ -452,6 +529,8 @@ int main(void)
     RUN(layout_variants);
     RUN(exact_values);
     RUN(errors);
+    RUN(fast_path_mix);
+    RUN(fast_path_errors);
     RUN(convert_round_trip);
     RUN(out_of_memory);
     freelocale(cloc);

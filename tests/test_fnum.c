@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_fnum.c - ll_str_to_f32 against strtof_l (C locale) on random and edge strings, and
- * ll_f32_to_str round trips and shortness over random bit patterns and edge values.
+ * ll_f32_to_str round trips and shortness over random bit patterns and edge values, and the
+ * printer against a reference copy of the earlier slow method (string for string).
  * FNUM_SCALE (default 1; lower under sanitizers) scales the iteration counts. */
+#include "fnum.h"
 #include "linlearn.h"
 #include "tt.h"
 #include <float.h>
@@ -371,6 +373,229 @@ static void print_random(void)
     }
 }
 
+/* ---- the reference printer: the earlier correct-but-slow method, kept here as the oracle ----
+ * For each digit count nd (binary search over 1..9) the two nd-digit decimals around |v| are
+ * formatted (same layout as the library) and parsed back with strtof_l; the shortest that
+ * round-trips wins, the nearer of two first. */
+static int ref_format(char *out, int neg, uint64_t dig, int nd, int e10)
+{
+    char d[20];
+    for (int i = nd - 1; i >= 0; i--) {
+        d[i] = (char)('0' + dig % 10);
+        dig /= 10;
+    }
+    while (nd > 1 && d[nd - 1] == '0')
+        nd--;
+    char *o = out;
+    if (neg)
+        *o++ = '-';
+    if (e10 >= -4 && e10 < 10 &&
+        (e10 < 0 ? nd - e10 + 1 : (nd > e10 + 1 ? nd + 1 : e10 + 1)) <= 14) {
+        if (e10 < 0) {
+            *o++ = '0';
+            *o++ = '.';
+            for (int i = -1; i > e10; i--)
+                *o++ = '0';
+            for (int i = 0; i < nd; i++)
+                *o++ = d[i];
+        } else {
+            for (int i = 0; i <= e10; i++)
+                *o++ = i < nd ? d[i] : '0';
+            if (nd > e10 + 1) {
+                *o++ = '.';
+                for (int i = e10 + 1; i < nd; i++)
+                    *o++ = d[i];
+            }
+        }
+    } else {
+        *o++ = d[0];
+        if (nd > 1) {
+            *o++ = '.';
+            for (int i = 1; i < nd; i++)
+                *o++ = d[i];
+        }
+        o += sprintf(o, "e%c%02d", e10 < 0 ? '-' : '+', e10 < 0 ? -e10 : e10);
+    }
+    *o = 0;
+    return (int)(o - out);
+}
+
+static uint64_t p10u(int n)
+{
+    uint64_t r = 1;
+    while (n-- > 0)
+        r *= 10;
+    return r;
+}
+
+static int ref_try(float v, int nd, int e10, char *out)
+{
+    int neg = signbit(v) != 0;
+    /* the scaled value in long double (64-bit mantissa): only picks the order of the two */
+    long double scaled = fabsl((long double)v) * powl(10.0L, (long double)(nd - 1 - e10));
+    long double fl = floorl(scaled);
+    uint64_t lo = (uint64_t)fl;
+    int up_first = scaled - fl > 0.5L;
+    for (int k = 0; k < 2; k++) {
+        uint64_t dig = (k == 0) == up_first ? lo + 1 : lo;
+        int ex = e10;
+        if (dig >= p10u(nd)) {
+            dig /= 10;
+            ex++;
+        }
+        if (dig == 0 || dig < p10u(nd - 1))
+            continue;
+        ref_format(out, neg, dig, nd, ex);
+        float back = strtof_l(out, NULL, cloc);
+        if (same(back, v))
+            return 1;
+    }
+    return 0;
+}
+
+/* finite non-zero v only */
+static void ref_print(float v, char *out)
+{
+    char tmp[32];
+    int e10 = (int)floorl(log10l(fabsl((long double)v)));
+    if (fabsl((long double)v) < powl(10.0L, (long double)e10))
+        e10--;
+    else if (fabsl((long double)v) >= powl(10.0L, (long double)(e10 + 1)))
+        e10++;
+    int lo = 1, hi = 9;
+    strcpy(out, "?");
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (ref_try(v, mid, e10, tmp)) {
+            strcpy(out, tmp);
+            hi = mid - 1;
+        } else {
+            lo = mid + 1;
+        }
+    }
+}
+
+static int same_as_ref(float v)
+{
+    char want[32], got[32];
+    ref_print(v, want);
+    ll_f32_to_str(v, got);
+    if (strcmp(want, got) != 0) {
+        fprintf(stderr, "  %a: printed '%s', reference '%s'\n", (double)v, got, want);
+        return 0;
+    }
+    return 1;
+}
+
+/* The printer against the reference: random bit patterns, every float around powers of ten
+ * and two, large integers (bounds that are integers), subnormals and short decimals. */
+static void print_vs_reference(void)
+{
+    long n = iters(1000000), bad = 0;
+    for (long i = 0; i < n && bad < 20; i++) {
+        uint32_t bits = (uint32_t)rnd() & 0x7FFFFFFFu;
+        if (bits >= 0x7F800000u || bits == 0)
+            continue;
+        float f;
+        memcpy(&f, &bits, 4);
+        if (rnd() & 1)
+            f = -f;
+        bad += !same_as_ref(f);
+    }
+    for (int e = -45; e <= 38 && bad < 20; e++) {
+        char s[16];
+        snprintf(s, sizeof s, "1e%d", e);
+        float c = strtof_l(s, NULL, cloc);
+        uint32_t b;
+        memcpy(&b, &c, 4);
+        for (uint32_t k = b > 300 ? b - 300 : 0; k < b + 300 && k < 0x7F800000u; k++) {
+            float f;
+            memcpy(&f, &k, 4);
+            if (f != 0)
+                bad += !same_as_ref(f);
+        }
+    }
+    for (int e = 1; e < 254 && bad < 20; e++) { /* powers of two: asymmetric intervals */
+        uint32_t b = (uint32_t)e << 23;
+        for (uint32_t k = b - 3; k < b + 3; k++) {
+            float f;
+            memcpy(&f, &k, 4);
+            bad += !same_as_ref(f);
+        }
+    }
+    for (long i = 0; i < n / 10 && bad < 20; i++) {
+        /* integers and short decimals, incl. large integral floats */
+        float f = (float)(rnd() % 2000000000ull) * (float)(rnd() % 3 == 0 ? 1000 : 1);
+        if (f != 0 && !isinf(f))
+            bad += !same_as_ref(f);
+        char s[32];
+        snprintf(s, sizeof s, "%.*e", (int)(rnd() % 9), (double)(rnd() % 1000000007ull) * 1e-3);
+        f = strtof_l(s, NULL, cloc) * 1e-3f * (float)(1 + rnd() % 7);
+        if (f != 0 && !isinf(f))
+            bad += !same_as_ref(f);
+    }
+    for (uint32_t k = 1; k < 200000 && bad < 20; k += 1 + (uint32_t)(rnd() % 7)) {
+        float f; /* subnormals */
+        memcpy(&f, &k, 4);
+        bad += !same_as_ref(f);
+    }
+    CHECKF(bad == 0, "%ld mismatches against the reference printer", bad);
+}
+
+/* fnum_fast (the inline fast path of the CSV parser) against ll_str_to_f32: where it takes a
+ * number and the next byte is not one of eExX, the same value bits and length; it must take
+ * every plain short spelling; it never reads past 32 bytes. */
+static void inline_parse(void)
+{
+    long n = iters(1000000), bad = 0, taken = 0, plain = 0;
+    static const char follow[] = ",\n\r \t.eE+-x0\"#:;a";
+    char buf[96];
+    for (long i = 0; i < n && bad < 20; i++) {
+        uint64_t r = rnd();
+        size_t l = 0;
+        if (r & 1)
+            buf[l++] = (r & 2) ? '-' : '+';
+        if ((r >> 2 & 15) == 0)
+            buf[l++] = '-';
+        int ni = (int)(r >> 6) % 11, nf = (int)(r >> 10) % 10, dot = (r >> 14 & 7) != 0;
+        for (int k = 0; k < ni; k++)
+            buf[l++] = (char)('0' + rnd() % 10);
+        if (dot)
+            buf[l++] = '.';
+        for (int k = 0; k < nf && dot; k++)
+            buf[l++] = (char)('0' + rnd() % 10);
+        int has_exp = (r >> 17 & 7) == 0;
+        if (has_exp)
+            l += (size_t)snprintf(buf + l, sizeof buf - l, "e%d", (int)(rnd() % 80) - 40);
+        size_t num = l;
+        char nx = follow[rnd() % (sizeof follow - 1)];
+        buf[l++] = nx;
+        while (l < 32) /* the rest of a line */
+            buf[l++] = (char)('0' + rnd() % 10);
+        float a = 1, b = 2;
+        size_t ka = fnum_fast(buf, &a), kb = ll_str_to_f32(buf, l, &b);
+        int sign_ok = buf[0] != '+' && !(buf[0] == '-' && buf[1] == '-');
+        int is_plain = sign_ok && !has_exp && ni >= 1 && ni <= 8 && (!dot || nf <= 7) &&
+                       !((nx == '.' || (nx >= '0' && nx <= '9')) && !(dot && nf > 0)) && nx != '.';
+        plain += is_plain;
+        if (ka) {
+            taken++;
+            char t = buf[ka];
+            if ((t >= '0' && t <= '9') || (t == '.' && !memchr(buf, '.', ka))) {
+                fprintf(stderr, "  '%.*s': stopped before '%c'\n", (int)num, buf, t);
+                bad++;
+            } else if (!strchr("eExX", t) && (ka != kb || !same(a, b))) {
+                fprintf(stderr, "  '%.*s': inline %a (%zu), ll_str_to_f32 %a (%zu)\n", (int)num,
+                        buf, (double)a, ka, (double)b, kb);
+                bad++;
+            }
+        }
+    }
+    CHECKF(bad == 0, "%ld mismatches", bad);
+    /* it must take nearly all the plain spellings (a few sit next to float midpoints) */
+    CHECKF(taken >= plain * 99 / 100 && plain > n / 10, "took %ld of %ld plain", taken, plain);
+}
+
 int main(void)
 {
     TT_BEGIN("fnum");
@@ -381,6 +606,8 @@ int main(void)
     RUN(printed_floats);
     RUN(print_edges);
     RUN(print_random);
+    RUN(print_vs_reference);
+    RUN(inline_parse);
     freelocale(cloc);
     TT_END();
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_sources.c - streaming sources without S3: folders, globs, manifests, sharding and
  * shuffling, RecordIO wrapping, prefetch, HTTP with resume through the fault proxy (against a
- * libmicrohttpd server here), pipe mode, and credential handling. */
+ * libmicrohttpd server here), pipe mode, gzip inflation (CompressionType), and credential
+ * handling. */
 #include "linlearn.h"
 #include "mem.h"
 #include "proxy.h"
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static char tmpdir[256];
 
@@ -347,6 +349,8 @@ static void test_http_resume(void)
 typedef struct {
     const char *dir;
     ll_pipe_channel ch;
+    const ll_source_opts *o;
+    uint64_t epochs;
     volatile int stop;
     ll_code rc;
 } pipe_job;
@@ -355,7 +359,7 @@ static void *pipe_thread(void *arg)
 {
     pipe_job *j = arg;
     ll_err e;
-    j->rc = ll_pipe_run(j->dir, &j->ch, 1, 3, NULL, &j->stop, &e);
+    j->rc = ll_pipe_run(j->dir, &j->ch, 1, j->epochs, j->o, &j->stop, &e);
     return NULL;
 }
 
@@ -366,7 +370,7 @@ static void test_pipe_epochs(void)
     snprintf(dir, sizeof dir, "%s/fifo", tmpdir);
     mkdir(dir, 0755);
     snprintf(src, sizeof src, "%s/sub", tmpdir);
-    pipe_job j = {dir, {"train_x.1", src}, 0, LL_OK};
+    pipe_job j = {dir, {"train_x.1", src}, NULL, 3, 0, LL_OK};
     pthread_t t;
     pthread_create(&t, NULL, pipe_thread, &j);
     snprintf(prefix, sizeof prefix, "%s/train_x.1", dir);
@@ -391,14 +395,256 @@ static void test_pipe_epochs(void)
     ll_reader *r;
     CHECK(ll_pipe_open(prefix, 3, 100, &r, &err) == LL_E_IO); /* no 4th epoch */
     /* stop while nobody reads */
-    pipe_job j2 = {dir, {"v", src}, 0, LL_OK};
+    pipe_job j2 = {dir, {"v", src}, NULL, 3, 0, LL_OK};
     pthread_create(&t, NULL, pipe_thread, &j2);
     usleep(100000);
-    j2.stop = 1;
+    __atomic_store_n(&j2.stop, 1, __ATOMIC_RELEASE);
     pthread_join(t, NULL);
     CHECK(j2.rc == LL_OK);
     snprintf(p0, sizeof p0, "%s/v_0", dir);
     CHECK(access(p0, F_OK) != 0);
+}
+
+/* ---- CompressionType Gzip ---- */
+
+/* One gzip member holding p[0..n). */
+static unsigned char *gz_member(const unsigned char *p, size_t n, size_t *out_n)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return NULL;
+    size_t cap = deflateBound(&z, (uLong)n) + 64;
+    unsigned char *out = malloc(cap);
+    z.next_in = (unsigned char *)p;
+    z.avail_in = (uInt)n;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    int r = deflate(&z, Z_FINISH);
+    *out_n = cap - z.avail_out;
+    deflateEnd(&z);
+    if (r != Z_STREAM_END) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static void test_gzip(void)
+{
+    ll_err err;
+    char path[512];
+    snprintf(path, sizeof path, "%s/gz", tmpdir);
+    mkdir(path, 0755);
+    /* two objects, one gzip member each: the folder reads as one inflated stream */
+    size_t na = 300000, nb = 77777, ga, gb;
+    unsigned char *a = malloc(na), *b = malloc(nb);
+    for (size_t i = 0; i < na; i++)
+        a[i] = (unsigned char)("0123456789,\n"[(i * 7 + i / 13) % 12]);
+    for (size_t i = 0; i < nb; i++)
+        b[i] = (unsigned char)(i * 2654435761u >> 24);
+    unsigned char *za = gz_member(a, na, &ga), *zb = gz_member(b, nb, &gb);
+    CHECK(za && zb && za[0] == 0x1f && za[1] == 0x8b);
+    put_file("gz/a.gz", za, ga);
+    put_file("gz/b.gz", zb, gb);
+    unsigned char *got;
+    size_t n;
+    snprintf(path, sizeof path, "%s/gz/a.gz", tmpdir);
+    CHECK_OK(slurp(path, NULL, &got, &n, &err));
+    CHECK(n == na && !memcmp(got, a, na));
+    free(got);
+    snprintf(path, sizeof path, "%s/gz/", tmpdir);
+    CHECK_OK(slurp(path, NULL, &got, &n, &err));
+    CHECK(n == na + nb && !memcmp(got, a, na) && !memcmp(got + na, b, nb));
+    free(got);
+    /* NONE: the raw bytes */
+    ll_source_opts o;
+    ll_source_opts_init(&o);
+    o.compression = LL_COMPRESSION_NONE;
+    CHECK_OK(slurp(path, &o, &got, &n, &err));
+    CHECK(n == ga + gb && !memcmp(got, za, ga) && !memcmp(got + ga, zb, gb));
+    free(got);
+    /* GZIP on plain data: refused, naming the bytes found */
+    put_file("plain.txt", "1,2,3\n", 6);
+    snprintf(path, sizeof path, "%s/plain.txt", tmpdir);
+    o.compression = LL_COMPRESSION_GZIP;
+    CHECK(slurp(path, &o, &got, &n, &err) == LL_E_PARSE);
+    free(got);
+    CHECKF(strstr(err.msg, "1F 8B") && strstr(err.msg, "31 2C"), "%s", err.msg);
+    /* AUTO on plain data: untouched */
+    CHECK_OK(slurp(path, NULL, &got, &n, &err));
+    CHECK(n == 6 && !memcmp(got, "1,2,3\n", 6));
+    free(got);
+    /* a truncated member, and bytes after a member that are not gzip */
+    put_file("trunc.gz", za, ga / 2);
+    snprintf(path, sizeof path, "%s/trunc.gz", tmpdir);
+    CHECK(slurp(path, NULL, &got, &n, &err) == LL_E_PARSE);
+    free(got);
+    CHECKF(strstr(err.msg, "ends in the middle of member 1"), "%s", err.msg);
+    unsigned char *junk = malloc(ga + 5);
+    memcpy(junk, za, ga);
+    memcpy(junk + ga, "hello", 5);
+    put_file("junk.gz", junk, ga + 5);
+    free(junk);
+    snprintf(path, sizeof path, "%s/junk.gz", tmpdir);
+    CHECK(slurp(path, NULL, &got, &n, &err) == LL_E_PARSE);
+    free(got);
+    CHECKF(strstr(err.msg, "after gzip member 1 are not gzip") && (err.has & LL_ERR_OFFSET) &&
+               err.offset >= ga,
+           "%s at %llu", err.msg, (unsigned long long)err.offset);
+    /* a regular file still rewinds through the inflater */
+    snprintf(path, sizeof path, "%s/gz/b.gz", tmpdir);
+    ll_reader *r;
+    CHECK_OK(ll_reader_open(path, &r, &err));
+    unsigned char *buf = malloc(nb + 16);
+    for (int pass = 0; pass < 2; pass++) {
+        size_t k, m = 0;
+        int eof = 0;
+        while (!eof) {
+            CHECK_OK(ll_reader_read(r, buf + m, nb + 16 - m, &k, &eof, &err));
+            m += k;
+        }
+        CHECK(m == nb && !memcmp(buf, b, nb));
+        CHECK_OK(rd_rewind(r, &err));
+    }
+    ll_reader_free(r);
+    free(buf);
+    /* RecordIO-protobuf through the parser: the same rows as the plain file */
+    char src[512];
+    snprintf(src, sizeof src, "%s/recordio/concat_two_objects.pbr", tt_testdata());
+    unsigned char *pbr;
+    size_t npbr, gpbr;
+    CHECK_OK(slurp(src, NULL, &pbr, &npbr, &err));
+    unsigned char *zp = gz_member(pbr, npbr, &gpbr);
+    free(pbr);
+    put_file("data.pbr.gz", zp, gpbr);
+    free(zp);
+    snprintf(path, sizeof path, "%s/data.pbr.gz", tmpdir);
+    uint64_t rows[2] = {0, 0};
+    const char *srcs[2] = {src, path};
+    for (int i = 0; i < 2; i++) {
+        ll_parser *p;
+        ll_parse_opts po;
+        ll_parse_opts_init(&po);
+        CHECK_OK(ll_reader_open(srcs[i], &r, &err));
+        CHECK_OK(ll_parser_new(r, &po, &p, &err));
+        ll_batch bt;
+        ll_batch_init(&bt);
+        int eof = 0;
+        while (!eof)
+            CHECK_OK(ll_parser_next(p, &bt, 100, &eof, &err));
+        CHECK(ll_parser_format(p) == LL_FMT_RECORDIO);
+        rows[i] = ll_parser_rows(p);
+        ll_batch_deinit(&bt);
+        ll_parser_free(p);
+        ll_reader_free(r);
+    }
+    CHECK(rows[0] == 8 && rows[1] == rows[0]);
+    /* Pipe mode: a feeder passing the gzip bytes through; the FIFO reader inflates them */
+    char dir[512], prefix[600];
+    snprintf(dir, sizeof dir, "%s/gzfifo", tmpdir);
+    mkdir(dir, 0755);
+    snprintf(src, sizeof src, "%s/gz/", tmpdir);
+    ll_source_opts_init(&o);
+    o.compression = LL_COMPRESSION_NONE;
+    pipe_job j = {dir, {"train", src}, &o, 1, 0, LL_OK};
+    pthread_t t;
+    pthread_create(&t, NULL, pipe_thread, &j);
+    snprintf(prefix, sizeof prefix, "%s/train", dir);
+    CHECK_OK(ll_pipe_open(prefix, 0, 5000, &r, &err));
+    got = malloc(na + nb + 1);
+    n = 0;
+    for (int eof = 0; !eof;) {
+        size_t k;
+        CHECK_OK(ll_reader_read(r, got + n, na + nb + 1 - n, &k, &eof, &err));
+        n += k;
+    }
+    ll_reader_free(r);
+    pthread_join(t, NULL);
+    CHECK(j.rc == LL_OK);
+    CHECK(n == na + nb && !memcmp(got, a, na) && !memcmp(got + na, b, nb));
+    free(got);
+    free(a);
+    free(b);
+    free(za);
+    free(zb);
+}
+
+static void *set_stop_later(void *arg)
+{
+    usleep(100000);
+    __atomic_store_n((volatile int *)arg, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static volatile int stall_done;
+
+/* Opens the FIFO for writing, writes "abc", holds it open until stall_done. */
+static void *stall_writer(void *arg)
+{
+    int fd = open((const char *)arg, O_WRONLY);
+    if (fd < 0)
+        return NULL;
+    if (write(fd, "abc", 3) != 3)
+        fprintf(stderr, "stall_writer: short write\n");
+    while (!__atomic_load_n(&stall_done, __ATOMIC_ACQUIRE))
+        usleep(10000);
+    close(fd);
+    return NULL;
+}
+
+/* ll_pipe_open_ex gives up when told to stop: while the FIFO is missing, and while it exists
+ * but no writer has come, and in a read that waits for a stalled writer. */
+static void test_pipe_open_stop(void)
+{
+    ll_err err;
+    char prefix[512], fifo[600];
+    snprintf(prefix, sizeof prefix, "%s/stopme", tmpdir);
+    ll_reader *r = NULL;
+    for (int k = 0; k < 2; k++) {
+        if (k == 1) {
+            snprintf(fifo, sizeof fifo, "%s_0", prefix);
+            CHECK(mkfifo(fifo, 0600) == 0);
+        }
+        volatile int stop = 0;
+        pthread_t t;
+        pthread_create(&t, NULL, set_stop_later, (void *)&stop);
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        ll_code rc = ll_pipe_open_ex(prefix, 0, 20000, &stop, &r, &err);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        pthread_join(t, NULL);
+        double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+        CHECKF(rc == LL_E_STATE && r == NULL && strstr(err.msg, "stopped"), "%d %s", (int)rc,
+               err.msg);
+        CHECKF(ms >= 90 && ms < 2000, "%.0f ms", ms);
+    }
+    /* the timeout also covers a FIFO whose writer never comes */
+    CHECK(ll_pipe_open_ex(prefix, 0, 150, NULL, &r, &err) == LL_E_IO);
+    CHECKF(strstr(err.msg, "no data from the writer"), "%s", err.msg);
+    /* a writer that sends 3 bytes and stalls: the read gives up once stop is set */
+    pthread_t w;
+    pthread_create(&w, NULL, stall_writer, fifo);
+    volatile int stop = 0;
+    CHECK_OK(ll_pipe_open_ex(prefix, 0, 5000, &stop, &r, &err));
+    char buf[8];
+    size_t n = 0, k;
+    int eof = 0;
+    while (n < 3) {
+        CHECK_OK(ll_reader_read(r, buf + n, sizeof buf - n, &k, &eof, &err));
+        CHECK(!eof);
+        n += k;
+    }
+    CHECK(!memcmp(buf, "abc", 3));
+    pthread_t t;
+    pthread_create(&t, NULL, set_stop_later, (void *)&stop);
+    ll_code rc = ll_reader_read(r, buf, sizeof buf, &k, &eof, &err);
+    pthread_join(t, NULL);
+    ll_reader_free(r);
+    __atomic_store_n(&stall_done, 1, __ATOMIC_RELEASE);
+    pthread_join(w, NULL);
+    CHECKF(rc == LL_E_STATE && strstr(err.msg, "stopped"), "%d %s", (int)rc, err.msg);
+    unlink(fifo);
 }
 
 /* ---- credentials ---- */
@@ -504,6 +750,8 @@ int main(void)
     RUN(test_prefetch);
     RUN(test_http_resume);
     RUN(test_pipe_epochs);
+    RUN(test_gzip);
+    RUN(test_pipe_open_stop);
     RUN(test_credentials_profile);
     RUN(test_names);
     free(obj);

@@ -5,6 +5,7 @@
 #include "linlearn.h"
 #include "mem.h"
 #include "rd.h"
+#include "support_pb.h"
 #include "tt.h"
 #include <locale.h>
 #include <stdint.h>
@@ -12,57 +13,14 @@
 
 static locale_t cloc;
 
-/* ---- a reader that hands out bytes in small pieces ---- */
-typedef struct {
-    ll_reader r;
-    const char *p;
-    size_t len, pos;
-    int mode; /* 1: one byte at a time; 2: random sizes */
-    uint64_t rng;
-} piece_rd;
-
-static ll_code piece_read(ll_reader *self, void *buf, size_t cap, size_t *n, int *eof, ll_err *err)
-{
-    (void)err;
-    piece_rd *m = (piece_rd *)self;
-    size_t k = m->len - m->pos;
-    if (k == 0) {
-        *eof = 1;
-        return LL_OK;
-    }
-    size_t want = 1;
-    if (m->mode == 2) {
-        m->rng = m->rng * 6364136223846793005ull + 1442695040888963407ull;
-        want = 1 + (size_t)(m->rng >> 33) % 61;
-    }
-    if (k > want)
-        k = want;
-    if (k > cap)
-        k = cap;
-    memcpy(buf, m->p + m->pos, k);
-    m->pos += k;
-    *n = k;
-    return LL_OK;
-}
-
-static void piece_close(ll_reader *self)
-{
-    free(self);
-}
-
+/* A reader over s: whole (mode 0), one byte at a time (mode 1) or pieces of random size
+ * (mode 2), named "mem.svm" for the error messages. */
 static ll_reader *open_rd(const char *s, size_t len, int mode)
 {
-    if (mode == 0)
-        return ll_reader_mem(s, len, "mem.svm");
-    piece_rd *m = calloc(1, sizeof *m);
-    rd_init(&m->r, "mem.svm");
-    m->r.read = piece_read;
-    m->r.close = piece_close;
-    m->p = s;
-    m->len = len;
-    m->mode = mode;
-    m->rng = 42 + len;
-    return &m->r;
+    ll_reader *r = mode == 0 ? ll_reader_mem(s, len, "mem.svm")
+                             : tsup_piece_reader(s, len, mode == 1 ? 1 : 0, 42 + len);
+    snprintf(r->name, sizeof r->name, "mem.svm");
+    return r;
 }
 
 /* ---- everything a parse produced ---- */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # s3.sh - starts one throw-away S3 server (Ceph radosgw, memstore, 127.0.0.1 only) for the whole
 # run, runs the online part of test_s3 and CLI round trips against it, and always stops it.
-# Needs `scripts/install-deps --s3`. LL_SKIP_S3=1 skips it and says so in the result line.
+# Needs `scripts/install-deps --s3`. LL_SKIP_S3=1 skips it and says so in the result line. It runs
+# under `make tsan` too (about 50 s there).
 BUILD=${LL_BUILD:-build}
 BIN=${LL_BIN:-$PWD/$BUILD/linlearn}
 if [ "${LL_SKIP_S3:-0}" = 1 ]; then echo "s3: SKIPPED (LL_SKIP_S3=1)"; echo "[s3] 0 passed, 0 failed"; exit 0; fi
@@ -10,18 +11,28 @@ if ! command -v radosgw >/dev/null 2>&1; then
     echo "[s3] 0 passed, 1 failed"; exit 1
 fi
 dir=$(mktemp -d /tmp/ll_s3_XXXXXX)
-port=17480
-while [ $port -lt 17580 ]; do
-    if ! bash -c "echo >/dev/tcp/127.0.0.1/$port" 2>/dev/null &&
-       ! bash -c "echo >/dev/tcp/127.0.0.1/$((port + 1))" 2>/dev/null; then break; fi
-    port=$((port + 2))
-done 2>/dev/null
-cleanup() { sh scripts/s3-server stop "$dir/srv" >/dev/null 2>&1; rm -rf "$dir"; }
+free_port() { # the first pair port, port+1 from $1 that nobody answers on
+    p=$1
+    while [ $p -lt $(($1 + 100)) ]; do
+        if ! bash -c "echo >/dev/tcp/127.0.0.1/$p" 2>/dev/null &&
+           ! bash -c "echo >/dev/tcp/127.0.0.1/$((p + 1))" 2>/dev/null; then echo $p; return; fi
+        p=$((p + 2))
+    done 2>/dev/null
+    echo $1
+}
+cleanup() { bash scripts/s3-server stop "$dir/srv" >/dev/null 2>&1; rm -rf "$dir"; }
 trap cleanup EXIT INT TERM
 passed=0; failed=0
 ok() { passed=$((passed + 1)); }
 bad() { echo "FAIL s3: $1"; failed=$((failed + 1)); }
-if ! bash scripts/s3-server start "$dir/srv" $port > "$dir/start.log" 2>&1; then
+# other runs on the machine may take a port between the check and the start: try 3 times
+started=0
+for base in 17480 17540 17600; do
+    port=$(free_port $base)
+    if bash scripts/s3-server start "$dir/srv" $port > "$dir/start.log" 2>&1; then started=1; break; fi
+    bash scripts/s3-server stop "$dir/srv" >/dev/null 2>&1; rm -rf "$dir/srv"
+done
+if [ $started = 0 ]; then
     cat "$dir/start.log"; echo "[s3] 0 passed, 1 failed"; exit 1
 fi
 eval "$(bash scripts/s3-server env "$dir/srv")"
@@ -56,5 +67,7 @@ wait $pid; st=$?
 cmp -s "$dir/e0" "$data" && cmp -s "$dir/e1" "$data" && [ $st -eq 0 ] && ok || bad "pipe mode epochs ($st)"
 "$BIN" pipe --input-mode file --dir "$dir/files" --channel train=s3://lltest/cli/ 2>/dev/null &&
     [ "$(ls "$dir/files/train" | wc -l)" = 3 ] && cat "$dir/files/train"/* | cmp -s - "$data" && ok || bad "file mode copy"
+# local-job against this server (tests/cli/lib_container_s3.sh)
+[ -f tests/cli/lib_container_s3.sh ] && . tests/cli/lib_container_s3.sh
 echo "[s3] $passed passed, $failed failed"
 [ $failed -eq 0 ]

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_container.c - `linlearn train --sagemaker`: the SageMaker training-container entry point
+ * (ll_sm_train). Metric lines go to stdout in SageMaker's log format; SIGTERM asks training to
+ * checkpoint and stop. */
+#include "tool.h"
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *HELP =
+    "usage: linlearn train --sagemaker [--sm-root DIR] [options]\n"
+    "\n"
+    "Runs as SageMaker's training container (docs/CONTAINER.md): reads\n"
+    "DIR/input/config/{hyperparameters,inputdataconfig,resourceconfig}.json, the channels\n"
+    "train, validation and test from DIR/input/data (File: folders; Pipe: FIFOs <channel>_<n>),\n"
+    "writes DIR/model/model.tar.gz and metric lines on stdout. On failure writes the reason to\n"
+    "DIR/output/failure and exits non-zero. SIGTERM saves a checkpoint (when enabled) and exits\n"
+    "with status 143.\n"
+    "\n"
+    "  --sm-root DIR            the container root (default /opt/ml)\n"
+    "  --checkpoint-dir DIR     checkpoints (default DIR/checkpoints when it exists)\n"
+    "  --no-checkpoints         do not save or load checkpoints\n"
+    "  --pipe-timeout-ms N      how long to wait for a Pipe-mode FIFO (default 60000)\n"
+    "  --seed N                 random seed (default 0)\n"
+    "  --threads N              BLAS threads (default: all cores)\n";
+
+enum { O_SM = 1000, O_ROOT, O_CKPT, O_NOCKPT, O_PTO, O_SEED, O_THREADS };
+
+static const struct option LONGOPTS[] = {
+    {"sagemaker", no_argument, 0, O_SM},
+    {"sm-root", required_argument, 0, O_ROOT},
+    {"checkpoint-dir", required_argument, 0, O_CKPT},
+    {"no-checkpoints", no_argument, 0, O_NOCKPT},
+    {"pipe-timeout-ms", required_argument, 0, O_PTO},
+    {"seed", required_argument, 0, O_SEED},
+    {"threads", required_argument, 0, O_THREADS},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+static volatile int g_stop;
+
+static void on_term(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static void log_line(void *ud, const char *line)
+{
+    (void)ud;
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%m/%d/%Y %H:%M:%S", &tm);
+    printf("[%s INFO %ld] %s\n", ts, (long)getpid(), line);
+    fflush(stdout);
+}
+
+static int parse_u64(const char *s, unsigned long long *v)
+{
+    char *end;
+    if (!*s || *s == '-')
+        return 0;
+    *v = strtoull(s, &end, 10);
+    return *end == 0;
+}
+
+int cmd_train_sagemaker(int argc, char **argv)
+{
+    const char *cmd = "train --sagemaker";
+    ll_sm_opts o;
+    ll_sm_opts_init(&o);
+    unsigned long long u;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
+        switch (c) {
+        case O_SM:
+            break;
+        case O_ROOT:
+            o.root = optarg;
+            break;
+        case O_CKPT:
+            o.checkpoint_dir = optarg;
+            break;
+        case O_NOCKPT:
+            o.checkpoint_dir = "";
+            break;
+        case O_PTO:
+            if (!parse_u64(optarg, &u) || u > 86400000)
+                return tool_usage_error(cmd, "bad --pipe-timeout-ms '%s'", optarg);
+            o.pipe_timeout_ms = (unsigned)u;
+            break;
+        case O_SEED:
+            if (!parse_u64(optarg, &u))
+                return tool_usage_error(cmd, "bad --seed '%s'", optarg);
+            o.seed = u;
+            break;
+        case O_THREADS:
+            if (!parse_u64(optarg, &u) || u > 1024)
+                return tool_usage_error(cmd, "bad --threads '%s'", optarg);
+            o.threads = (int)u;
+            break;
+        case 'h':
+            fputs(HELP, stdout);
+            return 0;
+        default:
+            return tool_usage_error(cmd, "unknown option (train --sagemaker takes its settings "
+                                         "from the config files)");
+        }
+    }
+    if (optind < argc)
+        return tool_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    o.stop = &g_stop;
+    o.log = log_line;
+    ll_err err;
+    ll_code rc = ll_sm_train(&o, &err);
+    if (rc == LL_OK)
+        return 0;
+    if (g_stop && rc == LL_E_STATE) {
+        log_line(NULL, "Stopped by SIGTERM.");
+        return 128 + SIGTERM;
+    }
+    char buf[1400];
+    ll_sm_failure_text(&err, buf, sizeof buf);
+    fprintf(stderr, "linlearn %s: %s\n", cmd, buf);
+    int st = tool_exit_code(rc);
+    return st ? st : 5;
+}

@@ -1,0 +1,806 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * job.c - `linlearn local-job` (ll_job_run): a CreateTrainingJob-shaped document run on one
+ * machine. Lays out an /opt/ml-style root, copies File channels (ll_source_download) or feeds
+ * Pipe channels (ll_pipe_run, one thread per channel), starts the container entry point as a
+ * child, enforces MaxRuntimeInSeconds (SIGTERM, then SIGKILL after a grace period), syncs
+ * checkpoints and uploads model.tar.gz and output/failure to the output path.
+ */
+#include "job.h"
+#include "err.h"
+#include "mem.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+void ll_job_opts_init(ll_job_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->grace_s = 120;
+}
+
+/* snprintf for paths; returns 0 when the result was cut short. */
+static int pathf(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int pathf(char *out, size_t cap, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, cap, fmt, ap);
+    va_end(ap);
+    return n >= 0 && (size_t)n < cap;
+}
+
+/* ---- the document ---- */
+
+static ll_code bad(ll_err *err, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static ll_code bad(ll_err *err, const char *name, const char *fmt, ...)
+{
+    char m[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m, sizeof m, fmt, ap);
+    va_end(ap);
+    err_set(err, LL_E_ARG, "%s", m);
+    return err_src(err, name);
+}
+
+static const char *get_str(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static int name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '.' || *s == '-' || *s == '_'))
+            return 0;
+    return 1;
+}
+
+static ll_code parse_mode(const char *s, const char *where, const char *name, int *pipe,
+                          int *fastfile, ll_err *err)
+{
+    *pipe = *fastfile = 0;
+    if (!strcasecmp(s, "Pipe"))
+        *pipe = 1;
+    else if (!strcasecmp(s, "FastFile"))
+        *fastfile = 1;
+    else if (strcasecmp(s, "File"))
+        return bad(err, name, "%s is '%.40s'; expected File, Pipe or FastFile", where, s);
+    return LL_OK;
+}
+
+ll_code job_parse(const char *text, size_t len, const char *name, job_spec *j, ll_err *err)
+{
+    memset(j, 0, sizeof *j);
+    json_error_t je;
+    j->doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!j->doc) {
+        err_set(err, LL_E_ARG, "not valid JSON: %s", je.text);
+        err->line = (uint64_t)(je.line > 0 ? je.line : 0);
+        err->offset = (uint64_t)je.position;
+        err->has |= LL_ERR_OFFSET | (je.line > 0 ? LL_ERR_LINE : 0);
+        return err_src(err, name);
+    }
+    ll_code rc = LL_OK;
+    json_t *d = j->doc;
+    if (!json_is_object(d)) {
+        rc = bad(err, name, "expected a JSON object (a CreateTrainingJob request)");
+        goto out;
+    }
+    j->name = get_str(d, "TrainingJobName");
+    if (!j->name)
+        j->name = "local-job";
+    if (!name_ok(j->name)) {
+        rc = bad(err, name, "TrainingJobName '%.64s': use 1 to 63 of [A-Za-z0-9-]", j->name);
+        goto out;
+    }
+    json_t *alg = json_object_get(d, "AlgorithmSpecification");
+    const char *mode = alg ? get_str(alg, "TrainingInputMode") : NULL;
+    int jpipe = 0, jff = 0;
+    if (mode && (rc = parse_mode(mode, "AlgorithmSpecification.TrainingInputMode", name, &jpipe,
+                                 &jff, err)) != LL_OK)
+        goto out;
+    j->hyperparameters = json_object_get(d, "HyperParameters");
+    if (j->hyperparameters && !json_is_object(j->hyperparameters)) {
+        rc = bad(err, name, "HyperParameters must be an object of name: \"value\"");
+        goto out;
+    }
+    json_t *idc = json_object_get(d, "InputDataConfig");
+    if (!json_is_array(idc) || json_array_size(idc) == 0) {
+        rc = bad(err, name, "InputDataConfig must be a non-empty array of channels");
+        goto out;
+    }
+    j->n_ch = json_array_size(idc);
+    j->ch = mem_calloc(j->n_ch, sizeof *j->ch);
+    if (!j->ch) {
+        rc = err_set(err, LL_E_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < j->n_ch; i++) {
+        json_t *c = json_array_get(idc, i);
+        job_channel *jc = &j->ch[i];
+        const char *cn = json_is_object(c) ? get_str(c, "ChannelName") : NULL;
+        if (!cn || !name_ok(cn)) {
+            rc = bad(err, name, "InputDataConfig[%zu].ChannelName is missing or not [A-Za-z0-9.-_]",
+                     i);
+            goto out;
+        }
+        for (size_t k = 0; k < i; k++)
+            if (!strcmp(j->ch[k].name, cn)) {
+                rc = bad(err, name, "channel '%s' is given twice", cn);
+                goto out;
+            }
+        snprintf(jc->name, sizeof jc->name, "%s", cn);
+        json_t *ds = json_object_get(c, "DataSource");
+        json_t *s3 = ds ? json_object_get(ds, "S3DataSource") : NULL;
+        json_t *fs = ds ? json_object_get(ds, "FileSystemDataSource") : NULL;
+        if (s3) {
+            jc->uri = get_str(s3, "S3Uri");
+            const char *dt = get_str(s3, "S3DataType");
+            if (dt && !strcmp(dt, "ManifestFile"))
+                jc->manifest = 1;
+            else if (dt && strcmp(dt, "S3Prefix")) {
+                rc = bad(err, name,
+                         "channel '%s': S3DataType '%.40s' is not supported "
+                         "(S3Prefix or ManifestFile)",
+                         cn, dt);
+                goto out;
+            }
+            const char *dist = get_str(s3, "S3DataDistributionType");
+            if (dist && !strcmp(dist, "ShardedByS3Key"))
+                jc->sharded = 1;
+            else if (dist && strcmp(dist, "FullyReplicated")) {
+                rc = bad(err, name, "channel '%s': S3DataDistributionType '%.40s'", cn, dist);
+                goto out;
+            }
+        } else if (fs) {
+            jc->uri = get_str(fs, "DirectoryPath");
+        }
+        if (!jc->uri || !*jc->uri) {
+            rc = bad(err, name, "channel '%s': DataSource.S3DataSource.S3Uri is missing", cn);
+            goto out;
+        }
+        if (!strncmp(jc->uri, "file://", 7))
+            jc->uri += 7;
+        const char *im = get_str(c, "InputMode");
+        jc->pipe = jpipe;
+        jc->fastfile = jff;
+        if (im && (rc = parse_mode(im, "InputMode", name, &jc->pipe, &jc->fastfile, err)) != LL_OK)
+            goto out;
+        jc->content_type = get_str(c, "ContentType");
+        const char *ct = get_str(c, "CompressionType");
+        if (ct && !strcasecmp(ct, "Gzip"))
+            jc->gzip = 1;
+        else if (ct && strcasecmp(ct, "None")) {
+            rc = bad(err, name, "channel '%s': CompressionType '%.40s' (None or Gzip)", cn, ct);
+            goto out;
+        }
+        const char *rw = get_str(c, "RecordWrapperType");
+        if (rw && !strcasecmp(rw, "RecordIO"))
+            jc->record_wrap = 1;
+        else if (rw && strcasecmp(rw, "None")) {
+            rc = bad(err, name, "channel '%s': RecordWrapperType '%.40s' (None or RecordIO)", cn,
+                     rw);
+            goto out;
+        }
+        json_t *sh = json_object_get(c, "ShuffleConfig");
+        if (sh) {
+            json_t *seed = json_object_get(sh, "Seed");
+            if (!json_is_integer(seed) || json_integer_value(seed) < 0) {
+                rc = bad(err, name, "channel '%s': ShuffleConfig.Seed must be an integer >= 0", cn);
+                goto out;
+            }
+            jc->shuffle = 1;
+            jc->seed = (uint64_t)json_integer_value(seed);
+        }
+    }
+    json_t *odc = json_object_get(d, "OutputDataConfig");
+    j->output = odc ? get_str(odc, "S3OutputPath") : NULL;
+    if (!j->output || !*j->output) {
+        rc = bad(err, name, "OutputDataConfig.S3OutputPath is missing");
+        goto out;
+    }
+    if (!strncmp(j->output, "file://", 7))
+        j->output += 7;
+    json_t *ck = json_object_get(d, "CheckpointConfig");
+    if (ck) {
+        j->ckpt_uri = get_str(ck, "S3Uri");
+        if (!j->ckpt_uri || !*j->ckpt_uri) {
+            rc = bad(err, name, "CheckpointConfig.S3Uri is missing");
+            goto out;
+        }
+        if (!strncmp(j->ckpt_uri, "file://", 7))
+            j->ckpt_uri += 7;
+    }
+    j->instance_count = 1;
+    json_t *res = json_object_get(d, "ResourceConfig");
+    json_t *ic = res ? json_object_get(res, "InstanceCount") : NULL;
+    if (ic) {
+        if (!json_is_integer(ic) || json_integer_value(ic) < 1 || json_integer_value(ic) > 100) {
+            rc = bad(err, name, "ResourceConfig.InstanceCount must be an integer 1..100");
+            goto out;
+        }
+        j->instance_count = (uint32_t)json_integer_value(ic);
+    }
+    j->max_runtime_s = 86400;
+    json_t *sc = json_object_get(d, "StoppingCondition");
+    json_t *mr = sc ? json_object_get(sc, "MaxRuntimeInSeconds") : NULL;
+    if (mr) {
+        if (!json_is_integer(mr) || json_integer_value(mr) < 1) {
+            rc = bad(err, name, "StoppingCondition.MaxRuntimeInSeconds must be an integer >= 1");
+            goto out;
+        }
+        j->max_runtime_s = (uint64_t)json_integer_value(mr);
+    }
+    j->environment = json_object_get(d, "Environment");
+    if (j->environment && !json_is_object(j->environment)) {
+        rc = bad(err, name, "Environment must be an object of name: \"value\"");
+        goto out;
+    }
+out:
+    if (rc != LL_OK)
+        job_spec_deinit(j);
+    return rc;
+}
+
+void job_spec_deinit(job_spec *j)
+{
+    if (!j)
+        return;
+    json_decref(j->doc);
+    mem_free(j->ch);
+    memset(j, 0, sizeof *j);
+}
+
+/* ---- the root ---- */
+
+static ll_code mkdirs(const char *path, ll_err *err)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+        return err_set(err, LL_E_ARG, "path too long");
+    for (char *p = tmp + 1;; p++) {
+        if (*p != '/' && *p)
+            continue;
+        char c = *p;
+        *p = 0;
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return err_sys(err, tmp, "cannot create the folder");
+        *p = c;
+        if (!c)
+            break;
+    }
+    return LL_OK;
+}
+
+static ll_code write_json(const char *path, json_t *v, ll_err *err)
+{
+    char *s = json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+    if (!s)
+        return err_set(err, LL_E_NOMEM, "cannot format JSON");
+    ll_writer *w = NULL;
+    ll_code rc = ll_writer_open(path, &w, err);
+    if (rc == LL_OK)
+        rc = ll_writer_write(w, s, strlen(s), err);
+    if (rc == LL_OK)
+        rc = ll_writer_commit(w, err);
+    else
+        ll_writer_abort(w);
+    free(s);
+    return rc;
+}
+
+ll_code job_layout(const job_spec *j, const char *root, ll_err *err)
+{
+    static const char *dirs[] = {"input/config", "input/data", "model", "output/data",
+                                 "checkpoints"};
+    char p[4200];
+    ll_code rc = LL_OK;
+    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0] && rc == LL_OK; i++) {
+        if (!j->ckpt_uri && !strcmp(dirs[i], "checkpoints"))
+            continue;
+        pathf(p, sizeof p, "%s/%s", root, dirs[i]);
+        rc = mkdirs(p, err);
+    }
+    if (rc != LL_OK)
+        return rc;
+    /* hyperparameters.json: every value a string, as SageMaker passes them */
+    json_t *hp = json_object();
+    const char *k;
+    json_t *v;
+    if (j->hyperparameters)
+        json_object_foreach(j->hyperparameters, k, v)
+        {
+            char buf[64];
+            if (json_is_string(v))
+                json_object_set(hp, k, v);
+            else if (json_is_integer(v)) {
+                pathf(buf, sizeof buf, "%lld", (long long)json_integer_value(v));
+                json_object_set_new(hp, k, json_string(buf));
+            } else if (json_is_real(v)) {
+                pathf(buf, sizeof buf, "%.17g", json_real_value(v));
+                json_object_set_new(hp, k, json_string(buf));
+            } else if (json_is_boolean(v))
+                json_object_set_new(hp, k, json_string(json_is_true(v) ? "true" : "false"));
+            else {
+                json_decref(hp);
+                return err_set(err, LL_E_ARG, "HyperParameters.%.80s must be a string", k);
+            }
+        }
+    pathf(p, sizeof p, "%s/input/config/hyperparameters.json", root);
+    rc = write_json(p, hp, err);
+    json_decref(hp);
+    if (rc != LL_OK)
+        return rc;
+    json_t *idc = json_object();
+    for (size_t i = 0; i < j->n_ch; i++) {
+        const job_channel *c = &j->ch[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "TrainingInputMode",
+                            json_string(c->pipe       ? "Pipe"
+                                        : c->fastfile ? "FastFile"
+                                                      : "File"));
+        if (c->content_type)
+            json_object_set_new(o, "ContentType", json_string(c->content_type));
+        json_object_set_new(o, "S3DistributionType",
+                            json_string(c->sharded ? "ShardedByS3Key" : "FullyReplicated"));
+        json_object_set_new(o, "RecordWrapperType",
+                            json_string(c->record_wrap ? "RecordIO" : "None"));
+        if (c->gzip)
+            json_object_set_new(o, "CompressionType", json_string("Gzip"));
+        if (c->shuffle) {
+            json_t *s = json_object();
+            json_object_set_new(s, "Seed", json_integer((json_int_t)c->seed));
+            json_object_set_new(o, "ShuffleConfig", s);
+        }
+        json_object_set_new(idc, c->name, o);
+    }
+    pathf(p, sizeof p, "%s/input/config/inputdataconfig.json", root);
+    rc = write_json(p, idc, err);
+    json_decref(idc);
+    if (rc != LL_OK)
+        return rc;
+    json_t *res = json_object(), *hosts = json_array();
+    json_object_set_new(res, "current_host", json_string("algo-1"));
+    for (uint32_t i = 0; i < j->instance_count; i++) {
+        char h[32];
+        snprintf(h, sizeof h, "algo-%u", i + 1);
+        json_array_append_new(hosts, json_string(h));
+    }
+    json_object_set_new(res, "hosts", hosts);
+    json_object_set_new(res, "network_interface_name", json_string("eth0"));
+    pathf(p, sizeof p, "%s/input/config/resourceconfig.json", root);
+    rc = write_json(p, res, err);
+    json_decref(res);
+    return rc;
+}
+
+/* ---- running ---- */
+
+static void jlog(const ll_job_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void jlog(const ll_job_opts *o, const char *fmt, ...)
+{
+    if (!o->log)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    o->log(o->ud, line);
+}
+
+static void source_opts(const ll_job_opts *o, const job_spec *j, const job_channel *c,
+                        ll_source_opts *so)
+{
+    ll_source_opts_init(so);
+    so->endpoint_url = o->endpoint;
+    if (c->sharded && j->instance_count > 1) {
+        so->shard_index = 0;
+        so->shard_count = j->instance_count;
+    }
+    so->shuffle = c->shuffle;
+    so->shuffle_seed = c->seed;
+    so->record_wrap = c->record_wrap;
+}
+
+/* The source string for a channel's URI ("manifest:" in front of a ManifestFile). */
+static void channel_src(const job_channel *c, char *buf, size_t cap)
+{
+    pathf(buf, cap, "%s%s", c->manifest ? "manifest:" : "", c->uri);
+}
+
+typedef struct feed {
+    char dir[4200];
+    char src[4200];
+    ll_pipe_channel ch;
+    ll_source_opts so;
+    volatile int *stop;
+    pthread_t th;
+    int started;
+    ll_code rc;
+    ll_err err;
+} feed;
+
+static void *feed_main(void *arg)
+{
+    feed *f = arg;
+    f->rc = ll_pipe_run(f->dir, &f->ch, 1, UINT64_MAX, &f->so, f->stop, &f->err);
+    return NULL;
+}
+
+/* Copies a local file or remote object to dst (a path, created with its folders, or s3://). */
+static ll_code copy_to(const char *src, const char *dst, ll_err *err)
+{
+    if (strncmp(dst, "s3://", 5)) {
+        char d[4200];
+        pathf(d, sizeof d, "%s", dst);
+        char *slash = strrchr(d, '/');
+        if (slash && slash != d) {
+            *slash = 0;
+            ll_code rc = mkdirs(d, err);
+            if (rc != LL_OK)
+                return rc;
+        }
+    }
+    ll_reader *r = NULL;
+    ll_writer *w = NULL;
+    ll_code rc = ll_reader_open(src, &r, err);
+    if (rc == LL_OK)
+        rc = ll_writer_open(dst, &w, err);
+    size_t cap = (size_t)1 << 20;
+    uint8_t *buf = rc == LL_OK ? mem_alloc(cap) : NULL;
+    if (rc == LL_OK && !buf)
+        rc = err_set(err, LL_E_NOMEM, "out of memory");
+    while (rc == LL_OK) {
+        size_t n;
+        int eof;
+        rc = ll_reader_read(r, buf, cap, &n, &eof, err);
+        if (rc != LL_OK || eof)
+            break;
+        rc = ll_writer_write(w, buf, n, err);
+    }
+    if (rc == LL_OK)
+        rc = ll_writer_commit(w, err);
+    else
+        ll_writer_abort(w);
+    ll_reader_free(r);
+    mem_free(buf);
+    return rc;
+}
+
+static void join_path(char *out, size_t cap, const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    pathf(out, cap, "%s%s%s", a, n && a[n - 1] == '/' ? "" : "/", b);
+}
+
+/* Uploads every regular file of dir (one level) to prefix/<name>. */
+static ll_code upload_dir(const char *dir, const char *prefix, ll_err *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return errno == ENOENT ? LL_OK : err_sys(err, dir, "cannot list");
+    ll_code rc = LL_OK;
+    struct dirent *e;
+    while (rc == LL_OK && (e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char src[4200], dst[4200];
+        join_path(src, sizeof src, dir, e->d_name);
+        struct stat st;
+        if (stat(src, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        join_path(dst, sizeof dst, prefix, e->d_name);
+        rc = copy_to(src, dst, err);
+    }
+    closedir(d);
+    return rc;
+}
+
+static ll_code remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return LL_OK;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (d) {
+            struct dirent *e;
+            while ((e = readdir(d))) {
+                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+                    continue;
+                char p[4200];
+                join_path(p, sizeof p, path, e->d_name);
+                remove_tree(p);
+            }
+            closedir(d);
+        }
+        rmdir(path);
+    } else
+        unlink(path);
+    return LL_OK;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* Starts the container: exe train --sagemaker --sm-root root, with the job's environment. */
+static ll_code spawn(const ll_job_opts *o, const job_spec *j, const char *root, pid_t *pid,
+                     ll_err *err)
+{
+    const char *exe = o->exe ? o->exe : "/proc/self/exe";
+    pid_t p = fork();
+    if (p < 0)
+        return err_sys(err, exe, "cannot fork");
+    if (p == 0) {
+        setenv("TRAINING_JOB_NAME", j->name, 1);
+        char arn[256];
+        snprintf(arn, sizeof arn, "arn:aws:sagemaker:local:000000000000:training-job/%s", j->name);
+        setenv("TRAINING_JOB_ARN", arn, 1);
+        if (j->environment) {
+            const char *k;
+            json_t *v;
+            json_object_foreach(j->environment, k, v)
+            {
+                if (json_is_string(v))
+                    setenv(k, json_string_value(v), 1);
+            }
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        char *argv[] = {(char *)"linlearn",  (char *)"train", (char *)"--sagemaker",
+                        (char *)"--sm-root", (char *)root,    NULL};
+        execv(exe, argv);
+        _exit(127);
+    }
+    *pid = p;
+    return LL_OK;
+}
+
+static ll_code write_text(const char *path, const char *text, ll_err *err)
+{
+    ll_writer *w = NULL;
+    ll_code rc = ll_writer_open(path, &w, err);
+    if (rc == LL_OK)
+        rc = ll_writer_write(w, text, strlen(text), err);
+    if (rc == LL_OK)
+        rc = ll_writer_commit(w, err);
+    else
+        ll_writer_abort(w);
+    return rc;
+}
+
+static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root, int *status,
+                       ll_err *err)
+{
+    char p[4200], q[4200];
+    ll_code rc = job_layout(j, root, err);
+    if (rc != LL_OK)
+        return rc;
+    volatile int stop_feed = 0;
+    feed *fd = mem_calloc(j->n_ch, sizeof *fd);
+    if (!fd)
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    /* checkpoints from a previous run of the job */
+    if (j->ckpt_uri) {
+        pathf(p, sizeof p, "%s/checkpoints", root);
+        ll_source_opts so;
+        ll_source_opts_init(&so);
+        so.endpoint_url = o->endpoint;
+        ll_err e2;
+        uint64_t nf = 0;
+        struct stat st;
+        int absent = strncmp(j->ckpt_uri, "s3://", 5) && stat(j->ckpt_uri, &st) != 0;
+        char pre[4200]; /* always a prefix: s3://b/ckpt -> s3://b/ckpt/ */
+        size_t ul = strlen(j->ckpt_uri);
+        pathf(pre, sizeof pre, "%s%s", j->ckpt_uri, ul && j->ckpt_uri[ul - 1] == '/' ? "" : "/");
+        if (!absent && ll_source_download(pre, &so, p, &nf, NULL, &e2) != LL_OK &&
+            !(e2.code == LL_E_ARG &&
+              (strstr(e2.msg, "no objects") || strstr(e2.msg, "no files")))) {
+            *err = e2;
+            rc = e2.code;
+            goto out;
+        }
+        jlog(o, "checkpoints: %llu file(s) from %s", (unsigned long long)nf, j->ckpt_uri);
+    }
+    /* File channels are copied first (as SageMaker does before the container starts), then
+     * the Pipe feeders start */
+    for (size_t n = 0; n < 2 * j->n_ch && rc == LL_OK; n++) {
+        const job_channel *c = &j->ch[n % j->n_ch];
+        size_t i = n % j->n_ch;
+        if ((n < j->n_ch) == (c->pipe != 0))
+            continue;
+        ll_source_opts so;
+        source_opts(o, j, c, &so);
+        char src[4200];
+        channel_src(c, src, sizeof src);
+        if (c->pipe) {
+            feed *f = &fd[i];
+            pathf(f->dir, sizeof f->dir, "%s/input/data", root);
+            pathf(f->src, sizeof f->src, "%s", src);
+            f->ch.name = c->name;
+            f->ch.src = f->src;
+            f->so = so;
+            f->stop = &stop_feed;
+            if (pthread_create(&f->th, NULL, feed_main, f) != 0)
+                rc = err_set(err, LL_E_NOMEM, "cannot start the Pipe-mode feeder");
+            else
+                f->started = 1;
+            jlog(o, "channel %s: Pipe mode from %s", c->name, src);
+        } else {
+            pathf(p, sizeof p, "%s/input/data/%s", root, c->name);
+            uint64_t nf = 0, nb = 0;
+            rc = mkdirs(p, err);
+            if (rc == LL_OK)
+                rc = ll_source_download(src, &so, p, &nf, &nb, err);
+            if (rc == LL_OK)
+                jlog(o, "channel %s: File mode, %llu file(s), %llu bytes from %s", c->name,
+                     (unsigned long long)nf, (unsigned long long)nb, src);
+        }
+    }
+    pid_t pid = -1;
+    int killed_by_limit = 0;
+    if (rc == LL_OK)
+        rc = spawn(o, j, root, &pid, err);
+    if (rc == LL_OK) {
+        double t0 = now_s(), term_at = 0;
+        int ws = 0;
+        for (;;) {
+            pid_t w = waitpid(pid, &ws, WNOHANG);
+            if (w == pid)
+                break;
+            if (w < 0 && errno != EINTR) {
+                rc = err_sys(err, "container", "waitpid failed");
+                break;
+            }
+            double t = now_s();
+            if (!term_at && (t - t0 >= (double)j->max_runtime_s || (o->stop && *o->stop))) {
+                killed_by_limit = !(o->stop && *o->stop);
+                jlog(o, "%s: sending SIGTERM to the container",
+                     killed_by_limit ? "MaxRuntimeInSeconds reached" : "stop requested");
+                kill(pid, SIGTERM);
+                term_at = t;
+            } else if (term_at && t - term_at >= (double)o->grace_s) {
+                jlog(o, "the container did not stop within %u s: SIGKILL", o->grace_s);
+                kill(pid, SIGKILL);
+                term_at = t + 1e18;
+            }
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        if (rc == LL_OK)
+            *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : 1;
+        jlog(o, "container exited with status %d", *status);
+    }
+    __atomic_store_n(&stop_feed, 1, __ATOMIC_RELEASE);
+    for (size_t i = 0; i < j->n_ch; i++)
+        if (fd[i].started)
+            pthread_join(fd[i].th, NULL);
+    char outp[4200];
+    join_path(q, sizeof q, j->output, j->name);
+    join_path(outp, sizeof outp, q, "output");
+    if (rc != LL_OK) {
+        /* the job could not start (input download, feeder): its failure reason goes where
+         * the container's would (best effort; the error is returned either way) */
+        ll_err e2;
+        pathf(p, sizeof p, "%s/output/failure", root);
+        join_path(q, sizeof q, outp, "failure");
+        if (ll_sm_write_failure(root, err, &e2) == LL_OK && copy_to(p, q, &e2) == LL_OK)
+            jlog(o, "uploaded %s", q);
+        goto out;
+    }
+    /* outputs */
+    pathf(p, sizeof p, "%s/output/failure", root);
+    struct stat st;
+    if (killed_by_limit && stat(p, &st) != 0) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "MaxRuntimeExceeded: Training job runtime exceeded MaxRuntimeInSeconds (%llu s) "
+                 "and the job was stopped.\n",
+                 (unsigned long long)j->max_runtime_s);
+        if ((rc = write_text(p, msg, err)) != LL_OK)
+            goto out;
+    }
+    if (*status == 0 && killed_by_limit)
+        *status = 128 + SIGTERM;
+    if (stat(p, &st) == 0) {
+        join_path(q, sizeof q, outp, "failure");
+        if ((rc = copy_to(p, q, err)) != LL_OK)
+            goto out;
+        jlog(o, "uploaded %s", q);
+    }
+    pathf(p, sizeof p, "%s/model/model.tar.gz", root);
+    if (stat(p, &st) == 0) {
+        join_path(q, sizeof q, outp, "model.tar.gz");
+        if ((rc = copy_to(p, q, err)) != LL_OK)
+            goto out;
+        jlog(o, "uploaded %s", q);
+    }
+    if (j->ckpt_uri) {
+        pathf(p, sizeof p, "%s/checkpoints", root);
+        if ((rc = upload_dir(p, j->ckpt_uri, err)) != LL_OK)
+            goto out;
+        jlog(o, "checkpoints synced to %s", j->ckpt_uri);
+    }
+out:
+    mem_free(fd);
+    return rc;
+}
+
+ll_code ll_job_run(const ll_job_opts *o, int *status, ll_err *err)
+{
+    *status = 1;
+    int fdj = open(o->job, O_RDONLY | O_CLOEXEC);
+    if (fdj < 0)
+        return err_sys(err, o->job, "cannot open the job document");
+    size_t cap = (size_t)1 << 20, n = 0;
+    char *text = mem_alloc(cap + 1);
+    if (!text) {
+        close(fdj);
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    }
+    for (;;) {
+        ssize_t k = read(fdj, text + n, cap - n);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        n += (size_t)k;
+        if (n == cap)
+            break;
+    }
+    close(fdj);
+    text[n] = 0;
+    job_spec j;
+    ll_code rc = job_parse(text, n, o->job, &j, err);
+    mem_free(text);
+    if (rc != LL_OK)
+        return rc;
+    char root[4200];
+    int temp = !o->root;
+    if (temp) {
+        const char *tmp = getenv("TMPDIR");
+        pathf(root, sizeof root, "%s/linlearn-job.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(root)) {
+            job_spec_deinit(&j);
+            return err_sys(err, root, "cannot create a temporary root");
+        }
+    } else {
+        pathf(root, sizeof root, "%s", o->root);
+        rc = mkdirs(root, err);
+    }
+    if (rc == LL_OK) {
+        jlog(o, "job %s: root %s", j.name, root);
+        rc = run_job(o, &j, root, status, err);
+    }
+    if (temp && !o->keep_root)
+        remove_tree(root);
+    job_spec_deinit(&j);
+    return rc;
+}

@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* resp.c - inference response encoders (JSON, JSON Lines, RecordIO-protobuf, CSV) and the Accept
+ * header's choice among them; the layouts are in resp.h. Knows nothing about HTTP or files. */
+#include "resp.h"
+#include "err.h"
+#include "mem.h"
+#include "pb.h"
+#include "rio.h"
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+ll_code resp_buf_reserve(resp_buf *b, size_t extra, ll_err *err)
+{
+    if (b->len + extra <= b->cap)
+        return LL_OK;
+    size_t n = b->cap ? b->cap : 4096;
+    while (n < b->len + extra)
+        n *= 2;
+    uint8_t *p = mem_realloc(b->p, n);
+    if (!p)
+        return err_set(err, LL_E_NOMEM, "cannot grow a response to %zu bytes", n);
+    b->p = p;
+    b->cap = n;
+    return LL_OK;
+}
+
+ll_code resp_buf_put(resp_buf *b, const void *p, size_t len, ll_err *err)
+{
+    ll_code rc = resp_buf_reserve(b, len, err);
+    if (rc != LL_OK)
+        return rc;
+    if (len)
+        memcpy(b->p + b->len, p, len);
+    b->len += len;
+    return LL_OK;
+}
+
+void resp_buf_deinit(resp_buf *b)
+{
+    if (!b)
+        return;
+    mem_free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+/* One media range of an Accept list, parameters stripped; 1 if it names a format we write. */
+static int media_format(const char *s, size_t n, resp_format *out)
+{
+    while (n && (s[0] == ' ' || s[0] == '\t'))
+        s++, n--;
+    size_t k = 0;
+    while (k < n && s[k] != ';')
+        k++;
+    while (k && (s[k - 1] == ' ' || s[k - 1] == '\t'))
+        k--;
+#define IS(lit) (k == sizeof(lit) - 1 && strncasecmp(s, lit, k) == 0)
+    if (k == 0 || IS("*/*") || IS("application/*") || IS("application/json")) {
+        *out = RESP_JSON;
+        return 1;
+    }
+    if (IS("application/jsonlines") || IS("application/x-jsonlines") ||
+        IS("application/json-lines") || IS("application/jsonl")) {
+        *out = RESP_JSONL;
+        return 1;
+    }
+    if (IS("application/x-recordio-protobuf")) {
+        *out = RESP_RECORDIO;
+        return 1;
+    }
+    if (IS("text/csv") || IS("text/*")) {
+        *out = RESP_CSV;
+        return 1;
+    }
+#undef IS
+    return 0;
+}
+
+int resp_parse_accept(const char *accept, resp_format *out)
+{
+    if (!accept) {
+        *out = RESP_JSON;
+        return 1;
+    }
+    const char *s = accept;
+    int any = 0;
+    for (;;) {
+        size_t n = strcspn(s, ",");
+        size_t k = 0;
+        while (k < n && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        if (k < n) {
+            any = 1;
+            if (media_format(s, n, out))
+                return 1;
+        }
+        if (!s[n])
+            break;
+        s += n + 1;
+    }
+    if (!any) {
+        *out = RESP_JSON;
+        return 1;
+    }
+    return 0;
+}
+
+const char *resp_content_type(resp_format f)
+{
+    switch (f) {
+    case RESP_JSONL:
+        return "application/jsonlines";
+    case RESP_RECORDIO:
+        return "application/x-recordio-protobuf";
+    case RESP_CSV:
+        return "text/csv";
+    case RESP_JSON:
+        break;
+    }
+    return "application/json";
+}
+
+static locale_t c_locale(void)
+{
+    static locale_t loc;
+    if (!loc)
+        loc = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    return loc;
+}
+
+/* The decimal digits (no dot) and exponent of v printed with `prec` significant digits. */
+static int sig_digits(double v, int prec, char *dig, int *exp10)
+{
+    char t[48];
+    snprintf(t, sizeof t, "%.*e", prec - 1, v);
+    int nd = 0;
+    const char *q = t;
+    if (*q == '-')
+        q++;
+    for (; *q && *q != 'e'; q++)
+        if (*q >= '0' && *q <= '9')
+            dig[nd++] = *q;
+    *exp10 = *q == 'e' ? atoi(q + 1) : 0;
+    return nd;
+}
+
+/* Writes sign, digits and exponent in Python's repr layout: fixed for -4 <= exp < 16,
+ * otherwise d.ddde+XX; a fixed number always has a fractional part. */
+static size_t py_layout(char *o, int neg, const char *dig, int nd, int e)
+{
+    size_t n = 0;
+    if (neg)
+        o[n++] = '-';
+    if (e >= -4 && e < 16) {
+        if (e < 0) {
+            o[n++] = '0';
+            o[n++] = '.';
+            for (int z = 0; z < -e - 1; z++)
+                o[n++] = '0';
+            memcpy(o + n, dig, (size_t)nd);
+            n += (size_t)nd;
+        } else {
+            for (int k = 0; k <= e; k++)
+                o[n++] = k < nd ? dig[k] : '0';
+            o[n++] = '.';
+            if (nd > e + 1) {
+                memcpy(o + n, dig + e + 1, (size_t)(nd - e - 1));
+                n += (size_t)(nd - e - 1);
+            } else {
+                o[n++] = '0';
+            }
+        }
+    } else {
+        o[n++] = dig[0];
+        if (nd > 1) {
+            o[n++] = '.';
+            memcpy(o + n, dig + 1, (size_t)(nd - 1));
+            n += (size_t)(nd - 1);
+        }
+        n += (size_t)sprintf(o + n, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    }
+    o[n] = 0;
+    return n;
+}
+
+size_t resp_json_num(char *o, float f)
+{
+    if (isnan(f)) {
+        memcpy(o, "NaN", 4);
+        return 3;
+    }
+    if (isinf(f)) {
+        if (f < 0) {
+            memcpy(o, "-Infinity", 10);
+            return 9;
+        }
+        memcpy(o, "Infinity", 9);
+        return 8;
+    }
+    double v = f;
+    if (v == 0) {
+        return (size_t)sprintf(o, "%s", signbit(v) ? "-0.0" : "0.0");
+    }
+    /* The shortest of 15, 16, 17 significant digits that reads back as v: any decimal of up to
+     * 15 digits survives a round trip, so the 15-digit form minus its trailing zeros is the
+     * shortest when it reads back at all. The 15- and 16-digit forms are rounded from one
+     * 17-digit printing, unless that printing ends in an exact half (double rounding), where
+     * they are printed afresh. */
+    char d17[40], dig[40];
+    int e17 = 0, e = 0;
+    int n17 = sig_digits(v, 17, d17, &e17);
+    for (int prec = 15; prec <= 17; prec++) {
+        int nd;
+        if (prec == 17 || n17 != 17) {
+            memcpy(dig, d17, 40);
+            nd = n17;
+            e = e17;
+        } else {
+            int half = d17[prec] == '5';
+            for (int k = prec + 1; half && k < 17; k++)
+                half = d17[k] == '0';
+            if (half) {
+                nd = sig_digits(v, prec, dig, &e);
+            } else {
+                memcpy(dig, d17, (size_t)prec);
+                nd = prec;
+                e = e17;
+                if (d17[prec] >= '5') {
+                    int k = prec - 1;
+                    while (k >= 0 && dig[k] == '9')
+                        dig[k--] = '0';
+                    if (k >= 0) {
+                        dig[k]++;
+                    } else {
+                        dig[0] = '1';
+                        e++;
+                    }
+                }
+            }
+        }
+        while (nd > 1 && dig[nd - 1] == '0')
+            nd--;
+        size_t n = py_layout(o, v < 0, dig, nd, e);
+        if (prec == 17 || strtod_l(o, NULL, c_locale()) == v)
+            return n;
+    }
+    return 0;
+}
+
+ll_code resp_json_str(resp_buf *b, const char *s, ll_err *err)
+{
+    size_t n = strlen(s);
+    ll_code rc = resp_buf_reserve(b, n * 6 + 2, err);
+    if (rc != LL_OK)
+        return rc;
+    char *o = (char *)b->p + b->len, *o0 = o;
+    *o++ = '"';
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') {
+            *o++ = '\\';
+            *o++ = (char)c;
+        } else if (c < 0x20) {
+            o += sprintf(o, "\\u%04x", c);
+        } else {
+            *o++ = (char)c;
+        }
+    }
+    *o++ = '"';
+    b->len += (size_t)(o - o0);
+    return LL_OK;
+}
+
+void resp_init(resp_enc *e, resp_format f, ll_predictor pred, uint32_t n_out)
+{
+    memset(e, 0, sizeof *e);
+    e->fmt = f;
+    e->pred = pred;
+    e->n_out = n_out ? n_out : 1;
+}
+
+ll_code resp_begin(resp_enc *e, resp_buf *out, ll_err *err)
+{
+    if (e->fmt == RESP_JSON)
+        return resp_buf_put(out, "{\"predictions\": [", 17, err);
+    return LL_OK;
+}
+
+ll_code resp_end(resp_enc *e, resp_buf *out, ll_err *err)
+{
+    if (e->fmt == RESP_JSON)
+        return resp_buf_put(out, "]}", 2, err);
+    return LL_OK;
+}
+
+static size_t put_label(char *o, float v)
+{
+    if (isfinite(v) && v == floorf(v) && fabsf(v) < 1e9f)
+        return (size_t)sprintf(o, "%ld", (long)v);
+    return resp_json_num(o, v);
+}
+
+/* {"score": ..., "predicted_label": ...} for one row. */
+static size_t json_row(const resp_enc *e, char *o, const float *sc, float label)
+{
+    char *o0 = o;
+    memcpy(o, "{\"score\": ", 10);
+    o += 10;
+    if (e->pred == LL_MULTICLASS_CLASSIFIER) {
+        *o++ = '[';
+        for (uint32_t k = 0; k < e->n_out; k++) {
+            if (k) {
+                *o++ = ',';
+                *o++ = ' ';
+            }
+            o += resp_json_num(o, sc[k]);
+        }
+        *o++ = ']';
+    } else {
+        o += resp_json_num(o, sc[0]);
+    }
+    if (e->pred != LL_REGRESSOR) {
+        memcpy(o, ", \"predicted_label\": ", 21);
+        o += 21;
+        o += put_label(o, label);
+    }
+    *o++ = '}';
+    return (size_t)(o - o0);
+}
+
+static ll_code rows_text(resp_enc *e, const float *scores, const float *labels, size_t n,
+                         resp_buf *out, ll_err *err)
+{
+    /* per row: scores of up to 24 bytes each plus separators, a label and the keys */
+    size_t per_row = (size_t)e->n_out * 28 + 64;
+    for (size_t i = 0; i < n; i++) {
+        ll_code rc = resp_buf_reserve(out, per_row, err);
+        if (rc != LL_OK)
+            return rc;
+        char *o = (char *)out->p + out->len, *o0 = o;
+        const float *sc = scores + i * e->n_out;
+        float lab = labels && e->pred != LL_REGRESSOR ? labels[i] : 0.0f;
+        if (e->fmt == RESP_JSON) {
+            if (e->n_rows + i) {
+                *o++ = ',';
+                *o++ = ' ';
+            }
+            o += json_row(e, o, sc, lab);
+        } else if (e->fmt == RESP_JSONL) {
+            o += json_row(e, o, sc, lab);
+            *o++ = '\n';
+        } else {
+            if (e->pred != LL_REGRESSOR) {
+                o += sprintf(o, "%ld", (long)lab);
+                *o++ = ',';
+            }
+            for (uint32_t k = 0; k < e->n_out; k++) {
+                if (k)
+                    *o++ = ',';
+                o += ll_f32_to_str(sc[k], o);
+            }
+            *o++ = '\n';
+        }
+        out->len += (size_t)(o - o0);
+    }
+    e->n_rows += n;
+    return LL_OK;
+}
+
+static ll_code rows_recordio(resp_enc *e, const float *scores, const float *labels, size_t n,
+                             resp_buf *out, ll_err *err)
+{
+    pb_entry_in lab[2];
+    memset(lab, 0, sizeof lab);
+    size_t n_lab = 0;
+    for (size_t i = 0; i < n; i++) {
+        n_lab = 0;
+        if (e->pred != LL_REGRESSOR) {
+            lab[n_lab].name = "predicted_label";
+            lab[n_lab].t.dtype = PB_F32;
+            lab[n_lab].t.values = labels + i;
+            lab[n_lab].t.n_values = 1;
+            n_lab++;
+        }
+        lab[n_lab].name = "score";
+        lab[n_lab].t.dtype = PB_F32;
+        lab[n_lab].t.values = scores + i * e->n_out;
+        lab[n_lab].t.n_values = e->n_out;
+        n_lab++;
+        pb_record_in r;
+        memset(&r, 0, sizeof r);
+        r.lab = lab;
+        r.n_lab = n_lab;
+        size_t len = pb_encoded_size(&r);
+        ll_code rc = resp_buf_reserve(out, rio_frame_size(len) + len, err);
+        if (rc != LL_OK)
+            return rc;
+        /* encode after the frame's room, then frame it in place */
+        uint8_t *tmp = out->p + out->len + rio_frame_size(len);
+        pb_encode(&r, tmp);
+        out->len += rio_frame(out->p + out->len, tmp, len);
+    }
+    e->n_rows += n;
+    return LL_OK;
+}
+
+ll_code resp_rows(resp_enc *e, const float *scores, const float *labels, size_t n, resp_buf *out,
+                  ll_err *err)
+{
+    if (e->fmt == RESP_RECORDIO)
+        return rows_recordio(e, scores, labels, n, out, err);
+    return rows_text(e, scores, labels, n, out, err);
+}

@@ -1,0 +1,632 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * serve.c - the SageMaker hosting protocol over libmicrohttpd (the only file that sees its
+ * types): GET /ping, POST /invocations, GET /execution-parameters. A thread pool with HTTP/1.1
+ * keep-alive; bodies are checked against the payload limit from Content-Length before they are
+ * read and while they arrive; each request is parsed, scored and encoded with per-worker scratch
+ * that is reused and trimmed, so memory does not grow with the number of requests. Parsing,
+ * scoring and encoding belong to parse.c/json_req.c, score.c and resp.c.
+ */
+#include "serve.h"
+#include "batch.h"
+#include "err.h"
+#include "json_req.h"
+#include "mem.h"
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* OpenBLAS's thread count (its cblas.h would bring all of BLAS in for one line). */
+void openblas_set_num_threads(int num_threads);
+
+/* Scratch kept by an idle worker at most (bigger is freed after the request). */
+#define KEEP_BYTES ((size_t)8 << 20)
+/* Responses larger than this are handed to MHD instead of copied. */
+#define HANDOFF_BYTES ((size_t)256 << 10)
+
+struct ll_server {
+    struct MHD_Daemon *d;
+    const ll_model *m;
+    ll_serve_opts o;
+    char host[64];
+    uint16_t port;
+    char exec_params[160];
+    pthread_mutex_t mu;
+    pthread_cond_t idle;
+    unsigned in_flight;
+    uint64_t served;
+    serve_work **pool; /* free worker scratch */
+    size_t n_pool, cap_pool;
+};
+
+/* What a request turned out to be on its first call; answered once its body is in. */
+enum { R_NONE = 0, R_INVOKE, R_PING, R_EXEC, R_NOT_FOUND, R_BAD_METHOD };
+
+typedef struct req {
+    int route; /* R_*: answered at the final call */
+    serve_in in;
+    resp_format fmt;
+    uint8_t *body;
+    size_t len, cap;
+    int too_big;
+} req;
+
+void ll_serve_opts_init(ll_serve_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->host = "127.0.0.1";
+    o->port = 8080;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    o->threads = n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+    o->max_payload = (size_t)6 << 20;
+    o->timeout_s = 60;
+    o->batch_rows = 1000;
+    o->max_concurrent_transforms = 8;
+}
+
+serve_in serve_content_type(const char *ct)
+{
+    if (!ct)
+        return SERVE_IN_NONE;
+    while (*ct == ' ' || *ct == '\t')
+        ct++;
+    size_t n = strcspn(ct, ";");
+    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+        n--;
+#define IS(lit) (n == sizeof(lit) - 1 && strncasecmp(ct, lit, n) == 0)
+    if (IS("text/csv") || IS("text/x-csv") || IS("application/csv"))
+        return SERVE_IN_CSV;
+    if (IS("application/json"))
+        return SERVE_IN_JSON;
+    if (IS("application/jsonlines") || IS("application/x-jsonlines") ||
+        IS("application/json-lines") || IS("application/jsonl"))
+        return SERVE_IN_JSONL;
+    if (IS("application/x-recordio-protobuf"))
+        return SERVE_IN_RIO;
+#undef IS
+    return SERVE_IN_NONE;
+}
+
+void serve_work_init(serve_work *w)
+{
+    memset(w, 0, sizeof *w);
+    ll_batch_init(&w->b);
+}
+
+void serve_work_deinit(serve_work *w)
+{
+    if (!w)
+        return;
+    ll_batch_deinit(&w->b);
+    score_buf_deinit(&w->sb);
+    resp_buf_deinit(&w->out);
+}
+
+void serve_work_trim(serve_work *w, size_t keep_bytes)
+{
+    size_t held = w->b.cap_val * (sizeof(float) + sizeof(uint32_t)) +
+                  w->b.cap_rows * (2 * sizeof(size_t) + sizeof(uint64_t) + 1 + sizeof(float)) +
+                  w->b.cap_label * sizeof(float) + w->sb.cap_scores * sizeof(float) +
+                  w->sb.cap_rows * sizeof(float) + w->out.cap;
+    if (held > keep_bytes) {
+        serve_work_deinit(w);
+        serve_work_init(w);
+    }
+}
+
+/* Scores the rows now in w->b. */
+static ll_code flush_rows(const ll_model *m, serve_work *w, uint64_t *row, resp_enc *e, ll_err *err)
+{
+    if (!m) {
+        *row += w->b.n_rows;
+        return LL_OK;
+    }
+    ll_code rc = score_encode(m, &w->b, *row, &w->sb, e, &w->out, err);
+    *row += w->b.n_rows;
+    return rc;
+}
+
+ll_code serve_body(const ll_model *m, serve_in in, resp_format fmt, const uint8_t *body, size_t len,
+                   size_t batch_rows, serve_work *w, ll_err *err)
+{
+    resp_enc e;
+    resp_init(&e, fmt, m ? ll_model_predictor(m) : LL_REGRESSOR, m ? ll_model_n_outputs(m) : 1);
+    w->out.len = 0;
+    if (batch_rows == 0)
+        batch_rows = 1000;
+    ll_code rc = m ? resp_begin(&e, &w->out, err) : LL_OK;
+    if (rc != LL_OK)
+        return rc;
+    /* the batch always has value storage: pb_row_to_batch forms val + off even for a Record
+     * with no values (UBSan: offset on a null pointer) */
+    rc = batch_reserve_vals(&w->b, 1, err);
+    if (rc != LL_OK)
+        return rc;
+    uint64_t row = 0;
+    if (in == SERVE_IN_JSON) {
+        rc = json_req_parse((const char *)body, len, "request", &w->b, err);
+        if (rc == LL_OK)
+            rc = flush_rows(m, w, &row, &e, err);
+    } else if (in == SERVE_IN_JSONL) {
+        json_lines_pos pos = {0, 1};
+        size_t at = 0;
+        while (rc == LL_OK && at < len) {
+            size_t used = 0;
+            ll_batch_clear(&w->b);
+            rc = json_req_lines((const char *)body + at, len - at, 1, batch_rows, "request", &pos,
+                                &w->b, &used, err);
+            if (rc == LL_OK)
+                rc = flush_rows(m, w, &row, &e, err);
+            if (used == 0)
+                break;
+            at += used;
+        }
+    } else if (in == SERVE_IN_CSV || in == SERVE_IN_RIO) {
+        ll_reader *rd = ll_reader_mem(body, len, "request");
+        if (!rd)
+            return err_set(err, LL_E_NOMEM, "out of memory");
+        ll_parse_opts o;
+        ll_parse_opts_init(&o);
+        o.format = in == SERVE_IN_CSV ? LL_FMT_CSV : LL_FMT_RECORDIO;
+        o.label_column = -1;
+        o.delimiter = ',';
+        o.max_record_len = len + 16;
+        ll_parser *p = NULL;
+        rc = ll_parser_new(rd, &o, &p, err);
+        int eof = 0;
+        while (rc == LL_OK && !eof) {
+            rc = ll_parser_next(p, &w->b, batch_rows, &eof, err);
+            if (rc == LL_OK && w->b.n_rows)
+                rc = flush_rows(m, w, &row, &e, err);
+        }
+        ll_parser_free(p);
+        ll_reader_free(rd);
+    } else {
+        return err_set(err, LL_E_ARG, "unsupported request content type");
+    }
+    if (rc == LL_OK && m)
+        rc = resp_end(&e, &w->out, err);
+    return rc;
+}
+
+/* ---- HTTP ---- */
+
+static enum MHD_Result send_bytes(struct MHD_Connection *c, unsigned status, const char *ctype,
+                                  const void *p, size_t len)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)p, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    if (ctype)
+        MHD_add_response_header(r, "Content-Type", ctype);
+    enum MHD_Result ok = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return ok;
+}
+
+/* Appends s JSON-escaped to o (bounded by end). */
+static char *json_esc(char *o, const char *end, const char *s)
+{
+    for (; *s && o + 8 < end; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            *o++ = '\\';
+            *o++ = (char)ch;
+        } else if (ch < 0x20) {
+            o += sprintf(o, "\\u%04x", ch);
+        } else {
+            *o++ = (char)ch;
+        }
+    }
+    return o;
+}
+
+/* A JSON error body: {"error": kind, "message": msg, location fields...}. */
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *kind,
+                                  const char *msg, const ll_err *e, const score_buf *dim)
+{
+    char buf[1024], *o = buf, *end = buf + sizeof buf - 160;
+    o += sprintf(o, "{\"error\": \"%s\", \"message\": \"", kind);
+    o = json_esc(o, end, msg);
+    o += sprintf(o, "\"");
+    if (e && (e->has & LL_ERR_LINE))
+        o += sprintf(o, ", \"line\": %llu", (unsigned long long)e->line);
+    if (e && (e->has & LL_ERR_COLUMN))
+        o += sprintf(o, ", \"column\": %llu", (unsigned long long)e->column);
+    if (e && (e->has & LL_ERR_OFFSET))
+        o += sprintf(o, ", \"offset\": %llu", (unsigned long long)e->offset);
+    if (e && (e->has & LL_ERR_RECORD))
+        o += sprintf(o, ", \"record\": %llu", (unsigned long long)e->record);
+    if (dim)
+        o += sprintf(o, ", \"row\": %llu, \"expected\": %llu, \"received\": %llu",
+                     (unsigned long long)dim->bad_row + 1, (unsigned long long)dim->expected,
+                     (unsigned long long)dim->received);
+    o += sprintf(o, "}\n");
+    return send_bytes(c, status, "application/json", buf, (size_t)(o - buf));
+}
+
+static serve_work *work_get(ll_server *s)
+{
+    serve_work *w = NULL;
+    pthread_mutex_lock(&s->mu);
+    if (s->n_pool)
+        w = s->pool[--s->n_pool];
+    pthread_mutex_unlock(&s->mu);
+    if (!w) {
+        w = mem_alloc(sizeof *w);
+        if (w)
+            serve_work_init(w);
+    }
+    return w;
+}
+
+static void work_put(ll_server *s, serve_work *w)
+{
+    serve_work_trim(w, KEEP_BYTES);
+    pthread_mutex_lock(&s->mu);
+    if (s->n_pool < s->cap_pool) {
+        s->pool[s->n_pool++] = w;
+        w = NULL;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (w) {
+        serve_work_deinit(w);
+        mem_free(w);
+    }
+}
+
+static void free_cb(void *p)
+{
+    mem_free(p);
+}
+
+static enum MHD_Result invoke(ll_server *s, struct MHD_Connection *c, req *r)
+{
+    if (r->too_big) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "the request body exceeds the limit of %zu bytes",
+                 s->o.max_payload);
+        return send_error(c, 413, "payload too large", msg, NULL, NULL);
+    }
+    if (r->len == 0)
+        return send_error(c, 400, "bad request", "Unable to evaluate payload provided: empty body",
+                          NULL, NULL);
+    serve_work *w = work_get(s);
+    if (!w)
+        return send_error(c, 503, "out of memory", "no memory for the request", NULL, NULL);
+    ll_err err;
+    ll_err_clear(&err);
+    ll_code rc = serve_body(s->m, r->in, r->fmt, r->body, r->len, s->o.batch_rows, w, &err);
+    enum MHD_Result ok;
+    if (rc == LL_OK) {
+        struct MHD_Response *resp;
+        if (w->out.len > HANDOFF_BYTES) {
+            resp =
+                MHD_create_response_from_buffer_with_free_callback(w->out.len, w->out.p, free_cb);
+            if (resp)
+                memset(&w->out, 0, sizeof w->out);
+        } else {
+            resp = MHD_create_response_from_buffer(w->out.len, w->out.p, MHD_RESPMEM_MUST_COPY);
+        }
+        if (!resp) {
+            ok = send_error(c, 503, "out of memory", "no memory for the response", NULL, NULL);
+        } else {
+            MHD_add_response_header(resp, "Content-Type", resp_content_type(r->fmt));
+            ok = MHD_queue_response(c, 200, resp);
+            MHD_destroy_response(resp);
+        }
+    } else if (rc == LL_E_NOMEM) {
+        ok = send_error(c, 503, "out of memory", err.msg, &err, NULL);
+    } else if (w->sb.expected != w->sb.received) {
+        ok = send_error(c, 400, "bad request", err.msg, &err, &w->sb);
+    } else {
+        ok = send_error(c, 400, "bad request", err.msg, &err, NULL);
+    }
+    w->sb.bad_row = w->sb.expected = w->sb.received = 0;
+    work_put(s, w);
+    return ok;
+}
+
+/* The first call for a request: routes it, and for POST /invocations checks the headers (a
+ * refusal there is answered at once, before any body is read). Other answers wait for the
+ * final call, so the connection stays open for the next request. */
+static enum MHD_Result first_call(ll_server *s, struct MHD_Connection *c, const char *url,
+                                  const char *method, req *r)
+{
+    int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+    if (!strcmp(url, "/ping")) {
+        r->route = get ? R_PING : R_BAD_METHOD;
+        return MHD_YES;
+    }
+    if (!strcmp(url, "/execution-parameters")) {
+        r->route = get ? R_EXEC : R_BAD_METHOD;
+        return MHD_YES;
+    }
+    if (strcmp(url, "/invocations") != 0) {
+        r->route = R_NOT_FOUND;
+        return MHD_YES;
+    }
+    if (strcmp(method, "POST") != 0) {
+        r->route = R_BAD_METHOD;
+        return MHD_YES;
+    }
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    r->in = serve_content_type(ct);
+    if (r->in == SERVE_IN_NONE) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "unsupported Content-Type '%.60s': use text/csv, application/json, "
+                 "application/jsonlines or application/x-recordio-protobuf",
+                 ct ? ct : "");
+        return send_error(c, 415, "unsupported media type", msg, NULL, NULL);
+    }
+    const char *acc = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
+    if (!resp_parse_accept(acc, &r->fmt)) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "unsupported Accept '%.60s': use application/json, application/jsonlines, "
+                 "application/x-recordio-protobuf or text/csv",
+                 acc);
+        return send_error(c, 406, "not acceptable", msg, NULL, NULL);
+    }
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno || end == cl || n > s->o.max_payload) {
+            char msg[160];
+            snprintf(msg, sizeof msg, "the request body of %.30s bytes exceeds the limit of %zu",
+                     cl, s->o.max_payload);
+            return send_error(c, 413, "payload too large", msg, NULL, NULL);
+        }
+        if (n) {
+            r->body = mem_alloc((size_t)n);
+            if (!r->body)
+                return send_error(c, 503, "out of memory", "no memory for the body", NULL, NULL);
+            r->cap = (size_t)n;
+        }
+    }
+    r->route = R_INVOKE;
+    return MHD_YES;
+}
+
+/* The answer to anything but POST /invocations. */
+static enum MHD_Result answer_other(ll_server *s, struct MHD_Connection *c, const char *url, req *r)
+{
+    switch (r->route) {
+    case R_PING:
+        return send_bytes(c, 200, NULL, "", 0);
+    case R_EXEC:
+        return send_bytes(c, 200, "application/json", s->exec_params, strlen(s->exec_params));
+    case R_BAD_METHOD: {
+        char msg[96];
+        snprintf(msg, sizeof msg, "use %s %.40s", strcmp(url, "/invocations") ? "GET" : "POST",
+                 url);
+        return send_error(c, 405, "method not allowed", msg, NULL, NULL);
+    }
+    default:
+        return send_error(c, 404, "not found",
+                          "the paths are /ping, /invocations and /execution-parameters", NULL,
+                          NULL);
+    }
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    ll_server *s = cls;
+    req *r = *con_cls;
+    if (!r) {
+        r = mem_calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        *con_cls = r;
+        pthread_mutex_lock(&s->mu);
+        s->in_flight++;
+        pthread_mutex_unlock(&s->mu);
+        return first_call(s, c, url, method, r);
+    }
+    size_t n = *upload_data_size;
+    if (r->route != R_INVOKE) {
+        if (r->route == R_NONE) /* already answered */
+            return MHD_YES;
+        if (n) {
+            *upload_data_size = 0; /* a body nobody asked for: dropped */
+            return MHD_YES;
+        }
+        enum MHD_Result ok = answer_other(s, c, url, r);
+        r->route = R_NONE;
+        return ok;
+    }
+    if (n) {
+        *upload_data_size = 0;
+        if (r->too_big)
+            return MHD_YES;
+        if (n > s->o.max_payload - r->len) {
+            r->too_big = 1; /* keep draining, answer 413 at the end */
+            mem_free(r->body);
+            r->body = NULL;
+            r->len = r->cap = 0;
+            return MHD_YES;
+        }
+        if (r->len + n > r->cap) {
+            size_t nc = r->cap ? r->cap : 65536;
+            while (nc < r->len + n)
+                nc *= 2;
+            if (nc > s->o.max_payload)
+                nc = s->o.max_payload;
+            uint8_t *p = mem_realloc(r->body, nc);
+            if (!p)
+                return MHD_NO;
+            r->body = p;
+            r->cap = nc;
+        }
+        memcpy(r->body + r->len, upload_data, n);
+        r->len += n;
+        return MHD_YES;
+    }
+    r->route = R_NONE;
+    return invoke(s, c, r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    ll_server *s = cls;
+    req *r = *con_cls;
+    if (!r)
+        return;
+    mem_free(r->body);
+    mem_free(r);
+    *con_cls = NULL;
+    pthread_mutex_lock(&s->mu);
+    s->in_flight--;
+    if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        s->served++;
+    if (s->in_flight == 0)
+        pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->mu);
+}
+
+ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **out, ll_err *err)
+{
+    *out = NULL;
+    if (!m)
+        return err_set(err, LL_E_ARG, "no model to serve");
+    ll_server *s = mem_calloc(1, sizeof *s);
+    if (!s)
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    if (o)
+        s->o = *o;
+    else
+        ll_serve_opts_init(&s->o);
+    if (!s->o.threads)
+        s->o.threads = 1;
+    if (!s->o.max_payload)
+        s->o.max_payload = (size_t)6 << 20;
+    if (!s->o.batch_rows)
+        s->o.batch_rows = 1000;
+    if (!s->o.timeout_s)
+        s->o.timeout_s = 60;
+    snprintf(s->host, sizeof s->host, "%s", s->o.host ? s->o.host : "127.0.0.1");
+    if (!strcmp(s->host, "localhost"))
+        strcpy(s->host, "127.0.0.1");
+    s->o.host = s->host;
+    s->m = m;
+    /* the workers score in parallel: one kernel thread each */
+    openblas_set_num_threads(1);
+    snprintf(s->exec_params, sizeof s->exec_params,
+             "{\"MaxConcurrentTransforms\": %u, \"BatchStrategy\": \"MULTI_RECORD\", "
+             "\"MaxPayloadInMB\": %zu}",
+             s->o.max_concurrent_transforms ? s->o.max_concurrent_transforms : 8,
+             (s->o.max_payload + (1 << 20) - 1) >> 20);
+    s->cap_pool = (size_t)s->o.threads * 2;
+    s->pool = mem_calloc(s->cap_pool, sizeof *s->pool);
+    if (!s->pool) {
+        mem_free(s);
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->idle, NULL);
+
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_EPOLL;
+    if (strchr(s->host, ':')) {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons(s->o.port);
+        if (inet_pton(AF_INET6, s->host, &a6->sin6_addr) != 1)
+            goto bad_host;
+        flags |= MHD_USE_IPv6;
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons(s->o.port);
+        if (inet_pton(AF_INET, s->host, &a4->sin_addr) != 1)
+            goto bad_host;
+    }
+    s->d = MHD_start_daemon(flags, s->o.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
+                            (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+                            (unsigned int)s->o.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned int)s->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned int)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+    if (!s->d) {
+        int e = errno;
+        err_set(err, LL_E_IO, "cannot listen on %s:%u: %s", s->host, (unsigned)s->o.port,
+                e ? strerror(e) : "libmicrohttpd refused the settings");
+        if (err)
+            err->sys_errno = e;
+        ll_server_stop(s, 0);
+        return LL_E_IO;
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : s->o.port;
+    *out = s;
+    return LL_OK;
+bad_host:
+    err_set(err, LL_E_ARG, "'%s' is not an IPv4 or IPv6 address", s->host);
+    ll_server_stop(s, 0);
+    return LL_E_ARG;
+}
+
+uint16_t ll_server_port(const ll_server *s)
+{
+    return s->port;
+}
+
+void ll_server_stats(const ll_server *s, uint64_t *served, unsigned *in_flight)
+{
+    ll_server *w = (ll_server *)s;
+    pthread_mutex_lock(&w->mu);
+    if (served)
+        *served = s->served;
+    if (in_flight)
+        *in_flight = s->in_flight;
+    pthread_mutex_unlock(&w->mu);
+}
+
+void ll_server_stop(ll_server *s, unsigned grace_ms)
+{
+    if (!s)
+        return;
+    if (s->d) {
+        MHD_socket fd = MHD_quiesce_daemon(s->d);
+        if (fd != MHD_INVALID_SOCKET)
+            close(fd);
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        dl.tv_sec += grace_ms / 1000;
+        dl.tv_nsec += (long)(grace_ms % 1000) * 1000000L;
+        if (dl.tv_nsec >= 1000000000L) {
+            dl.tv_sec++;
+            dl.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock(&s->mu);
+        while (s->in_flight > 0)
+            if (pthread_cond_timedwait(&s->idle, &s->mu, &dl) != 0)
+                break;
+        pthread_mutex_unlock(&s->mu);
+        MHD_stop_daemon(s->d);
+    }
+    for (size_t i = 0; i < s->n_pool; i++) {
+        serve_work_deinit(s->pool[i]);
+        mem_free(s->pool[i]);
+    }
+    mem_free(s->pool);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->idle);
+    mem_free(s);
+}

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* serve.h - what the HTTP endpoint (serve.c, public API ll_server_*) shares with tests and the
+ * fuzz target: request body dispatch independent of the HTTP library. */
+#ifndef LL_SERVE_H
+#define LL_SERVE_H
+#include "linlearn.h"
+#include "resp.h"
+#include "score.h"
+
+typedef enum {
+    SERVE_IN_NONE = 0,
+    SERVE_IN_CSV,
+    SERVE_IN_JSON,
+    SERVE_IN_JSONL,
+    SERVE_IN_RIO
+} serve_in;
+
+/* The request format named by a Content-Type value (parameters ignored); SERVE_IN_NONE when it
+ * is missing or not supported. */
+serve_in serve_content_type(const char *ct);
+
+/* Per-worker scratch, reused from request to request (and trimmed when a big request left it
+ * large). */
+typedef struct serve_work {
+    ll_batch b;
+    score_buf sb;
+    resp_buf out;
+} serve_work;
+
+void serve_work_init(serve_work *w);
+void serve_work_deinit(serve_work *w);
+/* Frees the scratch when it grew past keep_bytes, so memory does not follow the largest
+ * request ever seen. */
+void serve_work_trim(serve_work *w, size_t keep_bytes);
+
+/* Parses body (format in) in mini-batches of batch_rows, scores each with m (m may be NULL:
+ * then rows are only parsed, for the fuzz target) and encodes the predictions as fmt into
+ * w->out (cleared first). Errors: LL_E_PARSE / LL_E_TOOBIG for malformed bodies (with their
+ * location), a wrong width is LL_E_PARSE too, with
+ * w->sb.bad_row/expected/received set. */
+ll_code serve_body(const ll_model *m, serve_in in, resp_format fmt, const uint8_t *body, size_t len,
+                   size_t batch_rows, serve_work *w, ll_err *err);
+#endif

@@ -1,0 +1,357 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* test_ckpt.c - checkpoints and resume: a run stopped at many points (as SIGTERM does) and
+ * resumed from its checkpoint ends with the same model, bit for bit, as an uninterrupted run;
+ * a damaged or foreign checkpoint is refused. */
+#include "ckpt.h"
+#include "tt.h"
+#include <pthread.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static char g_dir[64];
+
+typedef struct stopper {
+    volatile int stop;
+    const char *when; /* stop once a log line contains this */
+    int lines_with_resume;
+    int mid_epoch_saves; /* "Stopped in epoch E after N mini-batches" with N > 0 */
+} stopper;
+
+static void on_log(void *ud, const char *line)
+{
+    stopper *s = ud;
+    if (s->when && strstr(line, s->when))
+        s->stop = 1;
+    if (strstr(line, "Loaded checkpoint"))
+        s->lines_with_resume++;
+    if (strstr(line, "Stopped in epoch") && !strstr(line, "after 0 mini-batches"))
+        s->mid_epoch_saves++;
+}
+
+static void rmrf(const char *p)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", p);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", p);
+}
+
+typedef struct setup {
+    const char *set; /* "diabetes" or "breast_cancer" */
+    const char *hp[12];
+    int validation;
+} setup;
+
+/* Trains into g_dir/<out>; returns the ll_train result. */
+static ll_code train(const setup *su, const char *out, const char *ckdir, stopper *st, ll_err *err)
+{
+    char tr[512], va[512], md[256];
+    snprintf(tr, sizeof tr, "%s/datasets/%s/train.csv", tt_testdata(), su->set);
+    snprintf(va, sizeof va, "%s/datasets/%s/validation.csv", tt_testdata(), su->set);
+    snprintf(md, sizeof md, "%s/%s", g_dir, out);
+    mkdir(md, 0755);
+    ll_hparams *hp = NULL;
+    ll_code rc = ll_hparams_new(&hp, err);
+    for (int i = 0; rc == LL_OK && su->hp[i]; i += 2)
+        rc = ll_hparams_set(hp, su->hp[i], su->hp[i + 1], err);
+    if (rc == LL_OK) {
+        ll_train_opts o;
+        ll_train_opts_init(&o);
+        o.train = tr;
+        o.validation = su->validation ? va : NULL;
+        o.model_dir = md;
+        o.threads = 1;
+        o.seed = 7;
+        o.checkpoint_dir = ckdir;
+        o.stop = st ? &st->stop : NULL;
+        o.log = on_log;
+        o.ud = st;
+        stopper dummy = {0, NULL, 0, 0};
+        if (!st)
+            o.ud = &dummy;
+        rc = ll_train(hp, &o, err);
+    }
+    ll_hparams_free(hp);
+    return rc;
+}
+
+/* Whether two trained models are identical (weights, biases, threshold, bit for bit). */
+static int same_model(const char *a, const char *b)
+{
+    char pa[256], pb[256];
+    snprintf(pa, sizeof pa, "%s/%s/model.tar.gz", g_dir, a);
+    snprintf(pb, sizeof pb, "%s/%s/model.tar.gz", g_dir, b);
+    ll_model *ma = NULL, *mb = NULL;
+    ll_err err;
+    int same = 0;
+    if (ll_model_load(pa, &ma, &err) == LL_OK && ll_model_load(pb, &mb, &err) == LL_OK) {
+        uint64_t D = ll_model_feature_dim(ma);
+        uint32_t C = ll_model_n_outputs(ma);
+        same = D == ll_model_feature_dim(mb) && C == ll_model_n_outputs(mb) &&
+               !memcmp(ll_model_weights(ma), ll_model_weights(mb), D * C * sizeof(float)) &&
+               !memcmp(ll_model_bias(ma), ll_model_bias(mb), C * sizeof(float)) &&
+               ll_model_threshold(ma) == ll_model_threshold(mb);
+    }
+    ll_model_free(ma);
+    ll_model_free(mb);
+    return same;
+}
+
+static const setup REG = {"diabetes",
+                          {"predictor_type", "regressor", "epochs", "6", "mini_batch_size", "32",
+                           "early_stopping_patience", "10", NULL},
+                          1};
+static const setup BIN = {"breast_cancer",
+                          {"predictor_type", "binary_classifier", "epochs", "8", "num_models", "4",
+                           "early_stopping_patience", "1", NULL},
+                          0};
+
+/* Stops a checkpointed run when a line matching `when` is logged, then resumes (possibly
+ * stopping again at `when2`), and compares the result with the reference. */
+static int stop_and_resume(const setup *su, const char *ref, const char *when, const char *when2,
+                           int *resumed)
+{
+    char ck[128];
+    snprintf(ck, sizeof ck, "%s/ck", g_dir);
+    rmrf(ck);
+    mkdir(ck, 0755);
+    ll_err err;
+    stopper st = {0, when, 0, 0};
+    ll_code rc = train(su, "run", ck, &st, &err);
+    if (rc != LL_E_STATE || !st.stop) {
+        fprintf(stderr, "  run was not stopped at '%s' (rc %d)\n", when, (int)rc);
+        return 0;
+    }
+    *resumed = 0;
+    if (when2) {
+        stopper s2 = {0, when2, 0, 0};
+        rc = train(su, "run", ck, &s2, &err);
+        *resumed += s2.lines_with_resume;
+        if (rc != LL_E_STATE) {
+            fprintf(stderr, "  second run was not stopped at '%s'\n", when2);
+            return 0;
+        }
+    }
+    stopper s3 = {0, NULL, 0, 0};
+    rc = train(su, "run", ck, &s3, &err);
+    *resumed += s3.lines_with_resume;
+    if (rc != LL_OK) {
+        char b[512];
+        fprintf(stderr, "  resume failed: %s\n", ll_err_format(&err, b, sizeof b));
+        return 0;
+    }
+    return same_model("run", ref);
+}
+
+static void resume_regressor_everywhere(void)
+{
+    ll_err err;
+    CHECK_OK(train(&REG, "ref", NULL, NULL, &err));
+    /* every epoch boundary, after the train pass and after the validation pass */
+    static const char *points[] = {
+        "epoch=0, train mse_objective", "epoch=0, validation mse_objective",
+        "epoch=2, train mse_objective", "epoch=3, validation mse_objective",
+        "epoch=5, train mse_objective", "Best model found", /* during final metrics */
+    };
+    for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
+        int resumed = 0;
+        CHECKF(stop_and_resume(&REG, "ref", points[i], NULL, &resumed),
+               "stopped at '%s': the resumed model differs", points[i]);
+        CHECKF(resumed == 1, "stopped at '%s': resumed %d times", points[i], resumed);
+    }
+    int resumed = 0;
+    CHECK(stop_and_resume(&REG, "ref", "epoch=1, validation", "epoch=4, train", &resumed));
+    CHECK(resumed == 2);
+}
+
+static void resume_binary_early_stop(void)
+{
+    ll_err err;
+    CHECK_OK(train(&BIN, "bref", NULL, NULL, &err));
+    static const char *points[] = {"epoch=1, train", "epoch=3, train", "Early stop",
+                                   "Loss has not improved", "Best model found"};
+    for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
+        int resumed = 0;
+        CHECKF(stop_and_resume(&BIN, "bref", points[i], NULL, &resumed),
+               "stopped at '%s': the resumed model differs", points[i]);
+    }
+}
+
+typedef struct timer {
+    stopper *st;
+    long us;
+} timer;
+
+static void *stop_later(void *arg)
+{
+    timer *t = arg;
+    struct timespec ts = {t->us / 1000000, (t->us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+    __atomic_store_n(&t->st->stop, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static const setup SLOW = {"diabetes",
+                           {"predictor_type", "regressor", "epochs", "12", "mini_batch_size", "4",
+                            "early_stopping_patience", "20", "num_models", "8", NULL},
+                           1};
+
+static const setup SLOWBIN = {"breast_cancer",
+                              {"predictor_type", "binary_classifier", "epochs", "8",
+                               "mini_batch_size", "4", "num_models", "4", "early_stopping_patience",
+                               "1", NULL},
+                              0};
+
+/* Stops su's run at random moments (as a SIGTERM would), resumes each time, until it
+ * completes; the model must equal an uninterrupted run's. Returns -1 when it does not (or on
+ * an error), else the number of saves made inside an epoch's train pass. */
+static int random_stops(const setup *su, unsigned seed)
+{
+    ll_err err;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (train(su, "sref", NULL, NULL, &err) != LL_OK)
+        return -1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    long run_us = (t1.tv_sec - t0.tv_sec) * 1000000L + (t1.tv_nsec - t0.tv_nsec) / 1000;
+    char ck[128];
+    snprintf(ck, sizeof ck, "%s/ck4", g_dir);
+    rmrf(ck);
+    mkdir(ck, 0755);
+    srand(seed);
+    int stops = 0, mid = 0, resumes = 0;
+    ll_code rc = LL_E_STATE;
+    for (int round = 0; round < 60 && rc != LL_OK; round++) {
+        stopper st = {0, NULL, 0, 0};
+        timer tm = {&st, run_us / 20 + rand() % (run_us / 3 + 1)};
+        pthread_t th;
+        if (pthread_create(&th, NULL, stop_later, &tm) != 0)
+            return -1;
+        rc = train(su, "srun", ck, &st, &err);
+        pthread_join(th, NULL);
+        if (rc != LL_OK && rc != LL_E_STATE) {
+            fprintf(stderr, "  round %d: rc %d: %s\n", round, (int)rc, err.msg);
+            return -1;
+        }
+        stops += rc == LL_E_STATE;
+        mid += st.mid_epoch_saves;
+        resumes += st.lines_with_resume;
+    }
+    if (rc != LL_OK) {
+        stopper st = {0, NULL, 0, 0};
+        if (train(su, "srun", ck, &st, &err) != LL_OK)
+            return -1;
+    }
+    if (stops && !resumes) {
+        fprintf(stderr, "  %d stops but no resume\n", stops);
+        return -1;
+    }
+    return same_model("srun", "sref") ? mid : -1;
+}
+
+static void resume_random_stops(void)
+{
+    /* timing decides where the stops fall: repeat until some fell inside a train pass */
+    static const setup *sets[] = {&SLOW, &SLOWBIN}; /* SLOWBIN: the early-stopping sample is
+                                                       filled during the train pass */
+    for (int i = 0; i < 2; i++) {
+        int mid = 0;
+        for (unsigned a = 0; a < 8 && mid == 0; a++) {
+            mid = random_stops(sets[i], 1000 * i + a);
+            CHECKF(mid >= 0, "%s: the resumed model differs", sets[i]->set);
+        }
+        CHECKF(mid > 0, "%s: no stop fell inside an epoch", sets[i]->set);
+    }
+}
+
+static void foreign_checkpoint_ignored(void)
+{
+    char ck[128];
+    snprintf(ck, sizeof ck, "%s/ck2", g_dir);
+    rmrf(ck);
+    mkdir(ck, 0755);
+    ll_err err;
+    stopper st = {0, "epoch=2, train", 0, 0};
+    CHECK(train(&REG, "x", ck, &st, &err) == LL_E_STATE);
+    /* other hyperparameters: the checkpoint does not apply, training starts over */
+    setup other = REG;
+    other.hp[7] = "9"; /* early_stopping_patience */
+    stopper s2 = {0, NULL, 0, 0};
+    CHECK_OK(train(&other, "y", ck, &s2, &err));
+    CHECK(s2.lines_with_resume == 0);
+    CHECK_OK(train(&other, "yref", NULL, NULL, &err));
+    CHECK(same_model("y", "yref"));
+}
+
+static void damaged_files(void)
+{
+    ll_err err;
+    char ck[128], path[256];
+    snprintf(ck, sizeof ck, "%s/ck3", g_dir);
+    rmrf(ck);
+    mkdir(ck, 0755);
+    stopper st = {0, "epoch=2, train", 0, 0};
+    CHECK(train(&REG, "z", ck, &st, &err) == LL_E_STATE);
+    snprintf(path, sizeof path, "%s/%s", ck, CKPT_FILE);
+    size_t len;
+    unsigned char *good = tt_read_file(path, &len);
+    CHECK(good && len > 200);
+    CHECK(!memcmp(good, "LLCKPT01", 8));
+    /* the header's sizes agree with the file size */
+    uint64_t P = 0;
+    for (int i = 0; i < 8; i++)
+        P |= (uint64_t)good[112 + i] << (8 * i);
+    CHECK(P == len - 132);
+    /* a flipped byte anywhere: the checksum catches it */
+    size_t where[] = {0, 20, 130, len / 2, len - 5, len - 1};
+    for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
+        unsigned char *b = malloc(len);
+        memcpy(b, good, len);
+        b[where[i]] ^= 0x40;
+        FILE *f = fopen(path, "wb");
+        CHECK(f && fwrite(b, 1, len, f) == len);
+        fclose(f);
+        free(b);
+        stopper s = {0, NULL, 0, 0};
+        CHECK_OK(train(&REG, "z2", ck, &s, &err)); /* starts over, logs why */
+        CHECKF(s.lines_with_resume == 0, "byte %zu flipped yet resumed", where[i]);
+    }
+    /* ckpt_load reports what is wrong and where */
+    FILE *f = fopen(path, "wb");
+    CHECK(f && fwrite(good, 1, len - 10, f) == len - 10);
+    fclose(f);
+    sgd s;
+    memset(&s, 0, sizeof s);
+    scaler sc;
+    memset(&sc, 0, sizeof sc);
+    double b1[8], b2[8];
+    ckpt_state cs = {0};
+    cs.best = b1;
+    cs.bestc = b2;
+    CHECK(ckpt_load(path, &cs, &s, &sc, &err) == LL_E_PARSE);
+    CHECK(strstr(err.msg, "payload size") && (err.has & LL_ERR_OFFSET) && err.offset == 112);
+    f = fopen(path, "wb");
+    CHECK(f && fwrite("LLCKPT01", 1, 8, f) == 8);
+    fclose(f);
+    CHECK(ckpt_load(path, &cs, &s, &sc, &err) == LL_E_PARSE);
+    CHECK(strstr(err.msg, "too short"));
+    snprintf(path, sizeof path, "%s/none", ck);
+    CHECK(ckpt_load(path, &cs, &s, &sc, &err) == LL_E_IO);
+    free(good);
+}
+
+int main(void)
+{
+    TT_BEGIN("test_ckpt");
+    snprintf(g_dir, sizeof g_dir, "/tmp/ll_ckpt_XXXXXX");
+    if (!mkdtemp(g_dir))
+        return 1;
+    RUN(resume_regressor_everywhere);
+    RUN(resume_binary_early_stop);
+    RUN(resume_random_stops);
+    RUN(foreign_checkpoint_ignored);
+    RUN(damaged_files);
+    rmrf(g_dir);
+    TT_END();
+}
