@@ -28,6 +28,10 @@ static const char *HELP =
     "  --input-mode pipe|file   file: copy each channel into DIR/<NAME>/ and exit\n"
     "  --endpoint-url URL       S3-compatible endpoint (path-style addressing)\n"
     "  --prefetch SIZE          read-ahead buffer per channel (default 64M; 0 off)\n"
+    "  --compression auto|gzip|none\n"
+    "                           CompressionType: auto (default) inflates gzip data (first bytes\n"
+    "                           1F 8B) before the FIFO, gzip requires it, none passes the bytes\n"
+    "                           as stored (readers of the FIFO inflate gzip themselves)\n"
     "\n"
     "Example:\n"
     "  linlearn pipe --dir /tmp/data --epochs 3 --channel train=s3://bucket/train/ &\n"
@@ -42,7 +46,8 @@ enum {
     O_WRAP,
     O_MODE,
     O_ENDPOINT,
-    O_PREFETCH
+    O_PREFETCH,
+    O_COMPRESSION
 };
 
 static const struct option LONGOPTS[] = {
@@ -55,6 +60,7 @@ static const struct option LONGOPTS[] = {
     {"input-mode", required_argument, 0, O_MODE},
     {"endpoint-url", required_argument, 0, O_ENDPOINT},
     {"prefetch", required_argument, 0, O_PREFETCH},
+    {"compression", required_argument, 0, O_COMPRESSION},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -142,6 +148,16 @@ int cmd_pipe(int argc, char **argv)
             o.prefetch_bytes = strcmp(optarg, "0") ? (size_t)tool_parse_size(optarg) : 0;
             if (strcmp(optarg, "0") && !o.prefetch_bytes)
                 return tool_usage_error("pipe", "--prefetch takes a size such as 64M, or 0");
+            break;
+        case O_COMPRESSION:
+            if (!strcasecmp(optarg, "auto"))
+                o.compression = LL_COMPRESSION_AUTO;
+            else if (!strcasecmp(optarg, "gzip"))
+                o.compression = LL_COMPRESSION_GZIP;
+            else if (!strcasecmp(optarg, "none"))
+                o.compression = LL_COMPRESSION_NONE;
+            else
+                return tool_usage_error("pipe", "--compression takes auto, gzip or none");
             break;
         default:
             return tool_usage_error("pipe", "unknown option");

@@ -464,6 +464,7 @@ typedef struct {
     rd_list l;
     size_t i; /* index of cur */
     ll_reader *cur, *next;
+    int next_due; /* the next object's request starts once cur has delivered bytes */
     int wrap;
     uint8_t pend[16];
     size_t pend_len, pend_pos;
@@ -513,12 +514,9 @@ static ll_code open_cur(rd_multi *m, ll_err *err)
         if (rc != LL_OK)
             return rc;
     }
-    /* start the next object's request now, so it overlaps with reading this one */
-    if (m->i + 1 < m->l.n && m->l.kind != RD_FILE) {
-        ll_err e2;
-        if (rd_list_open(&m->l, m->i + 1, &m->next, &e2) != LL_OK)
-            m->next = NULL; /* reported when it becomes current */
-    }
+    /* the next object's request overlaps with reading this one; it starts once this one has
+     * answered, so that it does not slow this one's first bytes */
+    m->next_due = m->i + 1 < m->l.n && m->l.kind != RD_FILE;
     if (m->wrap) {
         rd_obj *o = &m->l.objs[m->i];
         if (o->size == UINT64_MAX && m->l.kind == RD_S3) {
@@ -579,6 +577,12 @@ static ll_code multi_read(ll_reader *self, void *buf, size_t cap, size_t *n, int
         ll_code rc = ll_reader_read(m->cur, dst, want, &k, &e, err);
         if (rc != LL_OK)
             return rc;
+        if (m->next_due && (k > 0 || e)) {
+            ll_err e2;
+            m->next_due = 0;
+            if (rd_list_open(&m->l, m->i + 1, &m->next, &e2) != LL_OK)
+                m->next = NULL; /* reported when it becomes current */
+        }
         if (e) {
             if (m->wrap && m->obj_left)
                 return err_set(err, LL_E_REMOTE, "the object ended %llu bytes before its size",
