@@ -7,6 +7,7 @@
 #include "mem.h"
 #include <ctype.h>
 #include <expat.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,23 +34,32 @@ void ll_source_set_defaults(const ll_source_opts *o)
     mem_free(g_endpoint);
     g_endpoint = NULL;
     if (!o) {
-        g_set = 0;
+        __atomic_store_n(&g_set, 0, __ATOMIC_RELEASE);
         return;
     }
     g_opts = *o;
     if (o->endpoint_url)
         g_endpoint = mem_strdup(o->endpoint_url);
     g_opts.endpoint_url = g_endpoint;
-    g_set = 1;
+    __atomic_store_n(&g_set, 1, __ATOMIC_RELEASE);
+}
+
+/* The built-in settings, made once whatever thread asks first (no lazy write to g_opts, which
+ * raced when several threads opened sources at once). */
+static pthread_once_t g_builtin_once = PTHREAD_ONCE_INIT;
+static ll_source_opts g_builtin;
+
+static void builtin_init(void)
+{
+    ll_source_opts_init(&g_builtin);
 }
 
 const ll_source_opts *s3_defaults(void)
 {
-    if (!g_set) {
-        ll_source_opts_init(&g_opts);
-        g_set = 1;
-    }
-    return &g_opts;
+    if (__atomic_load_n(&g_set, __ATOMIC_ACQUIRE))
+        return &g_opts;
+    pthread_once(&g_builtin_once, builtin_init);
+    return &g_builtin;
 }
 
 /* ---- profile files ---- */
