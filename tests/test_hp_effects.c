@@ -408,6 +408,12 @@ static void test_init_bias(void)
     CHECKF(fabs(b.b[0] + 5) < 1e-3, "init_bias=-5: bias %g", (double)b.b[0]);
     res_free(&a);
     res_free(&b);
+    /* binary classifier with feature scaling on: without the mean shift the folded bias is the
+     * trained one (the label is never scaled for classifiers) */
+    TRAIN(a, BIN.path, NULL, BIN1, "epochs", "1", "learning_rate", "1e-6", "unbias_data", "false",
+          "init_bias", "2");
+    CHECKF(fabs(a.b[0] - 2) < 1e-3, "binary init_bias=2: bias %g", (double)a.b[0]);
+    res_free(&a);
 }
 
 /* sample standard deviation and largest magnitude of the weights */
@@ -582,6 +588,15 @@ static void test_adam_betas(void)
     CHECKF(max_abs_diff(&base, &b1) > 1e-3, "beta_1: %g", max_abs_diff(&base, &b1));
     CHECKF(max_abs_diff(&base, &b2) > 1e-3, "beta_2: %g", max_abs_diff(&base, &b2));
     CHECKF(max_abs_diff(&b1, &b2) > 1e-3, "beta_1 vs beta_2: %g", max_abs_diff(&b1, &b2));
+    res_free(&base);
+    res_free(&b1);
+    res_free(&b2);
+    /* the sparse path (lazy adam) too */
+    TRAIN(base, SPARSE, NULL, REG1, "feature_dim", "100", "beta_1", "0.9", "beta_2", "0.999");
+    TRAIN(b1, SPARSE, NULL, REG1, "feature_dim", "100", "beta_1", "0", "beta_2", "0.999");
+    TRAIN(b2, SPARSE, NULL, REG1, "feature_dim", "100", "beta_1", "0.9", "beta_2", "0.5");
+    CHECKF(max_abs_diff(&base, &b1) > 1e-3, "sparse beta_1: %g", max_abs_diff(&base, &b1));
+    CHECKF(max_abs_diff(&base, &b2) > 1e-3, "sparse beta_2: %g", max_abs_diff(&base, &b2));
     res_free(&base);
     res_free(&b1);
     res_free(&b2);
@@ -761,6 +776,17 @@ static void test_normalize_data(void)
     CHECKF(d_on < 0.3 && d_off > d_on, "normalize_data on %g off %g", d_on, d_off);
     res_free(&on);
     res_free(&off);
+    /* sparse: scaling (root mean square of the non-zeros) and, asked for, centring */
+    res sh;
+    TRAIN(on, SPARSE, NULL, REG1, "feature_dim", "100", "normalize_data", "true");
+    TRAIN(off, SPARSE, NULL, REG1, "feature_dim", "100", "normalize_data", "false");
+    TRAIN(sh, SPARSE, NULL, REG1, "feature_dim", "100", "normalize_data", "true", "unbias_data",
+          "true");
+    CHECKF(max_abs_diff(&on, &off) > 1e-3, "sparse normalize_data: %g", max_abs_diff(&on, &off));
+    CHECKF(max_abs_diff(&on, &sh) > 1e-3, "sparse unbias_data: %g", max_abs_diff(&on, &sh));
+    res_free(&on);
+    res_free(&off);
+    res_free(&sh);
 }
 
 static void test_label_scaling(void)
@@ -843,6 +869,17 @@ static void test_calibration(void)
     TRAIN(b, BIN.path, BINV.path, BIN1, "num_calibration_samples", "10000");
     printf("  threshold: 3 calibration rows %.4f, 10000 %.4f\n", (double)a.thr, (double)b.thr);
     CHECK(a.thr != b.thr);
+    {
+        /* tuned on the first 3 validation rows only: the threshold lies within their scores */
+        float *sc = NULL, *lb = NULL;
+        int ok = predict(&a, &BINV, &sc, &lb);
+        double lo = ok ? fmin(sc[0], fmin(sc[1], sc[2])) : NAN,
+               hi = ok ? fmax(sc[0], fmax(sc[1], sc[2])) : NAN;
+        free(sc);
+        free(lb);
+        CHECKF(ok && a.thr >= lo - 1e-4 && a.thr <= hi + 1e-4,
+               "threshold %g outside the first 3 rows' scores [%g, %g]", (double)a.thr, lo, hi);
+    }
     res_free(&a);
     res_free(&b);
     /* f_beta: recall-heavy beta lowers the threshold */
@@ -890,6 +927,7 @@ static void test_positive_weight(void)
     CHECK(a.thr == 0.5f && b.thr == 0.5f);
     CHECK(met(&a, "train:recall") > met(&b, "train:recall") + 0.2);
     CHECK(selm(&a, "positive_example_weight_mult") == 10);
+    CHECK(!strcmp(ll_model_loss(a.m), "logistic")); /* loss=auto */
     res_free(&a);
     res_free(&b);
 }
