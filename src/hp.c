@@ -452,6 +452,13 @@ ll_code hp_resolve(const ll_hparams *hp, hp_values *v, ll_err *err)
         for (int k = 0; k <= LOSS_HUBER; k++)
             if (!strcmp(l, loss_name((loss_kind)k)))
                 v->loss = (loss_kind)k;
+    /* removing a mean folds an intercept into the saved model, which use_bias=false forbids */
+    if (!v->use_bias && (v->unbias_data == 1 || v->unbias_label == 1))
+        return err_set(err, LL_E_ARG,
+                       "hyperparameter %s: 'true' needs use_bias=true (removing the mean adds an "
+                       "intercept to the model); set use_bias=true or %s=false/auto",
+                       v->unbias_data == 1 ? "unbias_data" : "unbias_label",
+                       v->unbias_data == 1 ? "unbias_data" : "unbias_label");
     if (v->pred == LL_MULTICLASS_CLASSIFIER && v->accuracy_top_k > v->num_classes)
         v->accuracy_top_k = v->num_classes;
     return LL_OK;

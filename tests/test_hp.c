@@ -57,6 +57,12 @@ static void test_refusals_name_value_range(void)
     CHECK_OK(ll_hparams_validate(hp, &err));
     CHECK_OK(ll_hparams_set(hp, "loss", "logistic", &err));
     CHECK(ll_hparams_validate(hp, &err) == LL_E_ARG && strstr(err.msg, "softmax_loss"));
+    CHECK_OK(ll_hparams_set(hp, "loss", "auto", &err));
+    CHECK_OK(ll_hparams_set(hp, "use_bias", "false", &err));
+    CHECK_OK(ll_hparams_validate(hp, &err)); /* unbias_data=auto follows use_bias */
+    CHECK_OK(ll_hparams_set(hp, "unbias_data", "True", &err));
+    CHECK(ll_hparams_validate(hp, &err) == LL_E_ARG && strstr(err.msg, "unbias_data") &&
+          strstr(err.msg, "use_bias"));
     ll_hparams_free(hp);
 }
 
