@@ -109,6 +109,7 @@ void serve_work_deinit(serve_work *w)
     ll_batch_deinit(&w->b);
     score_buf_deinit(&w->sb);
     resp_buf_deinit(&w->out);
+    txt_state_deinit(&w->ts);
 }
 
 void serve_work_trim(serve_work *w, size_t keep_bytes)
@@ -116,7 +117,8 @@ void serve_work_trim(serve_work *w, size_t keep_bytes)
     size_t held = w->b.cap_val * (sizeof(float) + sizeof(uint32_t)) +
                   w->b.cap_rows * (2 * sizeof(size_t) + sizeof(uint64_t) + 1 + sizeof(float)) +
                   w->b.cap_label * sizeof(float) + w->sb.cap_scores * sizeof(float) +
-                  w->sb.cap_rows * sizeof(float) + w->out.cap;
+                  w->sb.cap_rows * sizeof(float) + w->out.cap + w->ts.fcap * sizeof(float) +
+                  w->ts.icap * sizeof(uint32_t) + w->ts.scap;
     if (held > keep_bytes) {
         serve_work_deinit(w);
         serve_work_init(w);
@@ -170,15 +172,39 @@ ll_code serve_body(const ll_model *m, serve_in in, resp_format fmt, const uint8_
                 break;
             at += used;
         }
-    } else if (in == SERVE_IN_CSV || in == SERVE_IN_RIO) {
+    } else if (in == SERVE_IN_CSV) {
+        /* straight from the body: no reader, no window, no copy */
+        ll_parse_opts o;
+        ll_parse_opts_init(&o);
+        o.format = LL_FMT_CSV;
+        o.label_column = -1;
+        o.delimiter = ',';
+        o.max_record_len = len + 16;
+        txt_state keep = w->ts; /* a fresh state that keeps the grown scratch */
+        txt_state_init(&w->ts, &o, "request");
+        w->ts.fbuf = keep.fbuf, w->ts.fcap = keep.fcap;
+        w->ts.ibuf = keep.ibuf, w->ts.icap = keep.icap;
+        w->ts.sbuf = keep.sbuf, w->ts.scap = keep.scap;
+        size_t at = 0;
+        while (rc == LL_OK && at < len) {
+            size_t used = 0;
+            ll_batch_clear(&w->b);
+            rc = csv_parse(&w->ts, (const char *)body + at, len - at, 1, batch_rows, &w->b, &used,
+                           err);
+            if (rc == LL_OK && w->b.n_rows)
+                rc = flush_rows(m, w, &row, &e, err);
+            if (used == 0)
+                break;
+            at += used;
+        }
+        w->ts.o = NULL;
+    } else if (in == SERVE_IN_RIO) {
         ll_reader *rd = ll_reader_mem(body, len, "request");
         if (!rd)
             return err_set(err, LL_E_NOMEM, "out of memory");
         ll_parse_opts o;
         ll_parse_opts_init(&o);
-        o.format = in == SERVE_IN_CSV ? LL_FMT_CSV : LL_FMT_RECORDIO;
-        o.label_column = -1;
-        o.delimiter = ',';
+        o.format = LL_FMT_RECORDIO;
         o.max_record_len = len + 16;
         ll_parser *p = NULL;
         rc = ll_parser_new(rd, &o, &p, err);

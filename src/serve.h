@@ -6,6 +6,7 @@
 #include "linlearn.h"
 #include "resp.h"
 #include "score.h"
+#include "txt.h"
 
 typedef enum {
     SERVE_IN_NONE = 0,
@@ -25,6 +26,7 @@ typedef struct serve_work {
     ll_batch b;
     score_buf sb;
     resp_buf out;
+    txt_state ts; /* CSV parser state; its scratch is kept between requests */
 } serve_work;
 
 void serve_work_init(serve_work *w);

@@ -229,6 +229,63 @@ static void recordio_layout(void)
     resp_buf_deinit(&b);
 }
 
+/* The copied-template rows are byte for byte what encoding each row gives, for every predictor
+ * type and for a class count too large for the template (encoded per row). */
+static void recordio_template_bytes(void)
+{
+    ll_err err;
+    static const ll_predictor preds[] = {LL_BINARY_CLASSIFIER, LL_REGRESSOR,
+                                         LL_MULTICLASS_CLASSIFIER, LL_MULTICLASS_CLASSIFIER};
+    static const uint32_t outs[] = {1, 1, 5, 200};
+    for (int c = 0; c < 4; c++) {
+        uint32_t k = outs[c];
+        size_t n = 37;
+        float *sc = malloc(n * k * sizeof *sc), lab[37];
+        for (size_t i = 0; i < n * k; i++)
+            sc[i] = (float)i * 0.37f - 3.0f;
+        for (size_t i = 0; i < n; i++)
+            lab[i] = (float)(i % 3);
+        resp_buf b = {0}, want = {0};
+        resp_enc e;
+        resp_init(&e, RESP_RECORDIO, preds[c], k);
+        /* in two calls: the template survives between batches */
+        CHECK_OK(resp_rows(&e, sc, lab, 10, &b, &err));
+        CHECK_OK(resp_rows(&e, sc + 10 * k, lab + 10, n - 10, &b, &err));
+        CHECK(e.tmpl_state == (k <= 64 ? 1 : -1));
+        for (size_t i = 0; i < n; i++) {
+            pb_entry_in ent[2];
+            memset(ent, 0, sizeof ent);
+            size_t m = 0;
+            if (preds[c] != LL_REGRESSOR) {
+                ent[m].name = "predicted_label";
+                ent[m].t.dtype = PB_F32;
+                ent[m].t.values = lab + i;
+                ent[m].t.n_values = 1;
+                m++;
+            }
+            ent[m].name = "score";
+            ent[m].t.dtype = PB_F32;
+            ent[m].t.values = sc + i * k;
+            ent[m].t.n_values = k;
+            m++;
+            pb_record_in r;
+            memset(&r, 0, sizeof r);
+            r.lab = ent;
+            r.n_lab = m;
+            size_t len = pb_encoded_size(&r);
+            uint8_t *tmp = malloc(len);
+            pb_encode(&r, tmp);
+            CHECK_OK(resp_buf_reserve(&want, rio_frame_size(len), &err));
+            want.len += rio_frame(want.p + want.len, tmp, len);
+            free(tmp);
+        }
+        CHECK(b.len == want.len && !memcmp(b.p, want.p, b.len));
+        resp_buf_deinit(&b);
+        resp_buf_deinit(&want);
+        free(sc);
+    }
+}
+
 static void json_strings(void)
 {
     ll_err err;
@@ -243,6 +300,7 @@ int main(void)
     TT_BEGIN("resp");
     RUN(accept_negotiation);
     RUN(python_repr_numbers);
+    RUN(recordio_template_bytes);
     RUN(shortest_round_trip);
     RUN(json_layouts);
     RUN(jsonl_and_csv_layouts);
