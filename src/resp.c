@@ -186,7 +186,7 @@ static size_t py_layout(char *o, int neg, const char *dig, int nd, int e)
     return n;
 }
 
-size_t resp_json_num(char *o, float f)
+size_t resp_json_num_ref(char *o, float f)
 {
     if (isnan(f)) {
         memcpy(o, "NaN", 4);
@@ -248,6 +248,93 @@ size_t resp_json_num(char *o, float f)
             return n;
     }
     return 0;
+}
+
+/* The fast path of resp_json_num for |f| = m * 2^-s, 2^23 <= m < 2^24, 0 <= s <= 40 (every
+ * normal float from 2^-17 ~ 7.6e-6 up to 2^24; probabilities and most scores): exact decimal
+ * arithmetic in 128 bits, no printf or strtod. f is exactly N / 10^s with N = m * 5^s < 2^118.
+ * A P-digit rounding D of it reads back as the double f iff |D - f| is at most half the
+ * double's spacing around f (a tie goes to f: its 53-bit mantissa m * 2^29 is even), which is
+ * 2^-(s+30) above f and, when m = 2^23 (a power of two), 2^-(s+31) below; in units of 10^-s
+ * that is 5^s / 2^30 (or / 2^31). Returns 0 when f is out of that range. */
+static size_t json_num_fast(char *o, float f)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, 4);
+    int bexp = (int)((bits >> 23) & 0xFF);
+    if (bexp == 0 || bexp == 0xFF || bexp > 150 || bexp < 110)
+        return 0;
+    int s = 150 - bexp;
+    uint32_t m = (bits & 0x7FFFFFu) | 0x800000u;
+    typedef unsigned __int128 u128;
+    u128 p5 = 1;
+    for (int i = 0; i < s; i++)
+        p5 *= 5;
+    u128 N = (u128)m * p5;
+    /* the digits of N: L of them */
+    const uint64_t e18 = 1000000000000000000ull;
+    uint64_t hi = (uint64_t)(N / e18), lo = (uint64_t)(N % e18);
+    char dg[48];
+    int L = 0;
+    char t[24];
+    int k = 0;
+    if (hi) {
+        for (uint64_t x = hi; x; x /= 10)
+            t[k++] = (char)('0' + x % 10);
+        while (k)
+            dg[L++] = t[--k];
+        for (int j = 17; j >= 0; j--, lo /= 10)
+            dg[L + j] = (char)('0' + lo % 10);
+        L += 18;
+    } else {
+        for (uint64_t x = lo; x; x /= 10)
+            t[k++] = (char)('0' + x % 10);
+        while (k)
+            dg[L++] = t[--k];
+    }
+    int e10 = L - 1 - s; /* decimal exponent of the leading digit */
+    for (int P = 15; P <= 17; P++) {
+        char dig[24];
+        int nd, e = e10;
+        if (L <= P) { /* exact */
+            memcpy(dig, dg, (size_t)L);
+            nd = L;
+        } else {
+            int drop = L - P;
+            u128 pw = 1;
+            for (int j = 0; j < drop; j++)
+                pw *= 10;
+            u128 q = N / pw, r = N % pw, diff;
+            int up = 2 * r > pw || (2 * r == pw && (q & 1));
+            if (up) {
+                q++;
+                diff = pw - r;
+            } else {
+                diff = r;
+            }
+            int shift = !up && m == 0x800000u ? 31 : 30;
+            if (P < 17 && (diff << shift) > p5)
+                continue;
+            uint64_t qq = (uint64_t)q;
+            nd = 0;
+            for (uint64_t x = qq; x; x /= 10)
+                t[nd++] = (char)('0' + x % 10);
+            for (int j = 0; j < nd; j++)
+                dig[j] = t[nd - 1 - j];
+            if (nd > P) /* rounded up to 10^P */
+                e++;
+        }
+        while (nd > 1 && dig[nd - 1] == '0')
+            nd--;
+        return py_layout(o, (int)(bits >> 31), dig, nd, e);
+    }
+    return 0;
+}
+
+size_t resp_json_num(char *o, float f)
+{
+    size_t n = json_num_fast(o, f);
+    return n ? n : resp_json_num_ref(o, f);
 }
 
 ll_code resp_json_str(resp_buf *b, const char *s, ll_err *err)

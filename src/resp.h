@@ -69,6 +69,9 @@ ll_code resp_end(resp_enc *e, resp_buf *out, ll_err *err);
 /* A float32 widened to double, spelt as Python's repr of that double ("0.5", "1e-05",
  * "28.711286544799805", "NaN", "-Infinity"). out needs 32 bytes; returns the length. */
 size_t resp_json_num(char *out, float v);
+/* The same through printf and strtod (the reference resp_json_num is tested against; it serves
+ * the floats outside resp_json_num's exact 128-bit range). */
+size_t resp_json_num_ref(char *out, float v);
 /* Appends s as a JSON string literal (quotes and escapes included). */
 ll_code resp_json_str(resp_buf *b, const char *s, ll_err *err);
 #endif

@@ -103,6 +103,42 @@ static void shortest_round_trip(void)
     }
 }
 
+/* The exact 128-bit path against the printf/strtod reference, byte for byte: every power of
+ * two and its neighbours in the fast range and beyond its edges, and random floats (both signs,
+ * all exponents of the range). */
+static void fast_numbers_match_reference(void)
+{
+    char a[40], b[40];
+    for (int ex = 100; ex <= 160; ex++) {
+        for (int d = -2; d <= 2; d++) {
+            uint32_t bits = ((uint32_t)ex << 23) + (uint32_t)d;
+            for (int neg = 0; neg < 2; neg++) {
+                float f;
+                uint32_t w = bits | (neg ? 0x80000000u : 0);
+                memcpy(&f, &w, 4);
+                size_t na = resp_json_num(a, f), nb = resp_json_num_ref(b, f);
+                CHECKF(na == nb && !strcmp(a, b), "%08x: %s vs %s", w, a, b);
+            }
+        }
+    }
+    uint32_t x = 987654321;
+    int bad = 0;
+    for (int i = 0; i < 150000 && bad < 5; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        uint32_t ex = 108 + (x >> 9) % 45; /* 108..152 */
+        uint32_t w = (x & 0x807FFFFFu) | (ex << 23);
+        float f;
+        memcpy(&f, &w, 4);
+        resp_json_num(a, f);
+        resp_json_num_ref(b, f);
+        if (strcmp(a, b) != 0)
+            bad++;
+        CHECKF(!strcmp(a, b), "%08x: %s vs %s", w, a, b);
+    }
+}
+
 static void json_layouts(void)
 {
     ll_err err;
@@ -301,6 +337,7 @@ int main(void)
     RUN(accept_negotiation);
     RUN(python_repr_numbers);
     RUN(recordio_template_bytes);
+    RUN(fast_numbers_match_reference);
     RUN(shortest_round_trip);
     RUN(json_layouts);
     RUN(jsonl_and_csv_layouts);
