@@ -30,8 +30,10 @@ void openblas_set_num_threads(int num_threads);
 
 /* Scratch kept by an idle worker at most (bigger is freed after the request). */
 #define KEEP_BYTES ((size_t)8 << 20)
-/* Responses larger than this are handed to MHD instead of copied. */
+/* Responses larger than this are handed to MHD instead of copied (no connection context). */
 #define HANDOFF_BYTES ((size_t)256 << 10)
+/* Body and response buffers a keep-alive connection keeps between requests at most. */
+#define CONN_KEEP_BYTES ((size_t)1 << 20)
 
 struct ll_server {
     struct MHD_Daemon *d;
@@ -51,11 +53,21 @@ struct ll_server {
 /* What a request turned out to be on its first call; answered once its body is in. */
 enum { R_NONE = 0, R_INVOKE, R_PING, R_EXEC, R_NOT_FOUND, R_BAD_METHOD };
 
+/* Per TCP connection, kept across its keep-alive requests: the body buffer (requests on one
+ * connection come one after another) and the last response's bytes, which MHD sends straight
+ * from here (the worker's encoding buffer is swapped in, not copied). */
+typedef struct conn {
+    uint8_t *body;
+    size_t body_cap;
+    resp_buf out;
+} conn;
+
 typedef struct req {
     int route; /* R_*: answered at the final call */
     serve_in in;
     resp_format fmt;
-    uint8_t *body;
+    conn *k;       /* the connection's context, NULL if it could not be allocated */
+    uint8_t *body; /* k->body when k is set, else owned */
     size_t len, cap;
     int too_big;
 } req;
@@ -335,7 +347,15 @@ static enum MHD_Result invoke(ll_server *s, struct MHD_Connection *c, req *r)
     enum MHD_Result ok;
     if (rc == LL_OK) {
         struct MHD_Response *resp;
-        if (w->out.len > HANDOFF_BYTES) {
+        if (r->k) {
+            /* the connection keeps the bytes until the response is sent: swap, no copy */
+            resp_buf t = r->k->out;
+            r->k->out = w->out;
+            w->out = t;
+            w->out.len = 0;
+            resp =
+                MHD_create_response_from_buffer(r->k->out.len, r->k->out.p, MHD_RESPMEM_PERSISTENT);
+        } else if (w->out.len > HANDOFF_BYTES) {
             resp =
                 MHD_create_response_from_buffer_with_free_callback(w->out.len, w->out.p, free_cb);
             if (resp)
@@ -360,6 +380,23 @@ static enum MHD_Result invoke(ll_server *s, struct MHD_Connection *c, req *r)
     w->sb.bad_row = w->sb.expected = w->sb.received = 0;
     work_put(s, w);
     return ok;
+}
+
+/* Makes room for `need` bytes of body (keeping what is there). 0 on out of memory. */
+static int body_room(req *r, size_t need)
+{
+    if (need <= r->cap)
+        return 1;
+    uint8_t *p = mem_realloc(r->body, need);
+    if (!p)
+        return 0;
+    r->body = p;
+    r->cap = need;
+    if (r->k) {
+        r->k->body = p;
+        r->k->body_cap = need;
+    }
+    return 1;
 }
 
 /* The first call for a request: routes it, and for POST /invocations checks the headers (a
@@ -415,12 +452,8 @@ static enum MHD_Result first_call(ll_server *s, struct MHD_Connection *c, const 
                      cl, s->o.max_payload);
             return send_error(c, 413, "payload too large", msg, NULL, NULL);
         }
-        if (n) {
-            r->body = mem_alloc((size_t)n);
-            if (!r->body)
-                return send_error(c, 503, "out of memory", "no memory for the body", NULL, NULL);
-            r->cap = (size_t)n;
-        }
+        if (n && !body_room(r, (size_t)n))
+            return send_error(c, 503, "out of memory", "no memory for the body", NULL, NULL);
     }
     r->route = R_INVOKE;
     return MHD_YES;
@@ -457,6 +490,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r = mem_calloc(1, sizeof *r);
         if (!r)
             return MHD_NO;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        r->k = ci ? ci->socket_context : NULL;
+        if (r->k) {
+            r->body = r->k->body;
+            r->cap = r->k->body_cap;
+        }
         *con_cls = r;
         pthread_mutex_lock(&s->mu);
         s->in_flight++;
@@ -481,9 +521,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_YES;
         if (n > s->o.max_payload - r->len) {
             r->too_big = 1; /* keep draining, answer 413 at the end */
-            mem_free(r->body);
-            r->body = NULL;
-            r->len = r->cap = 0;
+            r->len = 0;
             return MHD_YES;
         }
         if (r->len + n > r->cap) {
@@ -492,11 +530,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 nc *= 2;
             if (nc > s->o.max_payload)
                 nc = s->o.max_payload;
-            uint8_t *p = mem_realloc(r->body, nc);
-            if (!p)
+            if (!body_room(r, nc))
                 return MHD_NO;
-            r->body = p;
-            r->cap = nc;
         }
         memcpy(r->body + r->len, upload_data, n);
         r->len += n;
@@ -506,6 +541,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return invoke(s, c, r);
 }
 
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = mem_calloc(1, sizeof(conn)); /* NULL: requests own their buffers */
+        return;
+    }
+    conn *k = *socket_context;
+    if (k) {
+        mem_free(k->body);
+        resp_buf_deinit(&k->out);
+        mem_free(k);
+        *socket_context = NULL;
+    }
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -513,7 +564,19 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     req *r = *con_cls;
     if (!r)
         return;
-    mem_free(r->body);
+    conn *k = r->k;
+    if (!k) {
+        mem_free(r->body);
+    } else {
+        /* the response is sent (or the connection is going): trim what a big request left */
+        if (k->body_cap > CONN_KEEP_BYTES) {
+            mem_free(k->body);
+            k->body = NULL;
+            k->body_cap = 0;
+        }
+        if (k->out.cap > CONN_KEEP_BYTES)
+            resp_buf_deinit(&k->out);
+    }
     mem_free(r);
     *con_cls = NULL;
     pthread_mutex_lock(&s->mu);
@@ -583,12 +646,12 @@ ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **o
         if (inet_pton(AF_INET, s->host, &a4->sin_addr) != 1)
             goto bad_host;
     }
-    s->d = MHD_start_daemon(flags, s->o.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-                            (unsigned int)s->o.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned int)s->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned int)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+    s->d = MHD_start_daemon(
+        flags, s->o.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->o.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)s->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     if (!s->d) {
         int e = errno;
         err_set(err, LL_E_IO, "cannot listen on %s:%u: %s", s->host, (unsigned)s->o.port,
