@@ -12,7 +12,7 @@
 #                  base: the same body POSTed to /ping, which reads and drops it (HTTP and body
 #                  transfer alone; answered 405)
 #
-# wrk runs on the same machine: BENCH_THREADS server threads (default 1), wrk -t1 with
+# wrk runs on the same machine: BENCH_THREADS server threads (default 2), wrk -t1 with
 # BENCH_CONN connections for 1-row requests (default 16) and BENCH_CONN_BATCH for batches
 # (default 4), BENCH_SECONDS per figure (default 5). predict figures are the best of BENCH_REPS
 # runs (default 3). The model: `linlearn train` on the first 20,000 rows, binary classifier.
@@ -25,7 +25,7 @@ ROWS=${BENCH_ROWS:-1000000}
 SECS=${BENCH_SECONDS:-5}
 CONN=${BENCH_CONN:-16}
 CONN_BATCH=${BENCH_CONN_BATCH:-4}
-THREADS=${BENCH_THREADS:-1}
+THREADS=${BENCH_THREADS:-2}
 REPS=${BENCH_REPS:-3}
 DATA=bench/data/$ROWS
 OUT=bench/out/serve
