@@ -12,7 +12,7 @@
 #                  base: the same body POSTed to /ping, which reads and drops it (HTTP and body
 #                  transfer alone; answered 405)
 #
-# wrk runs on the same machine: BENCH_THREADS server threads (default 2), wrk -t1 with
+# wrk runs on the same machine: BENCH_THREADS server threads (default 1: wrk takes the other core), wrk -t1 with
 # BENCH_CONN connections for 1-row requests (default 16) and BENCH_CONN_BATCH for batches
 # (default 4), BENCH_SECONDS per figure (default 5). predict figures are the best of BENCH_REPS
 # runs (default 3). The model: `linlearn train` on the first 20,000 rows, binary classifier.
@@ -25,7 +25,7 @@ ROWS=${BENCH_ROWS:-1000000}
 SECS=${BENCH_SECONDS:-5}
 CONN=${BENCH_CONN:-16}
 CONN_BATCH=${BENCH_CONN_BATCH:-4}
-THREADS=${BENCH_THREADS:-2}
+THREADS=${BENCH_THREADS:-1}
 REPS=${BENCH_REPS:-3}
 DATA=bench/data/$ROWS
 OUT=bench/out/serve
@@ -42,14 +42,15 @@ SERVER_PID=
 trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; true' EXIT
 
 CSV=$DATA/dense.csv
-PBR=$OUT/dense.pbr
+PBR=$OUT/dense.$ROWS.pbr
 if [ ! -s "$PBR" ] || [ "$CSV" -nt "$PBR" ]; then
     "$BIN" convert --from csv --to recordio "$CSV" "$PBR" >/dev/null 2>&1
 fi
-if [ ! -s "$OUT/model/model.tar.gz" ] || [ "$CSV" -nt "$OUT/model/model.tar.gz" ]; then
+M=$OUT/model.$ROWS
+if [ ! -s "$M/model.tar.gz" ] || [ "$CSV" -nt "$M/model.tar.gz" ]; then
     head -n 20000 "$CSV" >"$OUT/train.csv"
     "$BIN" train --train "$OUT/train.csv" -H predictor_type=binary_classifier -H epochs=1 \
-        --threads 1 --model-dir "$OUT/model" >/dev/null 2>&1
+        --threads 1 --model-dir "$M" >/dev/null 2>&1
 fi
 
 now() { date +%s.%N; }
@@ -65,7 +66,6 @@ best() { # best CMD...: the shortest wall time of REPS runs, in seconds
     done
     echo "$b"
 }
-M=$OUT/model
 conv_pbr_f() { "$BIN" convert --from recordio --to recordio "$PBR" -; }
 conv_csv_f() { "$BIN" convert --from csv --to recordio "$CSV" -; }
 p_pbr_csv_f() { "$BIN" predict --model "$M" --threads 1 --accept text/csv "$PBR" -; }
