@@ -532,6 +532,94 @@ static void predict_matches_serve(void)
     CHECK(same);
 }
 
+/* One keep-alive connection, requests of changing size and format (and an error between them):
+ * each answer is byte for byte serve_body's for the same body, though the connection's body and
+ * response buffers are reused (and the ones over 1 MiB dropped) from request to request. */
+static void keep_alive_reuses_buffers(void)
+{
+    ll_err err;
+    ll_model *m = NULL;
+    CHECK_OK(make_model(LL_BINARY_CLASSIFIER, &m, &err));
+    /* a CSV body over 1 MiB: 200,000 rows */
+    size_t big_rows = 200000, big_len = 0;
+    char *big = malloc(big_rows * 16);
+    CHECK(big != NULL);
+    for (size_t i = 0; i < big_rows; i++)
+        big_len += (size_t)sprintf(big + big_len, "%zu,%zu,-%zu\n", i % 7, i % 13, i % 5);
+    ll_serve_opts o;
+    ll_serve_opts_init(&o);
+    o.port = 0;
+    o.threads = 1;
+    o.max_payload = (size_t)8 << 20;
+    ll_server *s = NULL;
+    CHECK_OK(ll_server_start(m, &o, &s, &err));
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/invocations", ll_server_port(s));
+    static const struct {
+        int body; /* 0 CSV_BODY, 1 big, 2 JSONL_BODY, 3 a bad row */
+        const char *ctype, *accept;
+    } seq[] = {
+        {0, "text/csv", "application/json"},
+        {1, "text/csv", "text/csv"},
+        {0, "text/csv", "application/json"},
+        {3, "text/csv", "application/json"},
+        {2, "application/jsonlines", "application/x-recordio-protobuf"},
+        {1, "text/csv", "application/jsonlines"},
+        {0, "text/csv", "text/csv"},
+    };
+    CURL *c = curl_easy_init();
+    resp_buf out = {0};
+    serve_work w;
+    serve_work_init(&w);
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        const char *body = seq[i].body == 0   ? CSV_BODY
+                           : seq[i].body == 1 ? big
+                           : seq[i].body == 2 ? JSONL_BODY
+                                              : "1,2\n";
+        size_t len = seq[i].body == 1 ? big_len : strlen(body);
+        struct curl_slist *h = NULL;
+        char line[128];
+        snprintf(line, sizeof line, "Content-Type: %s", seq[i].ctype);
+        h = curl_slist_append(h, line);
+        snprintf(line, sizeof line, "Accept: %s", seq[i].accept);
+        h = curl_slist_append(h, line);
+        h = curl_slist_append(h, "Expect:");
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        out.len = 0;
+        long st = 0, connects = -1;
+        CURLcode cc = curl_easy_perform(c);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+        curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+        curl_slist_free_all(h);
+        resp_format f = RESP_JSON;
+        resp_parse_accept(seq[i].accept, &f);
+        serve_in in = serve_content_type(seq[i].ctype);
+        ll_code rc = serve_body(m, in, f, (const uint8_t *)body, len, o.batch_rows, &w, &err);
+        CHECKF(cc == CURLE_OK && connects == (i == 0 ? 1 : 0), "request %zu: curl %d, %ld connects",
+               i, (int)cc, connects);
+        if (seq[i].body == 3) {
+            CHECKF(rc == LL_E_PARSE && st == 400, "request %zu: %d, status %ld", i, (int)rc, st);
+        } else {
+            CHECKF(rc == LL_OK && st == 200 && out.len == w.out.len &&
+                       !memcmp(out.p, w.out.p, out.len),
+                   "request %zu: status %ld, %zu bytes, want %zu", i, st, out.len, w.out.len);
+        }
+        w.sb.bad_row = w.sb.expected = w.sb.received = 0;
+    }
+    curl_easy_cleanup(c);
+    serve_work_deinit(&w);
+    resp_buf_deinit(&out);
+    ll_server_stop(s, 1000);
+    ll_model_free(m);
+    free(big);
+}
+
 static int write_model(const char *dir, const char *kind)
 {
     ll_err err;
@@ -561,6 +649,7 @@ int main(int argc, char **argv)
     RUN(every_format_pair);
     RUN(bad_requests);
     RUN(predict_matches_serve);
+    RUN(keep_alive_reuses_buffers);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
