@@ -4,6 +4,7 @@
 #ifndef LL_SERVE_H
 #define LL_SERVE_H
 #include "linlearn.h"
+#include "pb.h"
 #include "resp.h"
 #include "score.h"
 #include "txt.h"
@@ -26,7 +27,8 @@ typedef struct serve_work {
     ll_batch b;
     score_buf sb;
     resp_buf out;
-    txt_state ts; /* CSV parser state; its scratch is kept between requests */
+    txt_state ts;  /* CSV parser state; its scratch is kept between requests */
+    pb_record rec; /* RecordIO: the decoded Record, its arrays kept between requests */
 } serve_work;
 
 void serve_work_init(serve_work *w);
