@@ -37,7 +37,8 @@ if [ ! -s "$DATA/dense.csv" ]; then
     bench/data/gen_data "$DATA" "$ROWS"
     rm -f "$DATA/dense.libsvm" "$DATA/dense.vw" "$DATA/sparse.vw"
 fi
-command -v wrk >/dev/null || { echo "bench/serve.sh: wrk is not installed" >&2; exit 1; }
+HAVE_WRK=1
+command -v wrk >/dev/null || HAVE_WRK=
 SERVER_PID=
 trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; true' EXIT
 
@@ -84,47 +85,50 @@ p_csv_csv=$(best p_csv_csv_f)
 pbr_mb=$(stat -c %s "$PBR")
 csv_mb=$(stat -c %s "$CSV")
 
-cut -d, -f2- "$CSV" | head -n 1000 >"$OUT/batch.csv"
-head -n 1 "$OUT/batch.csv" >"$OUT/one.csv"
-batch_bytes=$(stat -c %s "$OUT/batch.csv")
-mklua() { # mklua FILE BODYFILE
-    {
-        echo 'wrk.method = "POST"'
-        echo 'wrk.headers["Content-Type"] = "text/csv"'
-        echo 'wrk.headers["Accept"] = "application/json"'
-        printf 'local f = io.open("%s", "rb")\nwrk.body = f:read("*a")\nf:close()\n' "$2"
-    } >"$1"
-}
-mklua "$OUT/one.lua" "$PWD/$OUT/one.csv"
-mklua "$OUT/batch.lua" "$PWD/$OUT/batch.csv"
-: >"$OUT/log"
-"$BIN" serve --model "$M" --port 0 --threads "$THREADS" 2>"$OUT/log" &
-SERVER_PID=$!
-PORT=
-while [ -z "$PORT" ]; do
-    sleep 0.1
-    PORT=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9][0-9]*\).*/\1/p' "$OUT/log")
-done
-U=http://127.0.0.1:$PORT
-wrkrun() { # wrkrun NAME CONNECTIONS URL [LUA] -> "req/s p50_ms p99_ms non2xx errors"
-    if [ -n "$4" ]; then s="-s $4"; else s=; fi
-    # shellcheck disable=SC2086
-    wrk -t1 -c"$2" -d"${SECS}s" --latency $s "$3" >"$OUT/$1.txt" 2>&1
-    awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
-                          if (v ~ /s$/) return v * 1000; return v }
-        /Requests\/sec/ { rps = $2 }
-        $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
-        /Non-2xx/ { bad = $NF } /Socket errors/ { err = 1 }
-        END { printf "%s %.3f %.3f %d %d\n", rps, p50, p99, bad, err }' "$OUT/$1.txt"
-}
-ping=$(wrkrun ping "$CONN" "$U/ping")
-one=$(wrkrun csv_1row "$CONN" "$U/invocations" "$OUT/one.lua")
-sed 's/^wrk.headers\["Content-Type"\].*//' "$OUT/batch.lua" >"$OUT/batch_ping.lua"
-bping=$(wrkrun body_to_ping "$CONN_BATCH" "$U/ping" "$OUT/batch_ping.lua")
-batch=$(wrkrun csv_1000rows "$CONN_BATCH" "$U/invocations" "$OUT/batch.lua")
-kill -TERM "$SERVER_PID"
-wait "$SERVER_PID" || true
-SERVER_PID=
+if [ -n "$HAVE_WRK" ]; then
+    cut -d, -f2- "$CSV" | head -n 1000 >"$OUT/batch.csv"
+    head -n 1 "$OUT/batch.csv" >"$OUT/one.csv"
+    batch_bytes=$(stat -c %s "$OUT/batch.csv")
+    mklua() { # mklua FILE BODYFILE
+        {
+            echo 'wrk.method = "POST"'
+            echo 'wrk.headers["Content-Type"] = "text/csv"'
+            echo 'wrk.headers["Accept"] = "application/json"'
+            printf 'local f = io.open("%s", "rb")\nwrk.body = f:read("*a")\nf:close()\n' "$2"
+        } >"$1"
+    }
+    mklua "$OUT/one.lua" "$PWD/$OUT/one.csv"
+    mklua "$OUT/batch.lua" "$PWD/$OUT/batch.csv"
+    : >"$OUT/log"
+    "$BIN" serve --model "$M" --port 0 --threads "$THREADS" 2>"$OUT/log" &
+    SERVER_PID=$!
+    PORT=
+    while [ -z "$PORT" ]; do
+        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$OUT/log" >&2; exit 1; }
+        sleep 0.1
+        PORT=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9][0-9]*\).*/\1/p' "$OUT/log")
+    done
+    U=http://127.0.0.1:$PORT
+    wrkrun() { # wrkrun NAME CONNECTIONS URL [LUA] -> "req/s p50_ms p99_ms non2xx errors"
+        if [ -n "$4" ]; then s="-s $4"; else s=; fi
+        # shellcheck disable=SC2086
+        wrk -t1 -c"$2" -d"${SECS}s" --latency $s "$3" >"$OUT/$1.txt" 2>&1
+        awk 'function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0;
+                              if (v ~ /s$/) return v * 1000; return v }
+            /Requests\/sec/ { rps = $2 }
+            $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) }
+            /Non-2xx/ { bad = $NF } /Socket errors/ { err = 1 }
+            END { printf "%s %.3f %.3f %d %d\n", rps, p50, p99, bad, err }' "$OUT/$1.txt"
+    }
+    ping=$(wrkrun ping "$CONN" "$U/ping")
+    one=$(wrkrun csv_1row "$CONN" "$U/invocations" "$OUT/one.lua")
+    sed 's/^wrk.headers\["Content-Type"\].*//' "$OUT/batch.lua" >"$OUT/batch_ping.lua"
+    bping=$(wrkrun body_to_ping "$CONN_BATCH" "$U/ping" "$OUT/batch_ping.lua")
+    batch=$(wrkrun csv_1000rows "$CONN_BATCH" "$U/invocations" "$OUT/batch.lua")
+    kill -TERM "$SERVER_PID"
+    wait "$SERVER_PID" || true
+    SERVER_PID=
+fi
 
 echo "rows: $ROWS  predict: best of $REPS, one thread  serve: --threads $THREADS, wrk -t1" \
     "-c$CONN (1-row) -c$CONN_BATCH (1000-row), ${SECS}s each, wrk on the same cores"
@@ -141,6 +145,10 @@ row "predict RecordIO->RecordIO" "$(mbs "$pbr_mb" "$conv_pbr")" "$(mbs "$pbr_mb"
     "MB/s of input (convert RecordIO->RecordIO); $(rps "$ROWS" "$p_pbr_pbr") rows/s"
 row "predict CSV->CSV" "$(mbs "$csv_mb" "$conv_csv")" "$(mbs "$csv_mb" "$p_csv_csv")" \
     "MB/s of input (convert CSV->RecordIO); $(rps "$ROWS" "$p_csv_csv") rows/s"
+if [ -z "$HAVE_WRK" ]; then
+    echo "serve figures skipped: wrk is not installed (apt-get install wrk)"
+    exit 0
+fi
 set -- $one
 row "serve 1-row CSV" "$(echo "$ping" | cut -d' ' -f1)" "$1" \
     "req/s (GET /ping); p50 $2 ms, p99 $3 ms, non-2xx $4, socket errors $5"
