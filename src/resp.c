@@ -186,7 +186,7 @@ static size_t py_layout(char *o, int neg, const char *dig, int nd, int e)
     return n;
 }
 
-size_t resp_json_num(char *o, float f)
+size_t resp_json_num_ref(char *o, float f)
 {
     if (isnan(f)) {
         memcpy(o, "NaN", 4);
@@ -250,6 +250,93 @@ size_t resp_json_num(char *o, float f)
     return 0;
 }
 
+/* The fast path of resp_json_num for |f| = m * 2^-s, 2^23 <= m < 2^24, 0 <= s <= 40 (every
+ * normal float from 2^-17 ~ 7.6e-6 up to 2^24; probabilities and most scores): exact decimal
+ * arithmetic in 128 bits, no printf or strtod. f is exactly N / 10^s with N = m * 5^s < 2^118.
+ * A P-digit rounding D of it reads back as the double f iff |D - f| is at most half the
+ * double's spacing around f (a tie goes to f: its 53-bit mantissa m * 2^29 is even), which is
+ * 2^-(s+30) above f and, when m = 2^23 (a power of two), 2^-(s+31) below; in units of 10^-s
+ * that is 5^s / 2^30 (or / 2^31). Returns 0 when f is out of that range. */
+static size_t json_num_fast(char *o, float f)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, 4);
+    int bexp = (int)((bits >> 23) & 0xFF);
+    if (bexp == 0 || bexp == 0xFF || bexp > 150 || bexp < 110)
+        return 0;
+    int s = 150 - bexp;
+    uint32_t m = (bits & 0x7FFFFFu) | 0x800000u;
+    typedef unsigned __int128 u128;
+    u128 p5 = 1;
+    for (int i = 0; i < s; i++)
+        p5 *= 5;
+    u128 N = (u128)m * p5;
+    /* the digits of N: L of them */
+    const uint64_t e18 = 1000000000000000000ull;
+    uint64_t hi = (uint64_t)(N / e18), lo = (uint64_t)(N % e18);
+    char dg[48];
+    int L = 0;
+    char t[24];
+    int k = 0;
+    if (hi) {
+        for (uint64_t x = hi; x; x /= 10)
+            t[k++] = (char)('0' + x % 10);
+        while (k)
+            dg[L++] = t[--k];
+        for (int j = 17; j >= 0; j--, lo /= 10)
+            dg[L + j] = (char)('0' + lo % 10);
+        L += 18;
+    } else {
+        for (uint64_t x = lo; x; x /= 10)
+            t[k++] = (char)('0' + x % 10);
+        while (k)
+            dg[L++] = t[--k];
+    }
+    int e10 = L - 1 - s; /* decimal exponent of the leading digit */
+    for (int P = 15; P <= 17; P++) {
+        char dig[24];
+        int nd, e = e10;
+        if (L <= P) { /* exact */
+            memcpy(dig, dg, (size_t)L);
+            nd = L;
+        } else {
+            int drop = L - P;
+            u128 pw = 1;
+            for (int j = 0; j < drop; j++)
+                pw *= 10;
+            u128 q = N / pw, r = N % pw, diff;
+            int up = 2 * r > pw || (2 * r == pw && (q & 1));
+            if (up) {
+                q++;
+                diff = pw - r;
+            } else {
+                diff = r;
+            }
+            int shift = !up && m == 0x800000u ? 31 : 30;
+            if (P < 17 && (diff << shift) > p5)
+                continue;
+            uint64_t qq = (uint64_t)q;
+            nd = 0;
+            for (uint64_t x = qq; x; x /= 10)
+                t[nd++] = (char)('0' + x % 10);
+            for (int j = 0; j < nd; j++)
+                dig[j] = t[nd - 1 - j];
+            if (nd > P) /* rounded up to 10^P */
+                e++;
+        }
+        while (nd > 1 && dig[nd - 1] == '0')
+            nd--;
+        return py_layout(o, (int)(bits >> 31), dig, nd, e);
+    }
+    return 0;
+}
+
+size_t resp_json_num(char *o, float f)
+{
+    size_t n = json_num_fast(o, f);
+    return n ? n : resp_json_num_ref(o, f);
+}
+
 ll_code resp_json_str(resp_buf *b, const char *s, ll_err *err)
 {
     size_t n = strlen(s);
@@ -296,10 +383,26 @@ ll_code resp_end(resp_enc *e, resp_buf *out, ll_err *err)
     return LL_OK;
 }
 
+/* A whole number of magnitude below 1e9 in decimal (no sprintf: two calls per row). */
+static size_t put_int(char *o, long v)
+{
+    char t[24];
+    size_t n = 0, k = 0;
+    unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+    do
+        t[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    if (v < 0)
+        o[k++] = '-';
+    while (n)
+        o[k++] = t[--n];
+    return k;
+}
+
 static size_t put_label(char *o, float v)
 {
     if (isfinite(v) && v == floorf(v) && fabsf(v) < 1e9f)
-        return (size_t)sprintf(o, "%ld", (long)v);
+        return put_int(o, (long)v);
     return resp_json_num(o, v);
 }
 
@@ -354,7 +457,7 @@ static ll_code rows_text(resp_enc *e, const float *scores, const float *labels, 
             *o++ = '\n';
         } else {
             if (e->pred != LL_REGRESSOR) {
-                o += sprintf(o, "%ld", (long)lab);
+                o += put_int(o, (long)lab);
                 *o++ = ',';
             }
             for (uint32_t k = 0; k < e->n_out; k++) {
@@ -370,30 +473,108 @@ static ll_code rows_text(resp_enc *e, const float *scores, const float *labels, 
     return LL_OK;
 }
 
+/* The label map of one row: predicted_label (not for regressors), then score. */
+static size_t row_entries(const resp_enc *e, const float *score, const float *label,
+                          pb_entry_in lab[2])
+{
+    memset(lab, 0, 2 * sizeof *lab);
+    size_t n = 0;
+    if (e->pred != LL_REGRESSOR) {
+        lab[n].name = "predicted_label";
+        lab[n].t.dtype = PB_F32;
+        lab[n].t.values = label;
+        lab[n].t.n_values = 1;
+        n++;
+    }
+    lab[n].name = "score";
+    lab[n].t.dtype = PB_F32;
+    lab[n].t.values = score;
+    lab[n].t.n_values = e->n_out;
+    return n + 1;
+}
+
+/* Offset of the only occurrence of the 4 bytes of `bits` repeated k times in p[0..n), or -1. */
+static long find_once(const uint8_t *p, size_t n, uint32_t bits, size_t k)
+{
+    long at = -1;
+    for (size_t i = 0; i + 4 * k <= n; i++) {
+        size_t j = 0;
+        for (; j < k; j++) {
+            uint32_t w;
+            memcpy(&w, p + i + 4 * j, 4);
+            if (w != bits)
+                break;
+        }
+        if (j == k) {
+            if (at >= 0)
+                return -1;
+            at = (long)i;
+            i += 4 * k - 1;
+        }
+    }
+    return at;
+}
+
+/* Builds the row template: a frame encoded with marker NaNs for the label and the scores, whose
+ * offsets are then found by search. Falls back to per-row encoding if anything is off. */
+static void build_tmpl(resp_enc *e)
+{
+    const uint32_t lab_bits = 0x7FA1B2C3u, sc_bits = 0x7FC3D4E5u;
+    float sc[RESP_TMPL_MAX / 4], lab;
+    e->tmpl_state = -1;
+    if (e->n_out > RESP_TMPL_MAX / 8)
+        return;
+    for (uint32_t k = 0; k < e->n_out; k++)
+        memcpy(&sc[k], &sc_bits, 4);
+    memcpy(&lab, &lab_bits, 4);
+    pb_entry_in ent[2];
+    pb_record_in r;
+    memset(&r, 0, sizeof r);
+    r.lab = ent;
+    r.n_lab = row_entries(e, sc, &lab, ent);
+    size_t len = pb_encoded_size(&r);
+    if (rio_frame_size(len) > RESP_TMPL_MAX)
+        return;
+    uint8_t payload[RESP_TMPL_MAX];
+    pb_encode(&r, payload);
+    size_t n = rio_frame(e->tmpl, payload, len);
+    long so = find_once(e->tmpl, n, sc_bits, e->n_out);
+    long lo = e->pred != LL_REGRESSOR ? find_once(e->tmpl, n, lab_bits, 1) : 0;
+    if (so < 0 || lo < 0)
+        return;
+    e->tmpl_len = (uint32_t)n;
+    e->tmpl_score = (uint32_t)so;
+    e->tmpl_label = (uint32_t)lo;
+    e->tmpl_state = 1;
+}
+
 static ll_code rows_recordio(resp_enc *e, const float *scores, const float *labels, size_t n,
                              resp_buf *out, ll_err *err)
 {
-    pb_entry_in lab[2];
-    memset(lab, 0, sizeof lab);
-    size_t n_lab = 0;
-    for (size_t i = 0; i < n; i++) {
-        n_lab = 0;
-        if (e->pred != LL_REGRESSOR) {
-            lab[n_lab].name = "predicted_label";
-            lab[n_lab].t.dtype = PB_F32;
-            lab[n_lab].t.values = labels + i;
-            lab[n_lab].t.n_values = 1;
-            n_lab++;
+    if (e->tmpl_state == 0)
+        build_tmpl(e);
+    if (e->tmpl_state > 0) {
+        ll_code rc = resp_buf_reserve(out, n * e->tmpl_len, err);
+        if (rc != LL_OK)
+            return rc;
+        uint8_t *o = out->p + out->len;
+        size_t sc_bytes = (size_t)e->n_out * 4;
+        for (size_t i = 0; i < n; i++, o += e->tmpl_len) {
+            memcpy(o, e->tmpl, e->tmpl_len);
+            memcpy(o + e->tmpl_score, scores + i * e->n_out, sc_bytes);
+            if (e->pred != LL_REGRESSOR)
+                memcpy(o + e->tmpl_label, labels + i, 4);
         }
-        lab[n_lab].name = "score";
-        lab[n_lab].t.dtype = PB_F32;
-        lab[n_lab].t.values = scores + i * e->n_out;
-        lab[n_lab].t.n_values = e->n_out;
-        n_lab++;
+        out->len += n * e->tmpl_len;
+        e->n_rows += n;
+        return LL_OK;
+    }
+    pb_entry_in lab[2];
+    for (size_t i = 0; i < n; i++) {
         pb_record_in r;
         memset(&r, 0, sizeof r);
         r.lab = lab;
-        r.n_lab = n_lab;
+        r.n_lab = row_entries(e, scores + i * e->n_out, labels ? labels + i : NULL, lab);
         size_t len = pb_encoded_size(&r);
         ll_code rc = resp_buf_reserve(out, rio_frame_size(len) + len, err);
         if (rc != LL_OK)

@@ -41,11 +41,19 @@ ll_code resp_buf_reserve(resp_buf *b, size_t extra, ll_err *err);
 ll_code resp_buf_put(resp_buf *b, const void *p, size_t len, ll_err *err);
 void resp_buf_deinit(resp_buf *b);
 
+/* Largest RecordIO row frame kept as a template (a binary row is 72 bytes). */
+#define RESP_TMPL_MAX 512
+
 typedef struct resp_enc {
     resp_format fmt;
     ll_predictor pred;
     uint32_t n_out;  /* scores per row */
     uint64_t n_rows; /* rows written so far */
+    /* RecordIO: every row's frame is the same bytes but for its floats, so one frame is built
+     * with marker values and copied per row, the label and scores patched in at their offsets */
+    int tmpl_state; /* 0 not built, 1 usable, -1 not usable (encode each row) */
+    uint32_t tmpl_len, tmpl_label, tmpl_score;
+    uint8_t tmpl[RESP_TMPL_MAX];
 } resp_enc;
 
 void resp_init(resp_enc *e, resp_format f, ll_predictor pred, uint32_t n_out);
@@ -61,6 +69,9 @@ ll_code resp_end(resp_enc *e, resp_buf *out, ll_err *err);
 /* A float32 widened to double, spelt as Python's repr of that double ("0.5", "1e-05",
  * "28.711286544799805", "NaN", "-Infinity"). out needs 32 bytes; returns the length. */
 size_t resp_json_num(char *out, float v);
+/* The same through printf and strtod (the reference resp_json_num is tested against; it serves
+ * the floats outside resp_json_num's exact 128-bit range). */
+size_t resp_json_num_ref(char *out, float v);
 /* Appends s as a JSON string literal (quotes and escapes included). */
 ll_code resp_json_str(resp_buf *b, const char *s, ll_err *err);
 #endif

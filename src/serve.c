@@ -12,6 +12,7 @@
 #include "err.h"
 #include "json_req.h"
 #include "mem.h"
+#include "rio.h"
 #include <arpa/inet.h>
 #include <errno.h>
 #include <microhttpd.h>
@@ -30,8 +31,10 @@ void openblas_set_num_threads(int num_threads);
 
 /* Scratch kept by an idle worker at most (bigger is freed after the request). */
 #define KEEP_BYTES ((size_t)8 << 20)
-/* Responses larger than this are handed to MHD instead of copied. */
+/* Responses larger than this are handed to MHD instead of copied (no connection context). */
 #define HANDOFF_BYTES ((size_t)256 << 10)
+/* Body and response buffers a keep-alive connection keeps between requests at most. */
+#define CONN_KEEP_BYTES ((size_t)1 << 20)
 
 struct ll_server {
     struct MHD_Daemon *d;
@@ -51,11 +54,21 @@ struct ll_server {
 /* What a request turned out to be on its first call; answered once its body is in. */
 enum { R_NONE = 0, R_INVOKE, R_PING, R_EXEC, R_NOT_FOUND, R_BAD_METHOD };
 
+/* Per TCP connection, kept across its keep-alive requests: the body buffer (requests on one
+ * connection come one after another) and the last response's bytes, which MHD sends straight
+ * from here (the worker's encoding buffer is swapped in, not copied). */
+typedef struct conn {
+    uint8_t *body;
+    size_t body_cap;
+    resp_buf out;
+} conn;
+
 typedef struct req {
     int route; /* R_*: answered at the final call */
     serve_in in;
     resp_format fmt;
-    uint8_t *body;
+    conn *k;       /* the connection's context, NULL if it could not be allocated */
+    uint8_t *body; /* k->body when k is set, else owned */
     size_t len, cap;
     int too_big;
 } req;
@@ -100,6 +113,7 @@ void serve_work_init(serve_work *w)
 {
     memset(w, 0, sizeof *w);
     ll_batch_init(&w->b);
+    pb_record_init(&w->rec);
 }
 
 void serve_work_deinit(serve_work *w)
@@ -109,6 +123,8 @@ void serve_work_deinit(serve_work *w)
     ll_batch_deinit(&w->b);
     score_buf_deinit(&w->sb);
     resp_buf_deinit(&w->out);
+    txt_state_deinit(&w->ts);
+    pb_record_deinit(&w->rec);
 }
 
 void serve_work_trim(serve_work *w, size_t keep_bytes)
@@ -116,11 +132,36 @@ void serve_work_trim(serve_work *w, size_t keep_bytes)
     size_t held = w->b.cap_val * (sizeof(float) + sizeof(uint32_t)) +
                   w->b.cap_rows * (2 * sizeof(size_t) + sizeof(uint64_t) + 1 + sizeof(float)) +
                   w->b.cap_label * sizeof(float) + w->sb.cap_scores * sizeof(float) +
-                  w->sb.cap_rows * sizeof(float) + w->out.cap;
+                  w->sb.cap_rows * sizeof(float) + w->out.cap + w->ts.fcap * sizeof(float) +
+                  w->ts.icap * sizeof(uint32_t) + w->ts.scap;
     if (held > keep_bytes) {
         serve_work_deinit(w);
         serve_work_init(w);
     }
+}
+
+/* 1 if body is nothing but whole-record RecordIO frames (cflag 0, the SDK's way) that the
+ * framing reader would accept: the magic, a length that fits. Otherwise (split records, any
+ * framing error) the body goes through the framing reader, which reports errors the usual way. */
+static int whole_frames(const uint8_t *p, size_t len)
+{
+    size_t at = 0;
+    while (at < len) {
+        if (len - at < 8)
+            return 0;
+        const uint8_t *h = p + at;
+        uint32_t magic =
+            (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+        uint32_t lrec =
+            (uint32_t)h[4] | (uint32_t)h[5] << 8 | (uint32_t)h[6] << 16 | (uint32_t)h[7] << 24;
+        if (magic != RIO_MAGIC || lrec >> 29 != 0)
+            return 0;
+        size_t fs = rio_frame_size(lrec & RIO_MAX_LEN);
+        if (fs > len - at)
+            return 0;
+        at += fs;
+    }
+    return 1;
 }
 
 /* Scores the rows now in w->b. */
@@ -170,15 +211,67 @@ ll_code serve_body(const ll_model *m, serve_in in, resp_format fmt, const uint8_
                 break;
             at += used;
         }
-    } else if (in == SERVE_IN_CSV || in == SERVE_IN_RIO) {
+    } else if (in == SERVE_IN_CSV) {
+        /* straight from the body: no reader, no window, no copy */
+        ll_parse_opts o;
+        ll_parse_opts_init(&o);
+        o.format = LL_FMT_CSV;
+        o.label_column = -1;
+        o.delimiter = ',';
+        o.max_record_len = len + 16;
+        txt_state keep = w->ts; /* a fresh state that keeps the grown scratch */
+        txt_state_init(&w->ts, &o, "request");
+        w->ts.fbuf = keep.fbuf, w->ts.fcap = keep.fcap;
+        w->ts.ibuf = keep.ibuf, w->ts.icap = keep.icap;
+        w->ts.sbuf = keep.sbuf, w->ts.scap = keep.scap;
+        size_t at = 0;
+        while (rc == LL_OK && at < len) {
+            size_t used = 0;
+            ll_batch_clear(&w->b);
+            rc = csv_parse(&w->ts, (const char *)body + at, len - at, 1, batch_rows, &w->b, &used,
+                           err);
+            if (rc == LL_OK && w->b.n_rows)
+                rc = flush_rows(m, w, &row, &e, err);
+            if (used == 0)
+                break;
+            at += used;
+        }
+        w->ts.o = NULL;
+    } else if (in == SERVE_IN_RIO && whole_frames(body, len)) {
+        /* each Record decoded where it lies in the body, as the parser would (same messages) */
+        size_t at = 0;
+        uint64_t rec = 0;
+        ll_batch_clear(&w->b);
+        while (rc == LL_OK && at < len) {
+            uint32_t n = ((uint32_t)body[at + 4] | (uint32_t)body[at + 5] << 8 |
+                          (uint32_t)body[at + 6] << 16 | (uint32_t)body[at + 7] << 24) &
+                         RIO_MAX_LEN;
+            rc = pb_decode(body + at + 8, n, &w->rec, err);
+            if (rc == LL_OK)
+                rc = pb_row_to_batch(&w->rec, &w->b, err);
+            if (rc != LL_OK) {
+                if (err && rc == LL_E_PARSE) {
+                    size_t k = strlen(err->msg);
+                    if (k + 48 < sizeof err->msg)
+                        snprintf(err->msg + k, sizeof err->msg - k, " (record payload of %u bytes)",
+                                 (unsigned)n);
+                }
+                return err_rec(err, "request", at, rec);
+            }
+            rec++;
+            at += rio_frame_size(n);
+            if (w->b.n_rows >= batch_rows || at >= len) {
+                rc = flush_rows(m, w, &row, &e, err);
+                ll_batch_clear(&w->b);
+            }
+        }
+    } else if (in == SERVE_IN_RIO) {
         ll_reader *rd = ll_reader_mem(body, len, "request");
         if (!rd)
             return err_set(err, LL_E_NOMEM, "out of memory");
         ll_parse_opts o;
         ll_parse_opts_init(&o);
-        o.format = in == SERVE_IN_CSV ? LL_FMT_CSV : LL_FMT_RECORDIO;
-        o.label_column = -1;
-        o.delimiter = ',';
+        o.format = LL_FMT_RECORDIO;
         o.max_record_len = len + 16;
         ll_parser *p = NULL;
         rc = ll_parser_new(rd, &o, &p, err);
@@ -309,7 +402,15 @@ static enum MHD_Result invoke(ll_server *s, struct MHD_Connection *c, req *r)
     enum MHD_Result ok;
     if (rc == LL_OK) {
         struct MHD_Response *resp;
-        if (w->out.len > HANDOFF_BYTES) {
+        if (r->k) {
+            /* the connection keeps the bytes until the response is sent: swap, no copy */
+            resp_buf t = r->k->out;
+            r->k->out = w->out;
+            w->out = t;
+            w->out.len = 0;
+            resp =
+                MHD_create_response_from_buffer(r->k->out.len, r->k->out.p, MHD_RESPMEM_PERSISTENT);
+        } else if (w->out.len > HANDOFF_BYTES) {
             resp =
                 MHD_create_response_from_buffer_with_free_callback(w->out.len, w->out.p, free_cb);
             if (resp)
@@ -334,6 +435,23 @@ static enum MHD_Result invoke(ll_server *s, struct MHD_Connection *c, req *r)
     w->sb.bad_row = w->sb.expected = w->sb.received = 0;
     work_put(s, w);
     return ok;
+}
+
+/* Makes room for `need` bytes of body (keeping what is there). 0 on out of memory. */
+static int body_room(req *r, size_t need)
+{
+    if (need <= r->cap)
+        return 1;
+    uint8_t *p = mem_realloc(r->body, need);
+    if (!p)
+        return 0;
+    r->body = p;
+    r->cap = need;
+    if (r->k) {
+        r->k->body = p;
+        r->k->body_cap = need;
+    }
+    return 1;
 }
 
 /* The first call for a request: routes it, and for POST /invocations checks the headers (a
@@ -389,12 +507,8 @@ static enum MHD_Result first_call(ll_server *s, struct MHD_Connection *c, const 
                      cl, s->o.max_payload);
             return send_error(c, 413, "payload too large", msg, NULL, NULL);
         }
-        if (n) {
-            r->body = mem_alloc((size_t)n);
-            if (!r->body)
-                return send_error(c, 503, "out of memory", "no memory for the body", NULL, NULL);
-            r->cap = (size_t)n;
-        }
+        if (n && !body_room(r, (size_t)n))
+            return send_error(c, 503, "out of memory", "no memory for the body", NULL, NULL);
     }
     r->route = R_INVOKE;
     return MHD_YES;
@@ -431,6 +545,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         r = mem_calloc(1, sizeof *r);
         if (!r)
             return MHD_NO;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        r->k = ci ? ci->socket_context : NULL;
+        if (r->k) {
+            r->body = r->k->body;
+            r->cap = r->k->body_cap;
+        }
         *con_cls = r;
         pthread_mutex_lock(&s->mu);
         s->in_flight++;
@@ -455,9 +576,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_YES;
         if (n > s->o.max_payload - r->len) {
             r->too_big = 1; /* keep draining, answer 413 at the end */
-            mem_free(r->body);
-            r->body = NULL;
-            r->len = r->cap = 0;
+            r->len = 0;
             return MHD_YES;
         }
         if (r->len + n > r->cap) {
@@ -466,11 +585,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 nc *= 2;
             if (nc > s->o.max_payload)
                 nc = s->o.max_payload;
-            uint8_t *p = mem_realloc(r->body, nc);
-            if (!p)
+            if (!body_room(r, nc))
                 return MHD_NO;
-            r->body = p;
-            r->cap = nc;
         }
         memcpy(r->body + r->len, upload_data, n);
         r->len += n;
@@ -480,6 +596,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return invoke(s, c, r);
 }
 
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = mem_calloc(1, sizeof(conn)); /* NULL: requests own their buffers */
+        return;
+    }
+    conn *k = *socket_context;
+    if (k) {
+        mem_free(k->body);
+        resp_buf_deinit(&k->out);
+        mem_free(k);
+        *socket_context = NULL;
+    }
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -487,7 +619,19 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     req *r = *con_cls;
     if (!r)
         return;
-    mem_free(r->body);
+    conn *k = r->k;
+    if (!k) {
+        mem_free(r->body);
+    } else {
+        /* the response is sent (or the connection is going): trim what a big request left */
+        if (k->body_cap > CONN_KEEP_BYTES) {
+            mem_free(k->body);
+            k->body = NULL;
+            k->body_cap = 0;
+        }
+        if (k->out.cap > CONN_KEEP_BYTES)
+            resp_buf_deinit(&k->out);
+    }
     mem_free(r);
     *con_cls = NULL;
     pthread_mutex_lock(&s->mu);
@@ -557,12 +701,12 @@ ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **o
         if (inet_pton(AF_INET, s->host, &a4->sin_addr) != 1)
             goto bad_host;
     }
-    s->d = MHD_start_daemon(flags, s->o.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-                            (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
-                            (unsigned int)s->o.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-                            (unsigned int)s->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-                            (unsigned int)4096, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+    s->d = MHD_start_daemon(
+        flags, s->o.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->o.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)s->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     if (!s->d) {
         int e = errno;
         err_set(err, LL_E_IO, "cannot listen on %s:%u: %s", s->host, (unsigned)s->o.port,

@@ -4,8 +4,10 @@
 #ifndef LL_SERVE_H
 #define LL_SERVE_H
 #include "linlearn.h"
+#include "pb.h"
 #include "resp.h"
 #include "score.h"
+#include "txt.h"
 
 typedef enum {
     SERVE_IN_NONE = 0,
@@ -25,6 +27,8 @@ typedef struct serve_work {
     ll_batch b;
     score_buf sb;
     resp_buf out;
+    txt_state ts;  /* CSV parser state; its scratch is kept between requests */
+    pb_record rec; /* RecordIO: the decoded Record, its arrays kept between requests */
 } serve_work;
 
 void serve_work_init(serve_work *w);

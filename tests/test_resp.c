@@ -103,6 +103,42 @@ static void shortest_round_trip(void)
     }
 }
 
+/* The exact 128-bit path against the printf/strtod reference, byte for byte: every power of
+ * two and its neighbours in the fast range and beyond its edges, and random floats (both signs,
+ * all exponents of the range). */
+static void fast_numbers_match_reference(void)
+{
+    char a[40], b[40];
+    for (int ex = 100; ex <= 160; ex++) {
+        for (int d = -2; d <= 2; d++) {
+            uint32_t bits = ((uint32_t)ex << 23) + (uint32_t)d;
+            for (int neg = 0; neg < 2; neg++) {
+                float f;
+                uint32_t w = bits | (neg ? 0x80000000u : 0);
+                memcpy(&f, &w, 4);
+                size_t na = resp_json_num(a, f), nb = resp_json_num_ref(b, f);
+                CHECKF(na == nb && !strcmp(a, b), "%08x: %s vs %s", w, a, b);
+            }
+        }
+    }
+    uint32_t x = 987654321;
+    int bad = 0;
+    for (int i = 0; i < 150000 && bad < 5; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        uint32_t ex = 108 + (x >> 9) % 45; /* 108..152 */
+        uint32_t w = (x & 0x807FFFFFu) | (ex << 23);
+        float f;
+        memcpy(&f, &w, 4);
+        resp_json_num(a, f);
+        resp_json_num_ref(b, f);
+        if (strcmp(a, b) != 0)
+            bad++;
+        CHECKF(!strcmp(a, b), "%08x: %s vs %s", w, a, b);
+    }
+}
+
 static void json_layouts(void)
 {
     ll_err err;
@@ -229,6 +265,63 @@ static void recordio_layout(void)
     resp_buf_deinit(&b);
 }
 
+/* The copied-template rows are byte for byte what encoding each row gives, for every predictor
+ * type and for a class count too large for the template (encoded per row). */
+static void recordio_template_bytes(void)
+{
+    ll_err err;
+    static const ll_predictor preds[] = {LL_BINARY_CLASSIFIER, LL_REGRESSOR,
+                                         LL_MULTICLASS_CLASSIFIER, LL_MULTICLASS_CLASSIFIER};
+    static const uint32_t outs[] = {1, 1, 5, 200};
+    for (int c = 0; c < 4; c++) {
+        uint32_t k = outs[c];
+        size_t n = 37;
+        float *sc = malloc(n * k * sizeof *sc), lab[37];
+        for (size_t i = 0; i < n * k; i++)
+            sc[i] = (float)i * 0.37f - 3.0f;
+        for (size_t i = 0; i < n; i++)
+            lab[i] = (float)(i % 3);
+        resp_buf b = {0}, want = {0};
+        resp_enc e;
+        resp_init(&e, RESP_RECORDIO, preds[c], k);
+        /* in two calls: the template survives between batches */
+        CHECK_OK(resp_rows(&e, sc, lab, 10, &b, &err));
+        CHECK_OK(resp_rows(&e, sc + 10 * k, lab + 10, n - 10, &b, &err));
+        CHECK(e.tmpl_state == (k <= 64 ? 1 : -1));
+        for (size_t i = 0; i < n; i++) {
+            pb_entry_in ent[2];
+            memset(ent, 0, sizeof ent);
+            size_t m = 0;
+            if (preds[c] != LL_REGRESSOR) {
+                ent[m].name = "predicted_label";
+                ent[m].t.dtype = PB_F32;
+                ent[m].t.values = lab + i;
+                ent[m].t.n_values = 1;
+                m++;
+            }
+            ent[m].name = "score";
+            ent[m].t.dtype = PB_F32;
+            ent[m].t.values = sc + i * k;
+            ent[m].t.n_values = k;
+            m++;
+            pb_record_in r;
+            memset(&r, 0, sizeof r);
+            r.lab = ent;
+            r.n_lab = m;
+            size_t len = pb_encoded_size(&r);
+            uint8_t *tmp = malloc(len);
+            pb_encode(&r, tmp);
+            CHECK_OK(resp_buf_reserve(&want, rio_frame_size(len), &err));
+            want.len += rio_frame(want.p + want.len, tmp, len);
+            free(tmp);
+        }
+        CHECK(b.len == want.len && !memcmp(b.p, want.p, b.len));
+        resp_buf_deinit(&b);
+        resp_buf_deinit(&want);
+        free(sc);
+    }
+}
+
 static void json_strings(void)
 {
     ll_err err;
@@ -243,6 +336,8 @@ int main(void)
     TT_BEGIN("resp");
     RUN(accept_negotiation);
     RUN(python_repr_numbers);
+    RUN(recordio_template_bytes);
+    RUN(fast_numbers_match_reference);
     RUN(shortest_round_trip);
     RUN(json_layouts);
     RUN(jsonl_and_csv_layouts);

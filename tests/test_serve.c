@@ -532,6 +532,177 @@ static void predict_matches_serve(void)
     CHECK(same);
 }
 
+/* One keep-alive connection, requests of changing size and format (and an error between them):
+ * each answer is byte for byte serve_body's for the same body, though the connection's body and
+ * response buffers are reused (and the ones over 1 MiB dropped) from request to request. */
+static void keep_alive_reuses_buffers(void)
+{
+    ll_err err;
+    ll_model *m = NULL;
+    CHECK_OK(make_model(LL_BINARY_CLASSIFIER, &m, &err));
+    /* a CSV body over 1 MiB: 200,000 rows */
+    size_t big_rows = 200000, big_len = 0;
+    char *big = malloc(big_rows * 16);
+    CHECK(big != NULL);
+    for (size_t i = 0; i < big_rows; i++)
+        big_len += (size_t)sprintf(big + big_len, "%zu,%zu,-%zu\n", i % 7, i % 13, i % 5);
+    ll_serve_opts o;
+    ll_serve_opts_init(&o);
+    o.port = 0;
+    o.threads = 1;
+    o.max_payload = (size_t)8 << 20;
+    ll_server *s = NULL;
+    CHECK_OK(ll_server_start(m, &o, &s, &err));
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/invocations", ll_server_port(s));
+    static const struct {
+        int body; /* 0 CSV_BODY, 1 big, 2 JSONL_BODY, 3 a bad row */
+        const char *ctype, *accept;
+    } seq[] = {
+        {0, "text/csv", "application/json"},
+        {1, "text/csv", "text/csv"},
+        {0, "text/csv", "application/json"},
+        {3, "text/csv", "application/json"},
+        {2, "application/jsonlines", "application/x-recordio-protobuf"},
+        {1, "text/csv", "application/jsonlines"},
+        {0, "text/csv", "text/csv"},
+    };
+    CURL *c = curl_easy_init();
+    resp_buf out = {0};
+    serve_work w;
+    serve_work_init(&w);
+    for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
+        const char *body = seq[i].body == 0   ? CSV_BODY
+                           : seq[i].body == 1 ? big
+                           : seq[i].body == 2 ? JSONL_BODY
+                                              : "1,2\n";
+        size_t len = seq[i].body == 1 ? big_len : strlen(body);
+        struct curl_slist *h = NULL;
+        char line[128];
+        snprintf(line, sizeof line, "Content-Type: %s", seq[i].ctype);
+        h = curl_slist_append(h, line);
+        snprintf(line, sizeof line, "Accept: %s", seq[i].accept);
+        h = curl_slist_append(h, line);
+        h = curl_slist_append(h, "Expect:");
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        out.len = 0;
+        long st = 0, connects = -1;
+        CURLcode cc = curl_easy_perform(c);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+        curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
+        curl_slist_free_all(h);
+        resp_format f = RESP_JSON;
+        resp_parse_accept(seq[i].accept, &f);
+        serve_in in = serve_content_type(seq[i].ctype);
+        ll_code rc = serve_body(m, in, f, (const uint8_t *)body, len, o.batch_rows, &w, &err);
+        CHECKF(cc == CURLE_OK && connects == (i == 0 ? 1 : 0), "request %zu: curl %d, %ld connects",
+               i, (int)cc, connects);
+        if (seq[i].body == 3) {
+            CHECKF(rc == LL_E_PARSE && st == 400, "request %zu: %d, status %ld", i, (int)rc, st);
+        } else {
+            CHECKF(rc == LL_OK && st == 200 && out.len == w.out.len &&
+                       !memcmp(out.p, w.out.p, out.len),
+                   "request %zu: status %ld, %zu bytes, want %zu", i, st, out.len, w.out.len);
+        }
+        w.sb.bad_row = w.sb.expected = w.sb.received = 0;
+    }
+    curl_easy_cleanup(c);
+    serve_work_deinit(&w);
+    resp_buf_deinit(&out);
+    ll_server_stop(s, 1000);
+    ll_model_free(m);
+    free(big);
+}
+
+/* A RecordIO body of whole frames is decoded in place; one needing the framing reader (a split
+ * record) goes through it. Both give the same answer, and a bad Record inside whole frames gets
+ * the framing reader's message, record index and offset. */
+static void recordio_in_place_matches_reader(void)
+{
+    ll_err err, ref;
+    ll_model *m = NULL;
+    CHECK_OK(make_model(LL_BINARY_CLASSIFIER, &m, &err));
+    uint8_t body[1024], split[1024];
+    size_t len = rio_body(body);
+    serve_work w;
+    serve_work_init(&w);
+    /* a Record holding the magic's bytes (a float with bits 0xCED7230A), then the three others */
+    uint8_t two[1024], rec[64];
+    float v[D] = {1.0f, 0.0f, 3.0f};
+    uint32_t mbits = RIO_MAGIC;
+    memcpy(&v[1], &mbits, 4);
+    pb_entry_in f;
+    memset(&f, 0, sizeof f);
+    f.name = "values";
+    f.t.dtype = PB_F32;
+    f.t.values = v;
+    f.t.n_values = D;
+    pb_record_in r;
+    memset(&r, 0, sizeof r);
+    r.feat = &f;
+    r.n_feat = 1;
+    size_t l0 = pb_encode(&r, rec), n2 = rio_frame(two, rec, l0);
+    memcpy(two + n2, body, len);
+    n2 += len;
+    CHECK_OK(serve_body(m, SERVE_IN_RIO, RESP_CSV, two, n2, 2, &w, &err));
+    resp_buf fast = {0};
+    CHECK_OK(resp_buf_put(&fast, w.out.p, w.out.len, &err));
+    /* the same, the first Record split the dmlc-core way at the magic: cflag 1, then 3, the
+     * magic left out (the framing reader's path) */
+    size_t cut = 0;
+    while (cut + 4 <= l0 && memcmp(rec + cut, &mbits, 4) != 0)
+        cut++;
+    CHECK(cut + 4 <= l0);
+    size_t n = rio_frame(split, rec, cut);
+    split[7] |= 1u << 5;
+    size_t at2 = n;
+    n += rio_frame(split + n, rec + cut + 4, l0 - cut - 4);
+    split[at2 + 7] |= 3u << 5;
+    memcpy(split + n, body, len);
+    n += len;
+    CHECK_OK(serve_body(m, SERVE_IN_RIO, RESP_CSV, split, n, 2, &w, &err));
+    CHECK(w.out.len == fast.len && fast.len > 0 && !memcmp(w.out.p, fast.p, fast.len));
+    /* a bad Record (an unknown wire type) as the second of three whole frames */
+    uint8_t bad[1024], junk[8] = {0x0F, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF};
+    uint32_t b0 = (uint32_t)body[4] | (uint32_t)body[5] << 8;
+    size_t f0 = rio_frame_size(b0), nb = 0;
+    memcpy(bad, body, f0);
+    nb = f0;
+    nb += rio_frame(bad + nb, junk, sizeof junk);
+    memcpy(bad + nb, body + f0, len - f0);
+    nb += len - f0;
+    ll_code rc = serve_body(m, SERVE_IN_RIO, RESP_CSV, bad, nb, 1000, &w, &err);
+    ll_reader *rd = ll_reader_mem(bad, nb, "request");
+    ll_parse_opts o;
+    ll_parse_opts_init(&o);
+    o.format = LL_FMT_RECORDIO;
+    ll_parser *p = NULL;
+    ll_batch b;
+    ll_batch_init(&b);
+    int eof = 0;
+    ll_code rc2 = ll_parser_new(rd, &o, &p, &ref);
+    if (rc2 == LL_OK)
+        rc2 = ll_parser_next(p, &b, 1000, &eof, &ref);
+    ll_parser_free(p);
+    ll_reader_free(rd);
+    ll_batch_deinit(&b);
+    CHECK(rc == LL_E_PARSE && rc2 == LL_E_PARSE);
+    CHECKF(!strcmp(err.msg, ref.msg) && err.record == ref.record && err.offset == ref.offset &&
+               err.record == 1 && err.offset == f0,
+           "%s (record %llu offset %llu) vs %s (record %llu offset %llu)", err.msg,
+           (unsigned long long)err.record, (unsigned long long)err.offset, ref.msg,
+           (unsigned long long)ref.record, (unsigned long long)ref.offset);
+    resp_buf_deinit(&fast);
+    serve_work_deinit(&w);
+    ll_model_free(m);
+}
+
 static int write_model(const char *dir, const char *kind)
 {
     ll_err err;
@@ -561,6 +732,8 @@ int main(int argc, char **argv)
     RUN(every_format_pair);
     RUN(bad_requests);
     RUN(predict_matches_serve);
+    RUN(keep_alive_reuses_buffers);
+    RUN(recordio_in_place_matches_reader);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
     if (system(cmd) != 0)
