@@ -8,6 +8,7 @@
 #include "err.h"
 #include "mem.h"
 #include "smcfg.h"
+#include "wr.h"
 #include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
@@ -24,25 +25,6 @@ void ll_sm_opts_init(ll_sm_opts *o)
     memset(o, 0, sizeof *o);
     o->root = "/opt/ml";
     o->pipe_timeout_ms = 60000;
-}
-
-static ll_code mkdirs(const char *path, ll_err *err)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-        return err_set(err, LL_E_ARG, "path too long");
-    for (char *p = tmp + 1;; p++) {
-        if (*p != '/' && *p)
-            continue;
-        char c = *p;
-        *p = 0;
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return err_sys(err, tmp, "cannot create the folder");
-        *p = c;
-        if (!c)
-            break;
-    }
-    return LL_OK;
 }
 
 int ll_sm_is_customer_error(ll_code code)
@@ -68,7 +50,7 @@ ll_code ll_sm_write_failure(const char *root, const ll_err *e, ll_err *err)
 {
     char dir[4096], path[4200], text[1400];
     snprintf(dir, sizeof dir, "%s/output", root ? root : "/opt/ml");
-    ll_code rc = mkdirs(dir, err);
+    ll_code rc = wr_mkdirs(dir, err);
     if (rc != LL_OK)
         return rc;
     snprintf(path, sizeof path, "%s/failure", dir);
@@ -431,9 +413,9 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
             to.checkpoint_dir = ck;
     } else if (!*to.checkpoint_dir)
         to.checkpoint_dir = NULL;
-    if (to.checkpoint_dir && (rc = mkdirs(to.checkpoint_dir, err)) != LL_OK)
+    if (to.checkpoint_dir && (rc = wr_mkdirs(to.checkpoint_dir, err)) != LL_OK)
         goto out;
-    if ((rc = mkdirs(model_dir, err)) != LL_OK)
+    if ((rc = wr_mkdirs(model_dir, err)) != LL_OK)
         goto out;
     for (int c = 0; c < 3; c++)
         if (ch[c])

@@ -9,6 +9,7 @@
 #include "job.h"
 #include "err.h"
 #include "mem.h"
+#include "wr.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -274,25 +275,6 @@ void job_spec_deinit(job_spec *j)
 
 /* ---- the root ---- */
 
-static ll_code mkdirs(const char *path, ll_err *err)
-{
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
-        return err_set(err, LL_E_ARG, "path too long");
-    for (char *p = tmp + 1;; p++) {
-        if (*p != '/' && *p)
-            continue;
-        char c = *p;
-        *p = 0;
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            return err_sys(err, tmp, "cannot create the folder");
-        *p = c;
-        if (!c)
-            break;
-    }
-    return LL_OK;
-}
-
 static ll_code write_json(const char *path, json_t *v, ll_err *err)
 {
     char *s = json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
@@ -320,7 +302,7 @@ ll_code job_layout(const job_spec *j, const char *root, ll_err *err)
         if (!j->ckpt_uri && !strcmp(dirs[i], "checkpoints"))
             continue;
         pathf(p, sizeof p, "%s/%s", root, dirs[i]);
-        rc = mkdirs(p, err);
+        rc = wr_mkdirs(p, err);
     }
     if (rc != LL_OK)
         return rc;
@@ -458,7 +440,7 @@ static ll_code copy_to(const char *src, const char *dst, ll_err *err)
         char *slash = strrchr(d, '/');
         if (slash && slash != d) {
             *slash = 0;
-            ll_code rc = mkdirs(d, err);
+            ll_code rc = wr_mkdirs(d, err);
             if (rc != LL_OK)
                 return rc;
         }
@@ -656,7 +638,7 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
         } else {
             pathf(p, sizeof p, "%s/input/data/%s", root, c->name);
             uint64_t nf = 0, nb = 0;
-            rc = mkdirs(p, err);
+            rc = wr_mkdirs(p, err);
             if (rc == LL_OK)
                 rc = ll_source_download(src, &so, p, &nf, &nb, err);
             if (rc == LL_OK)
@@ -793,7 +775,7 @@ ll_code ll_job_run(const ll_job_opts *o, int *status, ll_err *err)
         }
     } else {
         pathf(root, sizeof root, "%s", o->root);
-        rc = mkdirs(root, err);
+        rc = wr_mkdirs(root, err);
     }
     if (rc == LL_OK) {
         jlog(o, "job %s: root %s", j.name, root);

@@ -233,3 +233,22 @@ ll_code wr_file_backend(const char *dst, wr_backend **out, ll_err *err)
     *out = &f->be;
     return LL_OK;
 }
+
+ll_code wr_mkdirs(const char *path, ll_err *err)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp)
+        return err_set(err, LL_E_ARG, "path too long");
+    for (char *p = tmp + 1;; p++) {
+        if (*p != '/' && *p)
+            continue;
+        char c = *p;
+        *p = 0;
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return err_sys(err, tmp, "cannot create the folder");
+        *p = c;
+        if (!c)
+            break;
+    }
+    return LL_OK;
+}
