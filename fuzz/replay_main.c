@@ -101,8 +101,14 @@ int main(int argc, char **argv)
         add_path(dir);
     }
     long iters = getenv("FUZZ_REPLAY_ITERS") ? atol(getenv("FUZZ_REPLAY_ITERS")) : 20000;
-    for (size_t i = 0; i < n_corpus; i++)
-        LLVMFuzzerTestOneInput(corpus[i].p, corpus[i].n);
+    /* each input goes in a buffer of exactly its size, as libFuzzer does, so that the
+     * sanitizers see any read past its end */
+    for (size_t i = 0; i < n_corpus; i++) {
+        uint8_t *exact = malloc(corpus[i].n ? corpus[i].n : 1);
+        memcpy(exact, corpus[i].p, corpus[i].n);
+        LLVMFuzzerTestOneInput(exact, corpus[i].n);
+        free(exact);
+    }
     uint8_t *buf = malloc(1 << 20);
     for (long it = 0; it < iters && n_corpus; it++) {
         blob *s = &corpus[next() % n_corpus];
@@ -135,7 +141,10 @@ int main(int argc, char **argv)
                 n += l;
             }
         }
-        LLVMFuzzerTestOneInput(buf, n);
+        uint8_t *exact = malloc(n ? n : 1);
+        memcpy(exact, buf, n);
+        LLVMFuzzerTestOneInput(exact, n);
+        free(exact);
     }
     free(buf);
     printf("%s: replayed %zu corpus files and %ld mutations\n", base, n_corpus,

@@ -290,6 +290,8 @@ ll_code csv_parse(txt_state *st, const char *buf, size_t len, int eof, size_t ma
                         break;
                 }
                 r += k;
+                if (r >= end) /* a long spelling ran to the end of the buffer */
+                    break;
                 if (field == lab)
                     label = f;
                 else
