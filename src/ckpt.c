@@ -496,7 +496,8 @@ ll_code ckpt_load(const char *path, ckpt_state *st, sgd *s, const scaler *sc, ll
         st->part = part;
         st->owns_part = 1;
     }
-    s->t = get_u64(p + 56);
+    if ((rc = sgd_restore_step(s, get_u64(p + 56), err)) != LL_OK)
+        goto out;
     st->next_epoch = next;
     st->flags = flags;
     st->stale = get_u32(p + 48);

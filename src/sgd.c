@@ -493,6 +493,27 @@ static void catch_up(sgd *s, uint64_t j)
     s->last[j] = t1;
 }
 
+ll_code sgd_restore_step(sgd *s, uint64_t t, ll_err *err)
+{
+    size_t K = s->K, need = (size_t)(t + 2) * K;
+    if (need > s->cap_lrsum) {
+        double *q = mem_realloc_array(s->lrsum, need, sizeof(double));
+        if (!q)
+            return err_set(err, LL_E_NOMEM, "out of memory restoring a checkpoint");
+        s->lrsum = q;
+        s->cap_lrsum = need;
+    }
+    s->t = t;
+    /* a checkpoint holds caught-up weights: every feature is current at step t, and the sums
+     * of later learning rates start from row t */
+    for (size_t k = 0; k < K; k++)
+        s->lrsum[(size_t)t * K + k] = 0;
+    for (uint64_t j = 0; j < s->D; j++)
+        s->last[j] = t;
+    s->cache_t0 = s->cache_t1 = UINT64_MAX;
+    return LL_OK;
+}
+
 void sgd_sync(sgd *s)
 {
     for (uint64_t j = 0; j < s->D; j++)

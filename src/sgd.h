@@ -66,6 +66,9 @@ ll_code sgd_eval(sgd *s, const ll_batch *b, const float *y, uint64_t row0, doubl
 
 /* Applies the pending (lazy) regularisation of sparse features: after it every weight is
  * current. sgd_eval and sgd_snapshot call it. */
+/* Sets the step counter to t after a checkpoint's weights were loaded (they are caught up to
+ * t: see sgd_sync) and sizes the learning-rate sums for the steps to come. */
+ll_code sgd_restore_step(sgd *s, uint64_t t, ll_err *err);
 void sgd_sync(sgd *s);
 
 /* Starts a new epoch's training-loss sums. */

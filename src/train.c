@@ -856,6 +856,7 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         ps.part.wt = sp.wt;
         ll_err e2;
         char b[700];
+        sgd_sync(&r->s); /* the checkpoint holds weights caught up to the current step */
         if (ckpt_save(ckpath, &ps, &r->s, &r->sc, &e2) == LL_OK)
             logf_(r, "Stopped in epoch %u after %llu mini-batches: checkpoint saved to %s", cur_e,
                   (unsigned long long)r->batches, ckpath);

@@ -165,6 +165,22 @@ static void resume_regressor_everywhere(void)
     CHECK(resumed == 2);
 }
 
+/* A resume after more than 1024 optimizer steps (the first size of the learning-rate sums the
+ * lazy updates keep): the restored step counter must come with room for its sums. */
+static const setup LONG = {"diabetes",
+                           {"predictor_type", "regressor", "epochs", "40", "mini_batch_size", "8",
+                            "early_stopping_patience", "50", NULL},
+                           1};
+
+static void resume_after_many_steps(void)
+{
+    ll_err err;
+    CHECK_OK(train(&LONG, "ref_long", NULL, NULL, &err));
+    int resumed = 0;
+    CHECK(stop_and_resume(&LONG, "ref_long", "epoch=35, train mse_objective", NULL, &resumed));
+    CHECK(resumed == 1);
+}
+
 static void resume_binary_early_stop(void)
 {
     ll_err err;
@@ -348,6 +364,7 @@ int main(void)
     if (!mkdtemp(g_dir))
         return 1;
     RUN(resume_regressor_everywhere);
+    RUN(resume_after_many_steps);
     RUN(resume_binary_early_stop);
     RUN(resume_random_stops);
     RUN(foreign_checkpoint_ignored);
