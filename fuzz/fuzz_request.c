@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     static const serve_in ins[4] = {SERVE_IN_CSV, SERVE_IN_JSON, SERVE_IN_JSONL, SERVE_IN_RIO};
     serve_in in = ins[data[0] & 3];
-    resp_format fmt = (resp_format)((data[0] >> 2) & 3);
+    response_format fmt = (response_format)((data[0] >> 2) & 3);
     serve_work w;
     serve_work_init(&w);
     ll_err err;

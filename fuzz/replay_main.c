@@ -149,7 +149,7 @@ int main(int argc, char **argv)
     free(buf);
     printf("%s: replayed %zu corpus files and %ld mutations\n", base, n_corpus,
            n_corpus ? iters : 0);
-    printf("[%s] %d passed, %d failed\n", base, n_corpus ? 1 : 0, n_corpus ? 0 : 1);
+    printf("[%s] %d passed, %d failed, 0 skipped\n", base, n_corpus ? 1 : 0, n_corpus ? 0 : 1);
     for (size_t i = 0; i < n_corpus; i++)
         free(corpus[i].p);
     free(corpus);

@@ -7,7 +7,7 @@
  */
 #include "err.h"
 #include "mem.h"
-#include "smcfg.h"
+#include "sm_config.h"
 #include "wr.h"
 #include <dirent.h>
 #include <errno.h>
@@ -321,10 +321,10 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
         err_src(err, p_hp);
         goto out;
     }
-    if ((rc = smcfg_load_input(p_in, &in, err)) != LL_OK)
+    if ((rc = sm_config_load_input(p_in, &in, err)) != LL_OK)
         goto out;
     if (stat(p_rc, &st) == 0) {
-        if ((rc = smcfg_load_resource(p_rc, &res, err)) != LL_OK)
+        if ((rc = sm_config_load_resource(p_rc, &res, err)) != LL_OK)
             goto out;
     } else {
         snprintf(res.current_host, sizeof res.current_host, "algo-1");
@@ -353,7 +353,7 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
     ll_train_opts_init(&to);
     const sm_channel *ch[3];
     for (int c = 0; c < 3; c++) {
-        ch[c] = smcfg_channel(&in, CHANNELS[c]);
+        ch[c] = sm_config_channel(&in, CHANNELS[c]);
         if (!ch[c]) {
             if (c == 0) {
                 rc = err_set(err, LL_E_ARG, "the required channel 'train' is not configured");
@@ -381,7 +381,7 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
         }
         ll_parse_opts po;
         ll_parse_opts_init(&po);
-        if ((rc = smcfg_content_type(ch[c]->content_type, &po, err)) != LL_OK) {
+        if ((rc = sm_config_content_type(ch[c]->content_type, &po, err)) != LL_OK) {
             char pre[96];
             snprintf(pre, sizeof pre, "channel '%s'", CHANNELS[c]);
             prefix_msg(err, pre);
@@ -438,8 +438,8 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
             point_at_file(err, src[c]);
 out:
     json_decref(provided);
-    smcfg_input_deinit(&in);
-    smcfg_resource_deinit(&res);
+    sm_config_input_deinit(&in);
+    sm_config_resource_deinit(&res);
     ll_hparams_free(hp);
     return rc;
 }

@@ -4,21 +4,21 @@
  * one column (first by default, none with label_column -1), no header unless asked, RFC 4180
  * quoting, LF or CRLF, blank lines skipped. Rows go into the batch as dense rows whose width
  * is fixed by the first data row. Fields are parsed in place with ll_str_to_f32 (its inline
- * fast path fnum_fast on rows of plain numbers once the width is known); only quoted
+ * fast path float_text_fast on rows of plain numbers once the width is known); only quoted
  * fields are copied (into st->sbuf).
  */
 #include "batch.h"
 #include "err.h"
-#include "fnum.h"
+#include "float_text.h"
 #include "mem.h"
-#include "txt.h"
+#include "text.h"
 #include <string.h>
 
 /* A record that is not complete in the buffer: stop and ask for more bytes. */
 #define INCOMPLETE 1
 
 typedef struct {
-    txt_state *st;
+    text_state *st;
     const char *buf, *end;
     int eof;
     char delim;
@@ -103,7 +103,7 @@ static long count_rest(csv_ctx *c, const char *p)
  * blanks; *nl counts the newlines inside the quotes. */
 static int quoted_field(csv_ctx *c, const char **pp, long field, float *f, uint64_t *nl)
 {
-    txt_state *st = c->st;
+    text_state *st = c->st;
     const char *start = *pp, *r = start + 1;
     size_t sl = 0;
     uint64_t lines = 0;
@@ -174,7 +174,7 @@ static ll_code count_error(csv_ctx *c, const char *at, long want, long got)
 
 /* Resolves the delimiter from the first non-blank line. Returns 0 when that line is not
  * complete yet. */
-static int detect_delim(txt_state *st, const char *p, const char *end, int eof)
+static int detect_delim(text_state *st, const char *p, const char *end, int eof)
 {
     if (st->o->delimiter) {
         st->delim = st->o->delimiter;
@@ -205,7 +205,7 @@ static int detect_delim(txt_state *st, const char *p, const char *end, int eof)
     return 1;
 }
 
-ll_code csv_parse(txt_state *st, const char *buf, size_t len, int eof, size_t max_rows, ll_batch *b,
+ll_code csv_parse(text_state *st, const char *buf, size_t len, int eof, size_t max_rows, ll_batch *b,
                   size_t *used, ll_err *err)
 {
     *used = 0;
@@ -222,7 +222,7 @@ ll_code csv_parse(txt_state *st, const char *buf, size_t len, int eof, size_t ma
     csv_ctx c = {st, buf, end, eof, st->delim, 0, err};
     const char delim = st->delim;
     const int lab = st->o->label_column;
-    /* fnum_fast stops before any byte that could continue a number: the fast row then needs
+    /* float_text_fast stops before any byte that could continue a number: the fast row then needs
      * the delimiter to be none of those nor a blank or quote (which the general loop treats
      * apart), and 32 readable bytes at each field */
     const int fast_ok = !strchr("0123456789.eExX+- \r\"", delim);
@@ -279,10 +279,10 @@ ll_code csv_parse(txt_state *st, const char *buf, size_t len, int eof, size_t ma
                 if (r >= safe_end)
                     break;
                 float f;
-                size_t k = fnum_fast(r, &f);
+                size_t k = float_text_fast(r, &f);
                 if (k && ((r[k] | 0x20) == 'e' || (r[k] | 0x20) == 'x'))
                     k = 0;    /* an exponent (or "0x"): the number goes on */
-                if (k == 0) { /* a spelling fnum_fast leaves to ll_str_to_f32 */
+                if (k == 0) { /* a spelling float_text_fast leaves to ll_str_to_f32 */
                     if ((unsigned char)*r <= ' ' || *r == '"')
                         break;
                     k = ll_str_to_f32(r, (size_t)(end - r), &f);

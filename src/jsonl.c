@@ -10,13 +10,13 @@
  */
 #include "batch.h"
 #include "err.h"
-#include "txt.h"
+#include "text.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 typedef struct {
-    txt_state *st;
+    text_state *st;
     const char *buf, *ls, *p, *le; /* buffer, line start, cursor, line end */
     uint64_t line;
     ll_batch *b;
@@ -390,7 +390,7 @@ static ll_code top_member(jctx *j, const char *k, size_t kn)
     return skip_value(j);
 }
 
-ll_code jsonl_parse(txt_state *st, const char *buf, size_t len, int eof, size_t max_rows,
+ll_code jsonl_parse(text_state *st, const char *buf, size_t len, int eof, size_t max_rows,
                     ll_batch *b, size_t *used, ll_err *err)
 {
     *used = 0;

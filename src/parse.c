@@ -9,7 +9,7 @@
 #include "pb.h"
 #include "rd.h"
 #include "rio.h"
-#include "txt.h"
+#include "text.h"
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -26,8 +26,8 @@ struct ll_parser {
     size_t last_len;
     /* text */
     rd_buf tb;
-    txt_state ts;
-    txt_parse_fn parse;
+    text_state ts;
+    text_parse_fn parse;
 };
 
 void ll_parse_opts_init(ll_parse_opts *o)
@@ -177,8 +177,8 @@ ll_code ll_parser_new(ll_reader *rd, const ll_parse_opts *o, ll_parser **out, ll
             return rc;
         }
     } else {
-        txt_state_init(&p->ts, &p->o, ll_reader_name(rd));
-        p->parse = f == LL_FMT_CSV ? csv_parse : f == LL_FMT_LIBSVM ? svm_parse : jsonl_parse;
+        text_state_init(&p->ts, &p->o, ll_reader_name(rd));
+        p->parse = f == LL_FMT_CSV ? csv_parse : f == LL_FMT_LIBSVM ? libsvm_parse : jsonl_parse;
     }
     *out = p;
     return LL_OK;
@@ -283,7 +283,7 @@ void ll_parser_free(ll_parser *p)
     rio_reader_deinit(&p->rio);
     rd_buf_deinit(&p->tb);
     if (p->parse)
-        txt_state_deinit(&p->ts);
+        text_state_deinit(&p->ts);
     pb_record_deinit(&p->rec);
     mem_free(p);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * predict.c - batch transform (ll_predict): any source -> rows in mini-batches -> the scoring
- * core (score.c) -> an encoder (resp.c) -> any destination, flushed after every batch so memory
+ * core (score.c) -> an encoder (response.c) -> any destination, flushed after every batch so memory
  * stays constant. Picks the input format from the content type, the path or the first bytes,
  * and the output format from Accept or the destination's extension.
  */
@@ -76,7 +76,7 @@ static serve_in from_path(const char *path)
     }
 }
 
-static int out_from_path(const char *path, resp_format *f)
+static int out_from_path(const char *path, response_format *f)
 {
     const char *dot = strrchr(path, '.');
     if (!dot || strchr(dot, '/'))
@@ -121,8 +121,8 @@ typedef struct run {
     ll_writer *w;
     ll_batch b;
     score_buf sb;
-    resp_buf out;
-    resp_enc e;
+    response_buf out;
+    response_enc e;
     uint64_t rows;
     const char *src; /* input name for messages */
 } run;
@@ -240,9 +240,9 @@ ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll
     } else {
         in = from_path(src);
     }
-    resp_format fmt = RESP_JSON;
+    response_format fmt = RESP_JSON;
     if (o->accept) {
-        if (!resp_parse_accept(o->accept, &fmt))
+        if (!response_parse_accept(o->accept, &fmt))
             return err_set(err, LL_E_ARG,
                            "unsupported accept type '%s' (application/json, application/jsonlines, "
                            "application/x-recordio-protobuf, text/csv)",
@@ -262,7 +262,7 @@ ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll
     r.m = m;
     r.src = ll_reader_name(rd);
     ll_batch_init(&r.b);
-    resp_init(&r.e, fmt, ll_model_predictor(m), ll_model_n_outputs(m));
+    response_init(&r.e, fmt, ll_model_predictor(m), ll_model_n_outputs(m));
     rd_buf win;
     size_t max = in == SERVE_IN_JSON || in == SERVE_IN_NONE ? o->max_json_bytes : 0;
     if (max == 0)
@@ -284,11 +284,11 @@ ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll
     if (rc == LL_OK)
         rc = ll_writer_open(dst, &r.w, err);
     if (rc == LL_OK)
-        rc = resp_begin(&r.e, &r.out, err);
+        rc = response_begin(&r.e, &r.out, err);
     if (rc == LL_OK)
         rc = run_input(&r, in, &win, rd, o, err);
     if (rc == LL_OK) {
-        rc = resp_end(&r.e, &r.out, err);
+        rc = response_end(&r.e, &r.out, err);
         if (rc == LL_OK && r.out.len)
             rc = ll_writer_write(r.w, r.out.p, r.out.len, err);
     }
@@ -304,6 +304,6 @@ ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll
     ll_reader_free(rd);
     ll_batch_deinit(&r.b);
     score_buf_deinit(&r.sb);
-    resp_buf_deinit(&r.out);
+    response_buf_deinit(&r.out);
     return rc;
 }

@@ -22,7 +22,7 @@ ll_code ll_reader_open(const char *src, ll_reader **out, ll_err *err)
 }
 
 /* Dispatch: stdin and plain files/FIFOs directly; folders, globs, URLs, S3 and manifests go
- * through rd_multi (rd_multi.c), remote ones behind a prefetch thread (pf.c). */
+ * through rd_multi (rd_multi.c), remote ones behind a prefetch thread (prefetch.c). */
 ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **out, ll_err *err)
 {
     *out = NULL;
@@ -44,7 +44,7 @@ ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **
         if (rc == LL_OK && remote && o->prefetch_bytes > 0) {
             rc = rd_gz_wrap(m, o->compression, &m, err);
             if (rc == LL_OK)
-                rc = pf_wrap(m, o->prefetch_bytes, out, err);
+                rc = prefetch_wrap(m, o->prefetch_bytes, out, err);
             return rc;
         }
     }

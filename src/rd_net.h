@@ -2,7 +2,7 @@
 /*
  * rd_net.h - the streaming-source backends: HTTP(S)/S3 GET with resume (rd_http.c), the
  * object list behind folders, globs, S3 prefixes and manifests (rd_multi.c), the prefetch
- * wrapper (pf.c) and the pipe-mode FIFO feeder (pipe.c). rd.c dispatches to them.
+ * wrapper (prefetch.c) and the pipe-mode FIFO feeder (pipe.c). rd.c dispatches to them.
  */
 #ifndef LL_RD_NET_H
 #define LL_RD_NET_H
@@ -66,5 +66,5 @@ void rd_fd_set_stop(ll_reader *r, const volatile int *stop);
 ll_code rd_gz_wrap(ll_reader *inner, int mode, ll_reader **out, ll_err *err);
 
 /* Wraps inner (takes ownership) in a prefetch thread holding up to max_bytes of read-ahead. */
-ll_code pf_wrap(ll_reader *inner, size_t max_bytes, ll_reader **out, ll_err *err);
+ll_code prefetch_wrap(ll_reader *inner, size_t max_bytes, ll_reader **out, ll_err *err);
 #endif

@@ -57,10 +57,10 @@ ll_code score_batch(const ll_model *m, const ll_batch *b, uint64_t row_base, sco
 }
 
 ll_code score_encode(const ll_model *m, const ll_batch *b, uint64_t row_base, score_buf *sb,
-                     resp_enc *e, resp_buf *out, ll_err *err)
+                     response_enc *e, response_buf *out, ll_err *err)
 {
     ll_code rc = score_batch(m, b, row_base, sb, err);
     if (rc == LL_OK && b->n_rows)
-        rc = resp_rows(e, sb->scores, sb->labels, b->n_rows, out, err);
+        rc = response_rows(e, sb->scores, sb->labels, b->n_rows, out, err);
     return rc;
 }

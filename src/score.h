@@ -7,7 +7,7 @@
 #ifndef LL_SCORE_H
 #define LL_SCORE_H
 #include "linlearn.h"
-#include "resp.h"
+#include "response.h"
 
 /* Scores and labels of the last batch; the arrays grow to the largest batch and are kept. */
 typedef struct score_buf {
@@ -34,5 +34,5 @@ ll_code score_batch(const ll_model *m, const ll_batch *b, uint64_t row_base, sco
 
 /* score_batch, then the batch's rows encoded by e onto out. */
 ll_code score_encode(const ll_model *m, const ll_batch *b, uint64_t row_base, score_buf *sb,
-                     resp_enc *e, resp_buf *out, ll_err *err);
+                     response_enc *e, response_buf *out, ll_err *err);
 #endif

@@ -5,7 +5,7 @@
  * keep-alive; bodies are checked against the payload limit from Content-Length before they are
  * read and while they arrive; each request is parsed, scored and encoded with per-worker scratch
  * that is reused and trimmed, so memory does not grow with the number of requests. Parsing,
- * scoring and encoding belong to parse.c/json_req.c, score.c and resp.c.
+ * scoring and encoding belong to parse.c/json_req.c, score.c and response.c.
  */
 #include "serve.h"
 #include "batch.h"
@@ -60,13 +60,13 @@ enum { R_NONE = 0, R_INVOKE, R_PING, R_EXEC, R_NOT_FOUND, R_BAD_METHOD };
 typedef struct conn {
     uint8_t *body;
     size_t body_cap;
-    resp_buf out;
+    response_buf out;
 } conn;
 
 typedef struct req {
     int route; /* R_*: answered at the final call */
     serve_in in;
-    resp_format fmt;
+    response_format fmt;
     conn *k;       /* the connection's context, NULL if it could not be allocated */
     uint8_t *body; /* k->body when k is set, else owned */
     size_t len, cap;
@@ -122,8 +122,8 @@ void serve_work_deinit(serve_work *w)
         return;
     ll_batch_deinit(&w->b);
     score_buf_deinit(&w->sb);
-    resp_buf_deinit(&w->out);
-    txt_state_deinit(&w->ts);
+    response_buf_deinit(&w->out);
+    text_state_deinit(&w->ts);
     pb_record_deinit(&w->rec);
 }
 
@@ -165,7 +165,7 @@ static int whole_frames(const uint8_t *p, size_t len)
 }
 
 /* Scores the rows now in w->b. */
-static ll_code flush_rows(const ll_model *m, serve_work *w, uint64_t *row, resp_enc *e, ll_err *err)
+static ll_code flush_rows(const ll_model *m, serve_work *w, uint64_t *row, response_enc *e, ll_err *err)
 {
     if (!m) {
         *row += w->b.n_rows;
@@ -176,15 +176,15 @@ static ll_code flush_rows(const ll_model *m, serve_work *w, uint64_t *row, resp_
     return rc;
 }
 
-ll_code serve_body(const ll_model *m, serve_in in, resp_format fmt, const uint8_t *body, size_t len,
+ll_code serve_body(const ll_model *m, serve_in in, response_format fmt, const uint8_t *body, size_t len,
                    size_t batch_rows, serve_work *w, ll_err *err)
 {
-    resp_enc e;
-    resp_init(&e, fmt, m ? ll_model_predictor(m) : LL_REGRESSOR, m ? ll_model_n_outputs(m) : 1);
+    response_enc e;
+    response_init(&e, fmt, m ? ll_model_predictor(m) : LL_REGRESSOR, m ? ll_model_n_outputs(m) : 1);
     w->out.len = 0;
     if (batch_rows == 0)
         batch_rows = 1000;
-    ll_code rc = m ? resp_begin(&e, &w->out, err) : LL_OK;
+    ll_code rc = m ? response_begin(&e, &w->out, err) : LL_OK;
     if (rc != LL_OK)
         return rc;
     /* the batch always has value storage: pb_row_to_batch forms val + off even for a Record
@@ -219,8 +219,8 @@ ll_code serve_body(const ll_model *m, serve_in in, resp_format fmt, const uint8_
         o.label_column = -1;
         o.delimiter = ',';
         o.max_record_len = len + 16;
-        txt_state keep = w->ts; /* a fresh state that keeps the grown scratch */
-        txt_state_init(&w->ts, &o, "request");
+        text_state keep = w->ts; /* a fresh state that keeps the grown scratch */
+        text_state_init(&w->ts, &o, "request");
         w->ts.fbuf = keep.fbuf, w->ts.fcap = keep.fcap;
         w->ts.ibuf = keep.ibuf, w->ts.icap = keep.icap;
         w->ts.sbuf = keep.sbuf, w->ts.scap = keep.scap;
@@ -287,7 +287,7 @@ ll_code serve_body(const ll_model *m, serve_in in, resp_format fmt, const uint8_
         return err_set(err, LL_E_ARG, "unsupported request content type");
     }
     if (rc == LL_OK && m)
-        rc = resp_end(&e, &w->out, err);
+        rc = response_end(&e, &w->out, err);
     return rc;
 }
 
@@ -404,7 +404,7 @@ static enum MHD_Result invoke(ll_server *s, struct MHD_Connection *c, req *r)
         struct MHD_Response *resp;
         if (r->k) {
             /* the connection keeps the bytes until the response is sent: swap, no copy */
-            resp_buf t = r->k->out;
+            response_buf t = r->k->out;
             r->k->out = w->out;
             w->out = t;
             w->out.len = 0;
@@ -421,7 +421,7 @@ static enum MHD_Result invoke(ll_server *s, struct MHD_Connection *c, req *r)
         if (!resp) {
             ok = send_error(c, 503, "out of memory", "no memory for the response", NULL, NULL);
         } else {
-            MHD_add_response_header(resp, "Content-Type", resp_content_type(r->fmt));
+            MHD_add_response_header(resp, "Content-Type", response_content_type(r->fmt));
             ok = MHD_queue_response(c, 200, resp);
             MHD_destroy_response(resp);
         }
@@ -488,7 +488,7 @@ static enum MHD_Result first_call(ll_server *s, struct MHD_Connection *c, const 
         return send_error(c, 415, "unsupported media type", msg, NULL, NULL);
     }
     const char *acc = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Accept");
-    if (!resp_parse_accept(acc, &r->fmt)) {
+    if (!response_parse_accept(acc, &r->fmt)) {
         char msg[200];
         snprintf(msg, sizeof msg,
                  "unsupported Accept '%.60s': use application/json, application/jsonlines, "
@@ -606,7 +606,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     conn *k = *socket_context;
     if (k) {
         mem_free(k->body);
-        resp_buf_deinit(&k->out);
+        response_buf_deinit(&k->out);
         mem_free(k);
         *socket_context = NULL;
     }
@@ -630,7 +630,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
             k->body_cap = 0;
         }
         if (k->out.cap > CONN_KEEP_BYTES)
-            resp_buf_deinit(&k->out);
+            response_buf_deinit(&k->out);
     }
     mem_free(r);
     *con_cls = NULL;

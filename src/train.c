@@ -5,7 +5,7 @@
  * and early stopping, model selection and threshold calibration, final metrics on every
  * channel, then model.tar.gz and the metrics JSON. Log lines go to the caller's callback.
  */
-#include "chan.h"
+#include "channel.h"
 #include "ckpt.h"
 #include "err.h"
 #include "hp.h"
@@ -146,7 +146,7 @@ static ll_code next(run *r, int ch, int *eof, ll_err *err)
 {
     if (r->o->stop && __atomic_load_n(r->o->stop, __ATOMIC_ACQUIRE))
         return err_set(err, LL_E_STATE, "training stopped by a signal");
-    ll_code rc = chan_next(&r->ch[ch], &r->b, r->hv.mini_batch_size, eof, err);
+    ll_code rc = channel_next(&r->ch[ch], &r->b, r->hv.mini_batch_size, eof, err);
     if (rc == LL_OK)
         rc = labels(r, ch, err);
     return rc;
@@ -273,7 +273,7 @@ static ll_code scaler_pass(run *r, ll_err *err)
                                                              : 0;
     ll_code rc = scaler_init(&r->sc, ncls, err);
     if (rc == LL_OK)
-        rc = chan_open_pass(&r->ch[0], err);
+        rc = channel_open_pass(&r->ch[0], err);
     int eof = 0;
     uint64_t want = r->hv.num_point_for_scaler;
     uint64_t rows = 0;
@@ -286,7 +286,7 @@ static ll_code scaler_pass(run *r, ll_err *err)
             rc = scaler_add(&r->sc, &r->b, r->y, (size_t)(want - (uint64_t)r->sc.n), err);
         }
     }
-    chan_close_pass(&r->ch[0]);
+    channel_close_pass(&r->ch[0]);
     /* The whole channel fits in the scaler sample: its size is known. With the default
      * mini_batch_size, an epoch of fewer than MIN_STEPS_PER_EPOCH batches gets smaller ones. */
     if (rc == LL_OK && eof && r->hv.mbs_default && rows > 0 &&
@@ -299,7 +299,7 @@ static ll_code scaler_pass(run *r, ll_err *err)
 
 static ll_code train_epoch(run *r, sampler *sp, ll_err *err)
 {
-    ll_code rc = chan_open_pass(&r->ch[0], err);
+    ll_code rc = channel_open_pass(&r->ch[0], err);
     if (sp)
         sp->n = 0;
     int eof = 0;
@@ -341,7 +341,7 @@ static ll_code train_epoch(run *r, sampler *sp, ll_err *err)
         }
     }
     r->train_secs += now_s() - t;
-    chan_close_pass(&r->ch[0]);
+    channel_close_pass(&r->ch[0]);
     return with_src(r, 0, rc, err);
 }
 
@@ -352,7 +352,7 @@ static ll_code eval_pass(run *r, int ch, double *loss, sampler *sp, ll_err *err)
     if (sp)
         sp->n = 0;
     double w = 0;
-    ll_code rc = chan_open_pass(&r->ch[ch], err);
+    ll_code rc = channel_open_pass(&r->ch[ch], err);
     int eof = 0;
     while (rc == LL_OK && !eof) {
         rc = next(r, ch, &eof, err);
@@ -361,7 +361,7 @@ static ll_code eval_pass(run *r, int ch, double *loss, sampler *sp, ll_err *err)
         if (rc == LL_OK && sp && r->b.n_rows)
             sampler_add(r, sp);
     }
-    chan_close_pass(&r->ch[ch]);
+    channel_close_pass(&r->ch[ch]);
     for (uint32_t k = 0; k < r->s.K; k++)
         loss[k] = w > 0 ? loss[k] / w : 0;
     return with_src(r, ch, rc, err);
@@ -389,7 +389,7 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
     if (!loss)
         return err_set(err, LL_E_NOMEM, "out of memory");
     double w = 0;
-    ll_code rc = chan_open_pass(&r->ch[ch], err);
+    ll_code rc = channel_open_pass(&r->ch[ch], err);
     int eof = 0;
     int sigmoid = r->hv.loss == LOSS_LOGISTIC;
     while (rc == LL_OK && !eof) {
@@ -433,7 +433,7 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
             wt[n] = r->b.weight ? r->b.weight[i] : 1.0f;
         }
     }
-    chan_close_pass(&r->ch[ch]);
+    channel_close_pass(&r->ch[ch]);
     rc = with_src(r, ch, rc, err);
     sel->k = 0;
     sel->thr = 0.5f;
@@ -505,7 +505,7 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
         return rc;
     float *z = NULL;
     size_t capz = 0;
-    rc = chan_open_pass(&r->ch[ch], err);
+    rc = channel_open_pass(&r->ch[ch], err);
     int eof = 0;
     while (rc == LL_OK && !eof) {
         rc = next(r, ch, &eof, err);
@@ -525,7 +525,7 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
         if (rc == LL_OK)
             rc = metrics_add(&mt, z, r->y, r->b.weight, r->b.n_rows, err);
     }
-    chan_close_pass(&r->ch[ch]);
+    channel_close_pass(&r->ch[ch]);
     rc = with_src(r, ch, rc, err);
     if (rc == LL_OK) {
         emit_ctx e = {r, CH_NAME[ch]};
@@ -672,7 +672,7 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         if (o->formats[c] != LL_FMT_AUTO)
             pc.format = o->formats[c];
         int pipe = o->pipe || ((o->pipe_mask >> c) & 1);
-        rc = chan_init(&r->ch[c], CH_NAME[c], srcs[c], &pc, pipe, o->pipe_timeout_ms, err);
+        rc = channel_init(&r->ch[c], CH_NAME[c], srcs[c], &pc, pipe, o->pipe_timeout_ms, err);
         if (rc != LL_OK)
             return rc;
         r->ch[c].gzip = (o->gzip_mask >> c) & 1;
@@ -987,7 +987,7 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     rc = run_all(&r, hp, err);
     for (int c = 0; c < 3; c++)
         if (r.has[c])
-            chan_deinit(&r.ch[c]);
+            channel_deinit(&r.ch[c]);
     ll_batch_deinit(&r.b);
     mem_free(r.y);
     sgd_deinit(&r.s);

@@ -130,8 +130,8 @@ static size_t rio_body(uint8_t *out)
 
 static size_t on_data(char *p, size_t sz, size_t n, void *ud)
 {
-    resp_buf *b = ud;
-    if (resp_buf_put(b, p, sz * n, NULL) != LL_OK)
+    response_buf *b = ud;
+    if (response_buf_put(b, p, sz * n, NULL) != LL_OK)
         return 0;
     return sz * n;
 }
@@ -153,7 +153,7 @@ static size_t on_read(char *p, size_t sz, size_t n, void *ud)
  * NUL-terminated. chunk_bytes > 0 sends that many bytes chunked instead of body. */
 static long http(uint16_t port, const char *method, const char *path, const char *ctype,
                  const char *accept, const void *body, size_t len, size_t chunk_bytes,
-                 resp_buf *out)
+                 response_buf *out)
 {
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%u%s", port, path);
@@ -195,7 +195,7 @@ static long http(uint16_t port, const char *method, const char *path, const char
     long status = 0;
     if (curl_easy_perform(c) == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    resp_buf_put(out, "", 1, NULL);
+    response_buf_put(out, "", 1, NULL);
     out->len--;
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
@@ -234,7 +234,7 @@ static int from_json_obj(json_t *o, decoded *d)
     return json_object_size(o) == (size_t)(l ? 2 : 1);
 }
 
-static int decode(resp_format f, const resp_buf *b, ll_predictor p, decoded *d)
+static int decode(response_format f, const response_buf *b, ll_predictor p, decoded *d)
 {
     memset(d, 0, sizeof *d);
     const char *s = (const char *)b->p;
@@ -349,7 +349,7 @@ static void every_format_pair(void)
     size_t rio_len = rio_body(rio);
     ll_predictor preds[] = {LL_BINARY_CLASSIFIER, LL_MULTICLASS_CLASSIFIER, LL_REGRESSOR};
     ll_err err;
-    resp_buf out = {0};
+    response_buf out = {0};
     for (int pi = 0; pi < 3; pi++) {
         ll_model *m = NULL, *loaded = NULL;
         CHECK_OK(make_model(preds[pi], &m, &err));
@@ -375,12 +375,12 @@ static void every_format_pair(void)
                 long st = http(port, "POST", "/invocations", in_types[k], acc_types[a], body, len,
                                0, &out);
                 decoded d;
-                resp_format f = (resp_format)a;
+                response_format f = (response_format)a;
                 int ok = st == 200 && decode(f, &out, preds[pi], &d) && matches_hand(preds[pi], &d);
                 if (!ok) {
                     ll_server_stop(s, 0);
                     ll_model_free(loaded);
-                    resp_buf_deinit(&out);
+                    response_buf_deinit(&out);
                 }
                 CHECKF(ok, "%s: %s -> %s: status %ld body %.300s", ll_predictor_name(preds[pi]),
                        in_types[k], acc_types[a], st, (const char *)out.p);
@@ -393,11 +393,11 @@ static void every_format_pair(void)
         ll_model_free(loaded);
         CHECK(ok);
     }
-    resp_buf_deinit(&out);
+    response_buf_deinit(&out);
 }
 
 /* status and a fragment the JSON error body must contain */
-static int expect(long st, long want, const resp_buf *b, const char *frag)
+static int expect(long st, long want, const response_buf *b, const char *frag)
 {
     if (st != want || (frag && !strstr((const char *)b->p, frag))) {
         fprintf(stderr, "  status %ld (want %ld), body %.300s (want '%s')\n", st, want,
@@ -420,7 +420,7 @@ static void bad_requests(void)
     ll_server *s = NULL;
     CHECK_OK(ll_server_start(m, &o, &s, &err));
     uint16_t port = ll_server_port(s);
-    resp_buf b = {0};
+    response_buf b = {0};
     int ok = 1;
 #define T(...) ok = ok && expect(__VA_ARGS__)
     T(http(port, "GET", "/ping", NULL, NULL, NULL, 0, 0, &b), 200, &b, NULL);
@@ -496,7 +496,7 @@ static void bad_requests(void)
 #undef T
     ll_server_stop(s, 1000);
     ll_model_free(m);
-    resp_buf_deinit(&b);
+    response_buf_deinit(&b);
     CHECK(ok);
 }
 
@@ -568,7 +568,7 @@ static void keep_alive_reuses_buffers(void)
         {0, "text/csv", "text/csv"},
     };
     CURL *c = curl_easy_init();
-    resp_buf out = {0};
+    response_buf out = {0};
     serve_work w;
     serve_work_init(&w);
     for (size_t i = 0; i < sizeof seq / sizeof seq[0]; i++) {
@@ -597,8 +597,8 @@ static void keep_alive_reuses_buffers(void)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
         curl_easy_getinfo(c, CURLINFO_NUM_CONNECTS, &connects);
         curl_slist_free_all(h);
-        resp_format f = RESP_JSON;
-        resp_parse_accept(seq[i].accept, &f);
+        response_format f = RESP_JSON;
+        response_parse_accept(seq[i].accept, &f);
         serve_in in = serve_content_type(seq[i].ctype);
         ll_code rc = serve_body(m, in, f, (const uint8_t *)body, len, o.batch_rows, &w, &err);
         CHECKF(cc == CURLE_OK && connects == (i == 0 ? 1 : 0), "request %zu: curl %d, %ld connects",
@@ -614,7 +614,7 @@ static void keep_alive_reuses_buffers(void)
     }
     curl_easy_cleanup(c);
     serve_work_deinit(&w);
-    resp_buf_deinit(&out);
+    response_buf_deinit(&out);
     ll_server_stop(s, 1000);
     ll_model_free(m);
     free(big);
@@ -651,8 +651,8 @@ static void recordio_in_place_matches_reader(void)
     memcpy(two + n2, body, len);
     n2 += len;
     CHECK_OK(serve_body(m, SERVE_IN_RIO, RESP_CSV, two, n2, 2, &w, &err));
-    resp_buf fast = {0};
-    CHECK_OK(resp_buf_put(&fast, w.out.p, w.out.len, &err));
+    response_buf fast = {0};
+    CHECK_OK(response_buf_put(&fast, w.out.p, w.out.len, &err));
     /* the same, the first Record split the dmlc-core way at the magic: cflag 1, then 3, the
      * magic left out (the framing reader's path) */
     size_t cut = 0;
@@ -698,7 +698,7 @@ static void recordio_in_place_matches_reader(void)
            "%s (record %llu offset %llu) vs %s (record %llu offset %llu)", err.msg,
            (unsigned long long)err.record, (unsigned long long)err.offset, ref.msg,
            (unsigned long long)ref.record, (unsigned long long)ref.offset);
-    resp_buf_deinit(&fast);
+    response_buf_deinit(&fast);
     serve_work_deinit(&w);
     ll_model_free(m);
 }

@@ -201,7 +201,7 @@ static void test_prefetch(void)
     for (size_t i = 0; i < n; i++)
         data[i] = (unsigned char)(i * 7 + i / 977);
     ll_reader *m = ll_reader_mem(data, n, "mem"), *p;
-    CHECK_OK(pf_wrap(m, 64 * 1024, &p, &err)); /* far smaller than the data: bounded queue */
+    CHECK_OK(prefetch_wrap(m, 64 * 1024, &p, &err)); /* far smaller than the data: bounded queue */
     unsigned char *got = malloc(n + 10);
     size_t k = 0;
     for (;;) {
@@ -216,7 +216,7 @@ static void test_prefetch(void)
     ll_reader_free(p);
     /* closing early while the thread is ahead */
     m = ll_reader_mem(data, n, "mem");
-    CHECK_OK(pf_wrap(m, 1 << 20, &p, &err));
+    CHECK_OK(prefetch_wrap(m, 1 << 20, &p, &err));
     size_t g;
     int eof;
     CHECK_OK(ll_reader_read(p, got, 10, &g, &eof, &err));

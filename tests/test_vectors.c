@@ -1095,28 +1095,54 @@ static void at_least_the_developer_set(void)
     CHECKF(g_count >= 15, "only %d vectors found in %s", g_count, g_dir);
 }
 
+/* Lists the *.json vectors of dir not already in names[0..*nn) (by file name), with their dir. */
+static void list_vectors(const char *dir, char ***names, char ***dirs, size_t *nn)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    size_t first = *nn;
+    while (d && (e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l <= 5 || strcmp(e->d_name + l - 5, ".json") != 0)
+            continue;
+        int seen = 0;
+        for (size_t i = 0; i < first; i++)
+            seen |= strcmp((*names)[i], e->d_name) == 0;
+        if (seen)
+            continue;
+        *names = realloc(*names, (*nn + 1) * sizeof **names);
+        *dirs = realloc(*dirs, (*nn + 1) * sizeof **dirs);
+        (*names)[*nn] = strdup(e->d_name);
+        (*dirs)[*nn] = strdup(dir);
+        (*nn)++;
+    }
+    if (d)
+        closedir(d);
+    /* one folder per call, so sorting the names keeps each beside its folder */
+    qsort(*names + first, *nn - first, sizeof **names, cmpstr);
+}
+
 int main(void)
 {
     TT_BEGIN("test_vectors");
     RUN(sha_selftest);
-    snprintf(g_dir, sizeof g_dir, "%s/recordio", tt_testdata());
-    DIR *d = opendir(g_dir);
-    char **names = NULL;
+    char **names = NULL, **dirs = NULL;
     size_t nn = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d))) {
-        size_t l = strlen(e->d_name);
-        if (l > 5 && strcmp(e->d_name + l - 5, ".json") == 0) {
-            names = realloc(names, (nn + 1) * sizeof *names);
-            names[nn++] = strdup(e->d_name);
-        }
+    /* The repository's own vectors, then any extra ones beside the checkout (hold-out sets). */
+    snprintf(g_dir, sizeof g_dir, "%s/recordio", tt_testdata());
+    list_vectors(g_dir, &names, &dirs, &nn);
+    size_t n_own = nn;
+    const char *extra = tt_extra_testdata();
+    if (extra) {
+        char xd[512];
+        snprintf(xd, sizeof xd, "%s/recordio", extra);
+        list_vectors(xd, &names, &dirs, &nn);
     }
-    if (d)
-        closedir(d);
-    qsort(names, nn, sizeof *names, cmpstr);
+    if (nn > n_own)
+        printf("test_vectors: %zu extra vectors from %s\n", nn - n_own, extra);
     for (size_t i = 0; i < nn; i++) {
         char path[1024];
-        snprintf(path, sizeof path, "%s/%s", g_dir, names[i]);
+        snprintf(path, sizeof path, "%s/%s", dirs[i], names[i]);
         g_name = names[i];
         json_error_t je;
         g_j = json_load_file(path, 0, &je);
@@ -1125,10 +1151,11 @@ int main(void)
             fprintf(stderr, "  [%s] JSON error: %s (line %d)\n", g_name, je.text, je.line);
             tt_failed++;
             free(names[i]);
+            free(dirs[i]);
             continue;
         }
         const char *file = jstr(g_j, "file");
-        snprintf(path, sizeof path, "%s/%s", g_dir, file ? file : "");
+        snprintf(path, sizeof path, "%s/%s", dirs[i], file ? file : "");
         g_data = file ? tt_read_file(path, &g_len) : NULL;
         if (run_check("data file", file_loaded)) {
             run_check("framing+content", check_framing_and_content);
@@ -1140,7 +1167,9 @@ int main(void)
         g_data = NULL;
         json_decref(g_j);
         free(names[i]);
+        free(dirs[i]);
     }
+    free(dirs);
     free(names);
     RUN(at_least_the_developer_set);
     if (g_notes)

@@ -1,10 +1,10 @@
 # Shared by the tests/cli/*.sh scripts: check helpers and the closing result line.
 # Usage: . tests/cli/lib.sh; NAME=...; check "what" command...; ...; finish
 LL=${LL_BIN:-$PWD/build/linlearn}
-TD=${LL_TESTDATA:-../shared/testdata}
+TD=${LL_TESTDATA:-$PWD/tests/data}
 T=$(mktemp -d /tmp/llcli.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0; fail=0
+pass=0; fail=0; skip=0
 check() {
     what=$1; shift
     if "$@" >"$T/.out" 2>&1; then pass=$((pass + 1)); else
@@ -19,7 +19,11 @@ check_fails() {
         fail=$((fail + 1)); echo "FAIL $NAME: $what (exit $st, want $want; stderr:)"; sed 's/^/    /' "$T/.err" | head -10
     fi
 }
+# skip WHAT WHY: a check that cannot run here is counted as skipped, with the reason
+skip() {
+    skip=$((skip + 1)); echo "SKIP $NAME: $1 ($2)"
+}
 finish() {
-    echo "[$NAME] $pass passed, $fail failed"
+    echo "[$NAME] $pass passed, $fail failed, $skip skipped"
     [ "$fail" -eq 0 ]
 }

@@ -2,7 +2,7 @@
 # bucket lltest that test_s3 creates): `linlearn local-job` with S3 inputs (one File, one Pipe
 # channel), an S3 output path and an S3 checkpoint prefix. Objects move with linlearn itself
 # (convert to upload, `pipe --input-mode file` to download), not with the aws CLI.
-ct_ds=${LL_TESTDATA:-../shared/testdata}/datasets/diabetes
+ct_ds=${LL_TESTDATA:-$PWD/tests/data}/datasets/diabetes
 ct_s3=s3://lltest/container
 ct_get() { # PREFIX DIR: downloads every object under PREFIX into DIR/x/
     rm -rf "$2"; mkdir -p "$2"; "$BIN" pipe --input-mode file --dir "$2" --channel x="$1" >/dev/null 2>&1

@@ -72,5 +72,5 @@ check "unsupported accept is a usage error" [ $? = 2 ]
 "$BIN" predict --model "$T/nope" "$T/ok.csv" - 2>/dev/null
 check "missing model fails" [ $? != 0 ]
 
-echo "[predict_e2e] $pass passed, $fail failed"
+echo "[predict_e2e] $pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]

@@ -48,7 +48,7 @@ stop_server() {
     return $st
 }
 
-"$B/tests/test_serve" --write-model "$T/bin" binary || { echo "[serve_e2e] 0 passed, 1 failed"; exit 1; }
+"$B/tests/test_serve" --write-model "$T/bin" binary || { echo "[serve_e2e] 0 passed, 1 failed, 0 skipped"; exit 1; }
 "$B/tests/test_serve" --write-model "$T/mc" multiclass
 "$B/tests/test_serve" --write-model "$T/reg" regressor
 
@@ -107,7 +107,7 @@ done
 
 # a model trained by `linlearn train` on breast_cancer: the server's answers equal predict's
 # and the scores computed by hand from `linlearn export`'s weights and threshold
-D=${LL_TESTDATA:-../shared/testdata}/datasets/breast_cancer
+D=${LL_TESTDATA:-$PWD/tests/data}/datasets/breast_cancer
 if [ -f "$D/train.csv" ] &&
     "$BIN" train --train "$D/train.csv" --validation "$D/validation.csv" -H predictor_type=binary_classifier \
         -H epochs=3 --threads 1 --model-dir "$T/bc" >/dev/null 2>&1 &&
@@ -216,5 +216,5 @@ else
     ko "sagemaker mode start"
 fi
 
-echo "[serve_e2e] $pass passed, $fail failed"
+echo "[serve_e2e] $pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]

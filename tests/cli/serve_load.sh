@@ -20,7 +20,7 @@ ko() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
 if ! command -v wrk >/dev/null; then
     echo "wrk is not installed (scripts/install-deps)"
-    echo "[serve_load] 0 passed, 1 failed"
+    echo "[serve_load] 0 passed, 1 failed, 0 skipped"
     exit 1
 fi
 case $B in
@@ -51,7 +51,7 @@ while [ $i -lt 100 ] && [ -z "$PORT" ]; do
 done
 if [ -z "$PORT" ]; then
     cat "$T/log"
-    echo "[serve_load] 0 passed, 1 failed"
+    echo "[serve_load] 0 passed, 1 failed, 0 skipped"
     exit 1
 fi
 rss() { awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status"; }
@@ -78,5 +78,5 @@ wait "$SERVER_PID"
 st=$?
 SERVER_PID=
 if [ "$st" = 0 ]; then ok; else ko "exit status $st after SIGTERM"; fi
-echo "[serve_load] $pass passed, $fail failed"
+echo "[serve_load] $pass passed, $fail failed, 0 skipped"
 [ "$fail" -eq 0 ]
