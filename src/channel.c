@@ -13,7 +13,7 @@
 #include <time.h>
 
 ll_code channel_init(chan *c, const char *name, const char *src, const ll_parse_opts *po, int pipe,
-                  unsigned timeout_ms, ll_err *err)
+                     unsigned timeout_ms, ll_err *err)
 {
     memset(c, 0, sizeof *c);
     c->name = name;

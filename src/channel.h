@@ -39,7 +39,7 @@ typedef struct chan {
 } chan;
 
 ll_code channel_init(chan *c, const char *name, const char *src, const ll_parse_opts *po, int pipe,
-                  unsigned timeout_ms, ll_err *err);
+                     unsigned timeout_ms, ll_err *err);
 /* Closes the current pass (if any) and opens the next one. */
 ll_code channel_open_pass(chan *c, ll_err *err);
 /* The next batch of the current pass (see ll_parser_next; b's memory is exchanged with the

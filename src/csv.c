@@ -205,8 +205,8 @@ static int detect_delim(text_state *st, const char *p, const char *end, int eof)
     return 1;
 }
 
-ll_code csv_parse(text_state *st, const char *buf, size_t len, int eof, size_t max_rows, ll_batch *b,
-                  size_t *used, ll_err *err)
+ll_code csv_parse(text_state *st, const char *buf, size_t len, int eof, size_t max_rows,
+                  ll_batch *b, size_t *used, ll_err *err)
 {
     *used = 0;
     const char *p = buf, *end = buf + len;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * float_text.c - exact decimal text <-> float32. Parsing: a scanner that mirrors strtof's grammar, a
- * Clinger fast path in double precision (exact operands, one rounding, checked against the
- * float midpoints so the double rounding is harmless) and strtof_l in a "C" locale for the
- * rest. Printing: the rounding interval of the float computed exactly in double, scaled by
- * 10^k per digit count (certified against the scaling error, else the slow method), the
- * nearest shortest decimal in it, confirmed by one parse; the slow method binary-searches the
- * digit count (1..9) and parses each nearest candidate.
+ * float_text.c - exact decimal text <-> float32. Parsing: a scanner that mirrors strtof's grammar,
+ * a Clinger fast path in double precision (exact operands, one rounding, checked against the float
+ * midpoints so the double rounding is harmless) and strtof_l in a "C" locale for the rest.
+ * Printing: the rounding interval of the float computed exactly in double, scaled by 10^k per digit
+ * count (certified against the scaling error, else the slow method), the nearest shortest decimal
+ * in it, confirmed by one parse; the slow method binary-searches the digit count (1..9) and parses
+ * each nearest candidate.
  */
 #include "linlearn.h"
 #include <locale.h>

@@ -33,8 +33,8 @@ static ll_code item_error(text_state *st, const char *buf, const char *at, const
     return err_line(err, st->src, st->offset + (uint64_t)(at - buf), line, (uint64_t)item);
 }
 
-ll_code libsvm_parse(text_state *st, const char *buf, size_t len, int eof, size_t max_rows, ll_batch *b,
-                  size_t *used, ll_err *err)
+ll_code libsvm_parse(text_state *st, const char *buf, size_t len, int eof, size_t max_rows,
+                     ll_batch *b, size_t *used, ll_err *err)
 {
     *used = 0;
     const char *p = buf, *end = buf + len;

@@ -83,7 +83,8 @@ static void *prefetch_main(void *arg)
     return NULL;
 }
 
-static ll_code prefetch_read(ll_reader *self, void *buf, size_t cap, size_t *n, int *eof, ll_err *err)
+static ll_code prefetch_read(ll_reader *self, void *buf, size_t cap, size_t *n, int *eof,
+                             ll_err *err)
 {
     pf *p = (pf *)self;
     pthread_mutex_lock(&p->mu);

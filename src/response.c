@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* response.c - inference response encoders (JSON, JSON Lines, RecordIO-protobuf, CSV) and the Accept
- * header's choice among them; the layouts are in response.h. Knows nothing about HTTP or files. */
+/* response.c - inference response encoders (JSON, JSON Lines, RecordIO-protobuf, CSV) and the
+ * Accept header's choice among them; the layouts are in response.h. Knows nothing about HTTP or
+ * files. */
 #include "response.h"
 #include "err.h"
 #include "mem.h"
@@ -588,8 +589,8 @@ static ll_code rows_recordio(response_enc *e, const float *scores, const float *
     return LL_OK;
 }
 
-ll_code response_rows(response_enc *e, const float *scores, const float *labels, size_t n, response_buf *out,
-                  ll_err *err)
+ll_code response_rows(response_enc *e, const float *scores, const float *labels, size_t n,
+                      response_buf *out, ll_err *err)
 {
     if (e->fmt == RESP_RECORDIO)
         return rows_recordio(e, scores, labels, n, out, err);

@@ -61,8 +61,8 @@ void response_init(response_enc *e, response_format f, ll_predictor pred, uint32
 ll_code response_begin(response_enc *e, response_buf *out, ll_err *err);
 /* Appends n rows: scores holds n * n_out values, labels n predicted labels (ignored for
  * regressors). */
-ll_code response_rows(response_enc *e, const float *scores, const float *labels, size_t n, response_buf *out,
-                  ll_err *err);
+ll_code response_rows(response_enc *e, const float *scores, const float *labels, size_t n,
+                      response_buf *out, ll_err *err);
 /* Writes what follows the last row. */
 ll_code response_end(response_enc *e, response_buf *out, ll_err *err);
 

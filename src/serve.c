@@ -165,7 +165,8 @@ static int whole_frames(const uint8_t *p, size_t len)
 }
 
 /* Scores the rows now in w->b. */
-static ll_code flush_rows(const ll_model *m, serve_work *w, uint64_t *row, response_enc *e, ll_err *err)
+static ll_code flush_rows(const ll_model *m, serve_work *w, uint64_t *row, response_enc *e,
+                          ll_err *err)
 {
     if (!m) {
         *row += w->b.n_rows;
@@ -176,8 +177,8 @@ static ll_code flush_rows(const ll_model *m, serve_work *w, uint64_t *row, respo
     return rc;
 }
 
-ll_code serve_body(const ll_model *m, serve_in in, response_format fmt, const uint8_t *body, size_t len,
-                   size_t batch_rows, serve_work *w, ll_err *err)
+ll_code serve_body(const ll_model *m, serve_in in, response_format fmt, const uint8_t *body,
+                   size_t len, size_t batch_rows, serve_work *w, ll_err *err)
 {
     response_enc e;
     response_init(&e, fmt, m ? ll_model_predictor(m) : LL_REGRESSOR, m ? ll_model_n_outputs(m) : 1);

@@ -27,7 +27,7 @@ typedef struct serve_work {
     ll_batch b;
     score_buf sb;
     response_buf out;
-    text_state ts;  /* CSV parser state; its scratch is kept between requests */
+    text_state ts; /* CSV parser state; its scratch is kept between requests */
     pb_record rec; /* RecordIO: the decoded Record, its arrays kept between requests */
 } serve_work;
 
@@ -42,6 +42,6 @@ void serve_work_trim(serve_work *w, size_t keep_bytes);
  * w->out (cleared first). Errors: LL_E_PARSE / LL_E_TOOBIG for malformed bodies (with their
  * location), a wrong width is LL_E_PARSE too, with
  * w->sb.bad_row/expected/received set. */
-ll_code serve_body(const ll_model *m, serve_in in, response_format fmt, const uint8_t *body, size_t len,
-                   size_t batch_rows, serve_work *w, ll_err *err);
+ll_code serve_body(const ll_model *m, serve_in in, response_format fmt, const uint8_t *body,
+                   size_t len, size_t batch_rows, serve_work *w, ll_err *err);
 #endif

@@ -202,7 +202,7 @@ static ll_code parse_channel(const char *name, const char *ch, json_t *o, sm_cha
 }
 
 ll_code sm_config_parse_input(const char *text, size_t len, const char *name, sm_input *out,
-                          ll_err *err)
+                              ll_err *err)
 {
     memset(out, 0, sizeof *out);
     json_t *j;
@@ -265,7 +265,7 @@ static int cmp_host(const void *a, const void *b)
 }
 
 ll_code sm_config_parse_resource(const char *text, size_t len, const char *name, sm_resource *out,
-                             ll_err *err)
+                                 ll_err *err)
 {
     memset(out, 0, sizeof *out);
     json_t *j;

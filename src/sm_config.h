@@ -40,7 +40,7 @@ typedef struct sm_resource {
  * ignored; TrainingInputMode is required, every other key optional. LL_E_ARG names the
  * channel, the key and the bad value. */
 ll_code sm_config_parse_input(const char *text, size_t len, const char *name, sm_input *out,
-                          ll_err *err);
+                              ll_err *err);
 /* The same from a file. */
 ll_code sm_config_load_input(const char *path, sm_input *out, ll_err *err);
 void sm_config_input_deinit(sm_input *in);
@@ -48,7 +48,7 @@ void sm_config_input_deinit(sm_input *in);
 const sm_channel *sm_config_channel(const sm_input *in, const char *name);
 
 ll_code sm_config_parse_resource(const char *text, size_t len, const char *name, sm_resource *out,
-                             ll_err *err);
+                                 ll_err *err);
 ll_code sm_config_load_resource(const char *path, sm_resource *out, ll_err *err);
 void sm_config_resource_deinit(sm_resource *rc);
 

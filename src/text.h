@@ -38,12 +38,12 @@ void text_state_deinit(text_state *st);
  * consumed. Errors carry the source, line, column and byte offset.
  */
 typedef ll_code (*text_parse_fn)(text_state *st, const char *buf, size_t len, int eof,
-                                size_t max_rows, ll_batch *b, size_t *used, ll_err *err);
+                                 size_t max_rows, ll_batch *b, size_t *used, ll_err *err);
 
-ll_code csv_parse(text_state *st, const char *buf, size_t len, int eof, size_t max_rows, ll_batch *b,
-                  size_t *used, ll_err *err);
-ll_code libsvm_parse(text_state *st, const char *buf, size_t len, int eof, size_t max_rows, ll_batch *b,
-                  size_t *used, ll_err *err);
+ll_code csv_parse(text_state *st, const char *buf, size_t len, int eof, size_t max_rows,
+                  ll_batch *b, size_t *used, ll_err *err);
+ll_code libsvm_parse(text_state *st, const char *buf, size_t len, int eof, size_t max_rows,
+                     ll_batch *b, size_t *used, ll_err *err);
 ll_code jsonl_parse(text_state *st, const char *buf, size_t len, int eof, size_t max_rows,
                     ll_batch *b, size_t *used, ll_err *err);
 

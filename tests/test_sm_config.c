@@ -44,21 +44,21 @@ static void input_config_errors(void)
     CHECK(strstr(err.msg, "train") && strstr(err.msg, "TrainingInputMode"));
     CHECK(!strcmp(err.src, "idc.json"));
     CHECK(sm_config_parse_input(S("{\"train\": {\"TrainingInputMode\": \"Stream\"}}"), "x", &in,
-                            &err) == LL_E_ARG);
+                                &err) == LL_E_ARG);
     CHECK(strstr(err.msg, "Stream") && strstr(err.msg, "File, Pipe or FastFile"));
     CHECK(sm_config_parse_input(
               S("{\"train\": {\"TrainingInputMode\": \"File\", \"CompressionType\": \"Zip\"}}"),
               "x", &in, &err) == LL_E_ARG);
     CHECK(strstr(err.msg, "CompressionType"));
-    CHECK(sm_config_parse_input(S("{\"tr ain\": {\"TrainingInputMode\": \"File\"}}"), "x", &in, &err) ==
-          LL_E_ARG);
+    CHECK(sm_config_parse_input(S("{\"tr ain\": {\"TrainingInputMode\": \"File\"}}"), "x", &in,
+                                &err) == LL_E_ARG);
     CHECK(sm_config_parse_input(
               S("{\"train\": {\"TrainingInputMode\": \"File\", \"ShuffleConfig\": {}}}"), "x", &in,
               &err) == LL_E_ARG);
     CHECK(strstr(err.msg, "Seed"));
     /* broken JSON: the byte offset and line are reported */
-    CHECK(sm_config_parse_input(S("{\"train\":\n {\"TrainingInputMode\" \"File\"}}"), "x", &in, &err) ==
-          LL_E_ARG);
+    CHECK(sm_config_parse_input(S("{\"train\":\n {\"TrainingInputMode\" \"File\"}}"), "x", &in,
+                                &err) == LL_E_ARG);
     CHECK((err.has & LL_ERR_LINE) && err.line == 2 && (err.has & LL_ERR_OFFSET));
     CHECK(sm_config_parse_input(S("[1]"), "x", &in, &err) == LL_E_ARG);
     CHECK(in.n == 0 && in.ch == NULL);
@@ -74,8 +74,8 @@ static void resource_config(void)
     CHECK(r.n_hosts == 3 && r.host_index == 1 && !strcmp(r.hosts[0], "algo-1"));
     CHECK(!strcmp(r.nic, "eth0"));
     sm_config_resource_deinit(&r);
-    CHECK(sm_config_parse_resource(S("{\"current_host\": \"algo-9\", \"hosts\": [\"algo-1\"]}"), "rc",
-                               &r, &err) == LL_E_ARG);
+    CHECK(sm_config_parse_resource(S("{\"current_host\": \"algo-9\", \"hosts\": [\"algo-1\"]}"),
+                                   "rc", &r, &err) == LL_E_ARG);
     CHECK(strstr(err.msg, "algo-9") && !strcmp(err.src, "rc"));
     CHECK(sm_config_parse_resource(S("{\"hosts\": [\"algo-1\"]}"), "rc", &r, &err) == LL_E_ARG);
     CHECK(strstr(err.msg, "current_host"));

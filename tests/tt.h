@@ -51,7 +51,7 @@ static const char *tt_name = "test";
         if (tt_cur_skipped && !tt_cur_failed) {                                                    \
             tt_skipped++;                                                                          \
             fprintf(stderr, "SKIP %s: %s\n", tt_name, #fn);                                        \
-        } else if (tt_cur_failed) {                                                                       \
+        } else if (tt_cur_failed) {                                                                \
             tt_failed++;                                                                           \
             fprintf(stderr, "FAIL %s: %s\n", tt_name, #fn);                                        \
         } else {                                                                                   \
