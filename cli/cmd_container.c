@@ -111,8 +111,9 @@ int cmd_train_sagemaker(int argc, char **argv)
             fputs(HELP, stdout);
             return 0;
         default:
-            return tool_usage_error(cmd, "unknown option (train --sagemaker takes its settings "
-                                         "from the config files)");
+            tool_bad_option(cmd, argv, LONGOPTS);
+            fprintf(stderr, "(train --sagemaker takes its settings from the config files)\n");
+            return 2;
         }
     }
     if (optind < argc)

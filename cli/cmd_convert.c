@@ -195,7 +195,7 @@ int cmd_convert(int argc, char **argv)
             o.batch_rows = (size_t)v;
             break;
         default:
-            return tool_usage_error("convert", "unknown option");
+            return tool_bad_option("convert", argv, LONGOPTS);
         }
     }
     if (argc - optind != 2)

@@ -35,7 +35,7 @@ int cmd_export(int argc, char **argv)
             fputs(HELP, stdout);
             return 0;
         } else
-            return tool_usage_error(cmd, "unknown option");
+            return tool_bad_option(cmd, argv, lo);
     }
     if (strcmp(fmt, "json") && strcmp(fmt, "csv"))
         return tool_usage_error(cmd, "--format is json or csv, not '%s'", fmt);

@@ -90,7 +90,7 @@ int cmd_predict(int argc, char **argv)
             o.threads = (unsigned)v;
             break;
         default:
-            return tool_usage_error("predict", "unknown option");
+            return tool_bad_option("predict", argv, LONGOPTS);
         }
     }
     if (!model)

@@ -13,6 +13,7 @@ int cmd_predict(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_pipe(int argc, char **argv);
 int cmd_local_job(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 /* `train --sagemaker` (cmd_container.c); cmd_train hands over when it sees --sagemaker. */
 int cmd_train_sagemaker(int argc, char **argv);
 
@@ -22,6 +23,10 @@ int tool_exit_code(ll_code code);
 int tool_fail(const char *cmd, const ll_err *err);
 /* Prints "linlearn CMD: msg" and a hint to run --help; returns 2. */
 int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reports the option getopt_long just refused (opterr is 0: main sets it), once, with a "did
+ * you mean" among longopts, or that it needs a value; returns 2. */
+struct option;
+int tool_bad_option(const char *cmd, char **argv, const struct option *longopts);
 /* Option numbers of the input options shared by convert, inspect, train and predict. */
 enum {
     O_FROM = 256,

@@ -314,6 +314,11 @@ ll_code ll_hparams_set(ll_hparams *hp, const char *name, const char *value, ll_e
  * numbers and booleans are accepted too). */
 ll_code ll_hparams_load_json(ll_hparams *hp, const char *path, ll_err *err);
 
+/* The i-th known hyperparameter: its name, its default (NULL: none, it must be given) and its
+ * valid values as text. Returns 0 past the last one. Names starting with '_' are the
+ * container's internal keys (accepted and ignored). */
+int ll_hparams_info(size_t i, const char **name, const char **def, const char **range);
+
 /* The value as set, else the default; NULL for an unknown name. */
 const char *ll_hparams_get(const ll_hparams *hp, const char *name);
 
@@ -326,6 +331,21 @@ ll_code ll_hparams_validate(const ll_hparams *hp, ll_err *err);
 typedef void (*ll_log_fn)(void *ud, const char *line);
 /* Receives the fraction of training done (0..1). */
 typedef void (*ll_progress_fn)(void *ud, double done);
+
+/* One finished epoch, for a log made for people (docs/REPORT.md). */
+typedef struct ll_epoch_info {
+    uint32_t epoch, epochs;      /* 0-based epoch just done; the epochs hyperparameter */
+    double train_objective;      /* the best model's train objective this epoch */
+    double validation_objective; /* the best validation objective; NaN: no validation channel */
+    const char *objective;       /* its name, e.g. "mse_objective" */
+    const char *criterion;       /* the early-stopping criterion, e.g. "sampled_accuracy" */
+    double criterion_value;      /* its value this epoch */
+    double rows_per_s;           /* training throughput so far */
+    double seconds;              /* this epoch's training pass */
+    double eta_s;                /* time left if every remaining epoch runs (early stopping may
+                                    end sooner) */
+} ll_epoch_info;
+typedef void (*ll_epoch_fn)(void *ud, const ll_epoch_info *e);
 
 typedef struct ll_train_opts {
     const char *train;        /* required: a source (see ll_reader_open) or a Pipe-mode prefix */
@@ -340,7 +360,10 @@ typedef struct ll_train_opts {
     int threads;              /* 0: all cores */
     ll_log_fn log;
     ll_progress_fn progress;
-    void *ud; /* passed to log and progress */
+    void *ud;           /* passed to log, progress and epoch */
+    ll_epoch_fn epoch;  /* called after every epoch; NULL: not called */
+    const char *report; /* receives the HTML training report (ll_report_write); NULL: none */
+    ll_log_fn summary;  /* receives the metrics JSON text at the end (see ll_report_summary) */
     /* Container mode (issue 6); zero keeps the behaviour above. Bit c of a mask is channel c
      * (0 train, 1 validation, 2 test). */
     unsigned pipe_mask;         /* channels in Pipe mode, in addition to `pipe` */
@@ -357,6 +380,21 @@ void ll_train_opts_init(ll_train_opts *o);
  * together, early stopping, model selection and threshold calibration, metrics on every
  * channel; writes model_dir/model.tar.gz and metrics_json. */
 ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err);
+
+/* The name in names[0..n) closest to a mistyped word ("convrt" -> "convert", "epoch" ->
+ * "epochs"), or NULL when none is close enough to suggest. Case-insensitive. */
+const char *ll_closest(const char *word, const char *const *names, size_t n);
+
+/* Writes the training report for a metrics JSON file written by ll_train (metrics_json): one
+ * self-contained HTML page with inline SVG pictures (docs/REPORT.md), to html_path (a temp
+ * name renamed at the end). LL_E_IO: the file cannot be read or written; LL_E_PARSE: not a
+ * metrics file. */
+ll_code ll_report_write(const char *metrics_json, const char *html_path, ll_err *err);
+
+/* The closing summary of a training run for people, from the metrics JSON text: the selected
+ * model and its settings, the threshold, the metrics as a small table. Returns a new string
+ * the caller frees with free(); NULL when json is not a metrics document. */
+char *ll_report_summary(const char *json);
 
 typedef struct ll_model ll_model; /* (the Models section below) */
 

@@ -8,10 +8,12 @@
 #include "channel.h"
 #include "ckpt.h"
 #include "err.h"
+#include "history.h"
 #include "hp.h"
 #include "mem.h"
 #include "metrics.h"
 #include "model.h"
+#include "report.h"
 #include "scaler.h"
 #include "sgd.h"
 #include <cblas.h>
@@ -68,6 +70,7 @@ typedef struct run {
     uint64_t batches;                /* mini-batches of this epoch's train pass stepped */
     const ckpt_partial *resume_part; /* resuming inside an epoch (ckpt.h), applied once */
     int skipping;                    /* still passing over the batches trained before a stop */
+    hist hist;                       /* the record for people (history.h) */
 } run;
 
 static const char *CH_NAME[3] = {"train", "validation", "test"};
@@ -446,6 +449,7 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
         if (do_cal) {
             calib c;
             rc = metrics_calibrate(sc + (size_t)k * cap, lab, wt, n, &r->hv, &c, err);
+            hist_select(&r->hist, k, l, rc == LL_OK ? c.value : NAN);
             if (rc == LL_OK && (-c.value < best || (-c.value == best && l < bestl))) {
                 best = -c.value;
                 bestl = l;
@@ -453,10 +457,13 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
                 sel->thr = c.threshold;
                 sel->value = c.value;
             }
-        } else if (l < bestl) {
-            bestl = l;
-            sel->k = k;
-            sel->value = l;
+        } else {
+            hist_select(&r->hist, k, l, l);
+            if (l < bestl) {
+                bestl = l;
+                sel->k = k;
+                sel->value = l;
+            }
         }
     }
     mem_free(loss);
@@ -522,6 +529,8 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
             capz = need;
         }
         rc = model_raw(m, &r->b, z, err);
+        if (rc == LL_OK)
+            hist_rows(&r->hist, ch, z, r->y, r->b.weight, r->b.n_rows, m->threshold);
         if (rc == LL_OK)
             rc = metrics_add(&mt, z, r->y, r->b.weight, r->b.n_rows, err);
     }
@@ -701,6 +710,11 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
     /* binary classifiers stop early on their selection criterion, others on the loss */
     int by_crit = hv->pred == LL_BINARY_CLASSIFIER && hv->criteria != CRIT_LOSS;
     const char *crit_name = criterion_name(hv);
+    rc = hist_init(&r->hist, hv, &r->s, obj, crit_name, by_crit, err);
+    if (rc != LL_OK)
+        return rc;
+    r->hist.on_epoch = o->epoch;
+    r->hist.ud = o->ud;
     double *vl = mem_calloc(K, sizeof *vl), *best = mem_calloc(K, sizeof *best);
     double *cv = mem_calloc(K, sizeof *cv), *bestc = mem_calloc(K, sizeof *bestc);
     sampler sp;
@@ -796,6 +810,9 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
             break;
         logf_(r, "#early_stopping_criteria_metric: host=algo-1, epoch=%u, criteria=%s, value=%.6g",
               e, crit_name, crit);
+        hist_epoch(&r->hist, e, r->s.tl, r->s.tw, val ? vl : NULL, by_crit ? cv : NULL, crit,
+                   wall_s() - ts, (double)r->ch[0].rows,
+                   r->train_secs > 0 ? r->rows_trained / r->train_secs : 0.0);
         int improved;
         if (by_crit) {
             improved = !isfinite(global_best) ||
@@ -921,7 +938,7 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         if (rc == LL_OK)
             rc = model_save(m, o->model_dir, err);
     }
-    if (rc == LL_OK && o->metrics_json) {
+    if (rc == LL_OK && (o->metrics_json || o->report || o->summary)) {
         json_t *j = json_object();
         json_object_set(j, "hyperparameters", hpj);
         json_object_set_new(j, "epochs_completed", json_integer(r->epochs_done));
@@ -940,7 +957,13 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         }
         json_object_set_new(j, "selected_model", sj);
         json_object_set(j, "metrics", r->metrics);
-        rc = write_json_file(o->metrics_json, j, err);
+        json_object_set_new(j, "history",
+                            hist_json(&r->hist, srcs, now_s() - r->t0,
+                                      r->train_secs > 0 ? r->rows_trained / r->train_secs : 0));
+        if (o->metrics_json)
+            rc = write_json_file(o->metrics_json, j, err);
+        if (rc == LL_OK)
+            rc = report_outputs(j, o->report, o->summary, o->ud, err);
         json_decref(j);
     }
     json_decref(hpj);
@@ -992,6 +1015,7 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     mem_free(r.y);
     sgd_deinit(&r.s);
     scaler_deinit(&r.sc);
+    hist_deinit(&r.hist);
     json_decref(r.metrics);
     return rc;
 }
