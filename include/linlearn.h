@@ -425,6 +425,7 @@ typedef struct ll_train_opts {
     const char *checkpoint_dir; /* save the state after every epoch and on stop; a run that
                                    finds a matching checkpoint there continues from it */
     volatile int *stop;         /* becomes non-zero (SIGTERM): checkpoint, then return LL_E_STATE */
+    const char *host;           /* the host the log lines name ("host=algo-2"); NULL: "algo-1" */
 } ll_train_opts;
 
 LL_API void ll_train_opts_init(ll_train_opts *o);
