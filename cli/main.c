@@ -144,7 +144,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: linlearn COMMAND [options] ...\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\n'linlearn COMMAND --help' describes a command. linlearn %s\n", LL_VERSION);
+    fprintf(f, "\n'linlearn COMMAND --help' describes a command. linlearn %s\n", ll_version());
 }
 
 int main(int argc, char **argv)
@@ -158,7 +158,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        printf("linlearn %s\n", LL_VERSION);
+        printf("linlearn %s\n", ll_version());
         return 0;
     }
     /* the commands report unknown options themselves, once, with a suggestion */

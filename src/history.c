@@ -12,10 +12,19 @@
 #include <string.h>
 #include <time.h>
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 ll_code hist_init(hist *h, const hp_values *hv, const sgd *s, const char *objective,
-                  const char *criterion, int crit_higher, ll_err *err)
+                  const char *criterion, int crit_higher, const ll_train_opts *o, ll_err *err)
 {
     memset(h, 0, sizeof *h);
+    h->o = o;
+    h->t_last = mono_s();
     h->pred = hv->pred;
     h->K = s->K;
     h->C = hv->pred == LL_BINARY_CLASSIFIER       ? 2
@@ -72,11 +81,13 @@ static int grow(double **p, size_t n)
 }
 
 void hist_epoch(hist *h, uint32_t e, const double *tl, double tw, const double *va,
-                const double *cr, double crit, double secs, double rows, double rows_per_s)
+                const double *cr, double crit, double rows, double rows_per_s)
 {
     uint32_t K = h->K;
     if (!K)
         return;
+    double now = mono_s(), secs = now - h->t_last;
+    h->t_last = now;
     if (h->n_ep == h->cap_ep) {
         uint32_t c = h->cap_ep ? h->cap_ep * 2 : 16;
         if (!grow(&h->tr, (size_t)c * K) || !grow(&h->va, (size_t)c * K) ||
@@ -102,7 +113,7 @@ void hist_epoch(hist *h, uint32_t e, const double *tl, double tw, const double *
     h->crit_best[i] = crit;
     h->secs[i] = secs;
     h->rows[i] = rows;
-    if (h->on_epoch) {
+    if (h->o && h->o->epoch) {
         double total = 0;
         for (uint32_t j = 0; j <= i; j++)
             total += h->secs[j];
@@ -118,8 +129,18 @@ void hist_epoch(hist *h, uint32_t e, const double *tl, double tw, const double *
         inf.rows_per_s = rows_per_s;
         inf.seconds = secs;
         inf.eta_s = e + 1 < h->epochs ? total / (i + 1) * (h->epochs - e - 1) : 0;
-        h->on_epoch(h->ud, &inf);
+        h->o->epoch(h->o->ud, &inf);
     }
+}
+
+void hist_batch(hist *h, uint32_t e, double rows)
+{
+    if (!h->o || !h->o->progress || h->n_ep == 0 || !(h->rows[h->n_ep - 1] > 0) || !h->epochs)
+        return;
+    double f = rows / h->rows[h->n_ep - 1];
+    if (f > 1)
+        f = 1;
+    h->o->progress(h->o->ud, (e + f) / h->epochs * 0.999);
 }
 
 void hist_select(hist *h, uint32_t k, double loss, double value)

@@ -42,21 +42,27 @@ typedef struct hist {
     double *crit_best, *secs, *rows;
     int has_va, has_cr;
     hist_chan ch[3];
-    ll_epoch_fn on_epoch; /* people's log (ll_train_opts.epoch) */
-    void *ud;
+    const ll_train_opts *o; /* epoch and progress callbacks (borrowed) */
     uint32_t epochs;
+    double t_last; /* when the last epoch ended (or the history began) */
 } hist;
 
-/* Sets up for K models (settings copied from s->cfg). Returns LL_E_NOMEM. */
+/* Sets up for K models (settings copied from s->cfg), just before the first epoch; o (borrowed)
+ * gives the epoch and progress callbacks. Returns LL_E_NOMEM. */
 ll_code hist_init(hist *h, const hp_values *hv, const sgd *s, const char *objective,
-                  const char *criterion, int crit_higher, ll_err *err);
+                  const char *criterion, int crit_higher, const ll_train_opts *o, ll_err *err);
 void hist_deinit(hist *h);
 
 /* One finished epoch: train loss sums tl / tw per model, validation losses va (NULL: none),
- * criterion values cr (NULL: the criterion is the loss), the epoch's best criterion value,
- * the seconds and rows of its training pass. Out of memory drops the epoch silently. */
+ * criterion values cr (NULL: the criterion is the loss), the epoch's criterion value, the rows
+ * of its training pass, the throughput so far. Calls o->epoch. Out of memory drops the epoch
+ * from the history silently. */
 void hist_epoch(hist *h, uint32_t e, const double *tl, double tw, const double *va,
-                const double *cr, double crit, double secs, double rows, double rows_per_s);
+                const double *cr, double crit, double rows, double rows_per_s);
+
+/* Inside epoch e, rows of the train pass done: calls o->progress with the fraction of the run
+ * when the previous epoch's row count tells how long an epoch is. */
+void hist_batch(hist *h, uint32_t e, double rows);
 
 /* Model k's loss and criterion value in model selection. */
 void hist_select(hist *h, uint32_t k, double loss, double value);
