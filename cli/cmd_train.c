@@ -159,32 +159,6 @@ static void log_line(void *ud, const char *line)
     fflush(stdout);
 }
 
-static const char *human_secs(char *buf, size_t n, double s)
-{
-    if (!(s >= 0) || !isfinite(s))
-        snprintf(buf, n, "?");
-    else if (s < 60)
-        snprintf(buf, n, "%.0f s", s < 1 && s > 0 ? 1 : s);
-    else if (s < 3600)
-        snprintf(buf, n, "%.0f min %02.0f s", floor(s / 60), fmod(s, 60));
-    else
-        snprintf(buf, n, "%.0f h %02.0f min", floor(s / 3600), fmod(s, 3600) / 60);
-    return buf;
-}
-
-static const char *human_count(char *buf, size_t n, double v)
-{
-    if (v >= 1e9)
-        snprintf(buf, n, "%.1fG", v / 1e9);
-    else if (v >= 1e6)
-        snprintf(buf, n, "%.1fM", v / 1e6);
-    else if (v >= 1e4)
-        snprintf(buf, n, "%.0fk", v / 1e3);
-    else
-        snprintf(buf, n, "%.0f", v);
-    return buf;
-}
-
 /* One line an epoch: epoch, best train / validation objective, criterion, rows/s, ETA. */
 static void on_epoch(void *ud, const ll_epoch_info *e)
 {
@@ -204,9 +178,9 @@ static void on_epoch(void *ud, const ll_epoch_info *e)
         printf("  validation %-10.6g", e->validation_objective);
     if (strcmp(e->criterion, e->objective))
         printf("  %s %-8.6g", e->criterion, e->criterion_value);
-    printf("  %s rows/s", human_count(r, sizeof r, e->rows_per_s));
+    printf("  %s rows/s", tool_human_count(r, sizeof r, e->rows_per_s));
     if (e->epoch + 1 < e->epochs)
-        printf("  ETA %s", human_secs(eta, sizeof eta, e->eta_s));
+        printf("  ETA %s", tool_human_secs(eta, sizeof eta, e->eta_s));
     printf("\n");
     fflush(stdout);
 }
@@ -228,9 +202,9 @@ static void progress(void *ud, double done)
         ep = t->epochs;
     fprintf(stderr, "\r\033[Ktrain: %3.0f%%  epoch %u/%u", done * 100, ep, t->epochs);
     if (t->rows_per_s > 0)
-        fprintf(stderr, "  %s rows/s", human_count(r, sizeof r, t->rows_per_s));
+        fprintf(stderr, "  %s rows/s", tool_human_count(r, sizeof r, t->rows_per_s));
     if (done > 0.01 && done < 1)
-        fprintf(stderr, "  ETA %s", human_secs(eta, sizeof eta, el / done * (1 - done)));
+        fprintf(stderr, "  ETA %s", tool_human_secs(eta, sizeof eta, el / done * (1 - done)));
     fflush(stderr);
     t->drawn = 1;
 }

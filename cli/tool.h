@@ -49,6 +49,26 @@ enum {
  * printed). */
 int tool_parse_input_opt(const char *cmd, int opt, const char *arg, ll_parse_opts *in);
 
+/* The progress line on stderr (progress.c). mode: 1 on (--progress), 0 off (--no-progress),
+ * -1 when stderr is a terminal. */
+typedef struct tool_progress {
+    const char *what; /* "convert", "predict" */
+    uint64_t total;   /* input bytes when known (a local file), else 0 */
+    uint64_t bytes, rows;
+    double t0, t_draw;
+    int on, drawn;
+} tool_progress;
+void tool_progress_init(tool_progress *p, const char *what, const char *src, int mode);
+/* An ll_tick_fn: ud is the tool_progress. Redraws at most 5 times a second. */
+void tool_progress_tick(void *ud, uint64_t bytes, uint64_t rows);
+/* Clears the line (before the command's own closing message). */
+void tool_progress_done(tool_progress *p);
+const char *tool_human_bytes(char *buf, size_t n, double v);
+const char *tool_human_count(char *buf, size_t n, double v);
+const char *tool_human_secs(char *buf, size_t n, double s);
+/* Option numbers of --progress / --no-progress, shared by the long commands. */
+enum { O_PROGRESS_ON = 900, O_PROGRESS_OFF };
+
 /* Parses a size such as 64M, 1G, 4096 into bytes; 0 on error. */
 uint64_t tool_parse_size(const char *s);
 #endif

@@ -342,12 +342,18 @@ LL_API void ll_sink_free(ll_sink *s);
 
 /* Conversion and inspection (the `convert` and `inspect` commands). */
 
+/* Progress of a streaming command, called after every batch: the input's bytes read so far
+ * (after decompression) and rows done. */
+typedef void (*ll_tick_fn)(void *ud, uint64_t bytes, uint64_t rows);
+
 typedef struct ll_convert_opts {
     ll_parse_opts in;
     ll_sink_opts out;
     uint64_t shard_records; /* >0: OUT is a prefix, a new part every N records */
     uint64_t shard_bytes;   /* >0: a new part once a part reaches this many bytes */
     size_t batch_rows;      /* rows per internal batch (default 4096) */
+    ll_tick_fn tick;        /* NULL: not called */
+    void *tick_ud;
 } ll_convert_opts;
 
 LL_API void ll_convert_opts_init(ll_convert_opts *o);
@@ -534,6 +540,8 @@ typedef struct ll_predict_opts {
     size_t batch_rows;        /* rows scored at a time (default 1000) */
     size_t max_json_bytes;    /* largest application/json input read whole (default 1 GiB) */
     unsigned threads;         /* >0: threads of the matrix kernels (process-wide setting) */
+    ll_tick_fn tick;          /* progress after every batch; NULL: not called */
+    void *tick_ud;
 } ll_predict_opts;
 
 LL_API void ll_predict_opts_init(ll_predict_opts *o);
@@ -591,7 +599,8 @@ typedef struct ll_sm_opts {
     int threads; /* 0: all cores */
     ll_log_fn log;
     void *ud;
-    volatile int *stop; /* set by a SIGTERM handler: checkpoint and stop */
+    volatile int *stop;      /* set by a SIGTERM handler: checkpoint and stop */
+    ll_progress_fn progress; /* the fraction of training done (ll_train_opts); NULL: none */
 } ll_sm_opts;
 
 LL_API void ll_sm_opts_init(ll_sm_opts *o);
