@@ -7,6 +7,7 @@
 #include "model.h"
 #include "err.h"
 #include "mem.h"
+#include "wr.h"
 #include <archive.h>
 #include <archive_entry.h>
 #include <cblas.h>
@@ -624,7 +625,8 @@ ll_code model_save(const ll_model *m, const char *dir, ll_err *err)
     char path[4096];
     if (snprintf(path, sizeof path, "%s/model.tar.gz", dir) >= (int)sizeof path)
         return err_set(err, LL_E_ARG, "model folder name is too long");
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+    /* the folder and its missing parents, as a newcomer's --model-dir out/model expects */
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST && wr_mkdirs(dir, NULL) != LL_OK)
         return err_sys(err, dir, "cannot create the model folder");
     char *man = NULL;
     unsigned char *wb = NULL;
