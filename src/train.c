@@ -979,10 +979,6 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     ll_code rc = hp_resolve(hp, &r.hv, err);
     if (rc != LL_OK)
         return rc;
-    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-    /* each channel's prefetch thread parses on a core of its own: BLAS gets the others */
-    int nth = o->threads > 0 ? o->threads : (int)(nproc > 0 ? nproc : 1);
-    openblas_set_num_threads(nth > 1 ? nth - 1 : 1);
     ll_batch_init(&r.b);
     rc = run_all(&r, hp, err);
     for (int c = 0; c < 3; c++)
