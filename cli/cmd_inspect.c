@@ -91,6 +91,7 @@ int cmd_inspect(int argc, char **argv)
     ll_writer *w;
     if (ll_writer_open("-", &w, &err) != LL_OK)
         return tool_fail("inspect", &err);
+    o.source = tool_source_opts();
     ll_code rc = ll_inspect(argv[optind], &o, w, &err);
     ll_err werr;
     ll_writer_commit(w, &werr);

@@ -227,6 +227,7 @@ int cmd_train(int argc, char **argv)
     o.log = log_line;
     if (isatty(2))
         o.progress = progress;
+    ll_blas_set_threads(tool_train_blas_threads(o.threads));
     if (ll_train(hp, &o, &err) != LL_OK)
         st = tool_fail(cmd, &err);
 out:

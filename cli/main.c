@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct {
     const char *name;
@@ -39,6 +40,13 @@ int tool_exit_code(ll_code code)
     default:
         return 5;
     }
+}
+
+int tool_train_blas_threads(int threads)
+{
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = threads > 0 ? threads : (int)(nproc > 0 ? nproc : 1);
+    return n > 1 ? n - 1 : 1;
 }
 
 int tool_fail(const char *cmd, const ll_err *err)

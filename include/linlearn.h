@@ -34,7 +34,16 @@
  * Conventions: every fallible function returns ll_code and takes `ll_err *err` last (NULL
  * allowed). Functions named _new/_open return objects freed by the matching _free; freeing
  * NULL is a no-op. Nothing here prints, exits or aborts on bad input. Only the functions
- * marked LL_API are exported from liblinlearn.so.
+ * marked LL_API are exported from liblinlearn.so. The library keeps no process-wide settings
+ * of its own: every setting travels in the options of the call (the one exception, the
+ * matrix kernels' thread count, is the program's to set: ll_blas_set_threads).
+ *
+ * Options: a ll_*_opts struct is always filled by its ll_*_opts_init first, then the fields
+ * the caller cares about are set. Each ends with `reserved` room: a new setting takes 8 bytes
+ * of it (one uint64_t, double or pointer) and gets its default from the init function, so the
+ * struct's size and layout never change and a program built against an older header keeps
+ * working with a newer library. Options embedded in others (ll_parse_opts, ll_sink_opts) grow
+ * the same way.
  */
 #ifndef LINLEARN_H
 #define LINLEARN_H
@@ -61,6 +70,12 @@ extern "C" {
 
 /* The version of the library in use (LL_VERSION of the header it was built from). */
 LL_API const char *ll_version(void);
+
+/* The threads of the matrix kernels (OpenBLAS; at least 1). A process-wide setting, so the
+ * program sets it, once, before training or serving; the library never does. Suggested:
+ * training, the --threads count less one (each channel's prefetch thread parses on a core of
+ * its own); a server, 1 (its workers score in parallel); batch transform, the cores. */
+LL_API void ll_blas_set_threads(int n);
 
 /* Result codes. The numbers never change. */
 typedef enum {
@@ -150,23 +165,20 @@ typedef struct ll_source_opts {
     int compression;          /* CompressionType, LL_COMPRESSION_*: AUTO (default) inflates a
                                  source whose first bytes are 1F 8B (gzip; one member per object
                                  may follow another), GZIP requires it, NONE never inflates */
+    uint64_t reserved[8];     /* room to grow: see "Options" at the top */
 } ll_source_opts;
 
 enum { LL_COMPRESSION_AUTO = 0, LL_COMPRESSION_GZIP = 1, LL_COMPRESSION_NONE = 2 };
 
 LL_API void ll_source_opts_init(ll_source_opts *o);
 
-/* Sets the settings ll_reader_open and ll_writer_open use (copied; endpoint_url is copied
- * too). NULL restores the defaults. Call before opening, not concurrently with opens. */
-LL_API void ll_source_set_defaults(const ll_source_opts *o);
-
-/* ll_reader_open with explicit settings (NULL: the defaults above). */
+/* ll_reader_open with explicit settings (NULL: the built-in ones, ll_source_opts_init). */
 LL_API ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **out,
                                  ll_err *err);
 
 /* Pipe mode, reading side: waits up to timeout_ms (0: 60 s) for the FIFO "<prefix>_<epoch>"
  * (e.g. "/opt/ml/input/data/train", 0 -> ".../train_0") and opens it. The epoch's data is
- * inflated when it starts with 1F 8B (the defaults' `compression`, ll_source_set_defaults). */
+ * inflated when it starts with 1F 8B (LL_COMPRESSION_AUTO). */
 LL_API ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms,
                             ll_reader **out, ll_err *err);
 /* ll_pipe_open that also gives up (LL_E_STATE, "stopped ...") as soon as *stop becomes non-zero,
@@ -233,6 +245,7 @@ typedef struct ll_parse_opts {
     uint64_t feature_dim;  /* LIBSVM: shape of sparse rows; 0 = largest index seen + 1 */
     ll_split_mode split;   /* RecordIO multi-frame convention */
     size_t max_record_len; /* largest RecordIO payload or text line accepted (bytes) */
+    uint64_t reserved[8];  /* room to grow: see "Options" at the top */
 } ll_parse_opts;
 
 LL_API void ll_parse_opts_init(ll_parse_opts *o);
@@ -306,6 +319,9 @@ typedef struct ll_writer ll_writer;
  * the same folder and renamed onto the path by ll_writer_commit, so a failed run leaves no
  * partial file under the final name. */
 LL_API ll_code ll_writer_open(const char *dst, ll_writer **out, ll_err *err);
+/* ll_writer_open with explicit settings for s3:// destinations (NULL: the built-in ones). */
+LL_API ll_code ll_writer_open_ex(const char *dst, const ll_source_opts *o, ll_writer **out,
+                                 ll_err *err);
 
 /* Appends len bytes (buffered). */
 LL_API ll_code ll_writer_write(ll_writer *w, const void *p, size_t len, ll_err *err);
@@ -329,6 +345,7 @@ typedef struct ll_sink_opts {
     int no_label;         /* drop labels */
     uint64_t feature_dim; /* shape for sparse output / width for dense output of sparse rows;
                              0 = the row's own dim */
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_sink_opts;
 
 LL_API void ll_sink_opts_init(ll_sink_opts *o);
@@ -345,9 +362,12 @@ LL_API void ll_sink_free(ll_sink *s);
 typedef struct ll_convert_opts {
     ll_parse_opts in;
     ll_sink_opts out;
-    uint64_t shard_records; /* >0: OUT is a prefix, a new part every N records */
-    uint64_t shard_bytes;   /* >0: a new part once a part reaches this many bytes */
-    size_t batch_rows;      /* rows per internal batch (default 4096) */
+    uint64_t shard_records;       /* >0: OUT is a prefix, a new part every N records */
+    uint64_t shard_bytes;         /* >0: a new part once a part reaches this many bytes */
+    size_t batch_rows;            /* rows per internal batch (default 4096) */
+    const ll_source_opts *source; /* settings for s3:// and other remote IN and OUT; NULL:
+                                     the built-in ones (borrowed) */
+    uint64_t reserved[8];         /* room to grow: see "Options" at the top */
 } ll_convert_opts;
 
 LL_API void ll_convert_opts_init(ll_convert_opts *o);
@@ -359,10 +379,12 @@ LL_API ll_code ll_convert(const char *src, const char *dst, const ll_convert_opt
 
 typedef struct ll_inspect_opts {
     ll_parse_opts in;
-    uint64_t head;       /* records to print as text (default 5) */
-    int json;            /* machine-readable JSON report */
-    int validate;        /* read everything, report the first problem */
-    int n_feature_stats; /* features with min/mean/max (default 10) */
+    uint64_t head;                /* records to print as text (default 5) */
+    int json;                     /* machine-readable JSON report */
+    int validate;                 /* read everything, report the first problem */
+    int n_feature_stats;          /* features with min/mean/max (default 10) */
+    const ll_source_opts *source; /* settings for remote sources; NULL: the built-in ones */
+    uint64_t reserved[8];         /* room to grow: see "Options" at the top */
 } ll_inspect_opts;
 
 LL_API void ll_inspect_opts_init(ll_inspect_opts *o);
@@ -426,6 +448,7 @@ typedef struct ll_train_opts {
                                    finds a matching checkpoint there continues from it */
     volatile int *stop;         /* becomes non-zero (SIGTERM): checkpoint, then return LL_E_STATE */
     const char *host;           /* the host the log lines name ("host=algo-2"); NULL: "algo-1" */
+    uint64_t reserved[8];       /* room to grow: see "Options" at the top */
 } ll_train_opts;
 
 LL_API void ll_train_opts_init(ll_train_opts *o);
@@ -494,7 +517,7 @@ typedef struct ll_predict_opts {
     const char *accept;       /* output media type; NULL: from dst's extension, else JSON */
     size_t batch_rows;        /* rows scored at a time (default 1000) */
     size_t max_json_bytes;    /* largest application/json input read whole (default 1 GiB) */
-    unsigned threads;         /* >0: threads of the matrix kernels (process-wide setting) */
+    uint64_t reserved[8];     /* room to grow: see "Options" at the top */
 } ll_predict_opts;
 
 LL_API void ll_predict_opts_init(ll_predict_opts *o);
@@ -516,6 +539,7 @@ typedef struct ll_serve_opts {
     unsigned timeout_s; /* idle or stalled connections are closed after this (default 60) */
     size_t batch_rows;  /* rows scored at a time within a request (default 1000) */
     unsigned max_concurrent_transforms; /* reported by /execution-parameters (default 8) */
+    uint64_t reserved[8];               /* room to grow: see "Options" at the top */
 } ll_serve_opts;
 
 LL_API void ll_serve_opts_init(ll_serve_opts *o);
@@ -524,8 +548,7 @@ typedef struct ll_server ll_server;
 
 /* Starts serving m (borrowed: it must outlive the server) on its own threads:
  * GET /ping, POST /invocations, GET /execution-parameters. Returns once the socket listens.
- * The workers score in parallel, so this sets the matrix kernels (OpenBLAS, process-wide) to one
- * thread per call. */
+ * The workers score in parallel: call ll_blas_set_threads(1) first. */
 LL_API ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **out,
                                ll_err *err);
 
@@ -552,7 +575,8 @@ typedef struct ll_sm_opts {
     int threads; /* 0: all cores */
     ll_log_fn log;
     void *ud;
-    volatile int *stop; /* set by a SIGTERM handler: checkpoint and stop */
+    volatile int *stop;   /* set by a SIGTERM handler: checkpoint and stop */
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_sm_opts;
 
 LL_API void ll_sm_opts_init(ll_sm_opts *o);
@@ -573,16 +597,19 @@ LL_API ll_code ll_sm_write_failure(const char *root, const ll_err *e, ll_err *er
 
 /* `linlearn local-job`: a CreateTrainingJob-shaped JSON document run on this machine. */
 typedef struct ll_job_opts {
-    const char *job;      /* path of the JSON document */
-    const char *root;     /* the /opt/ml-style root to lay out; NULL: a new temporary folder */
-    const char *exe;      /* program started as the container (default /proc/self/exe) with
-                             the arguments "train --sagemaker --sm-root ROOT" */
-    unsigned grace_s;     /* SIGTERM -> SIGKILL grace at the runtime limit (default 120) */
-    int keep_root;        /* keep a temporary root afterwards */
-    const char *endpoint; /* S3 endpoint for s3:// inputs and outputs (NULL: the defaults) */
-    ll_log_fn log;        /* the job's own progress lines */
+    const char *job;  /* path of the JSON document */
+    const char *root; /* the /opt/ml-style root to lay out; NULL: a new temporary folder */
+    const char *exe;  /* required: the program started as the container, with the
+                         arguments "train --sagemaker --sm-root ROOT" (the CLI passes its
+                         own path) */
+    unsigned grace_s; /* SIGTERM -> SIGKILL grace at the runtime limit (default 120) */
+    int keep_root;    /* keep a temporary root afterwards */
+    const char
+        *endpoint; /* S3 endpoint for s3:// inputs and outputs (NULL: as ll_source_opts_init) */
+    ll_log_fn log; /* the job's own progress lines */
     void *ud;
-    volatile int *stop; /* becomes non-zero: stop the job (SIGTERM to the container) */
+    volatile int *stop;   /* becomes non-zero: stop the job (SIGTERM to the container) */
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_job_opts;
 
 LL_API void ll_job_opts_init(ll_job_opts *o);

@@ -1126,10 +1126,6 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     r.obj = metrics_objective_name(&r.hv);
     snprintf(r.tname, sizeof r.tname, "train_%s", r.obj);
     snprintf(r.vname, sizeof r.vname, "validation_%s", r.obj);
-    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-    /* each channel's prefetch thread parses on a core of its own: BLAS gets the others */
-    int nth = o->threads > 0 ? o->threads : (int)(nproc > 0 ? nproc : 1);
-    openblas_set_num_threads(nth > 1 ? nth - 1 : 1);
     ll_batch_init(&r.b);
     rc = run_all(&r, hp, err);
     for (int c = 0; c < 3; c++)
