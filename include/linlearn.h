@@ -208,6 +208,8 @@ typedef struct ll_parse_opts {
     uint64_t feature_dim;  /* LIBSVM: shape of sparse rows; 0 = largest index seen + 1 */
     ll_split_mode split;   /* RecordIO multi-frame convention */
     size_t max_record_len; /* largest RecordIO payload or text line accepted (bytes) */
+    int finite;            /* refuse NaN and infinite features and labels, naming where (training
+                              sets it; convert and predict keep them) */
 } ll_parse_opts;
 
 void ll_parse_opts_init(ll_parse_opts *o);

@@ -18,6 +18,7 @@ ll_code channel_init(chan *c, const char *name, const char *src, const ll_parse_
     memset(c, 0, sizeof *c);
     c->name = name;
     c->po = *po;
+    c->po.finite = 1; /* training refuses NaN and infinity (docs/RELIABILITY.md) */
     c->pipe = pipe;
     c->timeout_ms = timeout_ms;
     c->src = mem_strdup(src);

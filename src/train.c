@@ -729,6 +729,7 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         snprintf(ckpath, sizeof ckpath, "%s/%s", o->checkpoint_dir, CKPT_FILE);
         cks.fingerprint = ckpt_fingerprint(hp, o->seed, r->has);
         cks.seed = o->seed;
+        cks.epochs = hv->epochs;
         cks.best = best;
         cks.bestc = bestc;
         e0 = ckpt_resume(r, &cks, ckpath, &global_best, &stale, &ck_done);
