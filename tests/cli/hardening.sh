@@ -41,4 +41,23 @@ check "huge but finite data trains, and its model loads" sh -c "
     timeout 30 $LL train --train $T/big.csv -H predictor_type=regressor --model-dir $T/d3 --threads 1 &&
     $LL export $T/d3/model.tar.gz >/dev/null"
 
+# ---- write errors: stdout on a full disk fails every command, naming the output
+B=$TD/datasets/breast_cancer
+$LL train --train $B/train.csv -H predictor_type=binary_classifier --model-dir $T/bm --threads 1 >/dev/null 2>&1
+for c in "inspect $B/train.csv" "inspect --json $B/train.csv" "export $T/bm/model.tar.gz" \
+    "export --format csv $T/bm/model.tar.gz" "convert --to csv $B/train.csv -" \
+    "predict --model $T/bm/model.tar.gz --label-column 0 $B/test.csv -" "inspect --help" "--version" \
+    "train --train $B/train.csv -H predictor_type=binary_classifier --model-dir $T/bm2 --threads 1"; do
+    check_fails "$c > /dev/full" 3 'standard output\|stdout' sh -c "$LL $c >/dev/full"
+done
+check_fails "predict into /dev/full (a device path)" 3 '/dev/full: write failed' \
+    $LL predict --model $T/bm/model.tar.gz --label-column 0 $B/test.csv /dev/full
+check "/dev/full is still a device" test -c /dev/full
+# a FIFO output is written in place, not replaced by a renamed file
+mkfifo $T/out.fifo
+cat $T/out.fifo >$T/fifo.got &
+check "convert into a FIFO" $LL convert --to csv $B/test.csv $T/out.fifo
+wait
+check "the FIFO is still a FIFO and got the rows" sh -c "test -p $T/out.fifo && test \$(wc -l <$T/fifo.got) -gt 100"
+
 finish
