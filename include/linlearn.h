@@ -245,6 +245,8 @@ typedef struct ll_parse_opts {
     uint64_t feature_dim;  /* LIBSVM: shape of sparse rows; 0 = largest index seen + 1 */
     ll_split_mode split;   /* RecordIO multi-frame convention */
     size_t max_record_len; /* largest RecordIO payload or text line accepted (bytes) */
+    int finite;            /* refuse NaN and infinite features and labels, naming where (training
+                              sets it; convert and predict keep them) */
     uint64_t reserved[8];  /* room to grow: see "Options" at the top */
 } ll_parse_opts;
 

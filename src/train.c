@@ -864,6 +864,7 @@ static uint32_t resume(run *r, const ll_hparams *hp, early_stop *es, int *done)
     snprintf(ck->path, sizeof ck->path, "%s/%s", r->o->checkpoint_dir, CKPT_FILE);
     ck->st.fingerprint = ckpt_fingerprint(hp, r->o->seed, r->has);
     ck->st.seed = r->o->seed;
+    ck->st.epochs = r->hv.epochs;
     ck->st.best = es->best;
     ck->st.bestc = es->bestc;
     struct stat st;
