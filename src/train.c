@@ -405,6 +405,22 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
         ncal = (size_t)r->hv.num_calibration_samples;
     if (!loss)
         return err_set(err, LL_E_NOMEM, "out of memory");
+    /* room for as many rows as the channel's last pass had (growing a K-strided buffer moves
+     * every score at each doubling) */
+    uint64_t hint = r->ch[ch].rows;
+    if (do_cal && hint > 0) {
+        cap = hint < ncal ? (size_t)hint : ncal;
+        sc = mem_alloc_big(cap * K * sizeof(float));
+        lab = mem_alloc_big(cap * sizeof(float));
+        wt = mem_alloc_big(cap * sizeof(float));
+        if (!sc || !lab || !wt) {
+            mem_free(loss);
+            mem_free(sc);
+            mem_free(lab);
+            mem_free(wt);
+            return err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
+        }
+    }
     double w = 0;
     ll_code rc = channel_open_pass(&r->ch[ch], err);
     int eof = 0;
