@@ -919,7 +919,7 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         free(hs);
         free(ms);
         if (rc == LL_OK)
-            rc = model_save(m, o->model_dir, err);
+            rc = model_save_as(m, o->model_dir, o->sagemaker_model, err);
     }
     if (rc == LL_OK && o->metrics_json) {
         json_t *j = json_object();
