@@ -189,7 +189,9 @@ typedef enum {
 /* How a multi-frame RecordIO record (cflag 1/2/3) is reassembled. */
 typedef enum {
     LL_SPLIT_DMLC = 0,   /* dmlc-core: the elided magic is re-inserted between frames */
-    LL_SPLIT_CONCAT = 1, /* plain fragments, concatenated as they are */
+    LL_SPLIT_CONCAT = 1, /* plain fragments, concatenated as they are (Amazon's ML-IO) */
+    LL_SPLIT_AUTO = 2,   /* the default: whichever of the two yields a valid Record (dmlc-core
+                            tried first); neither: the record is refused */
 } ll_split_mode;
 
 /* "csv", "libsvm", "recordio", "jsonl" (and aliases such as "text/csv",
@@ -208,6 +210,9 @@ typedef struct ll_parse_opts {
     uint64_t feature_dim;  /* LIBSVM: shape of sparse rows; 0 = largest index seen + 1 */
     ll_split_mode split;   /* RecordIO multi-frame convention */
     size_t max_record_len; /* largest RecordIO payload or text line accepted (bytes) */
+    int allow_no_features; /* RecordIO: a Record with no features["values"] becomes a row of no
+                              values and dimension 0 (ll_convert and ll_inspect set it); 0: it
+                              is refused with its offset and record index (train, predict) */
 } ll_parse_opts;
 
 void ll_parse_opts_init(ll_parse_opts *o);
