@@ -182,7 +182,8 @@ ll_code onnx_write(const ll_model *m, ll_writer *w, ll_err *err)
         break;
     case MODEL_SCORE_SOFTMAX:
         node(&g, "Softmax", "softmax", L("z"), L("score"), "axis", 1);
-        node(&g, "ArgMax", "argmax", L("z"), L("predicted_label"), "axis", 1);
+        node(&g, "ArgMax", "argmax", L("z"), L("label_2d"), "axis", 1);
+        node(&g, "Reshape", "flatten_label", L("label_2d", "flat"), L("predicted_label"), NULL, 0);
         break;
     case MODEL_SCORE_IDENTITY:
         label_type = T_FLOAT;
@@ -196,8 +197,7 @@ ll_code onnx_write(const ll_model *m, ll_writer *w, ll_err *err)
     tensor(&g, "B", T_FLOAT, bd, 1, m->b, (size_t)C);
     if (m->score == MODEL_SCORE_SIGMOID || m->score == MODEL_SCORE_RAW)
         tensor(&g, "threshold", T_FLOAT, NULL, 0, &m->threshold, 1);
-    if (m->score != MODEL_SCORE_SOFTMAX)
-        tensor(&g, "flat", T_INT64, one, 1, &minus1, 1);
+    tensor(&g, "flat", T_INT64, one, 1, &minus1, 1);
     int64_t in[2] = {-1, D}, sc[2] = {-1, C}, lab[1] = {-1};
     value_info(&g, 11, "features", T_FLOAT, in, 2);
     value_info(&g, 12, "score", T_FLOAT, sc, 2);
