@@ -27,8 +27,10 @@ static const char *HELP =
     "  --index-base 0|1       LIBSVM: index of the first column (default 1), in and out\n"
     "  --feature-dim D        sparse shape (and width of dense output of sparse rows)\n"
     "  --dense | --sparse     RecordIO/JSON Lines rows (default: as the input rows are)\n"
-    "  --recordio-split dmlc|concat\n"
-    "                         how split RecordIO records are reassembled (default dmlc)\n"
+    "  --recordio-split auto|dmlc|concat\n"
+    "                         how split RecordIO records are reassembled: dmlc-core's way\n"
+    "                         (magic re-inserted), plain fragments (Amazon's ML-IO), or auto\n"
+    "                         (default): whichever yields a valid Record\n"
     "  --max-record-bytes N   longest record or line accepted (default 64M)\n"
     "  --endpoint-url URL     S3-compatible endpoint for s3:// (else AWS_ENDPOINT_URL...)\n"
     "  --shard-records N      OUT is a folder/prefix: a new part-NNNNN every N records\n"
@@ -133,12 +135,14 @@ int tool_parse_input_opt(const char *cmd, int opt, const char *arg, ll_parse_opt
         in->feature_dim = v;
         return 1;
     case O_SPLIT:
-        if (!strcmp(arg, "dmlc"))
+        if (!strcmp(arg, "auto"))
+            in->split = LL_SPLIT_AUTO;
+        else if (!strcmp(arg, "dmlc"))
             in->split = LL_SPLIT_DMLC;
         else if (!strcmp(arg, "concat"))
             in->split = LL_SPLIT_CONCAT;
         else {
-            tool_usage_error(cmd, "--recordio-split takes dmlc or concat, not '%s'", arg);
+            tool_usage_error(cmd, "--recordio-split takes auto, dmlc or concat, not '%s'", arg);
             return -1;
         }
         return 1;

@@ -226,7 +226,9 @@ typedef enum {
 /* How a multi-frame RecordIO record (cflag 1/2/3) is reassembled. */
 typedef enum {
     LL_SPLIT_DMLC = 0,   /* dmlc-core: the elided magic is re-inserted between frames */
-    LL_SPLIT_CONCAT = 1, /* plain fragments, concatenated as they are */
+    LL_SPLIT_CONCAT = 1, /* plain fragments, concatenated as they are (Amazon's ML-IO) */
+    LL_SPLIT_AUTO = 2,   /* the default: whichever of the two yields a valid Record (dmlc-core
+                            tried first); neither: the record is refused */
 } ll_split_mode;
 
 /* "csv", "libsvm", "recordio", "jsonl" (and aliases such as "text/csv",
@@ -247,6 +249,9 @@ typedef struct ll_parse_opts {
     size_t max_record_len; /* largest RecordIO payload or text line accepted (bytes) */
     int finite;            /* refuse NaN and infinite features and labels, naming where (training
                               sets it; convert and predict keep them) */
+    int allow_no_features; /* RecordIO: a Record with no features["values"] becomes a row of no
+                              values and dimension 0 (ll_convert and ll_inspect set it); 0: it
+                              is refused with its offset and record index (train, predict) */
     uint64_t reserved[8];  /* room to grow: see "Options" at the top */
 } ll_parse_opts;
 
@@ -435,6 +440,8 @@ typedef struct ll_train_opts {
     int pipe;                 /* Pipe mode: pass n of a channel reads the FIFO "<src>_<n>" */
     unsigned pipe_timeout_ms; /* how long to wait for a FIFO to appear (default 60000) */
     const char *model_dir;    /* receives model.tar.gz; NULL: not saved */
+    int sagemaker_model;      /* model.tar.gz in SageMaker's layout (model_algo-1) with
+                                 linlearn's files beside it; 0: linlearn's layout */
     const char *metrics_json; /* receives the run's summary as JSON; NULL: not written */
     uint64_t seed;            /* same seed and threads: bit-identical models */
     int threads;              /* 0: all cores */
@@ -475,9 +482,13 @@ LL_API const char *ll_predictor_name(ll_predictor p);
 
 typedef struct ll_model ll_model;
 
-/* Loads a model from model.tar.gz (or from a folder holding the unpacked files). Every field
- * and size is checked; a damaged or foreign file is refused with a message saying what is
- * wrong. */
+/* Loads a model, whichever of these it is (told from its bytes, not its name): linlearn's
+ * model.tar.gz (manifest.json + weights.bin), SageMaker Linear Learner's model.tar.gz (one
+ * member model_algo-1; when linlearn's files sit beside it, those are read), a bare
+ * model_algo-1 zip, or a folder holding linlearn's two files unpacked, model.tar.gz or
+ * model_algo-1. Every field and size is checked; a damaged or foreign file is refused with a
+ * message saying what is wrong and where (member and byte offset). docs/MODEL.md has both
+ * layouts. */
 LL_API ll_code ll_model_load(const char *path, ll_model **out, ll_err *err);
 LL_API void ll_model_free(ll_model *m);
 
@@ -495,6 +506,19 @@ LL_API float ll_model_threshold(const ll_model *m);
  * for regressors). A row wider than feature_dim is an error naming both counts. */
 LL_API ll_code ll_model_predict(const ll_model *m, const ll_batch *b, float *scores, float *labels,
                                 ll_err *err);
+
+/* Formats a model can be written in (`linlearn export --format`). */
+typedef enum {
+    LL_MODEL_LINLEARN = 0,  /* linlearn's model.tar.gz */
+    LL_MODEL_SAGEMAKER = 1, /* SageMaker's model.tar.gz (model_algo-1 only), for SageMaker's
+                               own Linear Learner image */
+    LL_MODEL_ONNX = 2,      /* an ONNX model (opset 13): input "features" [N, D] float32,
+                               outputs "score" [N, C] and "predicted_label" [N] */
+} ll_model_format;
+
+/* Writes m to dst (see ll_writer_open: a temporary name renamed on success) in format fmt. */
+LL_API ll_code ll_model_export(const ll_model *m, const char *dst, ll_model_format fmt,
+                               ll_err *err);
 
 /* The weights of a loaded model (feature-major: feature j, output c at j * n_outputs + c) and
  * its n_outputs biases; for `linlearn export`. */

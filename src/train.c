@@ -1019,7 +1019,7 @@ static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *
         free(hs);
         free(ms);
         if (rc == LL_OK)
-            rc = model_save(m, o->model_dir, err);
+            rc = model_save_as(m, o->model_dir, o->sagemaker_model, err);
     }
     if (rc == LL_OK && o->metrics_json) {
         json_t *j = json_object();
