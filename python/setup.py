@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 # setup.py - builds linlearn._linlearn against the static library of the checkout one level up
-# (run `make` there first). LL_BUILD names another build folder (default ../build).
+# (run `make` there first). LL_ROOT names the checkout when this folder was copied elsewhere;
+# LL_BUILD names another build folder (default $LL_ROOT/build).
 import os
 import sys
 
 from setuptools import Extension, setup
 
 here = os.path.dirname(os.path.abspath(__file__))
-root = os.path.dirname(here)
+root = os.path.abspath(os.environ.get("LL_ROOT") or os.path.dirname(here))
+if not os.path.isfile(os.path.join(root, "include", "linlearn.h")):
+    sys.exit(f"linlearn: {root}/include/linlearn.h not found; set LL_ROOT to the checkout")
 build = os.environ.get("LL_BUILD", os.path.join(root, "build"))
 if not os.path.isabs(build):
     build = os.path.join(root, build)
@@ -20,6 +23,8 @@ ext = Extension(
     sources=["linlearn/_linlearn.c"],
     include_dirs=[os.path.join(root, "include"), os.path.join(root, "src")],
     extra_objects=[static],
+    # rebuilt when the library or its headers change, not only the module's source
+    depends=[static, os.path.join(root, "include", "linlearn.h"), os.path.join(root, "src", "arrays.h")],
     libraries=["openblas", "curl", "jansson", "microhttpd", "archive", "expat", "z", "m"],
     extra_compile_args=["-std=c11", "-Wall", "-Wno-missing-field-initializers"],
     extra_link_args=["-pthread"],

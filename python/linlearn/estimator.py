@@ -52,6 +52,14 @@ def _write_rows(f, X, y):
         write_numpy_to_dense_tensor(f, np.asarray(X, dtype=np.float32), y)
 
 
+def _check_X(X):
+    """X as a 2-D float32/float64 array or sparse matrix of finite values (no copy when it
+    already is one). Non-finite values are refused here: training must not see them."""
+    from sklearn.utils import check_array
+    return check_array(X, accept_sparse=["csr", "csc", "coo"], dtype=[np.float32, np.float64],
+                       force_all_finite=True)
+
+
 class LinearLearner(BaseEstimator):
     """SageMaker's Linear Learner as a scikit-learn estimator.
 
@@ -179,7 +187,8 @@ class LinearLearner(BaseEstimator):
         with its message."""
         if X_val is not None and y_val is None:
             raise ValueError("X_val given without y_val")
-        n, d = X.shape if hasattr(X, "shape") else np.asarray(X).shape
+        X = _check_X(X)
+        n, d = X.shape
         yy = self._encode_y(y, True)
         if len(yy) != n:
             raise ValueError("X has {} rows but y has {} labels".format(n, len(yy)))
@@ -193,6 +202,7 @@ class LinearLearner(BaseEstimator):
                 _write_rows(f, X, yy)
             va = None
             if X_val is not None:
+                X_val = _check_X(X_val)
                 va = os.path.join(tmp, "validation.pbr")
                 yv = self._encode_y(y_val, False)
                 with open(va, "wb") as f:
