@@ -11,6 +11,7 @@
 #include "batch.h"
 #include "err.h"
 #include "json_req.h"
+#include "media.h"
 #include "mem.h"
 #include "rio.h"
 #include <arpa/inet.h>
@@ -89,23 +90,18 @@ serve_in serve_content_type(const char *ct)
 {
     if (!ct)
         return SERVE_IN_NONE;
-    while (*ct == ' ' || *ct == '\t')
-        ct++;
-    size_t n = strcspn(ct, ";");
-    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
-        n--;
-#define IS(lit) (n == sizeof(lit) - 1 && strncasecmp(ct, lit, n) == 0)
-    if (IS("text/csv") || IS("text/x-csv") || IS("application/csv"))
+    switch (media_lookup(ct, (size_t)-1)) {
+    case MEDIA_CSV:
         return SERVE_IN_CSV;
-    if (IS("application/json"))
+    case MEDIA_JSON:
         return SERVE_IN_JSON;
-    if (IS("application/jsonlines") || IS("application/x-jsonlines") ||
-        IS("application/json-lines") || IS("application/jsonl"))
+    case MEDIA_JSONL:
         return SERVE_IN_JSONL;
-    if (IS("application/x-recordio-protobuf"))
+    case MEDIA_RECORDIO:
         return SERVE_IN_RIO;
-#undef IS
-    return SERVE_IN_NONE;
+    default:
+        return SERVE_IN_NONE;
+    }
 }
 
 void serve_work_init(serve_work *w)
