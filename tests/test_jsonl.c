@@ -215,6 +215,10 @@ static void errors(void)
     CHECK(expect_error("{\"features\": [1], \"features\": [2]}\n", "given twice", 1, 31, 30));
     CHECK(expect_error("{\"features\": [\"abc\"]}\n", "expected a number", 1, 15, 14));
     CHECK(expect_error("{\"features: [1]}\n", "unterminated string", 1, 2, 1));
+    /* the "features" grammar is json_scan.c's, shared with the inference requests */
+    CHECK(expect_error("{\"features\": {\"values\": [1, 2], \"shape\": [3]}}\n",
+                       "2 values but the shape says 3", 1, 14, 13));
+    CHECK(expect_error("{\"features\": {\"shape\": [3]}}\n", "expected \"values\"", 1, 14, 13));
 }
 
 static uint64_t rs = 88172645463325252ull;
