@@ -22,19 +22,25 @@ static const struct {
     {"application/x-recordio-protobuf", MEDIA_RECORDIO},
 };
 
+size_t media_trim(const char **s, size_t n)
+{
+    const char *p = *s;
+    while (n && (*p == ' ' || *p == '\t'))
+        p++, n--;
+    size_t k = 0;
+    while (k < n && p[k] != ';')
+        k++;
+    while (k && (p[k - 1] == ' ' || p[k - 1] == '\t'))
+        k--;
+    *s = p;
+    return k;
+}
+
 media_type media_lookup(const char *s, size_t n)
 {
     if (!s)
         return MEDIA_NONE;
-    if (n == (size_t)-1)
-        n = strlen(s);
-    while (n && (*s == ' ' || *s == '\t'))
-        s++, n--;
-    size_t k = 0;
-    while (k < n && s[k] != ';')
-        k++;
-    while (k && (s[k - 1] == ' ' || s[k - 1] == '\t'))
-        k--;
+    size_t k = media_trim(&s, n == (size_t)-1 ? strlen(s) : n);
     for (size_t i = 0; i < sizeof TABLE / sizeof TABLE[0]; i++)
         if (strlen(TABLE[i].name) == k && strncasecmp(s, TABLE[i].name, k) == 0)
             return TABLE[i].t;

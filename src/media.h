@@ -25,6 +25,9 @@ typedef enum {
     MEDIA_RECORDIO,
 } media_type;
 
+/* Trims s[0..n) to the type proper: blanks around it and parameters after ';' dropped; returns
+ * the new length and moves *s past leading blanks. */
+size_t media_trim(const char **s, size_t n);
 /* Looks up s[0..n) (n = (size_t)-1: up to the NUL): blanks around it and parameters after ';'
  * are ignored, case is not significant. MEDIA_NONE when it is not in the table. */
 media_type media_lookup(const char *s, size_t n);

@@ -52,13 +52,7 @@ void response_buf_deinit(response_buf *b)
 /* One media range of an Accept list, parameters stripped; 1 if it names a format we write. */
 static int accept_range(const char *s, size_t n, response_format *out)
 {
-    while (n && (s[0] == ' ' || s[0] == '\t'))
-        s++, n--;
-    size_t k = 0;
-    while (k < n && s[k] != ';')
-        k++;
-    while (k && (s[k - 1] == ' ' || s[k - 1] == '\t'))
-        k--;
+    size_t k = media_trim(&s, n);
 #define IS(lit) (k == sizeof(lit) - 1 && strncasecmp(s, lit, k) == 0)
     /* wildcards here; concrete types from the one table (media.c) */
     if (k == 0 || IS("*/*") || IS("application/*")) {

@@ -5,83 +5,27 @@
 #include "linlearn.h"
 #include "mem.h"
 #include "rd.h"
-#include "support_pb.h"
+#include "support_rows.h"
 #include "tt.h"
 #include <locale.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static locale_t cloc;
 
-/* A reader over s: whole (mode 0), one byte at a time (mode 1) or pieces of random size
- * (mode 2), named "mem.csv" for the error messages. */
-static ll_reader *open_rd(const char *s, size_t len, int mode)
-{
-    ll_reader *r = mode == 0 ? ll_reader_mem(s, len, "mem.csv")
-                             : tsup_piece_reader(s, len, mode == 1 ? 1 : 0, 42 + len);
-    snprintf(r->name, sizeof r->name, "mem.csv");
-    return r;
-}
-
-/* ---- everything a parse produced ---- */
-typedef struct {
-    float *v, *lab;
-    uint64_t *dim;
-    size_t nv, nl, nr, cap_v, cap_l, cap_r;
-} rows;
-
-static void rows_free(rows *r)
-{
-    free(r->v);
-    free(r->lab);
-    free(r->dim);
-    memset(r, 0, sizeof *r);
-}
-
-static void rows_add(rows *r, const ll_batch *b)
-{
-    for (size_t i = 0; i < b->n_rows; i++) {
-        size_t n = b->off[i + 1] - b->off[i], nl = b->loff[i + 1] - b->loff[i];
-        if (r->nv + n > r->cap_v)
-            r->v = realloc(r->v, (r->cap_v = (r->nv + n) * 2 + 16) * sizeof *r->v);
-        if (r->nl + nl > r->cap_l)
-            r->lab = realloc(r->lab, (r->cap_l = (r->nl + nl) * 2 + 16) * sizeof *r->lab);
-        if (r->nr + 1 > r->cap_r)
-            r->dim = realloc(r->dim, (r->cap_r = r->nr * 2 + 16) * sizeof *r->dim);
-        if (n)
-            memcpy(r->v + r->nv, b->val + b->off[i], n * sizeof(float));
-        if (nl)
-            memcpy(r->lab + r->nl, b->label + b->loff[i], nl * sizeof(float));
-        r->dim[r->nr++] = b->dim[i];
-        r->nv += n;
-        r->nl += nl;
-    }
-}
-
-/* Parses s with options o through reader mode `mode` in batches of max_rows. */
+/* Parses s with options o through reader mode `mode` (support_rows.h) in batches of max_rows,
+ * named "mem.csv" for the error messages. */
 static ll_code parse_str(const char *s, size_t len, const ll_parse_opts *o, int mode,
-                         size_t max_rows, rows *out, ll_err *err)
+                         size_t max_rows, tsup_rows *out, ll_err *err)
 {
-    memset(out, 0, sizeof *out);
-    ll_reader *rd = open_rd(s, len, mode);
-    ll_parser *p = NULL;
-    ll_code rc = ll_parser_new(rd, o, &p, err);
-    ll_batch b;
-    ll_batch_init(&b);
-    int eof = 0;
-    while (rc == LL_OK && !eof) {
-        rc = ll_parser_next(p, &b, max_rows, &eof, err);
-        if (rc == LL_OK) {
-            for (size_t i = 0; i < b.n_rows; i++)
-                if (b.sparse[i] || b.dim[i] != b.off[i + 1] - b.off[i])
-                    return LL_E_STATE;
-            rows_add(out, &b);
-        }
-    }
-    ll_batch_deinit(&b);
-    ll_parser_free(p);
-    ll_reader_free(rd);
-    return rc;
+    return tsup_parse(s, len, o, mode, max_rows, "mem.csv", TSUP_DENSE, out, err);
+}
+
+/* Parses s under every reader mode and batch size; all must agree with the first. */
+static int parse_all_modes(const char *s, const ll_parse_opts *o, tsup_rows *out, ll_err *err)
+{
+    return tsup_parse_all_modes(s, o, "mem.csv", TSUP_DENSE, out, err);
 }
 
 static ll_parse_opts csv_opts(void)
@@ -102,45 +46,17 @@ static int feq(float a, float b)
     return same_bytes(&a, &b, 4);
 }
 
-/* Parses s under every reader mode and batch size; all must agree with the first. */
-static int parse_all_modes(const char *s, const ll_parse_opts *o, rows *out, ll_err *err)
-{
-    size_t len = strlen(s);
-    if (parse_str(s, len, o, 0, 1000, out, err) != LL_OK)
-        return 0;
-    static const size_t sizes[] = {1, 3, 1000};
-    for (int mode = 0; mode < 3; mode++)
-        for (int si = 0; si < 3; si++) {
-            rows r;
-            ll_err e2;
-            if (parse_str(s, len, o, mode, sizes[si], &r, &e2) != LL_OK) {
-                rows_free(&r);
-                fprintf(stderr, "  mode %d size %zu failed: %s\n", mode, sizes[si], e2.msg);
-                return 0;
-            }
-            int same = r.nr == out->nr && r.nv == out->nv && r.nl == out->nl &&
-                       same_bytes(r.v, out->v, r.nv * 4) && same_bytes(r.lab, out->lab, r.nl * 4) &&
-                       same_bytes(r.dim, out->dim, r.nr * 8);
-            rows_free(&r);
-            if (!same) {
-                fprintf(stderr, "  mode %d size %zu differs\n", mode, sizes[si]);
-                return 0;
-            }
-        }
-    return 1;
-}
-
 static void basic(void)
 {
     ll_err err;
     ll_parse_opts o = csv_opts();
-    rows r;
+    tsup_rows r;
     CHECK(parse_all_modes("1,2.5,3\n0,4,-5e-3\n", &o, &r, &err));
     CHECK(r.nr == 2 && r.nl == 2 && r.nv == 4);
     CHECK(r.lab[0] == 1 && r.lab[1] == 0);
     CHECK(r.v[0] == 2.5f && r.v[1] == 3 && r.v[2] == 4 && feq(r.v[3], -5e-3f));
     CHECK(r.dim[0] == 2 && r.dim[1] == 2);
-    rows_free(&r);
+    tsup_rows_free(&r);
     /* the batch is marked dense with the row width */
     ll_reader *rd = ll_reader_mem("1,2,3\n4,5,6\n", 12, "x");
     ll_parser *p;
@@ -160,48 +76,48 @@ static void layout_variants(void)
 {
     ll_err err;
     ll_parse_opts o = csv_opts();
-    rows r;
+    tsup_rows r;
     /* CRLF, blank lines, spaces, last line without newline */
     CHECK(parse_all_modes("\r\n1, 2 ,3\r\n\r\n  \n0,4,5\r\n\n7,8,9", &o, &r, &err));
     CHECK(r.nr == 3 && r.v[0] == 2 && r.v[5] == 9 && r.lab[2] == 7);
-    rows_free(&r);
+    tsup_rows_free(&r);
     /* header */
     o.header = 1;
     CHECK(parse_all_modes("label,\"a,b\",c\n1,2,3\n", &o, &r, &err));
     CHECK(r.nr == 1 && r.lab[0] == 1 && r.v[1] == 3);
-    rows_free(&r);
+    tsup_rows_free(&r);
     o.header = 0;
     /* tab detection and explicit tab */
     CHECK(parse_all_modes("1\t2\t3\n4\t5\t6\n", &o, &r, &err));
     CHECK(r.nr == 2 && r.v[3] == 6);
-    rows_free(&r);
+    tsup_rows_free(&r);
     o.delimiter = '\t';
     CHECK(parse_all_modes("1\t2\n", &o, &r, &err));
     CHECK(r.nr == 1 && r.v[0] == 2);
-    rows_free(&r);
+    tsup_rows_free(&r);
     o.delimiter = 0;
     /* label column in the middle, and no label */
     o.label_column = 1;
     CHECK(parse_all_modes("5,1,6\n7,0,8\n", &o, &r, &err));
     CHECK(r.nl == 2 && r.lab[0] == 1 && r.lab[1] == 0 && r.v[0] == 5 && r.v[3] == 8);
-    rows_free(&r);
+    tsup_rows_free(&r);
     o.label_column = -1;
     CHECK(parse_all_modes("5,1,6\n", &o, &r, &err));
     CHECK(r.nl == 0 && r.nv == 3 && r.dim[0] == 3);
-    rows_free(&r);
+    tsup_rows_free(&r);
     o.label_column = 0;
     /* a byte order mark, quoted fields with escapes and newlines, nan/inf */
     CHECK(parse_all_modes("\xEF\xBB\xBF\"1\",\" 2.5 \",\"3\n\"\n0,nan,-inf\n", &o, &r, &err));
     CHECK(r.nr == 2 && r.v[0] == 2.5f && r.v[1] == 3 && r.v[2] != r.v[2] && r.v[3] < -1e38f);
-    rows_free(&r);
+    tsup_rows_free(&r);
     /* empty input and blank-only input */
     CHECK(parse_all_modes("", &o, &r, &err) && r.nr == 0);
-    rows_free(&r);
+    tsup_rows_free(&r);
     CHECK(parse_all_modes("\n\n \r\n", &o, &r, &err) && r.nr == 0);
-    rows_free(&r);
+    tsup_rows_free(&r);
     /* a label-only file */
     CHECK(parse_all_modes("1\n0\n", &o, &r, &err) && r.nr == 2 && r.nv == 0 && r.dim[1] == 0);
-    rows_free(&r);
+    tsup_rows_free(&r);
 }
 
 static uint64_t rs = 88172645463325252ull;
@@ -247,7 +163,7 @@ static void exact_values(void)
     }
     ll_err err;
     ll_parse_opts o = csv_opts();
-    rows r;
+    tsup_rows r;
     int ok = parse_all_modes(s, &o, &r, &err);
     if (ok) {
         for (size_t i = 0; i < n_rows && ok; i++) {
@@ -256,7 +172,7 @@ static void exact_values(void)
                 ok = feq(r.v[i * (n_cols - 1) + j - 1], want[i * n_cols + j]);
         }
     }
-    rows_free(&r);
+    tsup_rows_free(&r);
     free(s);
     free(want);
     CHECK(ok);
@@ -267,11 +183,11 @@ static int expect_error(const char *s, const ll_parse_opts *o, const char *msg, 
                         uint64_t col, uint64_t off)
 {
     for (int mode = 0; mode < 3; mode++) {
-        rows r;
+        tsup_rows r;
         ll_err err;
         ll_err_clear(&err);
         ll_code rc = parse_str(s, strlen(s), o, mode, 2, &r, &err);
-        rows_free(&r);
+        tsup_rows_free(&r);
         char buf[512];
         ll_err_format(&err, buf, sizeof buf);
         if (rc != LL_E_PARSE || !strstr(err.msg, msg) || err.line != line ||
@@ -352,7 +268,7 @@ static void fast_path_mix(void)
         ll_err err;
         ll_parse_opts o = csv_opts();
         o.label_column = labs[li];
-        rows r;
+        tsup_rows r;
         int ok = parse_all_modes(s, &o, &r, &err);
         if (ok) {
             ok = r.nr == n_rows && r.nl == (labs[li] >= 0 ? n_rows : 0);
@@ -369,7 +285,7 @@ static void fast_path_mix(void)
                 }
             }
         }
-        rows_free(&r);
+        tsup_rows_free(&r);
         free(s);
         free(want);
         CHECKF(ok, "label column %d", labs[li]);
@@ -456,25 +372,11 @@ static void convert_round_trip(void)
     ll_convert_opts_init(&co);
     CHECK_OK(ll_convert(pbr, out, &co, &n, &err));
     CHECK(n == 3000);
-    size_t l1, l2;
-    char *a = (char *)tt_read_file(in, &l1), *b2 = (char *)tt_read_file(out, &l2);
-    CHECK(a && b2);
-    a = realloc(a, l1 + 1);
-    a[l1] = 0;
-    b2 = realloc(b2, l2 + 1);
-    b2[l2] = 0;
     ll_parse_opts o = csv_opts();
-    rows r1, r2;
-    ll_code rc1 = parse_str(a, l1, &o, 0, 512, &r1, &err);
-    ll_code rc2 = parse_str(b2, l2, &o, 0, 512, &r2, &err);
-    int same = rc1 == LL_OK && rc2 == LL_OK && r1.nr == 3000 && r1.nr == r2.nr && r1.nv == r2.nv &&
-               same_bytes(r1.v, r2.v, r1.nv * 4) && same_bytes(r1.lab, r2.lab, r1.nl * 4);
+    int same = tsup_files_same(in, &o, out, &o, 3000, 0);
     /* the shortest spelling is never longer than %.9g */
-    int shorter = l2 <= l1;
-    rows_free(&r1);
-    rows_free(&r2);
-    free(a);
-    free(b2);
+    struct stat s1, s2;
+    int shorter = stat(in, &s1) == 0 && stat(out, &s2) == 0 && s2.st_size <= s1.st_size;
     unlink(in);
     unlink(pbr);
     unlink(out);
@@ -483,42 +385,13 @@ static void convert_round_trip(void)
     CHECK(shorter);
 }
 
-/* Fails the Nth allocation for N = 1.. until a run succeeds; every run must either succeed or
- * report LL_E_NOMEM (ASan checks nothing leaks). */
+/* Fails the Nth allocation for N = 1.. until a run the hook does not reach; every run must
+ * succeed or report LL_E_NOMEM (support_rows.c; ASan checks nothing leaks). */
 static void out_of_memory(void)
 {
     static const char s[] = "1,2,\"3\"\n4,5,6\n7,8,9\n1,2,3\n4,5,6\n";
     ll_parse_opts o = csv_opts();
-    int succeeded = 0, nomem = 0;
-    for (unsigned long n = 1; n < 200 && !succeeded; n++) {
-        ll_err err;
-        mem_fail_after(n);
-        ll_reader *rd = ll_reader_mem(s, sizeof s - 1, "oom.csv");
-        ll_code rc = LL_E_NOMEM;
-        ll_parser *p = NULL;
-        ll_batch b;
-        ll_batch_init(&b);
-        if (rd)
-            rc = ll_parser_new(rd, &o, &p, &err);
-        int eof = 0;
-        size_t rows_seen = 0;
-        while (rc == LL_OK && !eof) {
-            rc = ll_parser_next(p, &b, 2, &eof, &err);
-            rows_seen += rc == LL_OK ? b.n_rows : 0;
-        }
-        mem_fail_after(0);
-        ll_batch_deinit(&b);
-        ll_parser_free(p);
-        ll_reader_free(rd);
-        CHECKF(rc == LL_OK || rc == LL_E_NOMEM, "n=%lu rc=%d", n, (int)rc);
-        if (rc == LL_OK) {
-            CHECK(rows_seen == 5);
-            succeeded = 1;
-        } else {
-            nomem++;
-        }
-    }
-    CHECK(succeeded && nomem > 2);
+    CHECK(tsup_parse_oom(s, sizeof s - 1, &o, "oom.csv", 5));
 }
 
 int main(void)
