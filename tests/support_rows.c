@@ -45,17 +45,39 @@ void tsup_rows_add(tsup_rows *r, const ll_batch *b)
     }
 }
 
-static int same_bytes(const void *a, const void *b, size_t n)
+ll_parse_opts tsup_opts(ll_format f)
+{
+    ll_parse_opts o;
+    ll_parse_opts_init(&o);
+    o.format = f;
+    return o;
+}
+
+int tsup_same_bytes(const void *a, const void *b, size_t n)
 {
     return n == 0 || memcmp(a, b, n) == 0;
+}
+
+int tsup_feq(float a, float b)
+{
+    return tsup_same_bytes(&a, &b, 4);
+}
+
+static uint64_t rnd_state = 88172645463325252ull;
+uint64_t tsup_rnd(void)
+{
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
 }
 
 int tsup_rows_same(const tsup_rows *a, const tsup_rows *b, int ignore_dim)
 {
     return a->nr == b->nr && a->nv == b->nv && a->nl == b->nl &&
-           same_bytes(a->v, b->v, a->nv * 4) && same_bytes(a->ix, b->ix, a->nv * 4) &&
-           same_bytes(a->lab, b->lab, a->nl * 4) &&
-           (ignore_dim || same_bytes(a->dim, b->dim, a->nr * 8));
+           tsup_same_bytes(a->v, b->v, a->nv * 4) && tsup_same_bytes(a->ix, b->ix, a->nv * 4) &&
+           tsup_same_bytes(a->lab, b->lab, a->nl * 4) &&
+           (ignore_dim || tsup_same_bytes(a->dim, b->dim, a->nr * 8));
 }
 
 ll_reader *tsup_mode_reader(const char *s, size_t len, int mode, const char *name)

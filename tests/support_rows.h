@@ -47,4 +47,12 @@ int tsup_parse_oom(const void *s, size_t len, const ll_parse_opts *o, const char
  * rows each. For round trips: text -> other format -> text. */
 int tsup_files_same(const char *a, const ll_parse_opts *o1, const char *b, const ll_parse_opts *o2,
                     size_t want_rows, int ignore_dim);
+
+/* Parse options for format f (ll_parse_opts_init otherwise). */
+ll_parse_opts tsup_opts(ll_format f);
+/* Bit-for-bit equality (n bytes; 0 bytes are always equal), and of two floats. */
+int tsup_same_bytes(const void *a, const void *b, size_t n);
+int tsup_feq(float a, float b);
+/* A xorshift64 sequence, the same in every test program from its start. */
+uint64_t tsup_rnd(void);
 #endif

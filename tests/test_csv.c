@@ -28,33 +28,15 @@ static int parse_all_modes(const char *s, const ll_parse_opts *o, tsup_rows *out
     return tsup_parse_all_modes(s, o, "mem.csv", TSUP_DENSE, out, err);
 }
 
-static ll_parse_opts csv_opts(void)
-{
-    ll_parse_opts o;
-    ll_parse_opts_init(&o);
-    o.format = LL_FMT_CSV;
-    return o;
-}
-
-static int same_bytes(const void *a, const void *b, size_t n)
-{
-    return n == 0 || memcmp(a, b, n) == 0;
-}
-
-static int feq(float a, float b)
-{
-    return same_bytes(&a, &b, 4);
-}
-
 static void basic(void)
 {
     ll_err err;
-    ll_parse_opts o = csv_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_CSV);
     tsup_rows r;
     CHECK(parse_all_modes("1,2.5,3\n0,4,-5e-3\n", &o, &r, &err));
     CHECK(r.nr == 2 && r.nl == 2 && r.nv == 4);
     CHECK(r.lab[0] == 1 && r.lab[1] == 0);
-    CHECK(r.v[0] == 2.5f && r.v[1] == 3 && r.v[2] == 4 && feq(r.v[3], -5e-3f));
+    CHECK(r.v[0] == 2.5f && r.v[1] == 3 && r.v[2] == 4 && tsup_feq(r.v[3], -5e-3f));
     CHECK(r.dim[0] == 2 && r.dim[1] == 2);
     tsup_rows_free(&r);
     /* the batch is marked dense with the row width */
@@ -75,7 +57,7 @@ static void basic(void)
 static void layout_variants(void)
 {
     ll_err err;
-    ll_parse_opts o = csv_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_CSV);
     tsup_rows r;
     /* CRLF, blank lines, spaces, last line without newline */
     CHECK(parse_all_modes("\r\n1, 2 ,3\r\n\r\n  \n0,4,5\r\n\n7,8,9", &o, &r, &err));
@@ -120,15 +102,6 @@ static void layout_variants(void)
     tsup_rows_free(&r);
 }
 
-static uint64_t rs = 88172645463325252ull;
-static uint64_t rnd(void)
-{
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return rs;
-}
-
 /* Random numbers in many spellings, checked bit-exactly against strtof_l. */
 static void exact_values(void)
 {
@@ -138,38 +111,39 @@ static void exact_values(void)
     size_t l = 0;
     for (size_t i = 0; i < n_rows; i++) {
         for (size_t j = 0; j < n_cols; j++) {
-            uint64_t r = rnd();
+            uint64_t r = tsup_rnd();
             switch (r % 4) {
             case 0:
                 snprintf(tok, sizeof tok, "%.*g", 1 + (int)(r >> 8) % 17,
-                         ((double)(int64_t)rnd()) * 1e-15);
+                         ((double)(int64_t)tsup_rnd()) * 1e-15);
                 break;
             case 1:
                 snprintf(tok, sizeof tok, "%.*e", (int)(r >> 8) % 12,
-                         (double)(rnd() % 100000) * 1e-40);
+                         (double)(tsup_rnd() % 100000) * 1e-40);
                 break;
             case 2:
-                snprintf(tok, sizeof tok, "%lld", (long long)(rnd() % 100000000000ull));
+                snprintf(tok, sizeof tok, "%lld", (long long)(tsup_rnd() % 100000000000ull));
                 break;
             default:
-                snprintf(tok, sizeof tok, "-0.%09llu", (unsigned long long)(rnd() % 1000000000));
+                snprintf(tok, sizeof tok, "-0.%09llu",
+                         (unsigned long long)(tsup_rnd() % 1000000000));
             }
             want[i * n_cols + j] = strtof_l(tok, NULL, cloc);
             l += (size_t)snprintf(s + l, cap - l, "%s%s", j ? "," : "", tok);
         }
-        s[l++] = (rnd() & 1) ? '\n' : '\r', s[l] = 0;
+        s[l++] = (tsup_rnd() & 1) ? '\n' : '\r', s[l] = 0;
         if (s[l - 1] == '\r')
             s[l++] = '\n', s[l] = 0;
     }
     ll_err err;
-    ll_parse_opts o = csv_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_CSV);
     tsup_rows r;
     int ok = parse_all_modes(s, &o, &r, &err);
     if (ok) {
         for (size_t i = 0; i < n_rows && ok; i++) {
-            ok = feq(r.lab[i], want[i * n_cols]);
+            ok = tsup_feq(r.lab[i], want[i * n_cols]);
             for (size_t j = 1; j < n_cols && ok; j++)
-                ok = feq(r.v[i * (n_cols - 1) + j - 1], want[i * n_cols + j]);
+                ok = tsup_feq(r.v[i * (n_cols - 1) + j - 1], want[i * n_cols + j]);
         }
     }
     tsup_rows_free(&r);
@@ -214,42 +188,42 @@ static void fast_path_mix(void)
         float *want = malloc(n_rows * n_cols * sizeof *want);
         size_t l = 0;
         for (size_t i = 0; i < n_rows; i++) {
-            int plain_row = rnd() % 4 != 0;
+            int plain_row = tsup_rnd() % 4 != 0;
             for (size_t j = 0; j < n_cols; j++) {
-                uint64_t r = rnd();
+                uint64_t r = tsup_rnd();
                 int kind = plain_row ? (int)(r % 3) : (int)(r % 12);
                 switch (kind) {
                 case 0:
                     snprintf(tok, sizeof tok, "%.*f", (int)(r >> 8) % 8,
-                             ((double)(int64_t)(rnd() % 2000000001) - 1e9) * 1e-6);
+                             ((double)(int64_t)(tsup_rnd() % 2000000001) - 1e9) * 1e-6);
                     break;
                 case 1:
-                    snprintf(tok, sizeof tok, "%lld", (long long)(rnd() % 1000000000ull));
+                    snprintf(tok, sizeof tok, "%lld", (long long)(tsup_rnd() % 1000000000ull));
                     break;
                 case 2:
                     snprintf(tok, sizeof tok, "%s0.%0*llu", (r >> 8) & 1 ? "-" : "",
-                             1 + (int)(r >> 9) % 7, (unsigned long long)(rnd() % 10000000));
+                             1 + (int)(r >> 9) % 7, (unsigned long long)(tsup_rnd() % 10000000));
                     break;
                 case 3:
                     snprintf(tok, sizeof tok, "%.*e", (int)(r >> 8) % 9,
-                             (double)(rnd() % 100000) * 1e-30);
+                             (double)(tsup_rnd() % 100000) * 1e-30);
                     break;
                 case 4:
-                    snprintf(tok, sizeof tok, "+%.3f", (double)(rnd() % 100000) * 1e-2);
+                    snprintf(tok, sizeof tok, "+%.3f", (double)(tsup_rnd() % 100000) * 1e-2);
                     break;
                 case 5:
                     snprintf(tok, sizeof tok, "0.%012llu",
-                             (unsigned long long)rnd() % 1000000000000ull);
+                             (unsigned long long)tsup_rnd() % 1000000000000ull);
                     break;
                 case 6:
                     snprintf(tok, sizeof tok, "%llu.5",
-                             (unsigned long long)rnd() % 100000000000ull);
+                             (unsigned long long)tsup_rnd() % 100000000000ull);
                     break;
                 case 7:
                     snprintf(tok, sizeof tok, "%s", (r >> 8) & 1 ? "-inf" : "0x1.8p3");
                     break;
                 default:
-                    snprintf(tok, sizeof tok, "%.5g", (double)(rnd() % 100000) * 1e-3);
+                    snprintf(tok, sizeof tok, "%.5g", (double)(tsup_rnd() % 100000) * 1e-3);
                 }
                 want[i * n_cols + j] = strtof_l(tok, NULL, cloc);
                 if (kind == 8)
@@ -260,13 +234,13 @@ static void fast_path_mix(void)
                     snprintf(fld, sizeof fld, "%s", tok);
                 l += (size_t)snprintf(s + l, cap - l, "%s%s", j ? "," : "", fld);
             }
-            if (!plain_row && rnd() % 3 == 0)
+            if (!plain_row && tsup_rnd() % 3 == 0)
                 s[l++] = '\r';
             s[l++] = '\n';
             s[l] = 0;
         }
         ll_err err;
-        ll_parse_opts o = csv_opts();
+        ll_parse_opts o = tsup_opts(LL_FMT_CSV);
         o.label_column = labs[li];
         tsup_rows r;
         int ok = parse_all_modes(s, &o, &r, &err);
@@ -277,9 +251,9 @@ static void fast_path_mix(void)
                 size_t k = 0;
                 for (size_t j = 0; j < n_cols && ok; j++) {
                     if ((int)j == labs[li])
-                        ok = feq(r.lab[i], want[i * n_cols + j]);
+                        ok = tsup_feq(r.lab[i], want[i * n_cols + j]);
                     else
-                        ok = feq(r.v[i * per + k++], want[i * n_cols + j]);
+                        ok = tsup_feq(r.v[i * per + k++], want[i * n_cols + j]);
                     if (!ok)
                         fprintf(stderr, "  row %zu col %zu differs\n", i, j);
                 }
@@ -313,7 +287,7 @@ static void fast_path_errors(void)
         {"1,-0.504393,-,0.555753,1.07625\n", "found '-'", 3, 12},
         {"1,-0.504393,1.5.5,0.555753,1.07625\n", "found '1.5.5'", 3, 12},
     };
-    ll_parse_opts o = csv_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_CSV);
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         snprintf(s + l, sizeof s - l, "%s%s%s", cases[c].bad, row, row);
         CHECKF(expect_error(s, &o, cases[c].msg, 51, cases[c].col, off + cases[c].at), "case %zu",
@@ -323,7 +297,7 @@ static void fast_path_errors(void)
 
 static void errors(void)
 {
-    ll_parse_opts o = csv_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_CSV);
     CHECK(expect_error("1,2\n3,abc\n", &o, "expected a number, found 'abc'", 2, 2, 6));
     CHECK(expect_error("1,2\n3,1.5x,4\n", &o, "found '1.5x'", 2, 2, 6));
     CHECK(expect_error("1,2,3\n4,5\n", &o, "expected 3 fields, got 2", 2, 2, 9));
@@ -353,9 +327,9 @@ static void convert_round_trip(void)
     FILE *f = fopen(in, "w");
     CHECK(f != NULL);
     for (int i = 0; i < 3000; i++) {
-        fprintf(f, "%d", (int)(rnd() % 2));
+        fprintf(f, "%d", (int)(tsup_rnd() % 2));
         for (int j = 0; j < 9; j++) {
-            uint32_t bits = (uint32_t)rnd() & 0xBF7FFFFFu; /* finite, moderate */
+            uint32_t bits = (uint32_t)tsup_rnd() & 0xBF7FFFFFu; /* finite, moderate */
             float v;
             memcpy(&v, &bits, 4);
             fprintf(f, ",%.9g", (double)v);
@@ -372,7 +346,7 @@ static void convert_round_trip(void)
     ll_convert_opts_init(&co);
     CHECK_OK(ll_convert(pbr, out, &co, &n, &err));
     CHECK(n == 3000);
-    ll_parse_opts o = csv_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_CSV);
     int same = tsup_files_same(in, &o, out, &o, 3000, 0);
     /* the shortest spelling is never longer than %.9g */
     struct stat s1, s2;
@@ -390,7 +364,7 @@ static void convert_round_trip(void)
 static void out_of_memory(void)
 {
     static const char s[] = "1,2,\"3\"\n4,5,6\n7,8,9\n1,2,3\n4,5,6\n";
-    ll_parse_opts o = csv_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_CSV);
     CHECK(tsup_parse_oom(s, sizeof s - 1, &o, "oom.csv", 5));
 }
 

@@ -29,28 +29,10 @@ static int parse_all_modes(const char *s, const ll_parse_opts *o, tsup_rows *out
     return tsup_parse_all_modes(s, o, "mem.jsonl", TSUP_ANY, out, err);
 }
 
-static ll_parse_opts jl_opts(void)
-{
-    ll_parse_opts o;
-    ll_parse_opts_init(&o);
-    o.format = LL_FMT_JSONL;
-    return o;
-}
-
-static int same_bytes(const void *a, const void *b, size_t n)
-{
-    return n == 0 || memcmp(a, b, n) == 0;
-}
-
-static int feq(float a, float b)
-{
-    return same_bytes(&a, &b, 4);
-}
-
 static void shapes(void)
 {
     ll_err err;
-    ll_parse_opts o = jl_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_JSONL);
     tsup_rows r;
     CHECK(parse_all_modes(
         "{\"label\": 1.0, \"features\": [0.5, 2.0]}\n"
@@ -70,7 +52,8 @@ static void shapes(void)
     CHECK(r.dim[0] == 2 && r.dim[1] == 50 && r.dim[2] == 6 && r.dim[3] == 2 && r.dim[4] == 4);
     /* a sparse row without a shape takes the running largest key + 1 */
     CHECK(r.dim[5] == 3 && r.dim[6] == 0);
-    CHECK(r.v[0] == 0.5f && r.v[2] == 0.5f && feq(r.v[3], 2e-3f) && r.ix[2] == 3 && r.ix[3] == 9);
+    CHECK(r.v[0] == 0.5f && r.v[2] == 0.5f && tsup_feq(r.v[3], 2e-3f) && r.ix[2] == 3 &&
+          r.ix[3] == 9);
     CHECK(isnan(r.v[4]) && r.v[5] > 1e38f && r.v[6] < -1e38f && isnan(r.v[7]));
     CHECK(r.v[8] > 1e38f && r.v[9] < -1e38f);
     CHECK(r.v[10] == 7 && r.v[11] == 8 && r.v[12] == 6 && r.ix[12] == 1);
@@ -84,7 +67,7 @@ static void shapes(void)
 
 static int expect_error(const char *s, const char *msg, uint64_t line, uint64_t col, uint64_t off)
 {
-    ll_parse_opts o = jl_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_JSONL);
     for (int mode = 0; mode < 3; mode++) {
         tsup_rows r;
         ll_err err;
@@ -126,15 +109,6 @@ static void errors(void)
     CHECK(expect_error("{\"features\": {\"shape\": [3]}}\n", "expected \"values\"", 1, 14, 13));
 }
 
-static uint64_t rs = 88172645463325252ull;
-static uint64_t rnd(void)
-{
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return rs;
-}
-
 /* LIBSVM -> JSONL (sparse) and CSV -> JSONL (dense) keep every value bit for bit. */
 static void convert_round_trip(void)
 {
@@ -148,12 +122,12 @@ static void convert_round_trip(void)
     FILE *f = fopen(in, "w"), *g = fopen(in2, "w");
     CHECK(f && g);
     for (int i = 0; i < 1000; i++) {
-        fprintf(f, "%s", (rnd() & 1) ? "1" : "0");
-        fprintf(g, "%s", (rnd() & 1) ? "1" : "0");
+        fprintf(f, "%s", (tsup_rnd() & 1) ? "1" : "0");
+        fprintf(g, "%s", (tsup_rnd() & 1) ? "1" : "0");
         uint32_t col = 0;
         for (int j = 0; j < 8; j++) {
-            col += 1 + (uint32_t)(rnd() % 500);
-            uint32_t bits = (uint32_t)rnd();
+            col += 1 + (uint32_t)(tsup_rnd() % 500);
+            uint32_t bits = (uint32_t)tsup_rnd();
             if ((bits & 0x7F800000u) == 0x7F800000u)
                 bits = 0x3F800000u; /* no NaN payloads: they need not survive */
             float v;
@@ -178,7 +152,7 @@ static void convert_round_trip(void)
     CHECK(n == 1000);
     int ok = 1;
     for (int k = 0; k < 2 && ok; k++) {
-        ll_parse_opts o1, o2 = jl_opts();
+        ll_parse_opts o1, o2 = tsup_opts(LL_FMT_JSONL);
         ll_parse_opts_init(&o1);
         o1.format = k ? LL_FMT_CSV : LL_FMT_LIBSVM;
         o1.feature_dim = k ? 0 : 5000;
@@ -197,7 +171,7 @@ static void out_of_memory(void)
     static const char s[] = "{\"label\": [1, 2], \"features\": [1, 2, 3]}\n"
                             "{\"features\": {\"keys\": [1], \"values\": [2], \"shape\": [9]}}\n"
                             "{\"label\": 0, \"features\": [4, 5]}\n";
-    ll_parse_opts o = jl_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_JSONL);
     CHECK(tsup_parse_oom(s, sizeof s - 1, &o, "oom.jsonl", 3));
 }
 

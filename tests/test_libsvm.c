@@ -27,28 +27,10 @@ static int parse_all_modes(const char *s, const ll_parse_opts *o, tsup_rows *out
     return tsup_parse_all_modes(s, o, "mem.svm", TSUP_SPARSE, out, err);
 }
 
-static ll_parse_opts libsvm_opts(void)
-{
-    ll_parse_opts o;
-    ll_parse_opts_init(&o);
-    o.format = LL_FMT_LIBSVM;
-    return o;
-}
-
-static int same_bytes(const void *a, const void *b, size_t n)
-{
-    return n == 0 || memcmp(a, b, n) == 0;
-}
-
-static int feq(float a, float b)
-{
-    return same_bytes(&a, &b, 4);
-}
-
 static void basic(void)
 {
     ll_err err;
-    ll_parse_opts o = libsvm_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_LIBSVM);
     tsup_rows r;
     CHECK(parse_all_modes("+1 1:0.5 3:2 # comment 9:9\n\n# only a comment\n-1 qid:7 2:1.5\r\n"
                           "0\n2.5e1\t4:-1e-3",
@@ -56,7 +38,7 @@ static void basic(void)
     CHECK(r.nr == 4 && r.nl == 4 && r.nv == 4);
     CHECK(r.lab[0] == 1 && r.lab[1] == -1 && r.lab[2] == 0 && r.lab[3] == 25);
     CHECK(r.ix[0] == 0 && r.ix[1] == 2 && r.ix[2] == 1 && r.ix[3] == 3);
-    CHECK(r.v[0] == 0.5f && r.v[1] == 2 && r.v[2] == 1.5f && feq(r.v[3], -1e-3f));
+    CHECK(r.v[0] == 0.5f && r.v[1] == 2 && r.v[2] == 1.5f && tsup_feq(r.v[3], -1e-3f));
     /* running shape: largest column + 1 so far */
     CHECK(r.dim[0] == 3 && r.dim[1] == 3 && r.dim[2] == 3 && r.dim[3] == 4);
     tsup_rows_free(&r);
@@ -77,15 +59,6 @@ static void basic(void)
     tsup_rows_free(&r);
 }
 
-static uint64_t rs = 88172645463325252ull;
-static uint64_t rnd(void)
-{
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return rs;
-}
-
 static void exact_values(void)
 {
     size_t n_rows = 300, cap = n_rows * 20 * 48 + 1;
@@ -95,27 +68,28 @@ static void exact_values(void)
     float *wl = malloc(n_rows * sizeof *wl);
     size_t l = 0, nv = 0;
     for (size_t i = 0; i < n_rows; i++) {
-        wl[i] = (rnd() & 1) ? 1.0f : -1.0f;
+        wl[i] = (tsup_rnd() & 1) ? 1.0f : -1.0f;
         l += (size_t)snprintf(s + l, cap - l, "%s", wl[i] > 0 ? "+1" : "-1");
-        int n = (int)(rnd() % 20);
+        int n = (int)(tsup_rnd() % 20);
         uint32_t col = 0;
         for (int j = 0; j < n; j++) {
-            col += 1 + (uint32_t)(rnd() % 1000);
-            snprintf(tok, sizeof tok, "%.*g", 1 + (int)(rnd() % 12),
-                     (double)(int64_t)rnd() * 1e-17);
+            col += 1 + (uint32_t)(tsup_rnd() % 1000);
+            snprintf(tok, sizeof tok, "%.*g", 1 + (int)(tsup_rnd() % 12),
+                     (double)(int64_t)tsup_rnd() * 1e-17);
             want[nv] = strtof_l(tok, NULL, cloc);
             wix[nv++] = col - 1;
-            l += (size_t)snprintf(s + l, cap - l, "%s%u:%s", (rnd() & 1) ? " " : "\t", col, tok);
+            l += (size_t)snprintf(s + l, cap - l, "%s%u:%s", (tsup_rnd() & 1) ? " " : "\t", col,
+                                  tok);
         }
-        l += (size_t)snprintf(s + l, cap - l, "%s", (rnd() & 1) ? "\n" : " \r\n");
+        l += (size_t)snprintf(s + l, cap - l, "%s", (tsup_rnd() & 1) ? "\n" : " \r\n");
     }
     ll_err err;
-    ll_parse_opts o = libsvm_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_LIBSVM);
     tsup_rows r;
     int ok = parse_all_modes(s, &o, &r, &err) && r.nr == n_rows && r.nv == nv &&
-             same_bytes(r.ix, wix, nv * 4) && same_bytes(r.lab, wl, n_rows * 4);
+             tsup_same_bytes(r.ix, wix, nv * 4) && tsup_same_bytes(r.lab, wl, n_rows * 4);
     for (size_t k = 0; ok && k < nv; k++)
-        ok = feq(r.v[k], want[k]);
+        ok = tsup_feq(r.v[k], want[k]);
     tsup_rows_free(&r);
     free(s);
     free(want);
@@ -149,7 +123,7 @@ static int expect_error(const char *s, const ll_parse_opts *o, const char *msg, 
 
 static void errors(void)
 {
-    ll_parse_opts o = libsvm_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_LIBSVM);
     CHECK(expect_error("1 1:2\nx 1:2\n", &o, "expected a label (a number), found 'x'", 2, 1, 6));
     CHECK(expect_error("1 1:2\n1 3:abc\n", &o, "after 'index:', found 'abc'", 2, 2, 10));
     CHECK(expect_error("1 1:2\n1 3\n", &o, "expected 'index:value', found '3'", 2, 2, 8));
@@ -172,11 +146,11 @@ static void convert_round_trip(void)
     FILE *f = fopen(in, "w");
     CHECK(f != NULL);
     for (int i = 0; i < 2000; i++) {
-        fprintf(f, "%s", (rnd() & 1) ? "1" : "-1");
+        fprintf(f, "%s", (tsup_rnd() & 1) ? "1" : "-1");
         uint32_t col = 0;
         for (int j = 0; j < 12; j++) {
-            col += 1 + (uint32_t)(rnd() % 500);
-            uint32_t bits = (uint32_t)rnd() & 0xBF7FFFFFu;
+            col += 1 + (uint32_t)(tsup_rnd() % 500);
+            uint32_t bits = (uint32_t)tsup_rnd() & 0xBF7FFFFFu;
             float v;
             memcpy(&v, &bits, 4);
             fprintf(f, " %u:%.9g", col, (double)v);
@@ -194,7 +168,7 @@ static void convert_round_trip(void)
     ll_convert_opts_init(&co);
     CHECK_OK(ll_convert(pbr, out, &co, &n, &err));
     CHECK(n == 2000);
-    ll_parse_opts o = libsvm_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_LIBSVM);
     int same = tsup_files_same(in, &o, out, &o, 2000, 1);
     unlink(in);
     unlink(pbr);
@@ -206,7 +180,7 @@ static void convert_round_trip(void)
 static void out_of_memory(void)
 {
     static const char s[] = "1 1:2 3:4\n-1 2:5\n1 7:1 8:2 9:3\n0\n";
-    ll_parse_opts o = libsvm_opts();
+    ll_parse_opts o = tsup_opts(LL_FMT_LIBSVM);
     CHECK(tsup_parse_oom(s, sizeof s - 1, &o, "oom.svm", 4));
 }
 
