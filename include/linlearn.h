@@ -226,7 +226,9 @@ typedef enum {
 /* How a multi-frame RecordIO record (cflag 1/2/3) is reassembled. */
 typedef enum {
     LL_SPLIT_DMLC = 0,   /* dmlc-core: the elided magic is re-inserted between frames */
-    LL_SPLIT_CONCAT = 1, /* plain fragments, concatenated as they are */
+    LL_SPLIT_CONCAT = 1, /* plain fragments, concatenated as they are (Amazon's ML-IO) */
+    LL_SPLIT_AUTO = 2,   /* the default: whichever of the two yields a valid Record (dmlc-core
+                            tried first); neither: the record is refused */
 } ll_split_mode;
 
 /* "csv", "libsvm", "recordio", "jsonl" (and aliases such as "text/csv",
@@ -245,6 +247,11 @@ typedef struct ll_parse_opts {
     uint64_t feature_dim;  /* LIBSVM: shape of sparse rows; 0 = largest index seen + 1 */
     ll_split_mode split;   /* RecordIO multi-frame convention */
     size_t max_record_len; /* largest RecordIO payload or text line accepted (bytes) */
+    int finite;            /* refuse NaN and infinite features and labels, naming where (training
+                              sets it; convert and predict keep them) */
+    int allow_no_features; /* RecordIO: a Record with no features["values"] becomes a row of no
+                              values and dimension 0 (ll_convert and ll_inspect set it); 0: it
+                              is refused with its offset and record index (train, predict) */
     uint64_t reserved[8];  /* room to grow: see "Options" at the top */
 } ll_parse_opts;
 
@@ -359,6 +366,10 @@ LL_API void ll_sink_free(ll_sink *s);
 
 /* Conversion and inspection (the `convert` and `inspect` commands). */
 
+/* Progress of a streaming command, called after every batch: the input's bytes read so far
+ * (after decompression) and rows done. */
+typedef void (*ll_tick_fn)(void *ud, uint64_t bytes, uint64_t rows);
+
 typedef struct ll_convert_opts {
     ll_parse_opts in;
     ll_sink_opts out;
@@ -367,7 +378,9 @@ typedef struct ll_convert_opts {
     size_t batch_rows;            /* rows per internal batch (default 4096) */
     const ll_source_opts *source; /* settings for s3:// and other remote IN and OUT; NULL:
                                      the built-in ones (borrowed) */
-    uint64_t reserved[8];         /* room to grow: see "Options" at the top */
+    ll_tick_fn tick;              /* NULL: not called */
+    void *tick_ud;
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_convert_opts;
 
 LL_API void ll_convert_opts_init(ll_convert_opts *o);
@@ -412,6 +425,11 @@ LL_API ll_code ll_hparams_set(ll_hparams *hp, const char *name, const char *valu
  * numbers and booleans are accepted too). */
 LL_API ll_code ll_hparams_load_json(ll_hparams *hp, const char *path, ll_err *err);
 
+/* The i-th known hyperparameter: its name, its default (NULL: none, it must be given) and its
+ * valid values as text. Returns 0 past the last one. Names starting with '_' are the
+ * container's internal keys (accepted and ignored). */
+LL_API int ll_hparams_info(size_t i, const char **name, const char **def, const char **range);
+
 /* The value as set, else the default; NULL for an unknown name. */
 LL_API const char *ll_hparams_get(const ll_hparams *hp, const char *name);
 
@@ -422,8 +440,24 @@ LL_API ll_code ll_hparams_validate(const ll_hparams *hp, ll_err *err);
 /* Receives one log line (no newline), e.g. "#quality_metric: host=algo-1, epoch=0, train
  * mse_objective <loss>=0.93". The caller decides where it goes. */
 typedef void (*ll_log_fn)(void *ud, const char *line);
-/* Receives the fraction of training done (0..1). */
+/* Receives the fraction of training done (0..1), after every epoch and, when the train
+ * channel's size is known from an earlier pass, within epochs. */
 typedef void (*ll_progress_fn)(void *ud, double done);
+
+/* One finished epoch, for a log made for people (docs/REPORT.md). */
+typedef struct ll_epoch_info {
+    uint32_t epoch, epochs;      /* 0-based epoch just done; the epochs hyperparameter */
+    double train_objective;      /* the best model's train objective this epoch */
+    double validation_objective; /* the best validation objective; NaN: no validation channel */
+    const char *objective;       /* its name, e.g. "mse_objective" */
+    const char *criterion;       /* the early-stopping criterion, e.g. "sampled_accuracy" */
+    double criterion_value;      /* its value this epoch */
+    double rows_per_s;           /* training throughput so far */
+    double seconds;              /* this epoch (training and validation passes) */
+    double eta_s;                /* time left if every remaining epoch runs (early stopping may
+                                    end sooner) */
+} ll_epoch_info;
+typedef void (*ll_epoch_fn)(void *ud, const ll_epoch_info *e);
 
 typedef struct ll_train_opts {
     const char *train;        /* required: a source (see ll_reader_open) or a Pipe-mode prefix */
@@ -433,12 +467,17 @@ typedef struct ll_train_opts {
     int pipe;                 /* Pipe mode: pass n of a channel reads the FIFO "<src>_<n>" */
     unsigned pipe_timeout_ms; /* how long to wait for a FIFO to appear (default 60000) */
     const char *model_dir;    /* receives model.tar.gz; NULL: not saved */
+    int sagemaker_model;      /* model.tar.gz in SageMaker's layout (model_algo-1) with
+                                 linlearn's files beside it; 0: linlearn's layout */
     const char *metrics_json; /* receives the run's summary as JSON; NULL: not written */
     uint64_t seed;            /* same seed and threads: bit-identical models */
     int threads;              /* 0: all cores */
     ll_log_fn log;
     ll_progress_fn progress;
-    void *ud; /* passed to log and progress */
+    void *ud;           /* passed to log, progress, epoch and summary */
+    ll_epoch_fn epoch;  /* called after every epoch; NULL: not called */
+    const char *report; /* receives the HTML training report (ll_report_write); NULL: none */
+    ll_log_fn summary;  /* receives the metrics JSON text at the end (see ll_report_summary) */
     /* Container mode; zero keeps the behaviour above. Bit c of a mask is channel c
      * (0 train, 1 validation, 2 test). */
     unsigned pipe_mask;         /* channels in Pipe mode, in addition to `pipe` */
@@ -447,6 +486,7 @@ typedef struct ll_train_opts {
     const char *checkpoint_dir; /* save the state after every epoch and on stop; a run that
                                    finds a matching checkpoint there continues from it */
     volatile int *stop;         /* becomes non-zero (SIGTERM): checkpoint, then return LL_E_STATE */
+    const char *host;           /* the host the log lines name ("host=algo-2"); NULL: "algo-1" */
     uint64_t reserved[8];       /* room to grow: see "Options" at the top */
 } ll_train_opts;
 
@@ -456,6 +496,21 @@ LL_API void ll_train_opts_init(ll_train_opts *o);
  * together, early stopping, model selection and threshold calibration, metrics on every
  * channel; writes model_dir/model.tar.gz and metrics_json. */
 LL_API ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err);
+
+/* Writes the training report for a metrics JSON file written by ll_train (metrics_json): one
+ * self-contained HTML page with inline SVG pictures (docs/REPORT.md), to html_path (a temp
+ * name renamed at the end). LL_E_IO: the file cannot be read or written; LL_E_PARSE: not a
+ * metrics file. */
+LL_API ll_code ll_report_write(const char *metrics_json, const char *html_path, ll_err *err);
+
+/* The closing summary of a training run for people, from the metrics JSON text: the selected
+ * model and its settings, the threshold, the metrics as a small table. Returns a new string
+ * the caller frees with free(); NULL when json is not a metrics document. */
+LL_API char *ll_report_summary(const char *json);
+
+/* The name in names[0..n) closest to a mistyped word ("convrt" -> "convert", "epoch" ->
+ * "epochs"), or NULL when none is close enough to suggest. Case-insensitive. */
+LL_API const char *ll_closest(const char *word, const char *const *names, size_t n);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Models: written by training, read by predict and serve                                     */
@@ -472,9 +527,13 @@ LL_API const char *ll_predictor_name(ll_predictor p);
 
 typedef struct ll_model ll_model;
 
-/* Loads a model from model.tar.gz (or from a folder holding the unpacked files). Every field
- * and size is checked; a damaged or foreign file is refused with a message saying what is
- * wrong. */
+/* Loads a model, whichever of these it is (told from its bytes, not its name): linlearn's
+ * model.tar.gz (manifest.json + weights.bin), SageMaker Linear Learner's model.tar.gz (one
+ * member model_algo-1; when linlearn's files sit beside it, those are read), a bare
+ * model_algo-1 zip, or a folder holding linlearn's two files unpacked, model.tar.gz or
+ * model_algo-1. Every field and size is checked; a damaged or foreign file is refused with a
+ * message saying what is wrong and where (member and byte offset). docs/MODEL.md has both
+ * layouts. */
 LL_API ll_code ll_model_load(const char *path, ll_model **out, ll_err *err);
 LL_API void ll_model_free(ll_model *m);
 
@@ -492,6 +551,19 @@ LL_API float ll_model_threshold(const ll_model *m);
  * for regressors). A row wider than feature_dim is an error naming both counts. */
 LL_API ll_code ll_model_predict(const ll_model *m, const ll_batch *b, float *scores, float *labels,
                                 ll_err *err);
+
+/* Formats a model can be written in (`linlearn export --format`). */
+typedef enum {
+    LL_MODEL_LINLEARN = 0,  /* linlearn's model.tar.gz */
+    LL_MODEL_SAGEMAKER = 1, /* SageMaker's model.tar.gz (model_algo-1 only), for SageMaker's
+                               own Linear Learner image */
+    LL_MODEL_ONNX = 2,      /* an ONNX model (opset 13): input "features" [N, D] float32,
+                               outputs "score" [N, C] and "predicted_label" [N] */
+} ll_model_format;
+
+/* Writes m to dst (see ll_writer_open: a temporary name renamed on success) in format fmt. */
+LL_API ll_code ll_model_export(const ll_model *m, const char *dst, ll_model_format fmt,
+                               ll_err *err);
 
 /* The weights of a loaded model (feature-major: feature j, output c at j * n_outputs + c) and
  * its n_outputs biases; for `linlearn export`. */
@@ -516,7 +588,9 @@ typedef struct ll_predict_opts {
     const char *accept;       /* output media type; NULL: from dst's extension, else JSON */
     size_t batch_rows;        /* rows scored at a time (default 1000) */
     size_t max_json_bytes;    /* largest application/json input read whole (default 1 GiB) */
-    uint64_t reserved[8];     /* room to grow: see "Options" at the top */
+    ll_tick_fn tick;          /* progress after every batch; NULL: not called */
+    void *tick_ud;
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_predict_opts;
 
 LL_API void ll_predict_opts_init(ll_predict_opts *o);
@@ -574,8 +648,9 @@ typedef struct ll_sm_opts {
     int threads; /* 0: all cores */
     ll_log_fn log;
     void *ud;
-    volatile int *stop;   /* set by a SIGTERM handler: checkpoint and stop */
-    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
+    volatile int *stop;      /* set by a SIGTERM handler: checkpoint and stop */
+    ll_progress_fn progress; /* the fraction of training done (ll_train_opts); NULL: none */
+    uint64_t reserved[8];    /* room to grow: see "Options" at the top */
 } ll_sm_opts;
 
 LL_API void ll_sm_opts_init(ll_sm_opts *o);

@@ -131,6 +131,7 @@ ll_code ll_convert(const char *src, const char *dst, const ll_convert_opts *o, u
     st.dst = dst;
     st.sharded = opt.shard_records || opt.shard_bytes;
     st.source = opt.source;
+    opt.in.allow_no_features = 1; /* a label-only Record is converted as it is */
     ll_code rc = ll_reader_open_ex(src, opt.source, &rd, err);
     if (rc == LL_OK)
         rc = ll_parser_new(rd, &opt.in, &p, err);
@@ -155,6 +156,8 @@ ll_code ll_convert(const char *src, const char *dst, const ll_convert_opts *o, u
             in_part += j - i;
             total += j - i;
             i = j;
+            if (opt.tick && i == b.n_rows)
+                opt.tick(opt.tick_ud, ll_reader_offset(rd), total);
             int full = (opt.shard_records && in_part >= opt.shard_records) ||
                        (opt.shard_bytes && ll_writer_offset(st.w) >= opt.shard_bytes);
             if (full && (i < b.n_rows || !eof)) {

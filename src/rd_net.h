@@ -62,6 +62,11 @@ void rd_shuffle(size_t *idx, size_t n, uint64_t seed, uint64_t epoch);
 /* Makes a reader from rd_fd_open wait for data in 50 ms slices and fail with LL_E_STATE once
  * *stop is non-zero (read atomically). */
 void rd_fd_set_stop(ll_reader *r, const volatile int *stop);
+/* Opens a Pipe-mode FIFO (or file) at path for reading without blocking: each read waits for
+ * data in slices, failing with LL_E_IO after timeout_ms without a byte (no writer, or a silent
+ * one) and with LL_E_STATE once *stop (may be NULL) is set. */
+ll_code rd_fifo_open(const char *path, unsigned timeout_ms, const volatile int *stop,
+                     ll_reader **out, ll_err *err);
 
 /* Wraps inner (takes ownership) in the gzip sniffer/inflater of rd_gz.c; mode is
  * LL_COMPRESSION_*. With NONE, *out is inner itself. */
