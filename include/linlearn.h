@@ -380,7 +380,7 @@ typedef struct ll_convert_opts {
                                      the built-in ones (borrowed) */
     ll_tick_fn tick;              /* NULL: not called */
     void *tick_ud;
-    uint64_t reserved[8];         /* room to grow: see "Options" at the top */
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_convert_opts;
 
 LL_API void ll_convert_opts_init(ll_convert_opts *o);
@@ -590,7 +590,7 @@ typedef struct ll_predict_opts {
     size_t max_json_bytes;    /* largest application/json input read whole (default 1 GiB) */
     ll_tick_fn tick;          /* progress after every batch; NULL: not called */
     void *tick_ud;
-    uint64_t reserved[8];     /* room to grow: see "Options" at the top */
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_predict_opts;
 
 LL_API void ll_predict_opts_init(ll_predict_opts *o);
