@@ -26,6 +26,8 @@ static const char *HELP =
     "  --hyperparameters FILE   a JSON object of name: value (hyperparameters.json)\n"
     "  --model-dir DIR          write DIR/model.tar.gz\n"
     "  --metrics-json FILE      write the run's summary and metrics as JSON\n"
+    "  --initial-model MODEL    warm start: every model starts from MODEL's weights (same\n"
+    "                           predictor_type and feature_dim)\n"
     "  --seed N                 random seed (default 0); same seed and threads, same model\n"
     "  --threads N              BLAS threads (default: all cores)\n"
     "  --label-column N  --header  --delimiter C  --index-base 0|1\n"
@@ -47,6 +49,7 @@ enum {
     O_METRICS,
     O_SEED,
     O_THREADS,
+    O_INITIAL,
 };
 
 static const struct option LONGOPTS[] = {
@@ -62,6 +65,7 @@ static const struct option LONGOPTS[] = {
     {"metrics-json", required_argument, 0, O_METRICS},
     {"seed", required_argument, 0, O_SEED},
     {"threads", required_argument, 0, O_THREADS},
+    {"initial-model", required_argument, 0, O_INITIAL},
     {"label-column", required_argument, 0, O_LABEL_COL},
     {"header", no_argument, 0, O_HEADER},
     {"delimiter", required_argument, 0, O_DELIM},
@@ -175,6 +179,9 @@ int cmd_train(int argc, char **argv)
             break;
         case O_METRICS:
             o.metrics_json = optarg;
+            break;
+        case O_INITIAL:
+            o.initial_model = optarg;
             break;
         case O_SEED:
             if (!parse_u64(optarg, &u)) {

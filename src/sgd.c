@@ -690,6 +690,25 @@ void sgd_restore(sgd *s, uint32_t k)
     memcpy(s->B + (size_t)k * C, s->bestB + (size_t)k * C, C * sizeof(float));
 }
 
+void sgd_unfold(sgd *s, uint32_t k, const float *w, const float *b)
+{
+    size_t M = s->M;
+    uint32_t C = s->C;
+    const float *sc = s->sc->sc, *mu = s->sc->mu;
+    double ymu = s->sc->ymu, ysd = s->sc->ysd;
+    for (uint32_t c = 0; c < C; c++) {
+        double shift = 0;
+        for (uint64_t j = 0; j < s->D; j++) {
+            double d = (double)sc[j] * ysd;
+            double wj = d != 0 ? w[j * C + c] / d : 0;
+            s->W[j * M + (size_t)k * C + c] = (float)wj;
+            if (mu)
+                shift += wj * sc[j] * mu[j];
+        }
+        s->B[(size_t)k * C + c] = (float)((b[c] - ymu) / ysd + shift);
+    }
+}
+
 void sgd_fold(const sgd *s, uint32_t k, float *w, float *b)
 {
     size_t M = s->M;

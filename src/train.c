@@ -105,6 +105,7 @@ typedef struct run {
     double t_init_ms, wall0;
     uint64_t batches;                /* mini-batches of this epoch's train pass stepped */
     const ckpt_partial *resume_part; /* resuming inside an epoch (ckpt.h), applied once */
+    ll_model *init;                  /* warm start (o->initial_model), else NULL */
     int skipping;                    /* still passing over the batches trained before a stop */
     int in_epoch;                    /* inside an epoch, before its checkpoint */
     double te_epoch;                 /* when this epoch's train pass ended (wall clock) */
@@ -713,11 +714,45 @@ static ll_code setup_channels(run *r, ll_err *err)
     return LL_OK;
 }
 
-/* After the scaler pass: the feature dimension, the scaler, and the K models. */
+/* Warm start: loads the initial model and checks it fits the hyperparameters before any data
+ * is read; with feature_dim=auto the model's becomes the run's. */
+static ll_code load_initial(run *r, ll_err *err)
+{
+    const char *path = r->o->initial_model;
+    hp_values *hv = &r->hv;
+    if (!path)
+        return LL_OK;
+    ll_code rc = ll_model_load(path, &r->init, err);
+    if (rc != LL_OK)
+        return rc;
+    const ll_model *m = r->init;
+    uint32_t C = hv->pred == LL_MULTICLASS_CLASSIFIER ? hv->num_classes : 1;
+    if (m->pred != hv->pred)
+        rc = err_set(err, LL_E_ARG, "the initial model is a %s, but predictor_type is %s",
+                     ll_predictor_name(m->pred), ll_predictor_name(hv->pred));
+    else if (hv->feature_dim && hv->feature_dim != m->feature_dim)
+        rc = err_set(err, LL_E_ARG, "the initial model has %llu features, but feature_dim is %llu",
+                     (unsigned long long)m->feature_dim, (unsigned long long)hv->feature_dim);
+    else if (m->n_out != C)
+        rc = err_set(err, LL_E_ARG, "the initial model has %u classes, but num_classes is %u",
+                     m->n_out, C);
+    if (rc != LL_OK)
+        return err_src(err, path);
+    hv->feature_dim = m->feature_dim;
+    return LL_OK;
+}
+
+/* After the scaler pass: the feature dimension, the scaler, and the K models (from the initial
+ * model's weights, mapped into this run's scaled space, when warm-starting). */
 static ll_code init_models(run *r, ll_err *err)
 {
     hp_values *hv = &r->hv;
     uint64_t D = hv->feature_dim ? hv->feature_dim : r->sc.D;
+    if (r->sc.D > D && r->init)
+        return err_set(err, LL_E_PARSE,
+                       "the train channel has rows with %llu features but the initial model %s "
+                       "has %llu",
+                       (unsigned long long)r->sc.D, r->o->initial_model, (unsigned long long)D);
     if (r->sc.D > D)
         return err_set(err, LL_E_PARSE,
                        "the train channel has rows with %llu features but feature_dim is %llu",
@@ -725,6 +760,10 @@ static ll_code init_models(run *r, ll_err *err)
     ll_code rc = scaler_finish(&r->sc, hv, D, err);
     if (rc == LL_OK)
         rc = sgd_init(&r->s, hv, D, &r->sc, r->o->seed, err);
+    for (uint32_t k = 0; rc == LL_OK && r->init && k < r->s.K; k++)
+        sgd_unfold(&r->s, k, r->init->w, r->init->b);
+    if (rc == LL_OK && r->init)
+        logf_(r, "Starting every model from the initial model %s.", r->o->initial_model);
     if (rc == LL_OK)
         r->t_init_ms = (now_s() - r->t0) * 1000;
     return rc;
@@ -1183,7 +1222,9 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
 {
     early_stop es;
     memset(&es, 0, sizeof es);
-    ll_code rc = setup_channels(r, err);
+    ll_code rc = load_initial(r, err);
+    if (rc == LL_OK)
+        rc = setup_channels(r, err);
     if (rc == LL_OK)
         rc = scaler_pass(r, err);
     if (rc == LL_OK)
@@ -1266,6 +1307,7 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     mem_free(r.y);
     sgd_deinit(&r.s);
     scaler_deinit(&r.sc);
+    ll_model_free(r.init);
     json_decref(r.metrics);
     return rc;
 }

@@ -133,4 +133,8 @@ check_fails "bad enum" 2 "optimizer: invalid value 'adamw'" $LL train --train $N
 check_fails "loss not allowed for the type" 2 "loss: invalid value 'hinge_loss' for a regressor" $LL train --train $NOPE -H predictor_type=regressor -H loss=hinge_loss
 check_fails "predictor_type required" 2 "predictor_type is required" $LL train --train $NOPE
 check_fails "missing data after good hyperparameters" 3 "does-not-exist.csv" $LL train --train $NOPE -H predictor_type=regressor
+
+# ---- warm start: a mismatched initial model is refused before the data is read
+check_fails "initial model of another predictor type" 2 "the initial model is a binary_classifier, but predictor_type is regressor" $LL train --train $NOPE --initial-model $T/bm/model.tar.gz -H predictor_type=regressor
+check "initial model: continues the binary model" sh -c "$LL train --train $B/train.csv --initial-model $T/bm/model.tar.gz -H predictor_type=binary_classifier -H epochs=1 >$T/warm.log 2>&1 && grep -q 'Starting every model from the initial model' $T/warm.log"
 finish
