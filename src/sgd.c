@@ -41,7 +41,7 @@ static double unif(uint64_t *x)
 /* The settings of model k around the base values (docs/TRAINING.md, "num_models"). */
 static void spread(const hp_values *hv, double balanced, uint32_t k, sgd_cfg *c)
 {
-    static const double lr_mult[4] = {1, 20, 4, 0.2};
+    static const double lr_mult[4] = {1, 8, 3, 0.2};
     uint32_t v = k % 4, g = (k / 4) % 8, round = k / 32;
     double wd0 = hv->wd, l10 = hv->l1;
     double wu = wd0 > 0 ? wd0 : 1e-5, lu = l10 > 0 ? l10 : 1e-5;
