@@ -375,6 +375,7 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
     to.seed = o->seed;
     to.threads = o->threads;
     to.model_dir = model_dir;
+    to.sagemaker_model = 1;
     to.stop = o->stop;
     to.checkpoint_dir = o->checkpoint_dir;
     char ck[4200];
@@ -401,6 +402,7 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
     else
         logmsg(o, "Checkpoint loading and saving are disabled.");
     to.log = o->log;
+    to.progress = o->progress;
     to.ud = o->ud;
     to.host = res.current_host;
     rc = ll_train(hp, &to, err);

@@ -12,10 +12,12 @@
 #include "ckpt.h"
 #include "err.h"
 #include "float_text.h"
+#include "history.h"
 #include "hp.h"
 #include "mem.h"
 #include "metrics.h"
 #include "model.h"
+#include "report.h"
 #include "scaler.h"
 #include "sgd.h"
 #include <cblas.h>
@@ -112,6 +114,7 @@ typedef struct run {
     double ts_iter;                  /* when the train channel's pass began (wall clock) */
     iter_stats it;
     checkpoint ck;
+    hist hist; /* the record for people: curves, selection, ROC (history.h) */
 } run;
 
 static const char *CH_NAME[3] = {"train", "validation", "test"};
@@ -396,6 +399,7 @@ static ll_code train_epoch(run *r, ll_err *err)
                 r->t_first = now_s();
             rc = sgd_step(&r->s, &r->b, r->y, r->ch[0].rows - r->b.n_rows, err);
             r->rows_trained += r->b.n_rows;
+            hist_batch(&r->hist, r->epochs_done, (double)r->ch[0].rows);
         }
     }
     r->train_secs += now_s() - t;
@@ -446,6 +450,22 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
         ncal = (size_t)r->hv.num_calibration_samples;
     if (!loss)
         return err_set(err, LL_E_NOMEM, "out of memory");
+    /* room for as many rows as the channel's last pass had (growing a K-strided buffer moves
+     * every score at each doubling) */
+    uint64_t hint = r->ch[ch].rows;
+    if (do_cal && hint > 0) {
+        cap = hint < ncal ? (size_t)hint : ncal;
+        sc = mem_alloc_big(cap * K * sizeof(float));
+        lab = mem_alloc_big(cap * sizeof(float));
+        wt = mem_alloc_big(cap * sizeof(float));
+        if (!sc || !lab || !wt) {
+            mem_free(loss);
+            mem_free(sc);
+            mem_free(lab);
+            mem_free(wt);
+            return err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
+        }
+    }
     double w = 0;
     ll_code rc = open_pass(r, ch, err);
     int eof = 0;
@@ -504,6 +524,7 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
         if (do_cal) {
             calib c;
             rc = metrics_calibrate(sc + (size_t)k * cap, lab, wt, n, &r->hv, &c, err);
+            hist_select(&r->hist, k, l, rc == LL_OK ? c.value : NAN);
             if (rc == LL_OK && (-c.value < best || (-c.value == best && l < bestl))) {
                 best = -c.value;
                 bestl = l;
@@ -511,10 +532,13 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
                 sel->thr = c.threshold;
                 sel->value = c.value;
             }
-        } else if (l < bestl) {
-            bestl = l;
-            sel->k = k;
-            sel->value = l;
+        } else {
+            hist_select(&r->hist, k, l, l);
+            if (l < bestl) {
+                bestl = l;
+                sel->k = k;
+                sel->value = l;
+            }
         }
     }
     mem_free(loss);
@@ -588,6 +612,8 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
             capz = need;
         }
         rc = model_raw(m, &r->b, z, err);
+        if (rc == LL_OK)
+            hist_rows(&r->hist, ch, z, r->y, r->b.weight, r->b.n_rows, m->threshold);
         if (rc == LL_OK)
             rc = metrics_add(&mt, z, r->y, r->b.weight, r->b.n_rows, err);
     }
@@ -959,12 +985,16 @@ static void iter_line(run *r, const char *meta, int e)
           body, r->host, ep, meta, r->ts_iter, wall_s());
 }
 
-/* The end-of-epoch progress lines and callback; after an early stop SageMaker's progress line
- * says "completed 100 % epochs". */
-static void report_epoch(run *r, uint32_t e, int early)
+/* The end-of-epoch progress lines and callbacks, the epoch into the history; after an early
+ * stop SageMaker's progress line says "completed 100 % epochs". */
+static void report_epoch(run *r, const early_stop *es, uint32_t e)
 {
     const hp_values *hv = &r->hv;
+    int early = es->stop;
     char nb[32];
+    hist_epoch(&r->hist, e, r->s.tl, r->s.tw, r->has[1] ? es->loss : NULL,
+               es->by_crit ? es->crit : NULL, es->value, (double)r->ch[0].rows,
+               r->train_secs > 0 ? r->rows_trained / r->train_secs : 0.0);
     if (early)
         logf_(r, "#progress_metric: host=%s, completed 100 %% epochs", r->host);
     else
@@ -1000,6 +1030,7 @@ static uint32_t resume(run *r, const ll_hparams *hp, early_stop *es, int *done)
     snprintf(ck->path, sizeof ck->path, "%s/%s", r->o->checkpoint_dir, CKPT_FILE);
     ck->st.fingerprint = ckpt_fingerprint(hp, r->o->seed, r->has);
     ck->st.seed = r->o->seed;
+    ck->st.epochs = r->hv.epochs;
     ck->st.best = es->best;
     ck->st.bestc = es->bestc;
     struct stat st;
@@ -1138,8 +1169,8 @@ static ll_code report_final(run *r, const ll_model *m, const selection *sel, ll_
     return rc;
 }
 
-/* model_dir/model.tar.gz (with the resolved hyperparameters and the metrics) and the metrics
- * JSON file, where the options ask for them. */
+/* model_dir/model.tar.gz (with the resolved hyperparameters and the metrics), the metrics
+ * JSON file, the HTML report and the summary, where the options ask for them. */
 static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *sel, ll_err *err)
 {
     const ll_train_opts *o = r->o;
@@ -1154,9 +1185,9 @@ static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *
         free(hs);
         free(ms);
         if (rc == LL_OK)
-            rc = model_save(m, o->model_dir, err);
+            rc = model_save_as(m, o->model_dir, o->sagemaker_model, err);
     }
-    if (rc == LL_OK && o->metrics_json) {
+    if (rc == LL_OK && (o->metrics_json || o->report || o->summary)) {
         json_t *j = json_object();
         json_object_set(j, "hyperparameters", hpj);
         json_object_set_new(j, "epochs_completed", json_integer(r->epochs_done));
@@ -1175,7 +1206,14 @@ static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *
         }
         json_object_set_new(j, "selected_model", sj);
         json_object_set(j, "metrics", r->metrics);
-        rc = write_json_file(o->metrics_json, j, err);
+        const char *srcs[3] = {o->train, o->validation, o->test};
+        json_object_set_new(j, "history",
+                            hist_json(&r->hist, srcs, now_s() - r->t0,
+                                      r->train_secs > 0 ? r->rows_trained / r->train_secs : 0));
+        if (o->metrics_json)
+            rc = write_json_file(o->metrics_json, j, err);
+        if (rc == LL_OK)
+            rc = report_outputs(j, o->report, o->summary, o->ud, err);
         json_decref(j);
     }
     json_decref(hpj);
@@ -1231,6 +1269,8 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         rc = init_models(r, err);
     if (rc == LL_OK)
         rc = es_init(&es, r, err);
+    if (rc == LL_OK)
+        rc = hist_init(&r->hist, &r->hv, &r->s, r->obj, es.crit_name, es.by_crit, r->o, err);
     int done = 0;
     uint32_t e = rc == LL_OK ? resume(r, hp, &es, &done) : 0;
     if (rc == LL_OK && !done)
@@ -1249,7 +1289,7 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         r->in_epoch = 0;
         if (es.stop)
             logf_(r, "Early stop condition met. Stopping training.");
-        report_epoch(r, e, es.stop);
+        report_epoch(r, &es, e);
         if (es.stop)
             break;
     }
@@ -1293,10 +1333,6 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     r.obj = metrics_objective_name(&r.hv);
     snprintf(r.tname, sizeof r.tname, "train_%s", r.obj);
     snprintf(r.vname, sizeof r.vname, "validation_%s", r.obj);
-    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-    /* each channel's prefetch thread parses on a core of its own: BLAS gets the others */
-    int nth = o->threads > 0 ? o->threads : (int)(nproc > 0 ? nproc : 1);
-    openblas_set_num_threads(nth > 1 ? nth - 1 : 1);
     ll_batch_init(&r.b);
     r.t_setup_ms = (now_s() - r.t0) * 1000;
     rc = run_all(&r, hp, err);
@@ -1308,6 +1344,7 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     sgd_deinit(&r.s);
     scaler_deinit(&r.sc);
     ll_model_free(r.init);
+    hist_deinit(&r.hist);
     json_decref(r.metrics);
     return rc;
 }

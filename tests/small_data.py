@@ -43,7 +43,7 @@ def linlearn(train, pred, extra, test):
            "--metrics-json", mj, "--threads", "1"]
     for e in extra:
         cmd += ["-H", e]
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with open(mj) as f:
         return json.load(f)["metrics"]
 
