@@ -487,7 +487,10 @@ typedef struct ll_train_opts {
                                    finds a matching checkpoint there continues from it */
     volatile int *stop;         /* becomes non-zero (SIGTERM): checkpoint, then return LL_E_STATE */
     const char *host;           /* the host the log lines name ("host=algo-2"); NULL: "algo-1" */
-    uint64_t reserved[8];       /* room to grow: see "Options" at the top */
+    const char *initial_model;  /* warm start: every model starts from this model (a path as
+                                   for ll_model_load); its predictor type and feature_dim must
+                                   match, which is checked before any data is read */
+    uint64_t reserved[7];       /* room to grow: see "Options" at the top */
 } ll_train_opts;
 
 LL_API void ll_train_opts_init(ll_train_opts *o);
