@@ -83,6 +83,15 @@ const char *ll_strerror(ll_code code);
  * out) into buf. Returns buf. */
 char *ll_err_format(const ll_err *err, char *buf, size_t cap);
 
+/* Copies text into out (cap bytes, always terminated, cut short if need be) with the secrets of
+ * every URL in it replaced, as AWS tools print presigned URLs: a userinfo ("user:password@") by
+ * "***@", and the values of query parameters that carry credentials (X-Amz-Security-Token,
+ * X-Amz-Signature, X-Amz-Credential, Signature, AWSAccessKeyId, and any name holding "token",
+ * "secret", "password" or "signature") by "REDACTED". Every message, error location and file
+ * name linlearn shows or derives from a source goes through it. text and out must not overlap.
+ * Returns out. */
+char *ll_redact(const char *text, char *out, size_t cap);
+
 /* Clears err (code LL_OK, no location). NULL is allowed. */
 void ll_err_clear(ll_err *err);
 

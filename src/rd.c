@@ -10,7 +10,7 @@
 void rd_init(ll_reader *r, const char *name)
 {
     r->offset = 0;
-    snprintf(r->name, sizeof r->name, "%s", name ? name : "?");
+    ll_redact(name ? name : "?", r->name, sizeof r->name); /* names appear in messages */
 }
 
 ll_code ll_reader_open(const char *src, ll_reader **out, ll_err *err)
