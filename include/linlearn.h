@@ -454,6 +454,8 @@ typedef struct ll_serve_opts {
     unsigned timeout_s; /* idle or stalled connections are closed after this (default 60) */
     size_t batch_rows;  /* rows scored at a time within a request (default 1000) */
     unsigned max_concurrent_transforms; /* reported by /execution-parameters (default 8) */
+    unsigned header_timeout_s; /* a request's line and headers must be in within this, however
+                                  slowly they trickle (default 10, at most timeout_s) */
 } ll_serve_opts;
 
 void ll_serve_opts_init(ll_serve_opts *o);
