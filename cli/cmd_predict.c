@@ -91,7 +91,7 @@ int cmd_predict(int argc, char **argv)
             v = strtoul(optarg, &end, 10);
             if (*end || !v || v > 1024 || optarg[0] == '-')
                 return tool_usage_error("predict", "--threads takes 1 to 1024");
-            o.threads = (unsigned)v;
+            ll_blas_set_threads((int)v);
             break;
         case O_PROGRESS_ON:
         case O_PROGRESS_OFF:
@@ -119,8 +119,9 @@ int cmd_predict(int argc, char **argv)
     ll_model_free(m);
     if (rc != LL_OK)
         return tool_fail("predict", &err);
+    char shown[2048];
     if (strcmp(argv[optind + 1], "-") != 0)
         fprintf(stderr, "linlearn predict: %llu rows scored into %s\n", (unsigned long long)n,
-                argv[optind + 1]);
+                ll_redact(argv[optind + 1], shown, sizeof shown));
     return 0;
 }

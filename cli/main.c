@@ -2,11 +2,13 @@
 /* main.c - the linlearn command: dispatches to cmd_*.c and maps error codes to exit statuses. */
 #include "tool.h"
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct {
     const char *name;
@@ -43,21 +45,30 @@ int tool_exit_code(ll_code code)
     }
 }
 
+int tool_train_blas_threads(int threads)
+{
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = threads > 0 ? threads : (int)(nproc > 0 ? nproc : 1);
+    return n > 1 ? n - 1 : 1;
+}
+
 int tool_fail(const char *cmd, const ll_err *err)
 {
-    char buf[1024];
-    fprintf(stderr, "linlearn %s: %s\n", cmd, ll_err_format(err, buf, sizeof buf));
+    char buf[1024], shown[1100];
+    ll_redact(ll_err_format(err, buf, sizeof buf), shown, sizeof shown);
+    fprintf(stderr, "linlearn %s: %s\n", cmd, shown);
     return tool_exit_code(err->code);
 }
 
 int tool_usage_error(const char *cmd, const char *fmt, ...)
 {
+    char buf[2048], shown[2100]; /* arguments may hold presigned URLs: redacted */
     va_list ap;
-    fprintf(stderr, "linlearn %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'linlearn %s --help'.\n", cmd);
+    fprintf(stderr, "linlearn %s: %s\nTry 'linlearn %s --help'.\n", cmd,
+            ll_redact(buf, shown, sizeof shown), cmd);
     return 2;
 }
 
@@ -139,6 +150,27 @@ uint64_t tool_parse_size(const char *s)
     return (uint64_t)(v * (double)mult);
 }
 
+/* Every command's last word on standard output: buffered text is flushed and the stream closed,
+ * and a failure at any point (a full disk, a closed pipe) is an error naming the output, never a
+ * silent success (docs/RELIABILITY.md). Returns rc, or 3 (LL_E_IO) when rc was 0. */
+static int close_stdout(const char *cmd, int rc)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0;
+    int e = errno;
+    if (!bad && ferror(stdout))
+        bad = 1; /* an earlier write failed; its errno is gone */
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad)
+        return rc;
+    fprintf(stderr, "linlearn%s%s: cannot write standard output%s%s\n", cmd ? " " : "",
+            cmd ? cmd : "", e ? ": " : " (a write failed)", e ? strerror(e) : "");
+    return rc ? rc : 3;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: linlearn COMMAND [options] ...\n\ncommands:\n");
@@ -155,18 +187,18 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return 0;
+        return close_stdout(NULL, 0);
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
         printf("linlearn %s\n", ll_version());
-        return 0;
+        return close_stdout(NULL, 0);
     }
     /* the commands report unknown options themselves, once, with a suggestion */
     opterr = 0;
     const char *names[sizeof commands / sizeof commands[0]];
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
+            return close_stdout(commands[i].name, commands[i].fn(argc - 1, argv + 1));
         names[i] = commands[i].name;
     }
     const char *near = ll_closest(argv[1], names, sizeof names / sizeof names[0]);

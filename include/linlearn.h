@@ -34,7 +34,16 @@
  * Conventions: every fallible function returns ll_code and takes `ll_err *err` last (NULL
  * allowed). Functions named _new/_open return objects freed by the matching _free; freeing
  * NULL is a no-op. Nothing here prints, exits or aborts on bad input. Only the functions
- * marked LL_API are exported from liblinlearn.so.
+ * marked LL_API are exported from liblinlearn.so. The library keeps no process-wide settings
+ * of its own: every setting travels in the options of the call (the one exception, the
+ * matrix kernels' thread count, is the program's to set: ll_blas_set_threads).
+ *
+ * Options: a ll_*_opts struct is always filled by its ll_*_opts_init first, then the fields
+ * the caller cares about are set. Each ends with `reserved` room: a new setting takes 8 bytes
+ * of it (one uint64_t, double or pointer) and gets its default from the init function, so the
+ * struct's size and layout never change and a program built against an older header keeps
+ * working with a newer library. Options embedded in others (ll_parse_opts, ll_sink_opts) grow
+ * the same way.
  */
 #ifndef LINLEARN_H
 #define LINLEARN_H
@@ -61,6 +70,12 @@ extern "C" {
 
 /* The version of the library in use (LL_VERSION of the header it was built from). */
 LL_API const char *ll_version(void);
+
+/* The threads of the matrix kernels (OpenBLAS; at least 1). A process-wide setting, so the
+ * program sets it, once, before training or serving; the library never does. Suggested:
+ * training, the --threads count less one (each channel's prefetch thread parses on a core of
+ * its own); a server, 1 (its workers score in parallel); batch transform, the cores. */
+LL_API void ll_blas_set_threads(int n);
 
 /* Result codes. The numbers never change. */
 typedef enum {
@@ -97,6 +112,15 @@ LL_API const char *ll_strerror(ll_code code);
 /* Formats err as "src:line:column (byte N, record R): msg" (parts that are not set are left
  * out) into buf. Returns buf. */
 LL_API char *ll_err_format(const ll_err *err, char *buf, size_t cap);
+
+/* Copies text into out (cap bytes, always terminated, cut short if need be) with the secrets of
+ * every URL in it replaced, as AWS tools print presigned URLs: a userinfo ("user:password@") by
+ * "***@", and the values of query parameters that carry credentials (X-Amz-Security-Token,
+ * X-Amz-Signature, X-Amz-Credential, Signature, AWSAccessKeyId, and any name holding "token",
+ * "secret", "password" or "signature") by "REDACTED". Every message, error location and file
+ * name linlearn shows or derives from a source goes through it. text and out must not overlap.
+ * Returns out. */
+LL_API char *ll_redact(const char *text, char *out, size_t cap);
 
 /* Clears err (code LL_OK, no location). NULL is allowed. */
 LL_API void ll_err_clear(ll_err *err);
@@ -150,23 +174,20 @@ typedef struct ll_source_opts {
     int compression;          /* CompressionType, LL_COMPRESSION_*: AUTO (default) inflates a
                                  source whose first bytes are 1F 8B (gzip; one member per object
                                  may follow another), GZIP requires it, NONE never inflates */
+    uint64_t reserved[8];     /* room to grow: see "Options" at the top */
 } ll_source_opts;
 
 enum { LL_COMPRESSION_AUTO = 0, LL_COMPRESSION_GZIP = 1, LL_COMPRESSION_NONE = 2 };
 
 LL_API void ll_source_opts_init(ll_source_opts *o);
 
-/* Sets the settings ll_reader_open and ll_writer_open use (copied; endpoint_url is copied
- * too). NULL restores the defaults. Call before opening, not concurrently with opens. */
-LL_API void ll_source_set_defaults(const ll_source_opts *o);
-
-/* ll_reader_open with explicit settings (NULL: the defaults above). */
+/* ll_reader_open with explicit settings (NULL: the built-in ones, ll_source_opts_init). */
 LL_API ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **out,
                                  ll_err *err);
 
 /* Pipe mode, reading side: waits up to timeout_ms (0: 60 s) for the FIFO "<prefix>_<epoch>"
  * (e.g. "/opt/ml/input/data/train", 0 -> ".../train_0") and opens it. The epoch's data is
- * inflated when it starts with 1F 8B (the defaults' `compression`, ll_source_set_defaults). */
+ * inflated when it starts with 1F 8B (LL_COMPRESSION_AUTO). */
 LL_API ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms,
                             ll_reader **out, ll_err *err);
 /* ll_pipe_open that also gives up (LL_E_STATE, "stopped ...") as soon as *stop becomes non-zero,
@@ -214,7 +235,9 @@ typedef enum {
 /* How a multi-frame RecordIO record (cflag 1/2/3) is reassembled. */
 typedef enum {
     LL_SPLIT_DMLC = 0,   /* dmlc-core: the elided magic is re-inserted between frames */
-    LL_SPLIT_CONCAT = 1, /* plain fragments, concatenated as they are */
+    LL_SPLIT_CONCAT = 1, /* plain fragments, concatenated as they are (Amazon's ML-IO) */
+    LL_SPLIT_AUTO = 2,   /* the default: whichever of the two yields a valid Record (dmlc-core
+                            tried first); neither: the record is refused */
 } ll_split_mode;
 
 /* "csv", "libsvm", "recordio", "jsonl" (and aliases such as "text/csv",
@@ -233,6 +256,12 @@ typedef struct ll_parse_opts {
     uint64_t feature_dim;  /* LIBSVM: shape of sparse rows; 0 = largest index seen + 1 */
     ll_split_mode split;   /* RecordIO multi-frame convention */
     size_t max_record_len; /* largest RecordIO payload or text line accepted (bytes) */
+    int finite;            /* refuse NaN and infinite features and labels, naming where (training
+                              sets it; convert and predict keep them) */
+    int allow_no_features; /* RecordIO: a Record with no features["values"] becomes a row of no
+                              values and dimension 0 (ll_convert and ll_inspect set it); 0: it
+                              is refused with its offset and record index (train, predict) */
+    uint64_t reserved[8];  /* room to grow: see "Options" at the top */
 } ll_parse_opts;
 
 LL_API void ll_parse_opts_init(ll_parse_opts *o);
@@ -306,6 +335,9 @@ typedef struct ll_writer ll_writer;
  * the same folder and renamed onto the path by ll_writer_commit, so a failed run leaves no
  * partial file under the final name. */
 LL_API ll_code ll_writer_open(const char *dst, ll_writer **out, ll_err *err);
+/* ll_writer_open with explicit settings for s3:// destinations (NULL: the built-in ones). */
+LL_API ll_code ll_writer_open_ex(const char *dst, const ll_source_opts *o, ll_writer **out,
+                                 ll_err *err);
 
 /* Appends len bytes (buffered). */
 LL_API ll_code ll_writer_write(ll_writer *w, const void *p, size_t len, ll_err *err);
@@ -329,6 +361,7 @@ typedef struct ll_sink_opts {
     int no_label;         /* drop labels */
     uint64_t feature_dim; /* shape for sparse output / width for dense output of sparse rows;
                              0 = the row's own dim */
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_sink_opts;
 
 LL_API void ll_sink_opts_init(ll_sink_opts *o);
@@ -349,11 +382,14 @@ typedef void (*ll_tick_fn)(void *ud, uint64_t bytes, uint64_t rows);
 typedef struct ll_convert_opts {
     ll_parse_opts in;
     ll_sink_opts out;
-    uint64_t shard_records; /* >0: OUT is a prefix, a new part every N records */
-    uint64_t shard_bytes;   /* >0: a new part once a part reaches this many bytes */
-    size_t batch_rows;      /* rows per internal batch (default 4096) */
-    ll_tick_fn tick;        /* NULL: not called */
+    uint64_t shard_records;       /* >0: OUT is a prefix, a new part every N records */
+    uint64_t shard_bytes;         /* >0: a new part once a part reaches this many bytes */
+    size_t batch_rows;            /* rows per internal batch (default 4096) */
+    const ll_source_opts *source; /* settings for s3:// and other remote IN and OUT; NULL:
+                                     the built-in ones (borrowed) */
+    ll_tick_fn tick;              /* NULL: not called */
     void *tick_ud;
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_convert_opts;
 
 LL_API void ll_convert_opts_init(ll_convert_opts *o);
@@ -365,10 +401,12 @@ LL_API ll_code ll_convert(const char *src, const char *dst, const ll_convert_opt
 
 typedef struct ll_inspect_opts {
     ll_parse_opts in;
-    uint64_t head;       /* records to print as text (default 5) */
-    int json;            /* machine-readable JSON report */
-    int validate;        /* read everything, report the first problem */
-    int n_feature_stats; /* features with min/mean/max (default 10) */
+    uint64_t head;                /* records to print as text (default 5) */
+    int json;                     /* machine-readable JSON report */
+    int validate;                 /* read everything, report the first problem */
+    int n_feature_stats;          /* features with min/mean/max (default 10) */
+    const ll_source_opts *source; /* settings for remote sources; NULL: the built-in ones */
+    uint64_t reserved[8];         /* room to grow: see "Options" at the top */
 } ll_inspect_opts;
 
 LL_API void ll_inspect_opts_init(ll_inspect_opts *o);
@@ -438,6 +476,8 @@ typedef struct ll_train_opts {
     int pipe;                 /* Pipe mode: pass n of a channel reads the FIFO "<src>_<n>" */
     unsigned pipe_timeout_ms; /* how long to wait for a FIFO to appear (default 60000) */
     const char *model_dir;    /* receives model.tar.gz; NULL: not saved */
+    int sagemaker_model;      /* model.tar.gz in SageMaker's layout (model_algo-1) with
+                                 linlearn's files beside it; 0: linlearn's layout */
     const char *metrics_json; /* receives the run's summary as JSON; NULL: not written */
     uint64_t seed;            /* same seed and threads: bit-identical models */
     int threads;              /* 0: all cores */
@@ -456,6 +496,10 @@ typedef struct ll_train_opts {
                                    finds a matching checkpoint there continues from it */
     volatile int *stop;         /* becomes non-zero (SIGTERM): checkpoint, then return LL_E_STATE */
     const char *host;           /* the host the log lines name ("host=algo-2"); NULL: "algo-1" */
+    const char *initial_model;  /* warm start: every model starts from this model (a path as
+                                   for ll_model_load); its predictor type and feature_dim must
+                                   match, which is checked before any data is read */
+    uint64_t reserved[7];       /* room to grow: see "Options" at the top */
 } ll_train_opts;
 
 LL_API void ll_train_opts_init(ll_train_opts *o);
@@ -495,9 +539,13 @@ LL_API const char *ll_predictor_name(ll_predictor p);
 
 typedef struct ll_model ll_model;
 
-/* Loads a model from model.tar.gz (or from a folder holding the unpacked files). Every field
- * and size is checked; a damaged or foreign file is refused with a message saying what is
- * wrong. */
+/* Loads a model, whichever of these it is (told from its bytes, not its name): linlearn's
+ * model.tar.gz (manifest.json + weights.bin), SageMaker Linear Learner's model.tar.gz (one
+ * member model_algo-1; when linlearn's files sit beside it, those are read), a bare
+ * model_algo-1 zip, or a folder holding linlearn's two files unpacked, model.tar.gz or
+ * model_algo-1. Every field and size is checked; a damaged or foreign file is refused with a
+ * message saying what is wrong and where (member and byte offset). docs/MODEL.md has both
+ * layouts. */
 LL_API ll_code ll_model_load(const char *path, ll_model **out, ll_err *err);
 LL_API void ll_model_free(ll_model *m);
 
@@ -515,6 +563,19 @@ LL_API float ll_model_threshold(const ll_model *m);
  * for regressors). A row wider than feature_dim is an error naming both counts. */
 LL_API ll_code ll_model_predict(const ll_model *m, const ll_batch *b, float *scores, float *labels,
                                 ll_err *err);
+
+/* Formats a model can be written in (`linlearn export --format`). */
+typedef enum {
+    LL_MODEL_LINLEARN = 0,  /* linlearn's model.tar.gz */
+    LL_MODEL_SAGEMAKER = 1, /* SageMaker's model.tar.gz (model_algo-1 only), for SageMaker's
+                               own Linear Learner image */
+    LL_MODEL_ONNX = 2,      /* an ONNX model (opset 13): input "features" [N, D] float32,
+                               outputs "score" [N, C] and "predicted_label" [N] */
+} ll_model_format;
+
+/* Writes m to dst (see ll_writer_open: a temporary name renamed on success) in format fmt. */
+LL_API ll_code ll_model_export(const ll_model *m, const char *dst, ll_model_format fmt,
+                               ll_err *err);
 
 /* The weights of a loaded model (feature-major: feature j, output c at j * n_outputs + c) and
  * its n_outputs biases; for `linlearn export`. */
@@ -539,9 +600,9 @@ typedef struct ll_predict_opts {
     const char *accept;       /* output media type; NULL: from dst's extension, else JSON */
     size_t batch_rows;        /* rows scored at a time (default 1000) */
     size_t max_json_bytes;    /* largest application/json input read whole (default 1 GiB) */
-    unsigned threads;         /* >0: threads of the matrix kernels (process-wide setting) */
     ll_tick_fn tick;          /* progress after every batch; NULL: not called */
     void *tick_ud;
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_predict_opts;
 
 LL_API void ll_predict_opts_init(ll_predict_opts *o);
@@ -563,6 +624,9 @@ typedef struct ll_serve_opts {
     unsigned timeout_s; /* idle or stalled connections are closed after this (default 60) */
     size_t batch_rows;  /* rows scored at a time within a request (default 1000) */
     unsigned max_concurrent_transforms; /* reported by /execution-parameters (default 8) */
+    unsigned header_timeout_s; /* a request's line and headers must be in within this, however
+                                  slowly they trickle (default 10, at most timeout_s) */
+    uint64_t reserved[8];      /* room to grow: see "Options" at the top */
 } ll_serve_opts;
 
 LL_API void ll_serve_opts_init(ll_serve_opts *o);
@@ -571,8 +635,7 @@ typedef struct ll_server ll_server;
 
 /* Starts serving m (borrowed: it must outlive the server) on its own threads:
  * GET /ping, POST /invocations, GET /execution-parameters. Returns once the socket listens.
- * The workers score in parallel, so this sets the matrix kernels (OpenBLAS, process-wide) to one
- * thread per call. */
+ * The workers score in parallel: call ll_blas_set_threads(1) first. */
 LL_API ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **out,
                                ll_err *err);
 
@@ -601,6 +664,7 @@ typedef struct ll_sm_opts {
     void *ud;
     volatile int *stop;      /* set by a SIGTERM handler: checkpoint and stop */
     ll_progress_fn progress; /* the fraction of training done (ll_train_opts); NULL: none */
+    uint64_t reserved[8];    /* room to grow: see "Options" at the top */
 } ll_sm_opts;
 
 LL_API void ll_sm_opts_init(ll_sm_opts *o);
@@ -621,16 +685,19 @@ LL_API ll_code ll_sm_write_failure(const char *root, const ll_err *e, ll_err *er
 
 /* `linlearn local-job`: a CreateTrainingJob-shaped JSON document run on this machine. */
 typedef struct ll_job_opts {
-    const char *job;      /* path of the JSON document */
-    const char *root;     /* the /opt/ml-style root to lay out; NULL: a new temporary folder */
-    const char *exe;      /* program started as the container (default /proc/self/exe) with
-                             the arguments "train --sagemaker --sm-root ROOT" */
-    unsigned grace_s;     /* SIGTERM -> SIGKILL grace at the runtime limit (default 120) */
-    int keep_root;        /* keep a temporary root afterwards */
-    const char *endpoint; /* S3 endpoint for s3:// inputs and outputs (NULL: the defaults) */
-    ll_log_fn log;        /* the job's own progress lines */
+    const char *job;  /* path of the JSON document */
+    const char *root; /* the /opt/ml-style root to lay out; NULL: a new temporary folder */
+    const char *exe;  /* required: the program started as the container, with the
+                         arguments "train --sagemaker --sm-root ROOT" (the CLI passes its
+                         own path) */
+    unsigned grace_s; /* SIGTERM -> SIGKILL grace at the runtime limit (default 120) */
+    int keep_root;    /* keep a temporary root afterwards */
+    const char
+        *endpoint; /* S3 endpoint for s3:// inputs and outputs (NULL: as ll_source_opts_init) */
+    ll_log_fn log; /* the job's own progress lines */
     void *ud;
-    volatile int *stop; /* becomes non-zero: stop the job (SIGTERM to the container) */
+    volatile int *stop;   /* becomes non-zero: stop the job (SIGTERM to the container) */
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_job_opts;
 
 LL_API void ll_job_opts_init(ll_job_opts *o);

@@ -19,11 +19,14 @@ typedef struct metrics {
     double n, loss;
     /* binary */
     double tp, fp, tn, fn;
+    double bll;                          /* SageMaker 2024's binary_log_loss sum (see metrics.c) */
+    double bpos, bneg, bpos_ok, bneg_ok; /* ... and its binary_balanced_accuracy counts */
     float *sc, *lab, *wt;
     size_t ns, cap;
     /* multiclass */
     double *tp_c, *pred_c, *act_c;
     double correct, topk_ok, dcg;
+    double mll; /* SageMaker 2024's multiclass_log_loss sum */
     /* regression */
     double se, ae, sy, syy;
 } metrics;
@@ -57,4 +60,8 @@ typedef struct calib {
  * criterion over the n rows (spec §1.5). */
 ll_code metrics_calibrate(const float *s, const float *y, const float *w, size_t n,
                           const hp_values *hv, calib *out, ll_err *err);
+/* The same by sorting every row (metrics_calibrate gives its answer without the full sort where
+ * the weights are all 1 and the scores finite; tests compare the two). */
+ll_code metrics_calibrate_exact(const float *s, const float *y, const float *w, size_t n,
+                                const hp_values *hv, calib *out, ll_err *err);
 #endif
