@@ -48,6 +48,15 @@ if command -v script >/dev/null 2>&1; then
 else
     skip "progress under a pseudo-terminal" "no script(1) (bsdutils)"
 fi
+mkdir -p $T/pd
+$LL pipe --progress --dir $T/pd --channel train=$B/train.csv 2>$T/pipe.err &
+pp=$!
+wait_for_fifo() { i=0; while [ ! -p "$1" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done; }
+wait_for_fifo $T/pd/train_0
+cat $T/pd/train_0 >$T/fed.csv
+wait $pp
+check "pipe feeds the FIFO" cmp $T/fed.csv $B/train.csv
+check "pipe --progress: bytes fed and percent" grep -q "pipe: .* of .* (.*%)" $T/pipe.err
 $LL convert $B/train.csv $T/c3.pbr 2>$T/c.err
 check "not a terminal: no progress line" sh -c "! grep -q \"\$(printf '\r')\" $T/c.err"
 $LL convert --progress $B/train.csv $T/c4.pbr 2>$T/c.err
