@@ -43,6 +43,11 @@ if command -v script >/dev/null 2>&1; then
     check "terminal: convert shows bytes, percent and rows" grep -q "convert: .* of .* (.*%), .* rows" $T/pty.out
     pty "$LL predict --model $T/model.tar.gz --label-column 0 $B/test.csv $T/pred.jsonl"
     check "terminal: predict shows its progress" grep -q "predict: .* rows" $T/pty.out
+    # local-job: the container child draws the training progress on the terminal it inherits
+    printf '{"TrainingJobName": "jp", "AlgorithmSpecification": {"TrainingInputMode": "File"}, "HyperParameters": {"predictor_type": "binary_classifier", "epochs": "3"}, "InputDataConfig": [{"ChannelName": "train", "InputMode": "File", "ContentType": "text/csv", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "%s"}}}], "OutputDataConfig": {"S3OutputPath": "%s"}, "ResourceConfig": {"InstanceCount": 1}}\n' "$B/train.csv" "$T/jout" >$T/job.json
+    pty "$LL local-job --job $T/job.json"
+    check "terminal: local-job shows the training progress" grep -q "$(printf '\033')\[Ktrain: .*%" $T/pty.out
+    check "terminal: local-job keeps SageMaker's lines" grep -q '#quality_metric: host=algo-1, epoch=0' $T/pty.out
     pty "$LL convert --no-progress $B/train.csv $T/c2.pbr"
     check "terminal: convert --no-progress draws none" sh -c "! grep -q 'convert: .* rows' $T/pty.out"
 else
