@@ -9,6 +9,7 @@
  */
 #include "report.h"
 #include "err.h"
+#include "mem.h"
 #include "wr.h"
 #include <math.h>
 #include <stdarg.h>
@@ -35,7 +36,7 @@ static int sb_room(sb *b, size_t n)
     size_t c = b->cap ? b->cap : 65536;
     while (c < b->len + n + 1)
         c *= 2;
-    char *q = c <= SB_MAX ? realloc(b->p, c) : NULL;
+    char *q = c <= SB_MAX ? mem_realloc(b->p, c) : NULL;
     if (!q) {
         b->oom = 1;
         return 0;
@@ -327,7 +328,7 @@ static void curves(sb *b, doc *d, const char *key, const char *title, const char
     int n = d->n_ep, K = d->K;
     if (n == 0 || K == 0)
         return;
-    double *all = malloc((size_t)n * K * sizeof *all);
+    double *all = mem_alloc((size_t)n * K * sizeof *all);
     if (!all)
         return;
     size_t cnt = 0;
@@ -346,7 +347,7 @@ static void curves(sb *b, doc *d, const char *key, const char *title, const char
             }
         }
     if (cnt == 0) {
-        free(all);
+        mem_free(all);
         return;
     }
     qsort(all, cnt, sizeof *all, cmp_d);
@@ -355,7 +356,7 @@ static void curves(sb *b, doc *d, const char *key, const char *title, const char
         lo = fmax(amin, fmin(all[(size_t)(0.1 * (double)(cnt - 1))], smin));
     else
         hi = fmin(amax, fmax(all[(size_t)(0.9 * (double)(cnt - 1))], smax));
-    free(all);
+    mem_free(all);
     range_pad(&lo, &hi);
     /* epochs count from 1, as the people's log does */
     chart c = {++d->ids, 1, n > 1 ? n : 2, lo, hi};
@@ -379,7 +380,10 @@ static void curves(sb *b, doc *d, const char *key, const char *title, const char
                 sbf(b, "%.2f,%.2f ", cx(&c, e + 1), cy(&c, v));
                 last = v;
             }
-            sbf(b, "\" data-last=\"%.10g\"/>\n", last);
+            if (isfinite(last))
+                sbf(b, "\" data-last=\"%.10g\"/>\n", last);
+            else /* a diverged model: no point to draw */
+                sbs(b, "\"/>\n");
             if (sel || n == 1)
                 for (int e = 0; e < n; e++) {
                     double v = ep_val(d, e, key, k);
@@ -477,7 +481,7 @@ static void section_models(sb *b, doc *d)
     int higher = json_is_true(json_object_get(d->hist, "criterion_higher_is_better"));
     const char *crit = jstr(d->hist, "criterion");
     int has_val = json_object_get(json_array_get(d->epochs, 0), "validation") != NULL;
-    mrow *rows = malloc((size_t)K * sizeof *rows);
+    mrow *rows = mem_alloc((size_t)K * sizeof *rows);
     if (!rows)
         return;
     for (int k = 0; k < K; k++) {
@@ -522,7 +526,7 @@ static void section_models(sb *b, doc *d)
         sbf(b, "<td>%s</td></tr>\n",
             fnum(t, jnum(m, higher ? "selection_value" : "selection_loss")));
     }
-    free(rows);
+    mem_free(rows);
     sbs(b, "</tbody></table></div>\n<p class=\"note\">Ranked as model selection ranks them: ");
     if (higher) {
         sbs(b, "by ");
@@ -1044,7 +1048,7 @@ char *report_html(const json_t *root)
             "<code>linlearn train</code>; how to read each picture: docs/REPORT.md."
             "</footer>\n</main></body></html>\n");
     if (b.oom) {
-        free(b.p);
+        mem_free(b.p);
         return NULL;
     }
     return b.p;
@@ -1161,7 +1165,7 @@ char *ll_report_summary(const char *json)
     }
     json_decref(root);
     if (b.oom) {
-        free(b.p);
+        mem_free(b.p);
         return NULL;
     }
     return b.p;
