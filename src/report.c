@@ -981,6 +981,7 @@ static const char *CSS =
     "footer{color:var(--mut);font-size:12px;text-align:center;margin-top:18px}\n"
     "@media (max-width:640px){main{padding:14px 8px}section{padding:12px 12px}"
     ".grid.wide{grid-template-columns:1fr}"
+    "table.metrics td:first-child{white-space:normal;overflow-wrap:anywhere}"
     "th,td{padding:3px 6px;font-size:13px}.kpis b{font-size:20px}}\n"
     "@media print{body{background:#fff;font-size:12px}main{max-width:none;padding:0}"
     "section,.kpis div{border:none;padding:0;margin:12px 0}section,figure{break-inside:avoid}"
