@@ -77,6 +77,15 @@ static int parse_u64(const char *s, uint64_t *v)
     return 1;
 }
 
+/* Source settings from --endpoint-url, handed to the library through the options. */
+static ll_source_opts g_source;
+static int g_source_set;
+
+const ll_source_opts *tool_source_opts(void)
+{
+    return g_source_set ? &g_source : NULL;
+}
+
 int tool_parse_input_opt(const char *cmd, int opt, const char *arg, ll_parse_opts *in)
 {
     uint64_t v;
@@ -137,13 +146,11 @@ int tool_parse_input_opt(const char *cmd, int opt, const char *arg, ll_parse_opt
             return -1;
         }
         return 1;
-    case O_ENDPOINT_URL: {
-        ll_source_opts so;
-        ll_source_opts_init(&so);
-        so.endpoint_url = arg;
-        ll_source_set_defaults(&so);
+    case O_ENDPOINT_URL:
+        ll_source_opts_init(&g_source);
+        g_source.endpoint_url = arg;
+        g_source_set = 1;
         return 1;
-    }
     case O_MAXREC:
         v = tool_parse_size(arg);
         if (!v) {
@@ -214,6 +221,7 @@ int cmd_convert(int argc, char **argv)
         o.out.delimiter = o.in.delimiter;
     ll_err err;
     uint64_t n = 0;
+    o.source = tool_source_opts();
     ll_code rc = ll_convert(in, outp, &o, &n, &err);
     if (rc != LL_OK)
         return tool_fail("convert", &err);

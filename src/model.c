@@ -606,6 +606,16 @@ ll_code model_save_as(const ll_model *m, const char *dir, int sagemaker, ll_err 
     char path[4096];
     if (snprintf(path, sizeof path, "%s/model.tar.gz", dir) >= (int)sizeof path)
         return err_set(err, LL_E_ARG, "model folder name is too long");
+    /* a model that ll_model_load would refuse is never written (docs/RELIABILITY.md) */
+    size_t nw = (size_t)m->feature_dim * m->n_out;
+    for (size_t i = 0; i < nw + m->n_out; i++)
+        if (!isfinite(i < nw ? m->w[i] : m->b[i - nw]))
+            return err_set(err, LL_E_ARG,
+                           "not writing %s: %s %zu is not finite (training diverged: lower "
+                           "learning_rate, or normalize the data)",
+                           path, i < nw ? "weight" : "bias", i < nw ? i : i - nw);
+    if (!isfinite(m->threshold))
+        return err_set(err, LL_E_ARG, "not writing %s: the threshold is not finite", path);
     if (mkdir(dir, 0755) != 0 && errno != EEXIST)
         return err_sys(err, dir, "cannot create the model folder");
     ll_writer *w = NULL;

@@ -245,6 +245,9 @@ static ll_code next_recordio(ll_parser *p, ll_batch *b, size_t max_rows, int *eo
         }
         if (rc == LL_OK)
             rc = row_of_record(p, b, err);
+        if (rc == LL_OK && p->o.finite &&
+            batch_row_nonfinite(b, b->n_rows - 1, &(size_t){0}, &(int){0}, &(float){0}))
+            rc = batch_nonfinite_error(b, b->n_rows - 1, err);
         if (rc != LL_OK) {
             if (err && rc == LL_E_PARSE) {
                 size_t k = strlen(err->msg);
