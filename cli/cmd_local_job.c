@@ -94,7 +94,7 @@ int cmd_local_job(int argc, char **argv)
             fputs(HELP, stdout);
             return 0;
         default:
-            return tool_usage_error(cmd, "unknown option");
+            return tool_bad_option(cmd, argv, LONGOPTS);
         }
     }
     if (optind < argc)

@@ -128,7 +128,7 @@ int cmd_serve(int argc, char **argv)
             sm_root = optarg;
             break;
         default:
-            return tool_usage_error("serve", "unknown option");
+            return tool_bad_option("serve", argv, LONGOPTS);
         }
     }
     if (optind != argc)

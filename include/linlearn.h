@@ -249,10 +249,10 @@ typedef struct ll_parse_opts {
     size_t max_record_len; /* largest RecordIO payload or text line accepted (bytes) */
     int finite;            /* refuse NaN and infinite features and labels, naming where (training
                               sets it; convert and predict keep them) */
-    uint64_t allow_no_features; /* RecordIO: 1 makes a Record with no features["values"] a row
-                                   of no values and dimension 0 (ll_convert and ll_inspect set
-                                   it); 0 (default): refused with its offset and record index */
-    uint64_t reserved[7];       /* room to grow: see "Options" at the top */
+    int allow_no_features; /* RecordIO: a Record with no features["values"] becomes a row of no
+                              values and dimension 0 (ll_convert and ll_inspect set it); 0: it
+                              is refused with its offset and record index (train, predict) */
+    uint64_t reserved[8];  /* room to grow: see "Options" at the top */
 } ll_parse_opts;
 
 LL_API void ll_parse_opts_init(ll_parse_opts *o);
@@ -366,6 +366,10 @@ LL_API void ll_sink_free(ll_sink *s);
 
 /* Conversion and inspection (the `convert` and `inspect` commands). */
 
+/* Progress of a streaming command, called after every batch: the input's bytes read so far
+ * (after decompression) and rows done. */
+typedef void (*ll_tick_fn)(void *ud, uint64_t bytes, uint64_t rows);
+
 typedef struct ll_convert_opts {
     ll_parse_opts in;
     ll_sink_opts out;
@@ -374,7 +378,9 @@ typedef struct ll_convert_opts {
     size_t batch_rows;            /* rows per internal batch (default 4096) */
     const ll_source_opts *source; /* settings for s3:// and other remote IN and OUT; NULL:
                                      the built-in ones (borrowed) */
-    uint64_t reserved[8];         /* room to grow: see "Options" at the top */
+    ll_tick_fn tick;              /* NULL: not called */
+    void *tick_ud;
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_convert_opts;
 
 LL_API void ll_convert_opts_init(ll_convert_opts *o);
@@ -419,6 +425,11 @@ LL_API ll_code ll_hparams_set(ll_hparams *hp, const char *name, const char *valu
  * numbers and booleans are accepted too). */
 LL_API ll_code ll_hparams_load_json(ll_hparams *hp, const char *path, ll_err *err);
 
+/* The i-th known hyperparameter: its name, its default (NULL: none, it must be given) and its
+ * valid values as text. Returns 0 past the last one. Names starting with '_' are the
+ * container's internal keys (accepted and ignored). */
+LL_API int ll_hparams_info(size_t i, const char **name, const char **def, const char **range);
+
 /* The value as set, else the default; NULL for an unknown name. */
 LL_API const char *ll_hparams_get(const ll_hparams *hp, const char *name);
 
@@ -429,8 +440,24 @@ LL_API ll_code ll_hparams_validate(const ll_hparams *hp, ll_err *err);
 /* Receives one log line (no newline), e.g. "#quality_metric: host=algo-1, epoch=0, train
  * mse_objective <loss>=0.93". The caller decides where it goes. */
 typedef void (*ll_log_fn)(void *ud, const char *line);
-/* Receives the fraction of training done (0..1). */
+/* Receives the fraction of training done (0..1), after every epoch and, when the train
+ * channel's size is known from an earlier pass, within epochs. */
 typedef void (*ll_progress_fn)(void *ud, double done);
+
+/* One finished epoch, for a log made for people (docs/REPORT.md). */
+typedef struct ll_epoch_info {
+    uint32_t epoch, epochs;      /* 0-based epoch just done; the epochs hyperparameter */
+    double train_objective;      /* the best model's train objective this epoch */
+    double validation_objective; /* the best validation objective; NaN: no validation channel */
+    const char *objective;       /* its name, e.g. "mse_objective" */
+    const char *criterion;       /* the early-stopping criterion, e.g. "sampled_accuracy" */
+    double criterion_value;      /* its value this epoch */
+    double rows_per_s;           /* training throughput so far */
+    double seconds;              /* this epoch (training and validation passes) */
+    double eta_s;                /* time left if every remaining epoch runs (early stopping may
+                                    end sooner) */
+} ll_epoch_info;
+typedef void (*ll_epoch_fn)(void *ud, const ll_epoch_info *e);
 
 typedef struct ll_train_opts {
     const char *train;        /* required: a source (see ll_reader_open) or a Pipe-mode prefix */
@@ -440,12 +467,17 @@ typedef struct ll_train_opts {
     int pipe;                 /* Pipe mode: pass n of a channel reads the FIFO "<src>_<n>" */
     unsigned pipe_timeout_ms; /* how long to wait for a FIFO to appear (default 60000) */
     const char *model_dir;    /* receives model.tar.gz; NULL: not saved */
+    int sagemaker_model;      /* model.tar.gz in SageMaker's layout (model_algo-1) with
+                                 linlearn's files beside it; 0: linlearn's layout */
     const char *metrics_json; /* receives the run's summary as JSON; NULL: not written */
     uint64_t seed;            /* same seed and threads: bit-identical models */
     int threads;              /* 0: all cores */
     ll_log_fn log;
     ll_progress_fn progress;
-    void *ud; /* passed to log and progress */
+    void *ud;           /* passed to log, progress, epoch and summary */
+    ll_epoch_fn epoch;  /* called after every epoch; NULL: not called */
+    const char *report; /* receives the HTML training report (ll_report_write); NULL: none */
+    ll_log_fn summary;  /* receives the metrics JSON text at the end (see ll_report_summary) */
     /* Container mode; zero keeps the behaviour above. Bit c of a mask is channel c
      * (0 train, 1 validation, 2 test). */
     unsigned pipe_mask;         /* channels in Pipe mode, in addition to `pipe` */
@@ -455,9 +487,7 @@ typedef struct ll_train_opts {
                                    finds a matching checkpoint there continues from it */
     volatile int *stop;         /* becomes non-zero (SIGTERM): checkpoint, then return LL_E_STATE */
     const char *host;           /* the host the log lines name ("host=algo-2"); NULL: "algo-1" */
-    uint64_t sagemaker_model;   /* 1: model.tar.gz in SageMaker's layout (model_algo-1) with
-                                   linlearn's files beside it; 0: linlearn's layout */
-    uint64_t reserved[7];       /* room to grow: see "Options" at the top */
+    uint64_t reserved[8];       /* room to grow: see "Options" at the top */
 } ll_train_opts;
 
 LL_API void ll_train_opts_init(ll_train_opts *o);
@@ -466,6 +496,21 @@ LL_API void ll_train_opts_init(ll_train_opts *o);
  * together, early stopping, model selection and threshold calibration, metrics on every
  * channel; writes model_dir/model.tar.gz and metrics_json. */
 LL_API ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err);
+
+/* Writes the training report for a metrics JSON file written by ll_train (metrics_json): one
+ * self-contained HTML page with inline SVG pictures (docs/REPORT.md), to html_path (a temp
+ * name renamed at the end). LL_E_IO: the file cannot be read or written; LL_E_PARSE: not a
+ * metrics file. */
+LL_API ll_code ll_report_write(const char *metrics_json, const char *html_path, ll_err *err);
+
+/* The closing summary of a training run for people, from the metrics JSON text: the selected
+ * model and its settings, the threshold, the metrics as a small table. Returns a new string
+ * the caller frees with free(); NULL when json is not a metrics document. */
+LL_API char *ll_report_summary(const char *json);
+
+/* The name in names[0..n) closest to a mistyped word ("convrt" -> "convert", "epoch" ->
+ * "epochs"), or NULL when none is close enough to suggest. Case-insensitive. */
+LL_API const char *ll_closest(const char *word, const char *const *names, size_t n);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Models: written by training, read by predict and serve                                     */
@@ -543,7 +588,9 @@ typedef struct ll_predict_opts {
     const char *accept;       /* output media type; NULL: from dst's extension, else JSON */
     size_t batch_rows;        /* rows scored at a time (default 1000) */
     size_t max_json_bytes;    /* largest application/json input read whole (default 1 GiB) */
-    uint64_t reserved[8];     /* room to grow: see "Options" at the top */
+    ll_tick_fn tick;          /* progress after every batch; NULL: not called */
+    void *tick_ud;
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_predict_opts;
 
 LL_API void ll_predict_opts_init(ll_predict_opts *o);
@@ -601,8 +648,9 @@ typedef struct ll_sm_opts {
     int threads; /* 0: all cores */
     ll_log_fn log;
     void *ud;
-    volatile int *stop;   /* set by a SIGTERM handler: checkpoint and stop */
-    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
+    volatile int *stop;      /* set by a SIGTERM handler: checkpoint and stop */
+    ll_progress_fn progress; /* the fraction of training done (ll_train_opts); NULL: none */
+    uint64_t reserved[8];    /* room to grow: see "Options" at the top */
 } ll_sm_opts;
 
 LL_API void ll_sm_opts_init(ll_sm_opts *o);

@@ -402,6 +402,7 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
     else
         logmsg(o, "Checkpoint loading and saving are disabled.");
     to.log = o->log;
+    to.progress = o->progress;
     to.ud = o->ud;
     to.host = res.current_host;
     rc = ll_train(hp, &to, err);

@@ -11,10 +11,12 @@
 #include "channel.h"
 #include "ckpt.h"
 #include "err.h"
+#include "history.h"
 #include "hp.h"
 #include "mem.h"
 #include "metrics.h"
 #include "model.h"
+#include "report.h"
 #include "scaler.h"
 #include "sgd.h"
 #include <cblas.h>
@@ -85,6 +87,7 @@ typedef struct run {
     int in_epoch;                    /* inside an epoch, before its checkpoint */
     double te_epoch;                 /* when this epoch's train pass ended (wall clock) */
     checkpoint ck;
+    hist hist; /* the record for people: curves, selection, ROC (history.h) */
 } run;
 
 static const char *CH_NAME[3] = {"train", "validation", "test"};
@@ -355,6 +358,7 @@ static ll_code train_epoch(run *r, sampler *sp, ll_err *err)
             if (rc == LL_OK && sp)
                 sampler_add(r, sp);
             r->rows_trained += r->b.n_rows;
+            hist_batch(&r->hist, r->epochs_done, (double)r->ch[0].rows);
         }
     }
     r->train_secs += now_s() - t;
@@ -479,6 +483,7 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
         if (do_cal) {
             calib c;
             rc = metrics_calibrate(sc + (size_t)k * cap, lab, wt, n, &r->hv, &c, err);
+            hist_select(&r->hist, k, l, rc == LL_OK ? c.value : NAN);
             if (rc == LL_OK && (-c.value < best || (-c.value == best && l < bestl))) {
                 best = -c.value;
                 bestl = l;
@@ -486,10 +491,13 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
                 sel->thr = c.threshold;
                 sel->value = c.value;
             }
-        } else if (l < bestl) {
-            bestl = l;
-            sel->k = k;
-            sel->value = l;
+        } else {
+            hist_select(&r->hist, k, l, l);
+            if (l < bestl) {
+                bestl = l;
+                sel->k = k;
+                sel->value = l;
+            }
         }
     }
     mem_free(loss);
@@ -555,6 +563,8 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
             capz = need;
         }
         rc = model_raw(m, &r->b, z, err);
+        if (rc == LL_OK)
+            hist_rows(&r->hist, ch, z, r->y, r->b.weight, r->b.n_rows, m->threshold);
         if (rc == LL_OK)
             rc = metrics_add(&mt, z, r->y, r->b.weight, r->b.n_rows, err);
     }
@@ -845,10 +855,13 @@ static ll_code early_stopping(run *r, early_stop *es, uint32_t e, ll_err *err)
     return LL_OK;
 }
 
-/* The end-of-epoch progress lines and callback. */
-static void report_epoch(run *r, uint32_t e)
+/* The end-of-epoch progress lines and callbacks; the epoch into the history. */
+static void report_epoch(run *r, const early_stop *es, uint32_t e)
 {
     const hp_values *hv = &r->hv;
+    hist_epoch(&r->hist, e, r->s.tl, r->s.tw, r->has[1] ? es->loss : NULL,
+               es->by_crit ? es->crit : NULL, es->value, (double)r->ch[0].rows,
+               r->train_secs > 0 ? r->rows_trained / r->train_secs : 0.0);
     logf_(r, "#progress_metric: host=%s, completed %.0f %% of epochs", r->host,
           100.0 * (e + 1) / hv->epochs);
     logf_(r, "#throughput_metric: host=%s, train throughput=%.1f records/second", r->host,
@@ -1003,8 +1016,8 @@ static ll_code report_final(run *r, const ll_model *m, ll_err *err)
     return rc;
 }
 
-/* model_dir/model.tar.gz (with the resolved hyperparameters and the metrics) and the metrics
- * JSON file, where the options ask for them. */
+/* model_dir/model.tar.gz (with the resolved hyperparameters and the metrics), the metrics
+ * JSON file, the HTML report and the summary, where the options ask for them. */
 static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *sel, ll_err *err)
 {
     const ll_train_opts *o = r->o;
@@ -1021,7 +1034,7 @@ static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *
         if (rc == LL_OK)
             rc = model_save_as(m, o->model_dir, o->sagemaker_model, err);
     }
-    if (rc == LL_OK && o->metrics_json) {
+    if (rc == LL_OK && (o->metrics_json || o->report || o->summary)) {
         json_t *j = json_object();
         json_object_set(j, "hyperparameters", hpj);
         json_object_set_new(j, "epochs_completed", json_integer(r->epochs_done));
@@ -1040,7 +1053,14 @@ static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *
         }
         json_object_set_new(j, "selected_model", sj);
         json_object_set(j, "metrics", r->metrics);
-        rc = write_json_file(o->metrics_json, j, err);
+        const char *srcs[3] = {o->train, o->validation, o->test};
+        json_object_set_new(j, "history",
+                            hist_json(&r->hist, srcs, now_s() - r->t0,
+                                      r->train_secs > 0 ? r->rows_trained / r->train_secs : 0));
+        if (o->metrics_json)
+            rc = write_json_file(o->metrics_json, j, err);
+        if (rc == LL_OK)
+            rc = report_outputs(j, o->report, o->summary, o->ud, err);
         json_decref(j);
     }
     json_decref(hpj);
@@ -1082,6 +1102,8 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         rc = init_models(r, err);
     if (rc == LL_OK)
         rc = es_init(&es, r, err);
+    if (rc == LL_OK)
+        rc = hist_init(&r->hist, &r->hv, &r->s, r->obj, es.crit_name, es.by_crit, r->o, err);
     int done = 0;
     uint32_t e = rc == LL_OK ? resume(r, hp, &es, &done) : 0;
     for (; rc == LL_OK && !done && e < r->hv.epochs; e++) {
@@ -1093,7 +1115,7 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
             rc = early_stopping(r, &es, e, err);
         if (rc != LL_OK)
             break;
-        report_epoch(r, e);
+        report_epoch(r, &es, e);
         rc = checkpoint_epoch(r, &es, e, err);
         if (rc != LL_OK)
             break;
@@ -1152,6 +1174,7 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     mem_free(r.y);
     sgd_deinit(&r.s);
     scaler_deinit(&r.sc);
+    hist_deinit(&r.hist);
     json_decref(r.metrics);
     return rc;
 }
