@@ -542,10 +542,10 @@ typedef struct ll_model ll_model;
 /* Loads a model, whichever of these it is (told from its bytes, not its name): linlearn's
  * model.tar.gz (manifest.json + weights.bin), SageMaker Linear Learner's model.tar.gz (one
  * member model_algo-1; when linlearn's files sit beside it, those are read), a bare
- * model_algo-1 zip, or a folder holding linlearn's two files unpacked, model.tar.gz or
- * model_algo-1. Every field and size is checked; a damaged or foreign file is refused with a
- * message saying what is wrong and where (member and byte offset). docs/MODEL.md has both
- * layouts. */
+ * model_algo-1 zip, or a folder holding linlearn's two files unpacked, model.tar.gz,
+ * model_algo-1 or model_algo-1's files unpacked. Every field and size is checked; a damaged or
+ * foreign file is refused with a message saying what is wrong and where (member and byte offset).
+ * docs/MODEL.md has both layouts. */
 LL_API ll_code ll_model_load(const char *path, ll_model **out, ll_err *err);
 LL_API void ll_model_free(ll_model *m);
 
