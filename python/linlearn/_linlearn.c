@@ -9,7 +9,6 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include "linlearn.h"
-#include "arrays.h"
 #include <string.h>
 
 static PyObject *Error, *code_classes[8];
@@ -748,7 +747,26 @@ out:
     return res;
 }
 
+/* export(dst, fmt) with fmt an ll_model_format number */
+static PyObject *Model_export(ModelObject *m, PyObject *args)
+{
+    PyObject *po;
+    int fmt;
+    if (!model_ok(m) || !PyArg_ParseTuple(args, "O&i", PyUnicode_FSConverter, &po, &fmt))
+        return NULL;
+    ll_err err;
+    ll_err_clear(&err);
+    ll_code c;
+    const char *dst = PyBytes_AS_STRING(po);
+    Py_BEGIN_ALLOW_THREADS c = ll_model_export(m->m, dst, (ll_model_format)fmt, &err);
+    Py_END_ALLOW_THREADS Py_DECREF(po);
+    if (c)
+        return raise_err(&err);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Model_methods[] = {
+    {"export", (PyCFunction)Model_export, METH_VARARGS, "ll_model_export(dst, format)"},
     {"info", (PyCFunction)Model_info, METH_NOARGS, "type, sizes, threshold, weights, bias"},
     {"predict_dense", (PyCFunction)Model_predict_dense, METH_VARARGS, "score a float32 matrix"},
     {"predict_csr", (PyCFunction)Model_predict_csr, METH_VARARGS, "score CSR float32 rows"},
