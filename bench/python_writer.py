@@ -66,15 +66,19 @@ def main():
     rng = np.random.RandomState(0)
     X = rng.randn(rows, cols).astype(np.float32)
     y = (rng.rand(rows) > 0.5).astype(np.float32)
-    S = sp.random(rows, cols * 100, density=0.003, random_state=1, format="csr",
-                  dtype=np.float32)
+    # 30 non-zeros a row over cols * 100 columns (built directly: sp.random would allocate
+    # a permutation of every cell)
+    nz = 30
+    ind = np.sort(rng.randint(0, cols * 100, size=(rows, nz)), axis=1).astype(np.int32)
+    S = sp.csr_matrix((rng.randn(rows * nz).astype(np.float32), ind.ravel(),
+                       np.arange(0, rows * nz + 1, nz, dtype=np.int32)), shape=(rows, cols * 100))
     cases = [
         ("dense", lambda f: sdk.write_numpy_to_dense_tensor(f, X, y),
          lambda f: linlearn.write_numpy_to_dense_tensor(f, X, y)),
         ("sparse", lambda f: sdk.write_spmatrix_to_sparse_tensor(f, S, y),
          lambda f: linlearn.write_spmatrix_to_sparse_tensor(f, S, y)),
     ]
-    print("{} x {} float32 (+ labels); sparse: {} x {} CSR, 0.3% non-zeros".format(
+    print("{} x {} float32 (+ labels); sparse: {} x {} CSR, 30 non-zeros a row".format(
         rows, cols, rows, cols * 100))
     print("base: SDK-style per-row protobuf writer (python3-protobuf, {} backend), 1 run; "
           "linlearn: best of {}".format(sdk.api_implementation(), reps))
