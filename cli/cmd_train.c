@@ -144,9 +144,11 @@ static void sm_line(FILE *f, const char *line)
     fflush(f);
 }
 
-static void log_line(void *ud, const char *line)
+static void log_line(void *ud, const char *raw)
 {
     tlog *t = ud;
+    char shown[2048];
+    const char *line = ll_redact(raw, shown, sizeof shown);
     if (t->file)
         sm_line(t->file, line);
     if (!t->people) {

@@ -20,6 +20,7 @@
 #include "report.h"
 #include "scaler.h"
 #include "sgd.h"
+#include "wr.h"
 #include <cblas.h>
 #include <jansson.h>
 #include <math.h>
@@ -698,17 +699,16 @@ static ll_code write_json_file(const char *path, json_t *j, ll_err *err)
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     if (!s)
         return err_set(err, LL_E_NOMEM, "cannot format JSON");
-    ll_writer *w = NULL;
-    ll_code rc = ll_writer_open(path, &w, err);
-    if (rc == LL_OK)
-        rc = ll_writer_write(w, s, strlen(s), err);
-    if (rc == LL_OK)
-        rc = ll_writer_write(w, "\n", 1, err);
-    if (rc == LL_OK)
-        rc = ll_writer_commit(w, err);
-    else
-        ll_writer_abort(w);
-    free(s);
+    size_t n = strlen(s);
+    char *t = realloc(s, n + 2); /* json_dumps allocates with malloc */
+    if (!t) {
+        free(s);
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    }
+    t[n] = '\n';
+    t[n + 1] = 0;
+    ll_code rc = wr_write_file(path, t, n + 1, err);
+    free(t);
     return rc;
 }
 

@@ -233,7 +233,7 @@ def check_png(path):
                 blue += 1
     if len(colours) < 50:
         fail("the rendered page looks blank (%d distinct colours)" % len(colours))
-    if accent < 200:
+    if accent < 100:
         fail("the highlighted curves are not drawn (%d accent pixels)" % accent)
     if blue < 100:
         fail("the validation/ROC curves are not drawn (%d blue pixels)" % blue)
