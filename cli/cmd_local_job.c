@@ -55,7 +55,8 @@ static void on_term(int sig)
 static void log_line(void *ud, const char *line)
 {
     (void)ud;
-    fprintf(stderr, "local-job: %s\n", line);
+    char shown[2048];
+    fprintf(stderr, "local-job: %s\n", ll_redact(line, shown, sizeof shown));
 }
 
 int cmd_local_job(int argc, char **argv)

@@ -119,8 +119,9 @@ int cmd_predict(int argc, char **argv)
     ll_model_free(m);
     if (rc != LL_OK)
         return tool_fail("predict", &err);
+    char shown[2048];
     if (strcmp(argv[optind + 1], "-") != 0)
         fprintf(stderr, "linlearn predict: %llu rows scored into %s\n", (unsigned long long)n,
-                argv[optind + 1]);
+                ll_redact(argv[optind + 1], shown, sizeof shown));
     return 0;
 }

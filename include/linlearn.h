@@ -113,6 +113,15 @@ LL_API const char *ll_strerror(ll_code code);
  * out) into buf. Returns buf. */
 LL_API char *ll_err_format(const ll_err *err, char *buf, size_t cap);
 
+/* Copies text into out (cap bytes, always terminated, cut short if need be) with the secrets of
+ * every URL in it replaced, as AWS tools print presigned URLs: a userinfo ("user:password@") by
+ * "***@", and the values of query parameters that carry credentials (X-Amz-Security-Token,
+ * X-Amz-Signature, X-Amz-Credential, Signature, AWSAccessKeyId, and any name holding "token",
+ * "secret", "password" or "signature") by "REDACTED". Every message, error location and file
+ * name linlearn shows or derives from a source goes through it. text and out must not overlap.
+ * Returns out. */
+LL_API char *ll_redact(const char *text, char *out, size_t cap);
+
 /* Clears err (code LL_OK, no location). NULL is allowed. */
 LL_API void ll_err_clear(ll_err *err);
 
@@ -487,7 +496,10 @@ typedef struct ll_train_opts {
                                    finds a matching checkpoint there continues from it */
     volatile int *stop;         /* becomes non-zero (SIGTERM): checkpoint, then return LL_E_STATE */
     const char *host;           /* the host the log lines name ("host=algo-2"); NULL: "algo-1" */
-    uint64_t reserved[8];       /* room to grow: see "Options" at the top */
+    const char *initial_model;  /* warm start: every model starts from this model (a path as
+                                   for ll_model_load); its predictor type and feature_dim must
+                                   match, which is checked before any data is read */
+    uint64_t reserved[7];       /* room to grow: see "Options" at the top */
 } ll_train_opts;
 
 LL_API void ll_train_opts_init(ll_train_opts *o);
@@ -612,7 +624,9 @@ typedef struct ll_serve_opts {
     unsigned timeout_s; /* idle or stalled connections are closed after this (default 60) */
     size_t batch_rows;  /* rows scored at a time within a request (default 1000) */
     unsigned max_concurrent_transforms; /* reported by /execution-parameters (default 8) */
-    uint64_t reserved[8];               /* room to grow: see "Options" at the top */
+    unsigned header_timeout_s; /* a request's line and headers must be in within this, however
+                                  slowly they trickle (default 10, at most timeout_s) */
+    uint64_t reserved[8];      /* room to grow: see "Options" at the top */
 } ll_serve_opts;
 
 LL_API void ll_serve_opts_init(ll_serve_opts *o);

@@ -10,7 +10,7 @@
 void rd_init(ll_reader *r, const char *name)
 {
     r->offset = 0;
-    snprintf(r->name, sizeof r->name, "%s", name ? name : "?");
+    ll_redact(name ? name : "?", r->name, sizeof r->name); /* names appear in messages */
 }
 
 ll_code ll_reader_read(ll_reader *r, void *buf, size_t cap, size_t *n, int *eof, ll_err *err)
