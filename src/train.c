@@ -706,6 +706,11 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
     rc = scaler_finish(&r->sc, hv, D, err);
     if (rc == LL_OK)
         rc = sgd_init(&r->s, hv, D, &r->sc, o->seed, err);
+    if (rc == LL_OK) { /* sparse kernels split the models over the cores (same weights) */
+        long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+        rc = sgd_threads(
+            &r->s, o->threads > 0 ? (unsigned)o->threads : (unsigned)(nproc > 0 ? nproc : 1), err);
+    }
     if (rc != LL_OK)
         return rc;
     r->t_init_ms = (now_s() - r->t0) * 1000;
