@@ -126,6 +126,7 @@ int cmd_train_sagemaker(int argc, char **argv)
     o.stop = &g_stop;
     o.log = log_line;
     ll_err err;
+    ll_blas_set_threads(tool_train_blas_threads(o.threads));
     ll_code rc = ll_sm_train(&o, &err);
     if (rc == LL_OK)
         return 0;

@@ -167,7 +167,6 @@ int cmd_pipe(int argc, char **argv)
         return tool_usage_error("pipe", "unexpected argument '%s'", argv[optind]);
     if (!n_ch)
         return tool_usage_error("pipe", "give at least one --channel NAME=SRC");
-    ll_source_set_defaults(&o);
     ll_err err;
     if (file_mode) {
         for (size_t i = 0; i < n_ch; i++) {

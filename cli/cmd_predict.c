@@ -87,7 +87,7 @@ int cmd_predict(int argc, char **argv)
             v = strtoul(optarg, &end, 10);
             if (*end || !v || v > 1024 || optarg[0] == '-')
                 return tool_usage_error("predict", "--threads takes 1 to 1024");
-            o.threads = (unsigned)v;
+            ll_blas_set_threads((int)v);
             break;
         default:
             return tool_usage_error("predict", "unknown option");

@@ -3,6 +3,7 @@
  * on stdout, a progress bar on stderr when it is a terminal. */
 #include "tool.h"
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,13 @@ static int parse_u64(const char *s, unsigned long long *v)
         return 0;
     *v = strtoull(s, &end, 10);
     return *end == 0;
+}
+
+static volatile int g_stop; /* the signal that asked training to stop */
+
+static void on_term(int sig)
+{
+    g_stop = sig;
 }
 
 int cmd_train(int argc, char **argv)
@@ -227,7 +235,20 @@ int cmd_train(int argc, char **argv)
     o.log = log_line;
     if (isatty(2))
         o.progress = progress;
-    if (ll_train(hp, &o, &err) != LL_OK)
+    /* SIGTERM/SIGINT stop training promptly, even while it waits for a Pipe-mode FIFO */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_term;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    o.stop = &g_stop;
+    ll_blas_set_threads(tool_train_blas_threads(o.threads));
+    ll_code trc = ll_train(hp, &o, &err);
+    if (trc == LL_E_STATE && g_stop) {
+        fprintf(stderr, "linlearn %s: stopped by signal %d; no model written\n", cmd, g_stop);
+        st = 128 + g_stop;
+    } else if (trc != LL_OK)
         st = tool_fail(cmd, &err);
 out:
     free(hs);

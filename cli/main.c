@@ -2,10 +2,12 @@
 /* main.c - the linlearn command: dispatches to cmd_*.c and maps error codes to exit statuses. */
 #include "tool.h"
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct {
     const char *name;
@@ -39,6 +41,13 @@ int tool_exit_code(ll_code code)
     default:
         return 5;
     }
+}
+
+int tool_train_blas_threads(int threads)
+{
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = threads > 0 ? threads : (int)(nproc > 0 ? nproc : 1);
+    return n > 1 ? n - 1 : 1;
 }
 
 int tool_fail(const char *cmd, const ll_err *err)
@@ -97,12 +106,33 @@ uint64_t tool_parse_size(const char *s)
     return (uint64_t)(v * (double)mult);
 }
 
+/* Every command's last word on standard output: buffered text is flushed and the stream closed,
+ * and a failure at any point (a full disk, a closed pipe) is an error naming the output, never a
+ * silent success (docs/RELIABILITY.md). Returns rc, or 3 (LL_E_IO) when rc was 0. */
+static int close_stdout(const char *cmd, int rc)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0;
+    int e = errno;
+    if (!bad && ferror(stdout))
+        bad = 1; /* an earlier write failed; its errno is gone */
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad)
+        return rc;
+    fprintf(stderr, "linlearn%s%s: cannot write standard output%s%s\n", cmd ? " " : "",
+            cmd ? cmd : "", e ? ": " : " (a write failed)", e ? strerror(e) : "");
+    return rc ? rc : 3;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: linlearn COMMAND [options] ...\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\n'linlearn COMMAND --help' describes a command. linlearn %s\n", LL_VERSION);
+    fprintf(f, "\n'linlearn COMMAND --help' describes a command. linlearn %s\n", ll_version());
 }
 
 int main(int argc, char **argv)
@@ -113,15 +143,15 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return 0;
+        return close_stdout(NULL, 0);
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        printf("linlearn %s\n", LL_VERSION);
-        return 0;
+        printf("linlearn %s\n", ll_version());
+        return close_stdout(NULL, 0);
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
+            return close_stdout(commands[i].name, commands[i].fn(argc - 1, argv + 1));
     fprintf(stderr, "linlearn: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

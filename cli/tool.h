@@ -18,6 +18,9 @@ int cmd_train_sagemaker(int argc, char **argv);
 
 /* Exit statuses (docs/man/linlearn.1.md): 0 ok, 1 bad data, 2 usage, 3 I/O, 4 remote, 5 other */
 int tool_exit_code(ll_code code);
+/* The matrix kernels' threads for training with `threads` threads (0: all cores): one less, as
+ * each channel's prefetch thread parses on a core of its own. */
+int tool_train_blas_threads(int threads);
 /* Prints "linlearn CMD: <formatted err>" to stderr and returns the exit status for it. */
 int tool_fail(const char *cmd, const ll_err *err);
 /* Prints "linlearn CMD: msg" and a hint to run --help; returns 2. */
@@ -43,6 +46,8 @@ enum {
 /* Handles one of the shared input options: 1 handled, 0 not one of them, -1 bad value (message
  * printed). */
 int tool_parse_input_opt(const char *cmd, int opt, const char *arg, ll_parse_opts *in);
+/* The source settings given by those options (--endpoint-url); NULL: the built-in ones. */
+const ll_source_opts *tool_source_opts(void);
 
 /* Parses a size such as 64M, 1G, 4096 into bytes; 0 on error. */
 uint64_t tool_parse_size(const char *s);

@@ -221,6 +221,13 @@ static uint32_t desc_key(float f)
     return ~u;
 }
 
+/* Whether two sorted scores form one group of ties: NaN scores (a diverged model) group
+ * together, so a walk over groups always moves on. */
+static int same_score(float a, float b)
+{
+    return a == b || (isnan(a) && isnan(b));
+}
+
 /* The rows sorted by score, highest first (LSD radix sort, 4 passes of 8 bits: stable, and
  * linear in n; calibration sorts num_models x up to 2^24 / num_models scores). */
 static row3 *sorted(const float *s, const float *y, const float *w, size_t n)
@@ -273,7 +280,7 @@ double metrics_auc(const float *s, const float *y, const float *w, size_t n, ll_
     for (size_t i = 0; i < n;) {
         size_t j = i;
         double gp = 0, gn = 0;
-        while (j < n && r[j].s == r[i].s) {
+        while (j < n && same_score(r[j].s, r[i].s)) {
             if (r[j].y > 0)
                 gp += r[j].w;
             else
@@ -341,7 +348,7 @@ ll_code metrics_calibrate_exact(const float *s, const float *y, const float *w, 
         if (k == n)
             break;
         size_t j = k;
-        while (j < n && r[j].s == r[k].s) {
+        while (j < n && same_score(r[j].s, r[k].s)) {
             if (r[j].y > 0)
                 tp += r[j].w;
             else

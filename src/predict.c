@@ -16,7 +16,6 @@
 #include <strings.h>
 
 /* OpenBLAS's thread count (its cblas.h would bring all of BLAS in for one line). */
-void openblas_set_num_threads(int num_threads);
 
 void ll_predict_opts_init(ll_predict_opts *o)
 {
@@ -251,8 +250,6 @@ ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll
         out_from_path(dst, &fmt);
     }
 
-    if (o->threads)
-        openblas_set_num_threads((int)o->threads);
     ll_reader *rd = NULL;
     ll_code rc = ll_reader_open(src, &rd, err);
     if (rc != LL_OK)
