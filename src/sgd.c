@@ -774,6 +774,7 @@ static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t r
     s->jy = y;
     s->jnt = nt;
     s->jT = T;
+    s->lazy_steps = 1;
     run_parts(s, catchup_part);
     run_parts(s, rows_part);
     loss_sums(s, b);

@@ -60,7 +60,8 @@ typedef struct sgd {
     uint64_t jT;
     double *rowloss; /* n x K row-weighted losses of a batch, summed in row order */
     size_t cap_rowloss;
-    uint8_t *owner;            /* per feature: the part that updates it in this step */
+    uint8_t *owner; /* per feature: the part that updates it in this step */
+    int lazy_steps; /* sparse steps were taken: checkpoints keep last[] and lrsum (ckpt.h) */
     float *posw, *lrow, *drow; /* per model: positive-class weight; one row's losses, grads */
     size_t cap_lrsum;
 } sgd;
@@ -88,8 +89,9 @@ ll_code sgd_eval(sgd *s, const ll_batch *b, const float *y, uint64_t row0, doubl
 
 /* Applies the pending (lazy) regularisation of sparse features: after it every weight is
  * current. sgd_eval and sgd_snapshot call it. */
-/* Sets the step counter to t after a checkpoint's weights were loaded (they are caught up to
- * t: see sgd_sync) and sizes the learning-rate sums for the steps to come. */
+/* Sets the step counter to t after a checkpoint's weights were loaded and sizes the
+ * learning-rate sums for the steps to come; every feature is taken as current at t unless the
+ * checkpoint then restores last[] and the sums (its lazy sparse state, ckpt.h). */
 ll_code sgd_restore_step(sgd *s, uint64_t t, ll_err *err);
 void sgd_sync(sgd *s);
 

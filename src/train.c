@@ -954,7 +954,8 @@ static void checkpoint_stopped(run *r, const early_stop *es, ll_code rc, uint32_
     ps.part.wt = es->sp.wt;
     ll_err e2;
     char b[700];
-    sgd_sync(&r->s); /* the checkpoint holds weights caught up to the current step */
+    /* the lazy sparse state goes into the checkpoint as it is (ckpt.h, flag 16): catching up
+     * here would give the resumed run other roundings than an uninterrupted one */
     if (ckpt_save(r->ck.path, &ps, &r->s, &r->sc, &e2) == LL_OK)
         logf_(r, "Stopped in epoch %u after %llu mini-batches: checkpoint saved to %s", e,
               (unsigned long long)r->batches, r->ck.path);
