@@ -28,7 +28,7 @@ static const char *HELP =
     "  --model-dir DIR          write DIR/model.tar.gz\n"
     "  --metrics-json FILE      write the run's summary and metrics as JSON\n"
     "  --seed N                 random seed (default 0); same seed and threads, same model\n"
-    "  --threads N              BLAS threads (default: all cores)\n"
+    "  --threads N              kernel threads: BLAS, sparse steps (default: all cores)\n"
     "  --label-column N  --header  --delimiter C  --index-base 0|1\n"
     "                           input options as for convert\n"
     "\n"
