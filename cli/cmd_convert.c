@@ -36,6 +36,8 @@ static const char *HELP =
     "  --shard-records N      OUT is a folder/prefix: a new part-NNNNN every N records\n"
     "  --shard-bytes SIZE     ... or once a part reaches SIZE bytes (e.g. 64M)\n"
     "  --batch-rows N         rows per internal batch (default 4096)\n"
+    "  --progress | --no-progress  the progress line on stderr (default: when stderr is a\n"
+    "                         terminal)\n"
     "\n"
     "Examples:\n"
     "  linlearn convert train.csv train.pbr\n"
@@ -63,6 +65,8 @@ static const struct option LONGOPTS[] = {
     {"shard-records", required_argument, 0, O_SHARD_REC},
     {"shard-bytes", required_argument, 0, O_SHARD_BYTES},
     {"batch-rows", required_argument, 0, O_BATCH},
+    {"progress", no_argument, 0, O_PROGRESS_ON},
+    {"no-progress", no_argument, 0, O_PROGRESS_OFF},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -167,7 +171,7 @@ int cmd_convert(int argc, char **argv)
 {
     ll_convert_opts o;
     ll_convert_opts_init(&o);
-    int c;
+    int c, prog = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
         int r = tool_parse_input_opt("convert", c, optarg, &o.in);
@@ -205,8 +209,12 @@ int cmd_convert(int argc, char **argv)
                 return tool_usage_error("convert", "--batch-rows takes a count from 1 to 1e7");
             o.batch_rows = (size_t)v;
             break;
+        case O_PROGRESS_ON:
+        case O_PROGRESS_OFF:
+            prog = c == O_PROGRESS_ON;
+            break;
         default:
-            return tool_usage_error("convert", "unknown option");
+            return tool_bad_option("convert", argv, LONGOPTS);
         }
     }
     if (argc - optind != 2)
@@ -222,11 +230,17 @@ int cmd_convert(int argc, char **argv)
     ll_err err;
     uint64_t n = 0;
     o.source = tool_source_opts();
+    tool_progress pr;
+    tool_progress_init(&pr, "convert", in, prog);
+    o.tick = tool_progress_tick;
+    o.tick_ud = &pr;
     ll_code rc = ll_convert(in, outp, &o, &n, &err);
+    tool_progress_done(&pr);
     if (rc != LL_OK)
         return tool_fail("convert", &err);
+    char shown[2048];
     if (strcmp(outp, "-") != 0)
         fprintf(stderr, "linlearn convert: %llu records written to %s\n", (unsigned long long)n,
-                outp);
+                ll_redact(outp, shown, sizeof shown));
     return 0;
 }

@@ -45,7 +45,7 @@ int cmd_export(int argc, char **argv)
             fputs(HELP, stdout);
             return 0;
         } else
-            return tool_usage_error(cmd, "unknown option");
+            return tool_bad_option(cmd, argv, lo);
     }
     int file = !strcmp(fmt, "sagemaker") || !strcmp(fmt, "onnx") || !strcmp(fmt, "linlearn");
     if (strcmp(fmt, "json") && strcmp(fmt, "csv") && !file)

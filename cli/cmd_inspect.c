@@ -82,7 +82,7 @@ int cmd_inspect(int argc, char **argv)
             o.validate = 1;
             break;
         default:
-            return tool_usage_error("inspect", "unknown option");
+            return tool_bad_option("inspect", argv, LONGOPTS);
         }
     }
     if (argc - optind != 1)

@@ -160,7 +160,7 @@ int cmd_pipe(int argc, char **argv)
                 return tool_usage_error("pipe", "--compression takes auto, gzip or none");
             break;
         default:
-            return tool_usage_error("pipe", "unknown option");
+            return tool_bad_option("pipe", argv, LONGOPTS);
         }
     }
     if (optind != argc)

@@ -27,6 +27,8 @@ static const char *HELP =
     "  --threads N             worker threads (default: the number of CPUs)\n"
     "  --max-payload SIZE      largest request body (default 6M): larger is 413\n"
     "  --timeout SECONDS       close idle or stalled connections (default 60)\n"
+    "  --header-timeout SECONDS  a request line and headers must be in within this,\n"
+    "                          however slowly they come (default 10, at most --timeout)\n"
     "  --mini-batch-size N     rows scored at a time within a request (default 1000)\n"
     "  --sagemaker             container mode: model from /opt/ml/model, host 0.0.0.0, port\n"
     "                          8080 or $SAGEMAKER_BIND_TO_PORT, payload limit from\n"
@@ -43,6 +45,7 @@ enum {
     S_THREADS,
     S_MAXPAY,
     S_TIMEOUT,
+    S_HTIMEOUT,
     S_BATCH,
     S_SM,
     S_SMROOT,
@@ -55,6 +58,7 @@ static const struct option LONGOPTS[] = {
     {"threads", required_argument, 0, S_THREADS},
     {"max-payload", required_argument, 0, S_MAXPAY},
     {"timeout", required_argument, 0, S_TIMEOUT},
+    {"header-timeout", required_argument, 0, S_HTIMEOUT},
     {"mini-batch-size", required_argument, 0, S_BATCH},
     {"sagemaker", no_argument, 0, S_SM},
     {"sm-root", required_argument, 0, S_SMROOT},
@@ -115,6 +119,11 @@ int cmd_serve(int argc, char **argv)
                 return tool_usage_error("serve", "--timeout takes 1 to 86400 seconds");
             so.timeout_s = (unsigned)v;
             break;
+        case S_HTIMEOUT:
+            if (!num(optarg, 1, 86400, &v))
+                return tool_usage_error("serve", "--header-timeout takes 1 to 86400 seconds");
+            so.header_timeout_s = (unsigned)v;
+            break;
         case S_BATCH:
             if (!num(optarg, 1, 10000000, &v))
                 return tool_usage_error("serve", "--mini-batch-size takes 1 to 1e7");
@@ -127,7 +136,7 @@ int cmd_serve(int argc, char **argv)
             sm_root = optarg;
             break;
         default:
-            return tool_usage_error("serve", "unknown option");
+            return tool_bad_option("serve", argv, LONGOPTS);
         }
     }
     if (optind != argc)

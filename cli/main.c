@@ -3,6 +3,7 @@
 #include "tool.h"
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ static const struct {
     {"serve", cmd_serve, "serve a model over HTTP (SageMaker inference protocol)"},
     {"pipe", cmd_pipe, "stream channels into Pipe-mode FIFOs"},
     {"local-job", cmd_local_job, "run a SageMaker-shaped training job locally"},
+    {"report", cmd_report, "write the HTML training report from train's metrics JSON"},
 };
 
 int tool_exit_code(ll_code code)
@@ -52,20 +54,62 @@ int tool_train_blas_threads(int threads)
 
 int tool_fail(const char *cmd, const ll_err *err)
 {
-    char buf[1024];
-    fprintf(stderr, "linlearn %s: %s\n", cmd, ll_err_format(err, buf, sizeof buf));
+    char buf[1024], shown[1100];
+    ll_redact(ll_err_format(err, buf, sizeof buf), shown, sizeof shown);
+    fprintf(stderr, "linlearn %s: %s\n", cmd, shown);
     return tool_exit_code(err->code);
 }
 
 int tool_usage_error(const char *cmd, const char *fmt, ...)
 {
+    char buf[2048], shown[2100]; /* arguments may hold presigned URLs: redacted */
     va_list ap;
-    fprintf(stderr, "linlearn %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'linlearn %s --help'.\n", cmd);
+    fprintf(stderr, "linlearn %s: %s\nTry 'linlearn %s --help'.\n", cmd,
+            ll_redact(buf, shown, sizeof shown), cmd);
     return 2;
+}
+
+int tool_bad_option(const char *cmd, char **argv, const struct option *longopts)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : NULL;
+    if (arg && arg[0] == '-' && arg[1] && arg[1] != '-') {
+        /* a short option: unknown, or missing its value */
+        for (const struct option *o = longopts; o->name; o++)
+            if (optopt && o->val == optopt && o->has_arg == required_argument && !arg[2])
+                return tool_usage_error(cmd, "option '-%c' needs a value", optopt);
+        return tool_usage_error(cmd, "unknown option '-%c'", optopt ? optopt : arg[1]);
+    }
+    if (!arg || strncmp(arg, "--", 2))
+        return tool_usage_error(cmd, "unknown option '%s'", arg ? arg : "?");
+    char name[128];
+    snprintf(name, sizeof name, "%s", arg + 2);
+    char *eq = strchr(name, '=');
+    if (eq)
+        *eq = 0;
+    const char *names[256];
+    size_t n = 0, hits = 0;
+    const struct option *exact = NULL;
+    for (const struct option *o = longopts; o->name && n < 256; o++) {
+        names[n++] = o->name;
+        if (!strcmp(o->name, name))
+            exact = o;
+        if (!strncmp(o->name, name, strlen(name)))
+            hits++;
+    }
+    if (exact && exact->has_arg == required_argument)
+        return tool_usage_error(cmd, "option '--%s' needs a value", name);
+    if (exact && exact->has_arg == no_argument && eq)
+        return tool_usage_error(cmd, "option '--%s' takes no value", name);
+    if (!exact && hits > 1)
+        return tool_usage_error(cmd, "option '--%s' is ambiguous (%zu options begin so)", name,
+                                hits);
+    const char *near = ll_closest(name, names, n);
+    if (near)
+        return tool_usage_error(cmd, "unknown option '--%s'; did you mean '--%s'?", name, near);
+    return tool_usage_error(cmd, "unknown option '--%s'", name);
 }
 
 uint64_t tool_parse_size(const char *s)
@@ -149,10 +193,19 @@ int main(int argc, char **argv)
         printf("linlearn %s\n", ll_version());
         return close_stdout(NULL, 0);
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    /* the commands report unknown options themselves, once, with a suggestion */
+    opterr = 0;
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (!strcmp(argv[1], commands[i].name))
             return close_stdout(commands[i].name, commands[i].fn(argc - 1, argv + 1));
-    fprintf(stderr, "linlearn: unknown command '%s'\n", argv[1]);
-    usage(stderr);
+        names[i] = commands[i].name;
+    }
+    const char *near = ll_closest(argv[1], names, sizeof names / sizeof names[0]);
+    if (near)
+        fprintf(stderr, "linlearn: unknown command '%s'; did you mean '%s'?\n", argv[1], near);
+    else
+        fprintf(stderr, "linlearn: unknown command '%s'\n", argv[1]);
+    fprintf(stderr, "Try 'linlearn --help' for the list of commands.\n");
     return 2;
 }

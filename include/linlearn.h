@@ -113,6 +113,15 @@ LL_API const char *ll_strerror(ll_code code);
  * out) into buf. Returns buf. */
 LL_API char *ll_err_format(const ll_err *err, char *buf, size_t cap);
 
+/* Copies text into out (cap bytes, always terminated, cut short if need be) with the secrets of
+ * every URL in it replaced, as AWS tools print presigned URLs: a userinfo ("user:password@") by
+ * "***@", and the values of query parameters that carry credentials (X-Amz-Security-Token,
+ * X-Amz-Signature, X-Amz-Credential, Signature, AWSAccessKeyId, and any name holding "token",
+ * "secret", "password" or "signature") by "REDACTED". Every message, error location and file
+ * name linlearn shows or derives from a source goes through it. text and out must not overlap.
+ * Returns out. */
+LL_API char *ll_redact(const char *text, char *out, size_t cap);
+
 /* Clears err (code LL_OK, no location). NULL is allowed. */
 LL_API void ll_err_clear(ll_err *err);
 
@@ -366,6 +375,10 @@ LL_API void ll_sink_free(ll_sink *s);
 
 /* Conversion and inspection (the `convert` and `inspect` commands). */
 
+/* Progress of a streaming command, called after every batch: the input's bytes read so far
+ * (after decompression) and rows done. */
+typedef void (*ll_tick_fn)(void *ud, uint64_t bytes, uint64_t rows);
+
 typedef struct ll_convert_opts {
     ll_parse_opts in;
     ll_sink_opts out;
@@ -374,7 +387,9 @@ typedef struct ll_convert_opts {
     size_t batch_rows;            /* rows per internal batch (default 4096) */
     const ll_source_opts *source; /* settings for s3:// and other remote IN and OUT; NULL:
                                      the built-in ones (borrowed) */
-    uint64_t reserved[8];         /* room to grow: see "Options" at the top */
+    ll_tick_fn tick;              /* NULL: not called */
+    void *tick_ud;
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_convert_opts;
 
 LL_API void ll_convert_opts_init(ll_convert_opts *o);
@@ -419,6 +434,11 @@ LL_API ll_code ll_hparams_set(ll_hparams *hp, const char *name, const char *valu
  * numbers and booleans are accepted too). */
 LL_API ll_code ll_hparams_load_json(ll_hparams *hp, const char *path, ll_err *err);
 
+/* The i-th known hyperparameter: its name, its default (NULL: none, it must be given) and its
+ * valid values as text. Returns 0 past the last one. Names starting with '_' are the
+ * container's internal keys (accepted and ignored). */
+LL_API int ll_hparams_info(size_t i, const char **name, const char **def, const char **range);
+
 /* The value as set, else the default; NULL for an unknown name. */
 LL_API const char *ll_hparams_get(const ll_hparams *hp, const char *name);
 
@@ -429,8 +449,24 @@ LL_API ll_code ll_hparams_validate(const ll_hparams *hp, ll_err *err);
 /* Receives one log line (no newline), e.g. "#quality_metric: host=algo-1, epoch=0, train
  * mse_objective <loss>=0.93". The caller decides where it goes. */
 typedef void (*ll_log_fn)(void *ud, const char *line);
-/* Receives the fraction of training done (0..1). */
+/* Receives the fraction of training done (0..1), after every epoch and, when the train
+ * channel's size is known from an earlier pass, within epochs. */
 typedef void (*ll_progress_fn)(void *ud, double done);
+
+/* One finished epoch, for a log made for people (docs/REPORT.md). */
+typedef struct ll_epoch_info {
+    uint32_t epoch, epochs;      /* 0-based epoch just done; the epochs hyperparameter */
+    double train_objective;      /* the best model's train objective this epoch */
+    double validation_objective; /* the best validation objective; NaN: no validation channel */
+    const char *objective;       /* its name, e.g. "mse_objective" */
+    const char *criterion;       /* the early-stopping criterion, e.g. "sampled_accuracy" */
+    double criterion_value;      /* its value this epoch */
+    double rows_per_s;           /* training throughput so far */
+    double seconds;              /* this epoch (training and validation passes) */
+    double eta_s;                /* time left if every remaining epoch runs (early stopping may
+                                    end sooner) */
+} ll_epoch_info;
+typedef void (*ll_epoch_fn)(void *ud, const ll_epoch_info *e);
 
 typedef struct ll_train_opts {
     const char *train;        /* required: a source (see ll_reader_open) or a Pipe-mode prefix */
@@ -447,7 +483,10 @@ typedef struct ll_train_opts {
     int threads;              /* 0: all cores */
     ll_log_fn log;
     ll_progress_fn progress;
-    void *ud; /* passed to log and progress */
+    void *ud;           /* passed to log, progress, epoch and summary */
+    ll_epoch_fn epoch;  /* called after every epoch; NULL: not called */
+    const char *report; /* receives the HTML training report (ll_report_write); NULL: none */
+    ll_log_fn summary;  /* receives the metrics JSON text at the end (see ll_report_summary) */
     /* Container mode; zero keeps the behaviour above. Bit c of a mask is channel c
      * (0 train, 1 validation, 2 test). */
     unsigned pipe_mask;         /* channels in Pipe mode, in addition to `pipe` */
@@ -457,7 +496,10 @@ typedef struct ll_train_opts {
                                    finds a matching checkpoint there continues from it */
     volatile int *stop;         /* becomes non-zero (SIGTERM): checkpoint, then return LL_E_STATE */
     const char *host;           /* the host the log lines name ("host=algo-2"); NULL: "algo-1" */
-    uint64_t reserved[8];       /* room to grow: see "Options" at the top */
+    const char *initial_model;  /* warm start: every model starts from this model (a path as
+                                   for ll_model_load); its predictor type and feature_dim must
+                                   match, which is checked before any data is read */
+    uint64_t reserved[7];       /* room to grow: see "Options" at the top */
 } ll_train_opts;
 
 LL_API void ll_train_opts_init(ll_train_opts *o);
@@ -466,6 +508,21 @@ LL_API void ll_train_opts_init(ll_train_opts *o);
  * together, early stopping, model selection and threshold calibration, metrics on every
  * channel; writes model_dir/model.tar.gz and metrics_json. */
 LL_API ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err);
+
+/* Writes the training report for a metrics JSON file written by ll_train (metrics_json): one
+ * self-contained HTML page with inline SVG pictures (docs/REPORT.md), to html_path (a temp
+ * name renamed at the end). LL_E_IO: the file cannot be read or written; LL_E_PARSE: not a
+ * metrics file. */
+LL_API ll_code ll_report_write(const char *metrics_json, const char *html_path, ll_err *err);
+
+/* The closing summary of a training run for people, from the metrics JSON text: the selected
+ * model and its settings, the threshold, the metrics as a small table. Returns a new string
+ * the caller frees with free(); NULL when json is not a metrics document. */
+LL_API char *ll_report_summary(const char *json);
+
+/* The name in names[0..n) closest to a mistyped word ("convrt" -> "convert", "epoch" ->
+ * "epochs"), or NULL when none is close enough to suggest. Case-insensitive. */
+LL_API const char *ll_closest(const char *word, const char *const *names, size_t n);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Models: written by training, read by predict and serve                                     */
@@ -543,7 +600,9 @@ typedef struct ll_predict_opts {
     const char *accept;       /* output media type; NULL: from dst's extension, else JSON */
     size_t batch_rows;        /* rows scored at a time (default 1000) */
     size_t max_json_bytes;    /* largest application/json input read whole (default 1 GiB) */
-    uint64_t reserved[8];     /* room to grow: see "Options" at the top */
+    ll_tick_fn tick;          /* progress after every batch; NULL: not called */
+    void *tick_ud;
+    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
 } ll_predict_opts;
 
 LL_API void ll_predict_opts_init(ll_predict_opts *o);
@@ -565,7 +624,9 @@ typedef struct ll_serve_opts {
     unsigned timeout_s; /* idle or stalled connections are closed after this (default 60) */
     size_t batch_rows;  /* rows scored at a time within a request (default 1000) */
     unsigned max_concurrent_transforms; /* reported by /execution-parameters (default 8) */
-    uint64_t reserved[8];               /* room to grow: see "Options" at the top */
+    unsigned header_timeout_s; /* a request's line and headers must be in within this, however
+                                  slowly they trickle (default 10, at most timeout_s) */
+    uint64_t reserved[8];      /* room to grow: see "Options" at the top */
 } ll_serve_opts;
 
 LL_API void ll_serve_opts_init(ll_serve_opts *o);
@@ -601,8 +662,9 @@ typedef struct ll_sm_opts {
     int threads; /* 0: all cores */
     ll_log_fn log;
     void *ud;
-    volatile int *stop;   /* set by a SIGTERM handler: checkpoint and stop */
-    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
+    volatile int *stop;      /* set by a SIGTERM handler: checkpoint and stop */
+    ll_progress_fn progress; /* the fraction of training done (ll_train_opts); NULL: none */
+    uint64_t reserved[8];    /* room to grow: see "Options" at the top */
 } ll_sm_opts;
 
 LL_API void ll_sm_opts_init(ll_sm_opts *o);

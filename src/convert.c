@@ -156,6 +156,8 @@ ll_code ll_convert(const char *src, const char *dst, const ll_convert_opts *o, u
             in_part += j - i;
             total += j - i;
             i = j;
+            if (opt.tick && i == b.n_rows)
+                opt.tick(opt.tick_ud, ll_reader_offset(rd), total);
             int full = (opt.shard_records && in_part >= opt.shard_records) ||
                        (opt.shard_bytes && ll_writer_offset(st.w) >= opt.shard_bytes);
             if (full && (i < b.n_rows || !eof)) {

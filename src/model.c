@@ -10,6 +10,7 @@
 #include "mem.h"
 #include "onnx.h"
 #include "sm_model.h"
+#include "wr.h"
 #include <cblas.h>
 #include <errno.h>
 #include <jansson.h>
@@ -616,7 +617,8 @@ ll_code model_save_as(const ll_model *m, const char *dir, int sagemaker, ll_err 
                            path, i < nw ? "weight" : "bias", i < nw ? i : i - nw);
     if (!isfinite(m->threshold))
         return err_set(err, LL_E_ARG, "not writing %s: the threshold is not finite", path);
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+    /* the folder and its missing parents, as a newcomer's --model-dir out/model expects */
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST && wr_mkdirs(dir, NULL) != LL_OK)
         return err_sys(err, dir, "cannot create the model folder");
     ll_writer *w = NULL;
     ll_code rc = ll_writer_open(path, &w, err);

@@ -124,6 +124,9 @@ typedef struct run {
     response_enc e;
     uint64_t rows;
     const char *src; /* input name for messages */
+    const ll_reader *rd;
+    ll_tick_fn tick;
+    void *tick_ud;
 } run;
 
 static ll_code flush(run *r, ll_err *err)
@@ -135,6 +138,8 @@ static ll_code flush(run *r, ll_err *err)
     if (rc == LL_OK && r->out.len)
         rc = ll_writer_write(r->w, r->out.p, r->out.len, err);
     r->out.len = 0;
+    if (r->tick)
+        r->tick(r->tick_ud, ll_reader_offset(r->rd), r->rows);
     return rc;
 }
 
@@ -258,6 +263,9 @@ ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll
     memset(&r, 0, sizeof r);
     r.m = m;
     r.src = ll_reader_name(rd);
+    r.rd = rd;
+    r.tick = o->tick;
+    r.tick_ud = o->tick_ud;
     ll_batch_init(&r.b);
     response_init(&r.e, fmt, ll_model_predictor(m), ll_model_n_outputs(m));
     rd_buf win;

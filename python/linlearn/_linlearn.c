@@ -719,6 +719,8 @@ static PyObject *py_train(PyObject *self, PyObject *args)
     o.seed = seed;
     o.threads = threads;
     o.parse.format = LL_FMT_RECORDIO;
+    /* the matrix kernels' threads are the program's to set: one less than training's */
+    ll_blas_set_threads(threads > 1 ? threads - 1 : 1);
     ll_err err;
     ll_err_clear(&err);
     ll_code c;
