@@ -47,6 +47,11 @@ const char *wr_name(const ll_writer *w)
 
 ll_code ll_writer_open(const char *dst, ll_writer **out, ll_err *err)
 {
+    return ll_writer_open_ex(dst, NULL, out, err);
+}
+
+ll_code ll_writer_open_ex(const char *dst, const ll_source_opts *o, ll_writer **out, ll_err *err)
+{
     *out = NULL;
     wr_backend *be;
     ll_code rc;
@@ -55,7 +60,7 @@ ll_code ll_writer_open(const char *dst, ll_writer **out, ll_err *err)
     if (strcmp(dst, "-") == 0)
         rc = wr_fd_backend(1, "stdout", &be, err);
     else if (strncmp(dst, "s3://", 5) == 0)
-        rc = wr_s3_backend(dst, &be, err);
+        rc = wr_s3_backend(dst, o, &be, err);
     else
         rc = wr_file_backend(dst, &be, err);
     if (rc != LL_OK)
