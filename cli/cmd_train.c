@@ -39,6 +39,8 @@ static const char *HELP =
     "  --progress, --no-progress  force the progress line on stderr on or off (default: on\n"
     "                           when stderr is a terminal)\n"
     "  --list-hyperparameters   print every hyperparameter, its default and valid values\n"
+    "  --initial-model MODEL    warm start: every model starts from MODEL's weights (same\n"
+    "                           predictor_type and feature_dim)\n"
     "  --seed N                 random seed (default 0); same seed and threads, same model\n"
     "  --threads N              BLAS threads (default: all cores)\n"
     "  --label-column N  --header  --delimiter C  --index-base 0|1\n"
@@ -73,6 +75,7 @@ enum {
     O_PROGRESS,
     O_NOPROGRESS,
     O_LISTHP,
+    O_INITIAL,
 };
 
 static const struct option LONGOPTS[] = {
@@ -94,6 +97,7 @@ static const struct option LONGOPTS[] = {
     {"progress", no_argument, 0, O_PROGRESS},
     {"no-progress", no_argument, 0, O_NOPROGRESS},
     {"list-hyperparameters", no_argument, 0, O_LISTHP},
+    {"initial-model", required_argument, 0, O_INITIAL},
     {"label-column", required_argument, 0, O_LABEL_COL},
     {"header", no_argument, 0, O_HEADER},
     {"delimiter", required_argument, 0, O_DELIM},
@@ -136,14 +140,15 @@ static void sm_line(FILE *f, const char *line)
     localtime_r(&now, &tm);
     char ts[32];
     strftime(ts, sizeof ts, "%m/%d/%Y %H:%M:%S", &tm);
-    char shown[2048];
-    fprintf(f, "[%s INFO %ld] %s\n", ts, (long)getpid(), ll_redact(line, shown, sizeof shown));
+    fprintf(f, "[%s INFO %ld] %s\n", ts, (long)getpid(), line);
     fflush(f);
 }
 
-static void log_line(void *ud, const char *line)
+static void log_line(void *ud, const char *raw)
 {
     tlog *t = ud;
+    char shown[2048];
+    const char *line = ll_redact(raw, shown, sizeof shown);
     if (t->file)
         sm_line(t->file, line);
     if (!t->people) {
@@ -154,11 +159,11 @@ static void log_line(void *ud, const char *line)
     /* the people's log keeps the sentences that are news, not the metric lines the epoch
      * lines and the summary already say */
     if (line[0] == '#' || !strncmp(line, "Epoch ", 6) || !strncmp(line, "Best model found", 16) ||
+        !strncmp(line, "Saving model for epoch", 22) || !strncmp(line, "Saved checkpoint", 16) ||
         !strcmp(line, "Test data is not provided."))
         return;
     clear_progress(t);
-    char shown[2048];
-    printf("%s\n", ll_redact(line, shown, sizeof shown));
+    printf("%s\n", line);
     fflush(stdout);
 }
 
@@ -320,6 +325,9 @@ int cmd_train(int argc, char **argv)
             break;
         case O_METRICS:
             o.metrics_json = optarg;
+            break;
+        case O_INITIAL:
+            o.initial_model = optarg;
             break;
         case O_SEED:
             if (!parse_u64(optarg, &u)) {

@@ -194,3 +194,15 @@ ll_code channel_next(chan *c, ll_batch *b, size_t max_rows, int *eof, ll_err *er
         c->rows += b->n_rows;
     return rc;
 }
+
+int channel_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '.' || *s == '-' || *s == '_'))
+            return 0;
+    return 1;
+}

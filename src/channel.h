@@ -47,4 +47,7 @@ ll_code channel_open_pass(chan *c, ll_err *err);
 ll_code channel_next(chan *c, ll_batch *b, size_t max_rows, int *eof, ll_err *err);
 void channel_close_pass(chan *c);
 void channel_deinit(chan *c);
+/* Whether s is a valid channel name: [A-Za-z0-9._-]{1,64} (SageMaker channels, Pipe-mode
+ * FIFOs, local-job names). */
+int channel_name_ok(const char *s);
 #endif

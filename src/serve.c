@@ -11,6 +11,7 @@
 #include "batch.h"
 #include "err.h"
 #include "json_req.h"
+#include "media.h"
 #include "mem.h"
 #include "rio.h"
 #include <arpa/inet.h>
@@ -48,6 +49,7 @@ struct ll_server {
     uint64_t served;
     serve_work **pool; /* free worker scratch */
     size_t n_pool, cap_pool;
+    serve_reuse reuse; /* counters (atomic) */
     /* header deadlines: the open connections, and a thread closing those whose request head
      * is late (libmicrohttpd's own timeout restarts with every byte) */
     pthread_mutex_t cmu;
@@ -108,23 +110,18 @@ serve_in serve_content_type(const char *ct)
 {
     if (!ct)
         return SERVE_IN_NONE;
-    while (*ct == ' ' || *ct == '\t')
-        ct++;
-    size_t n = strcspn(ct, ";");
-    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
-        n--;
-#define IS(lit) (n == sizeof(lit) - 1 && strncasecmp(ct, lit, n) == 0)
-    if (IS("text/csv") || IS("text/x-csv") || IS("application/csv"))
+    switch (media_lookup(ct, (size_t)-1)) {
+    case MEDIA_CSV:
         return SERVE_IN_CSV;
-    if (IS("application/json"))
+    case MEDIA_JSON:
         return SERVE_IN_JSON;
-    if (IS("application/jsonlines") || IS("application/x-jsonlines") ||
-        IS("application/json-lines") || IS("application/jsonl"))
+    case MEDIA_JSONL:
         return SERVE_IN_JSONL;
-    if (IS("application/x-recordio-protobuf"))
+    case MEDIA_RECORDIO:
         return SERVE_IN_RIO;
-#undef IS
-    return SERVE_IN_NONE;
+    default:
+        return SERVE_IN_NONE;
+    }
 }
 
 void serve_work_init(serve_work *w)
@@ -473,10 +470,14 @@ static serve_work *work_get(ll_server *s)
     if (s->n_pool)
         w = s->pool[--s->n_pool];
     pthread_mutex_unlock(&s->mu);
-    if (!w) {
-        w = mem_alloc(sizeof *w);
-        if (w)
-            serve_work_init(w);
+    if (w) {
+        __atomic_fetch_add(&s->reuse.work_reused, 1, __ATOMIC_RELAXED);
+        return w;
+    }
+    w = mem_alloc(sizeof *w);
+    if (w) {
+        serve_work_init(w);
+        __atomic_fetch_add(&s->reuse.work_new, 1, __ATOMIC_RELAXED);
     }
     return w;
 }
@@ -557,13 +558,14 @@ static enum MHD_Result invoke(ll_server *s, struct MHD_Connection *c, req *r)
 }
 
 /* Makes room for `need` bytes of body (keeping what is there). 0 on out of memory. */
-static int body_room(req *r, size_t need)
+static int body_room(ll_server *s, req *r, size_t need)
 {
     if (need <= r->cap)
         return 1;
     uint8_t *p = mem_realloc(r->body, need);
     if (!p)
         return 0;
+    __atomic_fetch_add(&s->reuse.body_allocs, 1, __ATOMIC_RELAXED);
     r->body = p;
     r->cap = need;
     if (r->k) {
@@ -641,7 +643,7 @@ static enum MHD_Result first_call(ll_server *s, struct MHD_Connection *c, const 
                      cl, s->o.max_payload);
             return send_error(c, 413, "payload too large", msg, NULL, NULL);
         }
-        if (n && !body_room(r, (size_t)n))
+        if (n && !body_room(s, r, (size_t)n))
             return send_error(c, 503, "out of memory", "no memory for the body", NULL, NULL);
     }
     r->route = R_INVOKE;
@@ -722,7 +724,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 nc *= 2;
             if (nc > s->o.max_payload)
                 nc = s->o.max_payload;
-            if (!body_room(r, nc))
+            if (!body_room(s, r, nc))
                 return MHD_NO;
         }
         memcpy(r->body + r->len, upload_data, n);
@@ -740,6 +742,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         conn *k = mem_calloc(1, sizeof(conn)); /* NULL: requests own their buffers */
         *socket_context = k;
+        __atomic_fetch_add(&s->reuse.conn_new, 1, __ATOMIC_RELAXED);
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         if (k && ci) {
@@ -925,6 +928,14 @@ bad_host:
 uint16_t ll_server_port(const ll_server *s)
 {
     return s->port;
+}
+
+void serve_reuse_stats(const ll_server *s, serve_reuse *out)
+{
+    out->work_new = __atomic_load_n(&s->reuse.work_new, __ATOMIC_RELAXED);
+    out->work_reused = __atomic_load_n(&s->reuse.work_reused, __ATOMIC_RELAXED);
+    out->conn_new = __atomic_load_n(&s->reuse.conn_new, __ATOMIC_RELAXED);
+    out->body_allocs = __atomic_load_n(&s->reuse.body_allocs, __ATOMIC_RELAXED);
 }
 
 void ll_server_stats(const ll_server *s, uint64_t *served, unsigned *in_flight)

@@ -37,6 +37,15 @@ void serve_work_deinit(serve_work *w);
  * request ever seen. */
 void serve_work_trim(serve_work *w, size_t keep_bytes);
 
+/* How often the server made new buffers and reused old ones, for the tests. */
+typedef struct serve_reuse {
+    uint64_t work_new;    /* worker scratch objects created */
+    uint64_t work_reused; /* requests scored with scratch from the pool */
+    uint64_t conn_new;    /* connection states created (one per TCP connection) */
+    uint64_t body_allocs; /* request body buffers allocated or grown */
+} serve_reuse;
+void serve_reuse_stats(const ll_server *s, serve_reuse *out);
+
 /* Parses body (format in) in mini-batches of batch_rows, scores each with m (m may be NULL:
  * then rows are only parsed, for the fuzz target) and encodes the predictions as fmt into
  * w->out (cleared first). Errors: LL_E_PARSE / LL_E_TOOBIG for malformed bodies (with their
