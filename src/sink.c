@@ -285,7 +285,8 @@ static ll_code write_csv(ll_sink *s, const ll_batch *b, size_t i, ll_err *err)
     size_t nl = s->o.no_label ? 0 : b->loff[i + 1] - b->loff[i];
     /* CSV has no shape: ragged lines could not be read back (sparse rows grow with the largest
      * index seen unless --feature-dim fixes their width) */
-    if (s->csv_width && n + nl != s->csv_width)
+    /* (a label-only record, no features at all, stays a line of its label) */
+    if (s->csv_width && n && n + nl != s->csv_width)
         return err_set(err, LL_E_ARG,
                        "CSV lines must all have one width: this row gives %llu values, the first "
                        "gave %llu%s",
@@ -294,7 +295,8 @@ static ll_code write_csv(ll_sink *s, const ll_batch *b, size_t i, ll_err *err)
                            ? " (sparse rows are as wide as their largest index: give "
                              "--feature-dim D)"
                            : "");
-    s->csv_width = n + nl;
+    if (n)
+        s->csv_width = n + nl;
     if ((rc = need(s, (size_t)(n + nl) * 17 + 2, err)) != LL_OK)
         return rc;
     char *o = (char *)s->buf, *p = o;
