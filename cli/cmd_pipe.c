@@ -16,13 +16,17 @@ static const char *HELP =
     "\n"
     "Pipe mode as SageMaker lays it out: creates the FIFOs DIR/<NAME>_<epoch> (epoch from 0)\n"
     "and streams each epoch of every channel into them, one writer per channel; the next\n"
-    "epoch's FIFO is opened once the reader has finished the previous one. Exits when the last\n"
-    "epoch is consumed; removes its FIFOs on SIGINT/SIGTERM. Any program can read the FIFOs.\n"
+    "epoch's FIFO is opened once the reader has finished the previous one, as SageMaker does,\n"
+    "so a channel is served as many passes as its reader asks for. Exits when no reader asks\n"
+    "for a channel's next pass within --reader-timeout-ms, or after --epochs passes; removes\n"
+    "its FIFOs on SIGINT/SIGTERM. Any program can read the FIFOs.\n"
     "SRC is any source: a file, folder, glob, http(s):// URL, s3://bucket/key,\n"
     "s3://bucket/prefix/ or a .manifest file (docs/SOURCES.md).\n"
     "\n"
     "  --channel NAME=SRC       a channel (repeat for several)\n"
-    "  --epochs N               passes over the data (default 1)\n"
+    "  --epochs N               at most N passes (default: as many as the reader asks for)\n"
+    "  --reader-timeout-ms N    after a pass, end the channel when no reader opens the next\n"
+    "                           FIFO within N ms (default 60000, as train's --pipe-timeout-ms)\n"
     "  --dir DIR                where the FIFOs go (default /opt/ml/input/data)\n"
     "  --shuffle-seed S         ShuffleConfig: a new object order each epoch from seed S\n"
     "  --shard I/N              ShardedByS3Key: this is host I of N (0-based)\n"
@@ -39,12 +43,13 @@ static const char *HELP =
     "                           files, rate, ETA (default: when stderr is a terminal)\n"
     "\n"
     "Example:\n"
-    "  linlearn pipe --dir /tmp/data --epochs 3 --channel train=s3://bucket/train/ &\n"
+    "  linlearn pipe --dir /tmp/data --channel train=s3://bucket/train/ &\n"
     "  cat /tmp/data/train_0 | linlearn inspect -\n";
 
 enum {
     O_CHANNEL = O_TOOL_LAST,
     O_EPOCHS,
+    O_READER_TIMEOUT,
     O_DIR,
     O_SEED,
     O_SHARD,
@@ -58,6 +63,7 @@ enum {
 static const struct option LONGOPTS[] = {
     {"channel", required_argument, 0, O_CHANNEL},
     {"epochs", required_argument, 0, O_EPOCHS},
+    {"reader-timeout-ms", required_argument, 0, O_READER_TIMEOUT},
     {"dir", required_argument, 0, O_DIR},
     {"shuffle-seed", required_argument, 0, O_SEED},
     {"shard", required_argument, 0, O_SHARD},
@@ -105,7 +111,8 @@ int cmd_pipe(int argc, char **argv)
     ll_source_opts_init(&o);
     ll_pipe_channel ch[64];
     size_t n_ch = 0;
-    uint64_t epochs = 1;
+    uint64_t epochs = UINT64_MAX;
+    o.pipe_idle_ms = 60000;
     const char *dir = "/opt/ml/input/data";
     int file_mode = 0;
     int c, prog = -1;
@@ -132,6 +139,11 @@ int cmd_pipe(int argc, char **argv)
             epochs = strtoull(optarg, &end, 10);
             if (*end || !epochs || optarg[0] == '-')
                 return tool_usage_error("pipe", "--epochs takes a positive count");
+            break;
+        case O_READER_TIMEOUT:
+            o.pipe_idle_ms = strtoull(optarg, &end, 10);
+            if (*end || !o.pipe_idle_ms || optarg[0] == '-')
+                return tool_usage_error("pipe", "--reader-timeout-ms takes a positive count");
             break;
         case O_DIR:
             dir = optarg;

@@ -174,7 +174,10 @@ typedef struct ll_source_opts {
     int compression;          /* CompressionType, LL_COMPRESSION_*: AUTO (default) inflates a
                                  source whose first bytes are 1F 8B (gzip; one member per object
                                  may follow another), GZIP requires it, NONE never inflates */
-    uint64_t reserved[8];     /* room to grow: see "Options" at the top */
+    uint64_t pipe_idle_ms;    /* ll_pipe_run: once a pass was read, a next FIFO that no reader
+                                 opens within this ends the channel, as SageMaker creates the
+                                 next FIFO only when asked (0, the default: wait for ever) */
+    uint64_t reserved[7];     /* room to grow: see "Options" at the top */
 } ll_source_opts;
 
 enum { LL_COMPRESSION_AUTO = 0, LL_COMPRESSION_GZIP = 1, LL_COMPRESSION_NONE = 2 };
@@ -202,7 +205,8 @@ LL_API ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned time
 /* Pipe mode, writing side (`linlearn pipe`): for each epoch creates DIR/<name>_<epoch> FIFOs and
  * streams each channel's source (re-opened per epoch with o->epoch set) into its FIFO, one
  * thread per channel; a channel's next FIFO is created when the reader has finished the
- * previous one. Returns when every epoch has been consumed or *stop becomes non-zero (FIFOs
+ * previous one (o->pipe_idle_ms: a reader that stops asking ends its channel). Returns when every
+ * epoch has been consumed or *stop becomes non-zero (FIFOs
  * are removed either way; *stop is read atomically: set it from a signal handler or with an
  * atomic store from another thread). */
 typedef struct ll_pipe_channel {

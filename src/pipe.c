@@ -124,6 +124,7 @@ typedef struct {
     uint64_t *fed; /* bytes handed to readers, all channels (atomic adds); NULL: not counted */
     ll_code rc;
     ll_err err;
+    int ended; /* the reader stopped asking for passes (pipe_idle_ms) */
     char fifo[4096];
 } feeder;
 
@@ -156,10 +157,19 @@ static ll_code feed_epoch(feeder *f, uint64_t e, uint8_t *buf, size_t cap)
     /* wait for the reader: a non-blocking open fails with ENXIO until one is there */
     int fd = -1;
     unsigned tries = 0;
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     while (fd < 0) {
         if (stopped(f->stop)) {
             ll_reader_free(r);
             unlink(f->fifo);
+            return LL_OK;
+        }
+        if (e > 0 && f->o.pipe_idle_ms && elapsed_ms(&t0) >= f->o.pipe_idle_ms) {
+            /* nobody asked for this pass: the reader is done with the channel */
+            ll_reader_free(r);
+            unlink(f->fifo);
+            f->ended = 1;
             return LL_OK;
         }
         fd = open(f->fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -234,7 +244,7 @@ static void *feeder_main(void *arg)
         f->rc = err_set(&f->err, LL_E_NOMEM, "out of memory");
         return NULL;
     }
-    for (uint64_t e = 0; e < f->epochs && !stopped(f->stop); e++) {
+    for (uint64_t e = 0; e < f->epochs && !stopped(f->stop) && !f->ended; e++) {
         f->rc = feed_epoch(f, e, buf, cap);
         if (f->rc != LL_OK) {
             unlink(f->fifo);

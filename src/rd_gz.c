@@ -23,6 +23,7 @@ typedef struct {
     int z_init, in_eof, member_done;
     uint64_t members, member_out; /* members done; bytes out of the current one */
     uint64_t in_off;              /* compressed bytes consumed */
+    uint64_t member_end;          /* in_off where the last finished member ended */
     z_stream z;
     uint8_t *buf;
     size_t pos, len;
@@ -96,6 +97,7 @@ static ll_code gz_inflate(rd_gz *g, uint8_t *out, size_t cap, size_t *n, int *eo
             continue;
         }
         if (g->member_done) { /* more bytes after a member: the next member */
+            g->member_end = g->in_off;
             inflateReset(&g->z);
             g->member_done = 0;
             g->member_out = 0;
@@ -117,9 +119,12 @@ static ll_code gz_inflate(rd_gz *g, uint8_t *out, size_t cap, size_t *n, int *eo
         } else if (zr != Z_OK && zr != Z_BUF_ERROR) {
             const char *what = g->z.msg ? g->z.msg : "corrupt data";
             if (g->members > 0 && g->member_out == 0)
-                return err_set(err, LL_E_PARSE, "bytes after gzip member %llu are not gzip: %s",
-                               (unsigned long long)g->members, what),
-                       err_at(err, g->r.name, g->in_off);
+                return err_set(err, LL_E_PARSE,
+                               "bytes after gzip member %llu (at compressed byte %llu, after "
+                               "%llu uncompressed bytes) are not gzip: %s",
+                               (unsigned long long)g->members, (unsigned long long)g->member_end,
+                               (unsigned long long)g->r.offset, what),
+                       err_at(err, g->r.name, g->member_end);
             return err_set(err, LL_E_PARSE, "gzip member %llu: %s",
                            (unsigned long long)g->members + 1, what),
                    err_at(err, g->r.name, g->in_off);

@@ -6,6 +6,7 @@
 #include "mem.h"
 #include "pb.h"
 #include "rio.h"
+#include "wr.h"
 #include <math.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@ struct ll_sink {
     uint64_t *keys;
     float *svals;
     size_t keys_cap;
+    uint64_t rows;      /* rows written so far: the record a message names */
+    uint64_t csv_width; /* values per CSV line, fixed by the first (0: none yet) */
 };
 
 void ll_sink_opts_init(ll_sink_opts *o)
@@ -280,6 +283,20 @@ static ll_code write_csv(ll_sink *s, const ll_batch *b, size_t i, ll_err *err)
     if (rc != LL_OK)
         return rc;
     size_t nl = s->o.no_label ? 0 : b->loff[i + 1] - b->loff[i];
+    /* CSV has no shape: ragged lines could not be read back (sparse rows grow with the largest
+     * index seen unless --feature-dim fixes their width) */
+    /* (a label-only record, no features at all, stays a line of its label) */
+    if (s->csv_width && n && n + nl != s->csv_width)
+        return err_set(err, LL_E_ARG,
+                       "CSV lines must all have one width: this row gives %llu values, the first "
+                       "gave %llu%s",
+                       (unsigned long long)(n + nl), (unsigned long long)s->csv_width,
+                       b->sparse[i] && !s->o.feature_dim
+                           ? " (sparse rows are as wide as their largest index: give "
+                             "--feature-dim D)"
+                           : "");
+    if (n)
+        s->csv_width = n + nl;
     if ((rc = need(s, (size_t)(n + nl) * 17 + 2, err)) != LL_OK)
         return rc;
     char *o = (char *)s->buf, *p = o;
@@ -401,7 +418,7 @@ static ll_code write_jsonl(ll_sink *s, const ll_batch *b, size_t i, ll_err *err)
 ll_code sink_write_rows(ll_sink *s, const ll_batch *b, size_t from, size_t to, ll_err *err)
 {
     ll_code rc = LL_OK;
-    for (size_t i = from; i < to && rc == LL_OK; i++) {
+    for (size_t i = from; i < to && rc == LL_OK; i++, s->rows++) {
         switch (s->o.format) {
         case LL_FMT_RECORDIO:
             rc = write_recordio(s, b, i, err);
@@ -417,6 +434,11 @@ ll_code sink_write_rows(ll_sink *s, const ll_batch *b, size_t from, size_t to, l
             break;
         default:
             rc = err_set(err, LL_E_ARG, "unsupported output format");
+        }
+        if (rc != LL_OK && err && !err->src[0]) { /* name the output and its record */
+            err_src(err, wr_name(s->w));
+            err->record = s->rows;
+            err->has |= LL_ERR_RECORD;
         }
     }
     return rc;

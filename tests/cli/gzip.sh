@@ -16,15 +16,15 @@ check "convert a .pbr.gz" sh -c "'$LL' convert --from recordio '$T/one.pbr.gz' '
 check "convert a folder of gzip members" sh -c "'$LL' convert --from recordio '$T/parts/' '$T/parts.jsonl' && cmp '$T/parts.jsonl' '$T/ref.jsonl'"
 # pipe: auto inflates before the FIFO; none passes the gzip bytes as stored
 mkdir -p "$T/fifo"
-"$LL" pipe --dir "$T/fifo" --channel train="$T/parts/" 2>"$T/pipe.err" & pid=$!
+"$LL" pipe --epochs 1 --dir "$T/fifo" --channel train="$T/parts/" 2>"$T/pipe.err" & pid=$!
 i=0; while [ ! -p "$T/fifo/train_0" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 cat "$T/fifo/train_0" > "$T/auto.out"; wait $pid
 check "pipe inflates gzip by default" cmp "$T/auto.out" "$data"
-"$LL" pipe --compression none --dir "$T/fifo" --channel train="$T/parts/" 2>"$T/pipe.err" & pid=$!
+"$LL" pipe --epochs 1 --compression none --dir "$T/fifo" --channel train="$T/parts/" 2>"$T/pipe.err" & pid=$!
 i=0; while [ ! -p "$T/fifo/train_0" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 cat "$T/fifo/train_0" > "$T/none.out"; wait $pid
 check "pipe --compression none passes gzip through" sh -c "cat '$T/parts/a.gz' '$T/parts/b.gz' | cmp - '$T/none.out'"
-"$LL" pipe --compression gzip --dir "$T/fifo" --channel train="$data" 2>"$T/pipe.err" & pid=$!
+"$LL" pipe --epochs 1 --compression gzip --dir "$T/fifo" --channel train="$data" 2>"$T/pipe.err" & pid=$!
 i=0; while [ ! -p "$T/fifo/train_0" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 cat "$T/fifo/train_0" > /dev/null; wait $pid; st=$?
 check "--compression gzip on plain data fails naming the bytes" sh -c "[ $st -ne 0 ] && grep -q '1F 8B (found 0A 23)' '$T/pipe.err'"

@@ -60,6 +60,22 @@ check "convert into a FIFO" $LL convert --to csv $B/test.csv $T/out.fifo
 wait
 check "the FIFO is still a FIFO and got the rows" sh -c "test -p $T/out.fifo && test \$(wc -l <$T/fifo.got) -gt 100"
 
+# ---- messages keep their place
+printf '1 1:1 3:2\n0 2:5\n1 5:1\n' >$T/r.libsvm
+check_fails "LIBSVM -> CSV without --feature-dim: refused, suggesting it" 2 'r.csv (record 2): CSV lines must all have one width.*--feature-dim' \
+    $LL convert $T/r.libsvm $T/r.csv
+check "... and nothing written" test ! -e $T/r.csv
+check "LIBSVM -> CSV with --feature-dim: rectangular, reads back" sh -c "
+    $LL convert --feature-dim 6 $T/r.libsvm $T/r6.csv && $LL inspect --validate $T/r6.csv"
+/usr/bin/python3 tests/cli/mkbig_pbr.py $T/big.pbr
+check_fails "dense write of a 2^62 shape names the file and record" 1 'bigd.csv (record 1): a row of dimension 4611686018427387904' \
+    $LL convert --to csv $T/big.pbr $T/bigd.csv
+printf '1,2\n3,4\n' | gzip >$T/g.csv.gz; printf 'junkjunk' >>$T/g.csv.gz
+check_fails "bytes after a gzip member: located in both streams" 1 'after gzip member 1 (at compressed byte [0-9]*, after 8 uncompressed bytes)' \
+    $LL inspect $T/g.csv.gz
+printf '1,2\n3,4\0005,6\n' >$T/nul.csv
+check_fails "a NUL byte in a number is shown" 1 "nul.csv:2:2 .*found '4.x005'" $LL inspect --validate $T/nul.csv
+
 # ---- secrets in URLs: redacted in every message, report and file name
 mkdir -p $T/www
 printf '1,2,3\n0,abc,1\n' >$T/www/bad.csv

@@ -61,4 +61,29 @@ sigterm_check "SIGTERM ends train --sagemaker on a silent Pipe channel" \
     timeout 20 $LL train --sagemaker --threads 1 --pipe-timeout-ms 60000 --sm-root $r
 kill $wp 2>/dev/null; wait $wp 2>/dev/null
 
+# ---- the README's Pipe-mode example, run as written (the S3 prefix replaced by a local file)
+sed -n '/^linlearn pipe --dir \/tmp\/data/,/^linlearn train --input-mode pipe/p' README.md >$T/readme.sh
+check "README: the example is there" test "$(wc -l <$T/readme.sh)" -eq 2
+sed -i -e "s|/tmp/data|$T/data|g" -e "s|s3://bucket/train/|$DS/train.csv|" \
+    -e "s|^linlearn pipe |pipe_pid=; $LL pipe |" -e "s|^linlearn train |$LL train --threads 1 --model-dir $T/rm |" \
+    -e 's|&$|\& pipe_pid=$!|' $T/readme.sh
+echo 'st=$?; kill $pipe_pid 2>/dev/null; wait $pipe_pid 2>/dev/null; exit $st' >>$T/readme.sh
+mkdir -p $T/data
+check "README: the Pipe-mode example trains" timeout 60 sh $T/readme.sh
+check "README: and writes its model" test -s $T/rm/model.tar.gz
+# pipe serves the passes its reader asks for, then ends on its own
+mkdir -p $T/d2
+$LL pipe --dir $T/d2 --reader-timeout-ms 500 --channel train=$DS/train.csv 2>$T/pp.err & pp=$!
+check "pipe + train: as many passes as train asks for" timeout 60 $LL train --input-mode pipe \
+    --train $T/d2/train --threads 1 -H predictor_type=regressor -H epochs=3 --model-dir $T/rm2
+i=0; while kill -0 $pp 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+check "pipe ends by itself once train stops asking" sh -c "! kill -0 $pp 2>/dev/null"
+wait $pp; pst=$?
+check "pipe then exits 0" test "$pst" -eq 0
+check "pipe left no FIFO behind" sh -c "! ls $T/d2 | grep -q train_"
+$LL pipe --dir $T/d2 --epochs 2 --channel train=$DS/train.csv 2>/dev/null & pp=$!
+check_fails "--epochs 2 still bounds the passes" 3 'did not appear\|no data' timeout 60 $LL train --input-mode pipe \
+    --pipe-timeout-ms 1000 --train $T/d2/train --threads 1 -H predictor_type=regressor -H epochs=3 --model-dir $T/rm3
+kill $pp 2>/dev/null; wait $pp 2>/dev/null
+
 finish
