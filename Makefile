@@ -138,3 +138,14 @@ clean:
 	rm -rf build build-asan build-ubsan build-tsan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---- optional: Open MPI for training across hosts (src/dist.c, docs/DISTRIBUTED.md) ----
+# MPI=1 (the default when mpicc is found) builds src/dist.c against Open MPI; MPI=0 leaves its
+# one-host stubs and no MPI library is linked.
+MPI ?= $(shell command -v mpicc >/dev/null 2>&1 && echo 1 || echo 0)
+ifeq ($(MPI),1)
+MPI_CFLAGS := $(shell mpicc --showme:compile)
+MPI_LIBS   := $(shell mpicc --showme:link)
+$(BUILD)/src/dist.o: CFLAGS += $(MPI_CFLAGS) -DLL_MPI=1
+LIBS += $(MPI_LIBS)
+endif

@@ -31,6 +31,13 @@ static const char *HELP =
     "  --label-column N  --header  --delimiter C  --index-base 0|1\n"
     "                           input options as for convert\n"
     "\n"
+    "Across hosts (under mpirun, docs/DISTRIBUTED.md; rank r is host algo-(r+1)):\n"
+    "  --shard auto|files|records|none  how the train channel is split (default auto: whole\n"
+    "                           objects when there are at least as many as hosts, else records)\n"
+    "  --average-steps H        average the models every H batches instead of summing the\n"
+    "                           gradients every step (default 1: every step, exact)\n"
+    "  --dist-timeout S         a host waiting S seconds for the others ends the job (300)\n"
+    "\n"
     "Example:\n"
     "  linlearn train --train train.csv --validation val.csv -H predictor_type=regressor \\\n"
     "      --model-dir model/ --metrics-json metrics.json\n";
@@ -47,6 +54,9 @@ enum {
     O_METRICS,
     O_SEED,
     O_THREADS,
+    O_SHARD,
+    O_AVG,
+    O_DTO,
 };
 
 static const struct option LONGOPTS[] = {
@@ -62,6 +72,9 @@ static const struct option LONGOPTS[] = {
     {"metrics-json", required_argument, 0, O_METRICS},
     {"seed", required_argument, 0, O_SEED},
     {"threads", required_argument, 0, O_THREADS},
+    {"shard", required_argument, 0, O_SHARD},
+    {"average-steps", required_argument, 0, O_AVG},
+    {"dist-timeout", required_argument, 0, O_DTO},
     {"label-column", required_argument, 0, O_LABEL_COL},
     {"header", no_argument, 0, O_HEADER},
     {"delimiter", required_argument, 0, O_DELIM},
@@ -190,6 +203,35 @@ int cmd_train(int argc, char **argv)
             }
             o.threads = (int)u;
             break;
+        case O_SHARD:
+            if (!strcmp(optarg, "auto"))
+                o.shard = LL_SHARD_AUTO;
+            else if (!strcmp(optarg, "files"))
+                o.shard = LL_SHARD_FILES;
+            else if (!strcmp(optarg, "records"))
+                o.shard = LL_SHARD_RECORDS;
+            else if (!strcmp(optarg, "none"))
+                o.shard = LL_SHARD_NONE;
+            else {
+                st = tool_usage_error(cmd, "--shard is auto, files, records or none, not '%s'",
+                                      optarg);
+                goto out;
+            }
+            break;
+        case O_AVG:
+            if (!parse_u64(optarg, &u) || u < 1 || u > 1000000) {
+                st = tool_usage_error(cmd, "bad --average-steps '%s' (1 to 1000000)", optarg);
+                goto out;
+            }
+            o.average_steps = (unsigned)u;
+            break;
+        case O_DTO:
+            if (!parse_u64(optarg, &u) || u < 1 || u > 86400) {
+                st = tool_usage_error(cmd, "bad --dist-timeout '%s' (1 to 86400 seconds)", optarg);
+                goto out;
+            }
+            o.dist_timeout_s = (unsigned)u;
+            break;
         case 'h':
             fputs(HELP, stdout);
             goto out;
@@ -227,8 +269,22 @@ int cmd_train(int argc, char **argv)
     o.log = log_line;
     if (isatty(2))
         o.progress = progress;
-    if (ll_train(hp, &o, &err) != LL_OK)
+    /* under mpirun: join the other ranks; a failure on any host ends the job on every host */
+    if (ll_dist_init(&err) != LL_OK) {
         st = tool_fail(cmd, &err);
+        goto out;
+    }
+    char who[64];
+    if (ll_dist_size() > 1) {
+        snprintf(who, sizeof who, "train (host algo-%d)", ll_dist_rank() + 1);
+        cmd = who;
+    }
+    if (ll_train(hp, &o, &err) != LL_OK) {
+        st = tool_fail(cmd, &err);
+        ll_dist_abort(st);
+    } else {
+        ll_dist_finalize();
+    }
 out:
     free(hs);
     ll_hparams_free(hp);

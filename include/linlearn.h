@@ -349,7 +349,17 @@ typedef struct ll_train_opts {
     const char *checkpoint_dir; /* save the state after every epoch and on stop; a run that
                                    finds a matching checkpoint there continues from it */
     volatile int *stop;         /* becomes non-zero (SIGTERM): checkpoint, then return LL_E_STATE */
+    /* Across hosts (ll_dist_init, docs/DISTRIBUTED.md); ignored on one host. */
+    int shard;               /* LL_SHARD_AUTO (default), LL_SHARD_FILES, LL_SHARD_RECORDS */
+    unsigned average_steps;  /* 0/1: gradients summed every step; H > 1: models averaged every H */
+    unsigned dist_timeout_s; /* a host waiting this long for the others ends the job (300) */
 } ll_train_opts;
+
+/* How the train channel is split over the hosts: AUTO takes whole objects (ShardedByS3Key:
+ * host r of n reads objects r, r+n, ...) when the channel has at least n of them, else RECORDS:
+ * every host reads the stream and keeps its slice of each mini-batch. */
+/* NONE: each host's source already is its own share (SageMaker's ShardedByS3Key channels). */
+enum { LL_SHARD_AUTO = 0, LL_SHARD_FILES = 1, LL_SHARD_RECORDS = 2, LL_SHARD_NONE = 3 };
 
 void ll_train_opts_init(ll_train_opts *o);
 
@@ -586,6 +596,23 @@ void ll_job_opts_init(ll_job_opts *o);
  * 0 completed, else the child's exit status (128+signal when killed). A failed job is not an
  * error of this call; an error is returned when the job cannot be run or uploaded. */
 ll_code ll_job_run(const ll_job_opts *o, int *status, ll_err *err);
+
+/* ---- section: across hosts (issue 13, docs/DISTRIBUTED.md) ---- */
+
+/* Joins the MPI job when a launcher (mpirun) started this process, as its environment shows
+ * (OMPI_COMM_WORLD_SIZE, PMI_SIZE, PMIX_RANK); otherwise does nothing and MPI is never called.
+ * Then ll_train trains together with the other ranks: rank r is host algo-(r+1). Call once, from
+ * the main thread, before ll_train. LL_E_ARG when started as one of several ranks by a build
+ * without MPI (make MPI=0). */
+ll_code ll_dist_init(ll_err *err);
+/* This process's rank and the number of ranks (0 and 1 without a launcher). */
+int ll_dist_rank(void);
+int ll_dist_size(void);
+/* After a failure on this host: ends the job on every host with status code (returns only on
+ * one host). */
+void ll_dist_abort(int code);
+/* Waits for every host, then leaves MPI (a no-op on one host). */
+void ll_dist_finalize(void);
 
 #ifdef __cplusplus
 }

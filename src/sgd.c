@@ -200,6 +200,7 @@ void sgd_deinit(sgd *s)
     mem_free(s->stamp);
     mem_free(s->lrsum);
     mem_free(s->touched);
+    mem_free(s->red);
     memset(s, 0, sizeof *s);
 }
 
@@ -293,7 +294,7 @@ SGD_VEC static void gradients(sgd *s, const ll_batch *b, const float *y)
     uint32_t C = s->C;
     const hp_values *hv = &s->hv;
     double ymu = s->sc->ymu, ysd = s->sc->ysd;
-    float inv = 1.0f / (float)n;
+    float inv = s->allreduce ? 1.0f : 1.0f / (float)n; /* across hosts: after the sum */
     for (size_t i = 0; i < n; i++) {
         double rw = b->weight ? b->weight[i] : 1.0;
         const float *z = s->Z + i * M;
@@ -520,6 +521,8 @@ void sgd_sync(sgd *s)
         catch_up(s, j);
 }
 
+static ll_code dist_step(sgd *s, size_t nt, int dense, size_t n, ll_err *err);
+
 /* Sparse step: only the features present in the batch (O(nnz x models)); the others catch up
  * when next used (catch_up) or at sgd_sync. */
 SGD_VEC static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0,
@@ -575,6 +578,8 @@ SGD_VEC static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, ui
                 g[m] += x * dz[m];
         }
     }
+    if (s->allreduce)
+        return dist_step(s, nt, 0, n, err);
     s->t = T;
     step_sizes(s);
     const float *l1 = s->any_l1 ? s->pl1 : NULL;
@@ -588,13 +593,113 @@ SGD_VEC static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, ui
     return step_done(s, err);
 }
 
+/* Across hosts: sums this host's gradient sums (every feature when dense, else the nt features
+ * in s->touched) with the other hosts' in one buffer [gB | rows, dense, flag | marks D | G D*M],
+ * then applies the step every host applies: dense when any host stepped densely, else to the
+ * features some host touched (caught up here when this host did not see them). */
+static ll_code dist_step(sgd *s, size_t nt, int dense, size_t n, ll_err *err)
+{
+    size_t M = s->M, D = (size_t)s->D, len = M + 3 + D + D * M;
+    ll_code rc = ensure(&s->red, &s->cap_red, len, err);
+    if (rc != LL_OK)
+        return rc;
+    float *gb = s->red, *hdr = gb + M, *mark = hdr + 3, *g = mark + D;
+    memset(s->red, 0, len * sizeof(float));
+    memcpy(gb, s->gB, M * sizeof(float));
+    hdr[0] = (float)n;
+    hdr[1] = dense && n > 0;
+    hdr[2] = s->dist_flag;
+    if (dense && n > 0)
+        memcpy(g, s->G, D * M * sizeof(float));
+    for (size_t q = 0; !dense && q < nt; q++) {
+        size_t j = s->touched[q];
+        mark[j] = 1;
+        memcpy(g + j * M, s->G + j * M, M * sizeof(float));
+    }
+    rc = s->allreduce(s->red, len, err);
+    if (rc != LL_OK)
+        return rc;
+    s->n_step = hdr[0];
+    s->dist_flag = hdr[2];
+    if (hdr[0] <= 0)
+        return LL_OK;
+    float inv = 1.0f / hdr[0];
+    for (size_t m = 0; m < M; m++)
+        s->gB[m] = gb[m] * inv;
+    if (hdr[1] > 0) {
+        sgd_sync(s);
+        for (size_t i = 0; i < D * M; i++)
+            s->G[i] = g[i] * inv;
+        return update(s, err);
+    }
+    if (D > s->cap_touched) {
+        uint32_t *q = mem_realloc_array(s->touched, D, sizeof(uint32_t));
+        if (!q)
+            return err_set(err, LL_E_NOMEM, "out of memory for %zu feature indices", D);
+        s->touched = q;
+        s->cap_touched = D;
+    }
+    uint64_t T = s->t + 1;
+    nt = 0;
+    for (size_t j = 0; j < D; j++) {
+        if (mark[j] <= 0)
+            continue;
+        if (s->stamp[j] != T) {
+            s->stamp[j] = T;
+            catch_up(s, j);
+        }
+        s->touched[nt++] = (uint32_t)j;
+        for (size_t m = 0; m < M; m++)
+            s->G[j * M + m] = g[j * M + m] * inv;
+    }
+    s->t = T;
+    step_sizes(s);
+    const float *l1 = s->any_l1 ? s->pl1 : NULL;
+    for (size_t q = 0; q < nt; q++) {
+        size_t o = (size_t)s->touched[q] * M;
+        update_vals(s, s->W + o, s->G + o, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
+        s->last[s->touched[q]] = T;
+    }
+    if (s->hv.use_bias)
+        update_vals(s, s->B, s->gB, s->s1B, s->s2B, s->pb, s->pbwd, NULL);
+    return step_done(s, err);
+}
+
+ll_code sgd_average(sgd *s, uint32_t n_hosts, ll_err *err)
+{
+    if (!s->allreduce || n_hosts < 2)
+        return LL_OK;
+    size_t M = s->M, DM = (size_t)s->D * M, len = 3 * DM + 3 * M;
+    ll_code rc = ensure(&s->red, &s->cap_red, len, err);
+    if (rc != LL_OK)
+        return rc;
+    sgd_sync(s);
+    float *parts[6] = {s->W, s->s1W, s->s2W, s->B, s->s1B, s->s2B};
+    size_t lens[6] = {DM, DM, DM, M, M, M}, o = 0;
+    for (int i = 0; i < 6; i++) {
+        memcpy(s->red + o, parts[i], lens[i] * sizeof(float));
+        o += lens[i];
+    }
+    rc = s->allreduce(s->red, len, err);
+    if (rc != LL_OK)
+        return rc;
+    float inv = 1.0f / (float)n_hosts;
+    o = 0;
+    for (int i = 0; i < 6; i++) {
+        for (size_t q = 0; q < lens[i]; q++)
+            parts[i][q] = s->red[o + q] * inv;
+        o += lens[i];
+    }
+    return LL_OK;
+}
+
 SGD_VEC ll_code sgd_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0, ll_err *err)
 {
     size_t n = b->n_rows, M = s->M;
     uint64_t D = s->D;
-    if (n == 0)
+    if (n == 0 && !s->allreduce)
         return LL_OK;
-    if (!use_dense(s, b))
+    if (n == 0 || !use_dense(s, b))
         return sparse_step(s, b, y, row0, err);
     sgd_sync(s);
     ll_code rc = sgd_forward(s, b, row0, err);
@@ -612,6 +717,8 @@ SGD_VEC ll_code sgd_step(sgd *s, const ll_batch *b, const float *y, uint64_t row
     }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)D, (int)M, (int)n, 1.0f, s->X, (int)D,
                 s->dZ, (int)M, 0.0f, s->G, (int)M);
+    if (s->allreduce)
+        return dist_step(s, 0, 1, n, err);
     return update(s, err);
 }
 
