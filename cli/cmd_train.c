@@ -36,6 +36,8 @@ static const char *HELP =
     "                           objects when there are at least as many as hosts, else records)\n"
     "  --average-steps H        average the models every H batches instead of summing the\n"
     "                           gradients every step (default 1: every step, exact)\n"
+    "  --checkpoint-dir DIR     save the state after every epoch (algo-1 writes it); a run\n"
+    "                           that finds a matching checkpoint there continues from it\n"
     "  --dist-timeout S         a host waiting S seconds for the others ends the job (300)\n"
     "\n"
     "Example:\n"
@@ -57,6 +59,7 @@ enum {
     O_SHARD,
     O_AVG,
     O_DTO,
+    O_CKPT,
 };
 
 static const struct option LONGOPTS[] = {
@@ -75,6 +78,7 @@ static const struct option LONGOPTS[] = {
     {"shard", required_argument, 0, O_SHARD},
     {"average-steps", required_argument, 0, O_AVG},
     {"dist-timeout", required_argument, 0, O_DTO},
+    {"checkpoint-dir", required_argument, 0, O_CKPT},
     {"label-column", required_argument, 0, O_LABEL_COL},
     {"header", no_argument, 0, O_HEADER},
     {"delimiter", required_argument, 0, O_DELIM},
@@ -231,6 +235,9 @@ int cmd_train(int argc, char **argv)
                 goto out;
             }
             o.dist_timeout_s = (unsigned)u;
+            break;
+        case O_CKPT:
+            o.checkpoint_dir = optarg;
             break;
         case 'h':
             fputs(HELP, stdout);

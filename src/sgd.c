@@ -669,7 +669,7 @@ ll_code sgd_average(sgd *s, uint32_t n_hosts, ll_err *err)
 {
     if (!s->allreduce || n_hosts < 2)
         return LL_OK;
-    size_t M = s->M, DM = (size_t)s->D * M, len = 3 * DM + 3 * M;
+    size_t M = s->M, DM = (size_t)s->D * M, len = 3 * DM + 3 * M + 1;
     ll_code rc = ensure(&s->red, &s->cap_red, len, err);
     if (rc != LL_OK)
         return rc;
@@ -680,9 +680,11 @@ ll_code sgd_average(sgd *s, uint32_t n_hosts, ll_err *err)
         memcpy(s->red + o, parts[i], lens[i] * sizeof(float));
         o += lens[i];
     }
+    s->red[o] = s->dist_flag;
     rc = s->allreduce(s->red, len, err);
     if (rc != LL_OK)
         return rc;
+    s->dist_flag = s->red[o];
     float inv = 1.0f / (float)n_hosts;
     o = 0;
     for (int i = 0; i < 6; i++) {

@@ -88,7 +88,8 @@ ll_code sgd_snapshot(sgd *s, uint32_t k, ll_err *err);
 void sgd_restore(sgd *s, uint32_t k);
 
 /* Averages the weights, biases and optimizer state over the hosts (s->allreduce, n_hosts):
- * model averaging every H steps instead of summed gradients every step. */
+ * model averaging every H steps instead of summed gradients every step. dist_flag is summed
+ * as in sgd_step. */
 ll_code sgd_average(sgd *s, uint32_t n_hosts, ll_err *err);
 
 /* Writes model k, unscaled, into m (feature_dim D, n_out C). */
