@@ -137,6 +137,7 @@ check "model averaging: a model with test metrics" sh -c "grep -q '\"test:binary
 # faults: a killed rank ends the job; a stopped (hung) one trips the watchdog
 LONG="--train $T/sp.libsvm --index-base 0 -H feature_dim=10000 -H predictor_type=binary_classifier
     -H epochs=400 -H num_models=32 -H mini_batch_size=100 -H early_stopping_patience=1000"
+LONG=$(echo $LONG) # one line: it goes through sh -c
 fault() { # fault SIGNAL LIMIT_S: signal rank 1 once it trains; the job must end within LIMIT_S
     rm -f "$T/pid."*
     t0=$(date +%s)
@@ -161,6 +162,7 @@ check "the watchdog message names its host and what it waited for" \
 # resume: kill a rank after a checkpoint, start again, get the uninterrupted model
 RES="--train $T/sp.libsvm --index-base 0 -H feature_dim=10000 -H predictor_type=binary_classifier
     -H epochs=12 -H num_models=16 -H mini_batch_size=100 -H early_stopping_patience=1000"
+RES=$(echo $RES)
 check "uninterrupted run, 2 ranks" trainN 2 "$T/un" $RES
 mkdir -p "$T/ck" "$T/re"
 $MPI 2 sh -c "echo \$\$ > $T/rpid.\$OMPI_COMM_WORLD_RANK; exec '$LL' train $RES --checkpoint-dir '$T/ck' --model-dir '$T/re' --metrics-json '$T/re/m.json'" \
