@@ -50,9 +50,40 @@ static void on_term(int sig)
     g_stop = 1;
 }
 
+/* the progress line on stderr (a terminal only: SageMaker's stderr is a log stream) */
+static int g_drawn;
+static double g_t0, g_tdraw;
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void progress(void *ud, double done)
+{
+    (void)ud;
+    double now = mono_s();
+    if (done < 1 && now - g_tdraw < 0.2)
+        return;
+    g_tdraw = now;
+    char eta[32];
+    fprintf(stderr, "\r\033[Ktrain: %3.0f%%", done * 100);
+    if (done > 0.01 && done < 1)
+        fprintf(stderr, ", ETA %s",
+                tool_human_secs(eta, sizeof eta, (now - g_t0) / done * (1 - done)));
+    fflush(stderr);
+    g_drawn = 1;
+}
+
 static void log_line(void *ud, const char *line)
 {
     (void)ud;
+    if (g_drawn) {
+        fputs("\r\033[K", stderr);
+        g_drawn = 0;
+    }
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
@@ -111,8 +142,9 @@ int cmd_train_sagemaker(int argc, char **argv)
             fputs(HELP, stdout);
             return 0;
         default:
-            return tool_usage_error(cmd, "unknown option (train --sagemaker takes its settings "
-                                         "from the config files)");
+            tool_bad_option(cmd, argv, LONGOPTS);
+            fprintf(stderr, "(train --sagemaker takes its settings from the config files)\n");
+            return 2;
         }
     }
     if (optind < argc)
@@ -125,7 +157,12 @@ int cmd_train_sagemaker(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     o.stop = &g_stop;
     o.log = log_line;
+    if (isatty(2)) {
+        g_t0 = mono_s();
+        o.progress = progress;
+    }
     ll_err err;
+    ll_blas_set_threads(tool_train_blas_threads(o.threads));
     ll_code rc = ll_sm_train(&o, &err);
     if (rc == LL_OK)
         return 0;

@@ -27,13 +27,17 @@ static const char *HELP =
     "  --index-base 0|1       LIBSVM: index of the first column (default 1), in and out\n"
     "  --feature-dim D        sparse shape (and width of dense output of sparse rows)\n"
     "  --dense | --sparse     RecordIO/JSON Lines rows (default: as the input rows are)\n"
-    "  --recordio-split dmlc|concat\n"
-    "                         how split RecordIO records are reassembled (default dmlc)\n"
+    "  --recordio-split auto|dmlc|concat\n"
+    "                         how split RecordIO records are reassembled: dmlc-core's way\n"
+    "                         (magic re-inserted), plain fragments (Amazon's ML-IO), or auto\n"
+    "                         (default): whichever yields a valid Record\n"
     "  --max-record-bytes N   longest record or line accepted (default 64M)\n"
     "  --endpoint-url URL     S3-compatible endpoint for s3:// (else AWS_ENDPOINT_URL...)\n"
     "  --shard-records N      OUT is a folder/prefix: a new part-NNNNN every N records\n"
     "  --shard-bytes SIZE     ... or once a part reaches SIZE bytes (e.g. 64M)\n"
     "  --batch-rows N         rows per internal batch (default 4096)\n"
+    "  --progress | --no-progress  the progress line on stderr (default: when stderr is a\n"
+    "                         terminal)\n"
     "\n"
     "Examples:\n"
     "  linlearn convert train.csv train.pbr\n"
@@ -61,6 +65,8 @@ static const struct option LONGOPTS[] = {
     {"shard-records", required_argument, 0, O_SHARD_REC},
     {"shard-bytes", required_argument, 0, O_SHARD_BYTES},
     {"batch-rows", required_argument, 0, O_BATCH},
+    {"progress", no_argument, 0, O_PROGRESS_ON},
+    {"no-progress", no_argument, 0, O_PROGRESS_OFF},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -73,6 +79,15 @@ static int parse_u64(const char *s, uint64_t *v)
         return 0;
     *v = x;
     return 1;
+}
+
+/* Source settings from --endpoint-url, handed to the library through the options. */
+static ll_source_opts g_source;
+static int g_source_set;
+
+const ll_source_opts *tool_source_opts(void)
+{
+    return g_source_set ? &g_source : NULL;
 }
 
 int tool_parse_input_opt(const char *cmd, int opt, const char *arg, ll_parse_opts *in)
@@ -124,22 +139,22 @@ int tool_parse_input_opt(const char *cmd, int opt, const char *arg, ll_parse_opt
         in->feature_dim = v;
         return 1;
     case O_SPLIT:
-        if (!strcmp(arg, "dmlc"))
+        if (!strcmp(arg, "auto"))
+            in->split = LL_SPLIT_AUTO;
+        else if (!strcmp(arg, "dmlc"))
             in->split = LL_SPLIT_DMLC;
         else if (!strcmp(arg, "concat"))
             in->split = LL_SPLIT_CONCAT;
         else {
-            tool_usage_error(cmd, "--recordio-split takes dmlc or concat, not '%s'", arg);
+            tool_usage_error(cmd, "--recordio-split takes auto, dmlc or concat, not '%s'", arg);
             return -1;
         }
         return 1;
-    case O_ENDPOINT_URL: {
-        ll_source_opts so;
-        ll_source_opts_init(&so);
-        so.endpoint_url = arg;
-        ll_source_set_defaults(&so);
+    case O_ENDPOINT_URL:
+        ll_source_opts_init(&g_source);
+        g_source.endpoint_url = arg;
+        g_source_set = 1;
         return 1;
-    }
     case O_MAXREC:
         v = tool_parse_size(arg);
         if (!v) {
@@ -156,7 +171,7 @@ int cmd_convert(int argc, char **argv)
 {
     ll_convert_opts o;
     ll_convert_opts_init(&o);
-    int c;
+    int c, prog = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
         int r = tool_parse_input_opt("convert", c, optarg, &o.in);
@@ -194,8 +209,12 @@ int cmd_convert(int argc, char **argv)
                 return tool_usage_error("convert", "--batch-rows takes a count from 1 to 1e7");
             o.batch_rows = (size_t)v;
             break;
+        case O_PROGRESS_ON:
+        case O_PROGRESS_OFF:
+            prog = c == O_PROGRESS_ON;
+            break;
         default:
-            return tool_usage_error("convert", "unknown option");
+            return tool_bad_option("convert", argv, LONGOPTS);
         }
     }
     if (argc - optind != 2)
@@ -210,7 +229,13 @@ int cmd_convert(int argc, char **argv)
         o.out.delimiter = o.in.delimiter;
     ll_err err;
     uint64_t n = 0;
+    o.source = tool_source_opts();
+    tool_progress pr;
+    tool_progress_init(&pr, "convert", in, prog);
+    o.tick = tool_progress_tick;
+    o.tick_ud = &pr;
     ll_code rc = ll_convert(in, outp, &o, &n, &err);
+    tool_progress_done(&pr);
     if (rc != LL_OK)
         return tool_fail("convert", &err);
     if (strcmp(outp, "-") != 0)

@@ -82,7 +82,7 @@ int cmd_inspect(int argc, char **argv)
             o.validate = 1;
             break;
         default:
-            return tool_usage_error("inspect", "unknown option");
+            return tool_bad_option("inspect", argv, LONGOPTS);
         }
     }
     if (argc - optind != 1)
@@ -91,10 +91,13 @@ int cmd_inspect(int argc, char **argv)
     ll_writer *w;
     if (ll_writer_open("-", &w, &err) != LL_OK)
         return tool_fail("inspect", &err);
+    o.source = tool_source_opts();
     ll_code rc = ll_inspect(argv[optind], &o, w, &err);
     ll_err werr;
-    ll_writer_commit(w, &werr);
+    ll_code wrc = ll_writer_commit(w, &werr);
     if (rc != LL_OK)
         return tool_fail("inspect", &err);
+    if (wrc != LL_OK) /* the report did not reach its output (a full disk, a closed pipe) */
+        return tool_fail("inspect", &werr);
     return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char *HELP =
     "usage: linlearn local-job --job JOB.json [options]\n"
@@ -93,18 +94,24 @@ int cmd_local_job(int argc, char **argv)
             fputs(HELP, stdout);
             return 0;
         default:
-            return tool_usage_error(cmd, "unknown option");
+            return tool_bad_option(cmd, argv, LONGOPTS);
         }
     }
     if (optind < argc)
         return tool_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!o.job)
         return tool_usage_error(cmd, "--job is required");
-    /* set the source defaults here, before the job starts its feeder threads */
-    ll_source_opts so;
-    ll_source_opts_init(&so);
-    so.endpoint_url = o.endpoint;
-    ll_source_set_defaults(&so);
+    /* the container is this program, unless --exe says otherwise */
+    static char self[4096];
+    if (!o.exe) {
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0) {
+            fprintf(stderr, "linlearn %s: cannot find this program's path; give --exe\n", cmd);
+            return 1;
+        }
+        self[n] = 0;
+        o.exe = self;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_term;

@@ -160,14 +160,13 @@ int cmd_pipe(int argc, char **argv)
                 return tool_usage_error("pipe", "--compression takes auto, gzip or none");
             break;
         default:
-            return tool_usage_error("pipe", "unknown option");
+            return tool_bad_option("pipe", argv, LONGOPTS);
         }
     }
     if (optind != argc)
         return tool_usage_error("pipe", "unexpected argument '%s'", argv[optind]);
     if (!n_ch)
         return tool_usage_error("pipe", "give at least one --channel NAME=SRC");
-    ll_source_set_defaults(&o);
     ll_err err;
     if (file_mode) {
         for (size_t i = 0; i < n_ch; i++) {

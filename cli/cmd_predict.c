@@ -27,6 +27,8 @@ static const char *HELP =
     "  --delimiter C           CSV: ',' (default), 'tab' or another character\n"
     "  --mini-batch-size N     rows scored at a time (default 1000)\n"
     "  --threads N             threads of the matrix kernels (default: the library's)\n"
+    "  --progress | --no-progress  the progress line on stderr (default: when stderr is\n"
+    "                          a terminal)\n"
     "\n"
     "Examples:\n"
     "  linlearn predict --model model.tar.gz test.csv predictions.jsonl\n"
@@ -45,6 +47,8 @@ static const struct option LONGOPTS[] = {
     {"delimiter", required_argument, 0, O_DELIM},
     {"recordio-split", required_argument, 0, O_SPLIT},
     {"max-record-bytes", required_argument, 0, O_MAXREC},
+    {"progress", no_argument, 0, O_PROGRESS_ON},
+    {"no-progress", no_argument, 0, O_PROGRESS_OFF},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -54,7 +58,7 @@ int cmd_predict(int argc, char **argv)
     ll_predict_opts o;
     ll_predict_opts_init(&o);
     const char *model = NULL;
-    int c;
+    int c, prog = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
         int r = tool_parse_input_opt("predict", c, optarg, &o.in);
@@ -87,10 +91,14 @@ int cmd_predict(int argc, char **argv)
             v = strtoul(optarg, &end, 10);
             if (*end || !v || v > 1024 || optarg[0] == '-')
                 return tool_usage_error("predict", "--threads takes 1 to 1024");
-            o.threads = (unsigned)v;
+            ll_blas_set_threads((int)v);
+            break;
+        case O_PROGRESS_ON:
+        case O_PROGRESS_OFF:
+            prog = c == O_PROGRESS_ON;
             break;
         default:
-            return tool_usage_error("predict", "unknown option");
+            return tool_bad_option("predict", argv, LONGOPTS);
         }
     }
     if (!model)
@@ -102,7 +110,12 @@ int cmd_predict(int argc, char **argv)
     if (ll_model_load(model, &m, &err) != LL_OK)
         return tool_fail("predict", &err);
     uint64_t n = 0;
+    tool_progress pr;
+    tool_progress_init(&pr, "predict", argv[optind], prog);
+    o.tick = tool_progress_tick;
+    o.tick_ud = &pr;
     ll_code rc = ll_predict(m, argv[optind], argv[optind + 1], &o, &n, &err);
+    tool_progress_done(&pr);
     ll_model_free(m);
     if (rc != LL_OK)
         return tool_fail("predict", &err);

@@ -127,7 +127,7 @@ int cmd_serve(int argc, char **argv)
             sm_root = optarg;
             break;
         default:
-            return tool_usage_error("serve", "unknown option");
+            return tool_bad_option("serve", argv, LONGOPTS);
         }
     }
     if (optind != argc)
@@ -169,6 +169,7 @@ int cmd_serve(int argc, char **argv)
     if (ll_model_load(model, &m, &err) != LL_OK)
         return tool_fail("serve", &err);
     ll_server *s = NULL;
+    ll_blas_set_threads(1); /* the workers score in parallel */
     if (ll_server_start(m, &so, &s, &err) != LL_OK) {
         ll_model_free(m);
         return tool_fail("serve", &err);

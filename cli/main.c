@@ -2,10 +2,13 @@
 /* main.c - the linlearn command: dispatches to cmd_*.c and maps error codes to exit statuses. */
 #include "tool.h"
 #include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const struct {
     const char *name;
@@ -20,6 +23,7 @@ static const struct {
     {"serve", cmd_serve, "serve a model over HTTP (SageMaker inference protocol)"},
     {"pipe", cmd_pipe, "stream channels into Pipe-mode FIFOs"},
     {"local-job", cmd_local_job, "run a SageMaker-shaped training job locally"},
+    {"report", cmd_report, "write the HTML training report from train's metrics JSON"},
 };
 
 int tool_exit_code(ll_code code)
@@ -41,6 +45,17 @@ int tool_exit_code(ll_code code)
     }
 }
 
+int tool_train_blas_threads(int threads)
+{
+    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = threads > 0 ? threads : (int)(nproc > 0 ? nproc : 1);
+    /* ranks that mpirun started on this machine share its cores */
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    if (threads <= 0 && local && atoi(local) > 1)
+        n = n / atoi(local) > 1 ? n / atoi(local) : 1;
+    return n > 1 ? n - 1 : 1;
+}
+
 int tool_fail(const char *cmd, const ll_err *err)
 {
     char buf[1024];
@@ -57,6 +72,46 @@ int tool_usage_error(const char *cmd, const char *fmt, ...)
     va_end(ap);
     fprintf(stderr, "\nTry 'linlearn %s --help'.\n", cmd);
     return 2;
+}
+
+int tool_bad_option(const char *cmd, char **argv, const struct option *longopts)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : NULL;
+    if (arg && arg[0] == '-' && arg[1] && arg[1] != '-') {
+        /* a short option: unknown, or missing its value */
+        for (const struct option *o = longopts; o->name; o++)
+            if (optopt && o->val == optopt && o->has_arg == required_argument && !arg[2])
+                return tool_usage_error(cmd, "option '-%c' needs a value", optopt);
+        return tool_usage_error(cmd, "unknown option '-%c'", optopt ? optopt : arg[1]);
+    }
+    if (!arg || strncmp(arg, "--", 2))
+        return tool_usage_error(cmd, "unknown option '%s'", arg ? arg : "?");
+    char name[128];
+    snprintf(name, sizeof name, "%s", arg + 2);
+    char *eq = strchr(name, '=');
+    if (eq)
+        *eq = 0;
+    const char *names[256];
+    size_t n = 0, hits = 0;
+    const struct option *exact = NULL;
+    for (const struct option *o = longopts; o->name && n < 256; o++) {
+        names[n++] = o->name;
+        if (!strcmp(o->name, name))
+            exact = o;
+        if (!strncmp(o->name, name, strlen(name)))
+            hits++;
+    }
+    if (exact && exact->has_arg == required_argument)
+        return tool_usage_error(cmd, "option '--%s' needs a value", name);
+    if (exact && exact->has_arg == no_argument && eq)
+        return tool_usage_error(cmd, "option '--%s' takes no value", name);
+    if (!exact && hits > 1)
+        return tool_usage_error(cmd, "option '--%s' is ambiguous (%zu options begin so)", name,
+                                hits);
+    const char *near = ll_closest(name, names, n);
+    if (near)
+        return tool_usage_error(cmd, "unknown option '--%s'; did you mean '--%s'?", name, near);
+    return tool_usage_error(cmd, "unknown option '--%s'", name);
 }
 
 uint64_t tool_parse_size(const char *s)
@@ -97,12 +152,33 @@ uint64_t tool_parse_size(const char *s)
     return (uint64_t)(v * (double)mult);
 }
 
+/* Every command's last word on standard output: buffered text is flushed and the stream closed,
+ * and a failure at any point (a full disk, a closed pipe) is an error naming the output, never a
+ * silent success (docs/RELIABILITY.md). Returns rc, or 3 (LL_E_IO) when rc was 0. */
+static int close_stdout(const char *cmd, int rc)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0;
+    int e = errno;
+    if (!bad && ferror(stdout))
+        bad = 1; /* an earlier write failed; its errno is gone */
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad)
+        return rc;
+    fprintf(stderr, "linlearn%s%s: cannot write standard output%s%s\n", cmd ? " " : "",
+            cmd ? cmd : "", e ? ": " : " (a write failed)", e ? strerror(e) : "");
+    return rc ? rc : 3;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: linlearn COMMAND [options] ...\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
-    fprintf(f, "\n'linlearn COMMAND --help' describes a command. linlearn %s\n", LL_VERSION);
+    fprintf(f, "\n'linlearn COMMAND --help' describes a command. linlearn %s\n", ll_version());
 }
 
 int main(int argc, char **argv)
@@ -113,16 +189,25 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
         usage(stdout);
-        return 0;
+        return close_stdout(NULL, 0);
     }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        printf("linlearn %s\n", LL_VERSION);
-        return 0;
+        printf("linlearn %s\n", ll_version());
+        return close_stdout(NULL, 0);
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    /* the commands report unknown options themselves, once, with a suggestion */
+    opterr = 0;
+    const char *names[sizeof commands / sizeof commands[0]];
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (!strcmp(argv[1], commands[i].name))
-            return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "linlearn: unknown command '%s'\n", argv[1]);
-    usage(stderr);
+            return close_stdout(commands[i].name, commands[i].fn(argc - 1, argv + 1));
+        names[i] = commands[i].name;
+    }
+    const char *near = ll_closest(argv[1], names, sizeof names / sizeof names[0]);
+    if (near)
+        fprintf(stderr, "linlearn: unknown command '%s'; did you mean '%s'?\n", argv[1], near);
+    else
+        fprintf(stderr, "linlearn: unknown command '%s'\n", argv[1]);
+    fprintf(stderr, "Try 'linlearn --help' for the list of commands.\n");
     return 2;
 }

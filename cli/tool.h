@@ -13,15 +13,23 @@ int cmd_predict(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_pipe(int argc, char **argv);
 int cmd_local_job(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 /* `train --sagemaker` (cmd_container.c); cmd_train hands over when it sees --sagemaker. */
 int cmd_train_sagemaker(int argc, char **argv);
 
 /* Exit statuses (docs/man/linlearn.1.md): 0 ok, 1 bad data, 2 usage, 3 I/O, 4 remote, 5 other */
 int tool_exit_code(ll_code code);
+/* The matrix kernels' threads for training with `threads` threads (0: all cores): one less, as
+ * each channel's prefetch thread parses on a core of its own. */
+int tool_train_blas_threads(int threads);
 /* Prints "linlearn CMD: <formatted err>" to stderr and returns the exit status for it. */
 int tool_fail(const char *cmd, const ll_err *err);
 /* Prints "linlearn CMD: msg" and a hint to run --help; returns 2. */
 int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Reports the option getopt_long just refused (opterr is 0: main sets it), once, with a "did
+ * you mean" among longopts, or that it needs a value; returns 2. */
+struct option;
+int tool_bad_option(const char *cmd, char **argv, const struct option *longopts);
 /* Option numbers of the input options shared by convert, inspect, train and predict. */
 enum {
     O_FROM = 256,
@@ -43,6 +51,28 @@ enum {
 /* Handles one of the shared input options: 1 handled, 0 not one of them, -1 bad value (message
  * printed). */
 int tool_parse_input_opt(const char *cmd, int opt, const char *arg, ll_parse_opts *in);
+/* The source settings given by those options (--endpoint-url); NULL: the built-in ones. */
+const ll_source_opts *tool_source_opts(void);
+
+/* The progress line on stderr (progress.c). mode: 1 on (--progress), 0 off (--no-progress),
+ * -1 when stderr is a terminal. */
+typedef struct tool_progress {
+    const char *what; /* "convert", "predict" */
+    uint64_t total;   /* input bytes when known (a local file), else 0 */
+    uint64_t bytes, rows;
+    double t0, t_draw;
+    int on, drawn;
+} tool_progress;
+void tool_progress_init(tool_progress *p, const char *what, const char *src, int mode);
+/* An ll_tick_fn: ud is the tool_progress. Redraws at most 5 times a second. */
+void tool_progress_tick(void *ud, uint64_t bytes, uint64_t rows);
+/* Clears the line (before the command's own closing message). */
+void tool_progress_done(tool_progress *p);
+const char *tool_human_bytes(char *buf, size_t n, double v);
+const char *tool_human_count(char *buf, size_t n, double v);
+const char *tool_human_secs(char *buf, size_t n, double s);
+/* Option numbers of --progress / --no-progress, shared by the long commands. */
+enum { O_PROGRESS_ON = 900, O_PROGRESS_OFF };
 
 /* Parses a size such as 64M, 1G, 4096 into bytes; 0 on error. */
 uint64_t tool_parse_size(const char *s);

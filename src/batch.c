@@ -4,6 +4,7 @@
 #include "batch.h"
 #include "err.h"
 #include "mem.h"
+#include <math.h>
 #include <string.h>
 
 void ll_batch_init(ll_batch *b)
@@ -105,6 +106,44 @@ ll_code batch_reserve_labels(ll_batch *b, size_t n_labels, ll_err *err)
     b->label = l;
     b->cap_label = n;
     return LL_OK;
+}
+
+int batch_row_nonfinite(const ll_batch *b, size_t i, size_t *at, int *is_label, float *v)
+{
+    for (size_t k = b->off[i]; k < b->off[i + 1]; k++)
+        if (!isfinite(b->val[k])) {
+            *at = k - b->off[i];
+            *is_label = 0;
+            *v = b->val[k];
+            return 1;
+        }
+    for (size_t k = b->loff[i]; k < b->loff[i + 1]; k++)
+        if (!isfinite(b->label[k])) {
+            *at = k - b->loff[i];
+            *is_label = 1;
+            *v = b->label[k];
+            return 1;
+        }
+    return 0;
+}
+
+ll_code batch_nonfinite_error(const ll_batch *b, size_t i, ll_err *err)
+{
+    size_t at = 0;
+    int lab = 0;
+    float v = 0;
+    batch_row_nonfinite(b, i, &at, &lab, &v);
+    unsigned long long col = b->sparse[i] && !lab ? b->idx[b->off[i] + at] : at;
+    return err_set(err, LL_E_PARSE,
+                   "expected finite numbers, found %s in %s %llu (NaN and infinity are refused in "
+                   "training data)",
+                   isnan(v) ? "NaN"
+                   : v > 0  ? "+infinity"
+                            : "-infinity",
+                   lab            ? "label"
+                   : b->sparse[i] ? "feature index"
+                                  : "feature",
+                   col);
 }
 
 void batch_commit_row(ll_batch *b, size_t n_vals, uint64_t dim, int sparse, size_t n_labels)

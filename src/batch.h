@@ -16,4 +16,10 @@ ll_code batch_reserve_vals(ll_batch *b, size_t n_vals, ll_err *err);
 ll_code batch_reserve_labels(ll_batch *b, size_t n_labels, ll_err *err);
 /* Ends the row whose values were written at off[n_rows]; sets its weight to 1. */
 void batch_commit_row(ll_batch *b, size_t n_vals, uint64_t dim, int sparse, size_t n_labels);
+/* Whether row i holds a NaN or an infinity: 0 if not; else 1 with *at the value's position in
+ * the row (or the label's, with *is_label set) and *v the value. */
+int batch_row_nonfinite(const ll_batch *b, size_t i, size_t *at, int *is_label, float *v);
+/* Sets err (LL_E_PARSE) for row i of b holding a non-finite value (batch_row_nonfinite); the
+ * caller adds the location. Returns LL_E_PARSE. */
+ll_code batch_nonfinite_error(const ll_batch *b, size_t i, ll_err *err);
 #endif

@@ -19,6 +19,7 @@ ll_code channel_init(chan *c, const char *name, const char *src, const ll_parse_
     memset(c, 0, sizeof *c);
     c->name = name;
     c->po = *po;
+    c->po.finite = 1; /* training refuses NaN and infinity (docs/RELIABILITY.md) */
     c->pipe = pipe;
     c->timeout_ms = timeout_ms;
     c->src = mem_strdup(src);
@@ -143,6 +144,15 @@ ll_code channel_open_pass(chan *c, ll_err *err)
         so.shard_index = c->shard_index;
         so.shard_count = c->shard_count;
         rc = ll_reader_open_ex(src, &so, &c->rd, err);
+    } else if (c->pipe) {
+        /* never blocks: a FIFO without a writer, or whose writer is silent, fails after the
+         * pipe timeout, and a stop (SIGTERM) ends the wait */
+        ll_source_opts so;
+        ll_source_opts_init(&so);
+        ll_reader *f = NULL;
+        rc = rd_fifo_open(src, c->timeout_ms, c->halt, &f, err);
+        if (rc == LL_OK)
+            rc = rd_gz_wrap(f, so.compression, &c->rd, err);
     } else
         rc = ll_reader_open(src, &c->rd, err);
     if (rc == LL_OK)

@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -246,12 +248,83 @@ ll_code ckpt_save(const char *path, const ckpt_state *st, const sgd *s, const sc
     return rc;
 }
 
-/* ---- reading ---- */
+/* ---- reading: decode (the file's own consistency), validate (against this run), apply ---- */
 
-static ll_code bad(ll_err *err, const char *path, uint64_t off, const char *what)
+/* A decoded checkpoint: the header's fields and where each array starts in the file's bytes.
+ * Borrows the bytes it was decoded from. */
+typedef struct ckpt_file {
+    const uint8_t *p;
+    uint64_t len, P;
+    uint64_t fingerprint, D, steps, rows_trained, seed, batches, pn;
+    uint32_t C, K, next_epoch, flags, stale, epochs_done;
+    double global_best, train_secs, ymu, ysd;
+    uint64_t M; /* K * C */
+    /* byte offsets of the arrays (0: absent) */
+    uint64_t o_lr, o_best, o_bestc, o_mu, o_sc, o_W, o_B, o_s1W, o_s2W, o_s1B, o_s2B, o_bestW,
+        o_bestB, o_tl, o_tw, o_n, o_psc, o_lab, o_wt;
+} ckpt_file;
+
+/* Header fields by offset, for messages that name what they refuse. */
+static const char *field_name(uint64_t off)
 {
+    switch (off) {
+    case 8:
+        return "version";
+    case 16:
+        return "fingerprint";
+    case 24:
+        return "D (features)";
+    case 32:
+        return "C (outputs per model)";
+    case 36:
+        return "K (models)";
+    case 40:
+        return "next epoch";
+    case 44:
+        return "flags";
+    case 48:
+        return "epochs without improvement";
+    case 52:
+        return "epochs done";
+    case 56:
+        return "optimizer steps";
+    case 64:
+        return "best early-stopping value";
+    case 72:
+        return "rows trained";
+    case 80:
+        return "seconds trained";
+    case 88:
+        return "scaler label mean";
+    case 96:
+        return "scaler label scale";
+    case 104:
+        return "seed";
+    case 112:
+        return "payload size";
+    case 120:
+        return "mini-batches of the next epoch";
+    }
+    return "header";
+}
+
+__attribute__((format(printf, 4, 5))) static ll_code bad(ll_err *err, const char *path,
+                                                         uint64_t off, const char *fmt, ...)
+{
+    char what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
     err_set(err, LL_E_PARSE, "damaged checkpoint: %s", what);
     return err_at(err, path, off);
+}
+
+/* A header field whose value cannot be right: names the field, the value and the rule. */
+static ll_code bad_field(ll_err *err, const char *path, uint64_t off, uint64_t v, const char *rule)
+{
+    return bad(err, path, off, "field '%s' = %llu %s", field_name(off), (unsigned long long)v,
+               rule);
 }
 
 static ll_code mismatch(ll_err *err, const char *path, const char *what)
@@ -268,6 +341,14 @@ static void r_f32s(const uint8_t *p, float *v, size_t n)
     }
 }
 
+static float get_f32(const uint8_t *p)
+{
+    uint32_t u = get_u32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
 static int same_f32s(const uint8_t *p, const float *v, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -279,7 +360,30 @@ static int same_f32s(const uint8_t *p, const float *v, size_t n)
     return 1;
 }
 
-ll_code ckpt_load(const char *path, ckpt_state *st, sgd *s, const scaler *sc, ll_err *err)
+/* The index of the first f32 of n at p that is not finite (or negative, with nonneg), or n. */
+static uint64_t first_bad_f32(const uint8_t *p, uint64_t n, int nonneg)
+{
+    for (uint64_t i = 0; i < n; i++) {
+        float f = get_f32(p + 4 * i);
+        if (!isfinite(f) || (nonneg && f < 0))
+            return i;
+    }
+    return n;
+}
+
+/* Takes `bytes` more bytes of the payload at *at, unless they do not fit in the P bytes that
+ * end at `end`: the offset of the array, or 0 when it overruns. */
+static uint64_t take(uint64_t *at, uint64_t end, uint64_t count, uint64_t width)
+{
+    if (count > (end - *at) / width)
+        return 0;
+    uint64_t o = *at;
+    *at += count * width;
+    return o;
+}
+
+/* Reads the whole file at path into *bytes (mem_free); checks nothing. */
+static ll_code read_all(const char *path, uint8_t **bytes, uint64_t *len_out, ll_err *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -310,29 +414,35 @@ ll_code ckpt_load(const char *path, ckpt_state *st, sgd *s, const scaler *sc, ll
         got += (uint64_t)k;
     }
     close(fd);
-    ll_code rc = LL_OK;
     if (got != len) {
-        rc = err_sys(err, path, "cannot read the checkpoint");
-        goto out;
+        mem_free(p);
+        return err_sys(err, path, "cannot read the checkpoint");
     }
-    if (memcmp(p, CKPT_MAGIC, 8)) {
-        rc = bad(err, path, 0, "the magic is not LLCKPT01");
-        goto out;
-    }
-    if (get_u32(p + 8) != CKPT_VERSION) {
-        rc = bad(err, path, 8, "unknown version");
-        goto out;
-    }
-    if (get_u32(p + 12) != CKPT_HDR) {
-        rc = bad(err, path, 12, "header size is not 128");
-        goto out;
-    }
-    uint64_t P = get_u64(p + 112);
-    if (P != len - CKPT_HDR - 4) {
-        rc = bad(err, path, 112, "the payload size does not match the file size");
-        goto out;
-    }
-    uint32_t crc = (uint32_t)crc32(crc32(0, NULL, 0), p, (uInt)0);
+    *bytes = p;
+    *len_out = len;
+    return LL_OK;
+}
+
+/* Decodes the len bytes at p into f: magic, version, checksum, flags and every size checked
+ * against the file itself (overflow-safe), so every offset in f lies inside the file.
+ * LL_E_PARSE names the byte offset and field. Knows nothing of the run. */
+static ll_code decode(const char *path, const uint8_t *p, uint64_t len, ckpt_file *f, ll_err *err)
+{
+    memset(f, 0, sizeof *f);
+    f->p = p;
+    f->len = len;
+    if (len < CKPT_HDR + 4 || len > CKPT_MAX_BYTES)
+        return bad(err, path, len, "the file is too short to hold a header and a checksum");
+    if (memcmp(p, CKPT_MAGIC, 8))
+        return bad(err, path, 0, "the magic is not LLCKPT01");
+    if (get_u32(p + 8) != CKPT_VERSION)
+        return bad_field(err, path, 8, get_u32(p + 8), "is an unknown version");
+    if (get_u32(p + 12) != CKPT_HDR)
+        return bad(err, path, 12, "header size is not 128");
+    f->P = get_u64(p + 112);
+    if (f->P != len - CKPT_HDR - 4)
+        return bad(err, path, 112, "the payload size does not match the file size");
+    uint32_t crc = (uint32_t)crc32(0, NULL, 0);
     /* crc32 takes uInt lengths: feed large files in pieces */
     for (uint64_t off = 0; off < len - 4;) {
         uint64_t k = len - 4 - off;
@@ -341,171 +451,260 @@ ll_code ckpt_load(const char *path, ckpt_state *st, sgd *s, const scaler *sc, ll
         crc = (uint32_t)crc32(crc, p + off, (uInt)k);
         off += k;
     }
-    if (crc != get_u32(p + len - 4)) {
-        rc = bad(err, path, len - 4, "checksum mismatch (the file was damaged or cut)");
-        goto out;
-    }
-    uint64_t D = get_u64(p + 24);
-    uint32_t C = get_u32(p + 32), K = get_u32(p + 36), flags = get_u32(p + 44);
-    if (flags & ~(uint32_t)(CKPT_DONE | CKPT_HAS_BEST | CKPT_SHIFT | CKPT_PARTIAL) ||
-        ((flags & CKPT_DONE) && (flags & CKPT_PARTIAL))) {
-        rc = bad(err, path, 44, "unknown flags");
-        goto out;
-    }
-    if (get_u64(p + 16) != st->fingerprint) {
-        rc = mismatch(err, path, "the hyperparameters, seed or channels differ");
-        goto out;
-    }
-    if (get_u64(p + 104) != st->seed) {
-        rc = mismatch(err, path, "the seed differs");
-        goto out;
-    }
-    if (D != s->D || C != s->C || K != s->K) {
-        rc = mismatch(err, path, "feature_dim, classes or num_models differ");
-        goto out;
-    }
-    uint64_t M = (uint64_t)K * C;
-    uint64_t base = payload_size(D, K, M, flags), pn = 0;
-    if (flags & CKPT_PARTIAL) {
+    if (crc != get_u32(p + len - 4))
+        return bad(err, path, len - 4, "checksum mismatch (the file was damaged or cut)");
+    f->fingerprint = get_u64(p + 16);
+    f->D = get_u64(p + 24);
+    f->C = get_u32(p + 32);
+    f->K = get_u32(p + 36);
+    f->next_epoch = get_u32(p + 40);
+    f->flags = get_u32(p + 44);
+    f->stale = get_u32(p + 48);
+    f->epochs_done = get_u32(p + 52);
+    f->steps = get_u64(p + 56);
+    f->global_best = get_f64(p + 64);
+    f->rows_trained = get_u64(p + 72);
+    f->train_secs = get_f64(p + 80);
+    f->ymu = get_f64(p + 88);
+    f->ysd = get_f64(p + 96);
+    f->seed = get_u64(p + 104);
+    f->batches = get_u64(p + 120);
+    if (f->flags & ~(uint32_t)(CKPT_DONE | CKPT_HAS_BEST | CKPT_SHIFT | CKPT_PARTIAL) ||
+        ((f->flags & CKPT_DONE) && (f->flags & CKPT_PARTIAL)))
+        return bad(err, path, 44, "unknown flags");
+    if (f->D == 0 || f->D > f->P)
+        return bad_field(err, path, 24, f->D, "does not fit the payload");
+    if (f->K == 0 || f->K > f->P)
+        return bad_field(err, path, 36, f->K, "does not fit the payload");
+    if (f->C == 0 || f->C > f->P)
+        return bad_field(err, path, 32, f->C, "does not fit the payload");
+    f->M = (uint64_t)f->K * f->C;
+    if (f->M > f->P || f->D > f->P / f->M)
+        return bad(err, path, 24, "the sizes D x K x C do not fit the payload");
+    uint64_t at = CKPT_HDR, end = CKPT_HDR + f->P, D = f->D, M = f->M, DM = D * M;
+    int ok = (f->o_lr = take(&at, end, f->K, 8)) && (f->o_best = take(&at, end, f->K, 8)) &&
+             (f->o_bestc = take(&at, end, f->K, 8));
+    if (ok && (f->flags & CKPT_SHIFT))
+        ok = (f->o_mu = take(&at, end, D, 4)) != 0;
+    ok = ok && (f->o_sc = take(&at, end, D, 4)) && (f->o_W = take(&at, end, DM, 4)) &&
+         (f->o_B = take(&at, end, M, 4)) && (f->o_s1W = take(&at, end, DM, 4)) &&
+         (f->o_s2W = take(&at, end, DM, 4)) && (f->o_s1B = take(&at, end, M, 4)) &&
+         (f->o_s2B = take(&at, end, M, 4));
+    if (ok && (f->flags & CKPT_HAS_BEST))
+        ok = (f->o_bestW = take(&at, end, DM, 4)) && (f->o_bestB = take(&at, end, M, 4));
+    if (!ok)
+        return bad(err, path, 112, "the payload size does not match the sizes in the header");
+    if (f->flags & CKPT_PARTIAL) {
         /* tl[K], tw, n, then 4 * (K + 2) * n bytes */
-        uint64_t fixed = base + 8 * (uint64_t)K + 16;
-        if (P < fixed) {
-            rc = bad(err, path, 112, "the payload is too short for a partial epoch");
-            goto out;
-        }
-        pn = get_u64(p + CKPT_HDR + fixed - 8);
-        if (pn > (P - fixed) / 4 || P - fixed != 4 * ((uint64_t)K + 2) * pn) {
-            rc = bad(err, path, CKPT_HDR + fixed - 8,
-                     "the sampled-row count does not match the "
-                     "payload size");
-            goto out;
-        }
-    } else if (P != base) {
-        rc = bad(err, path, 112, "the payload size does not match the sizes in the header");
-        goto out;
+        if (!(f->o_tl = take(&at, end, f->K, 8)) || !(f->o_tw = take(&at, end, 1, 8)) ||
+            !(f->o_n = take(&at, end, 1, 8)))
+            return bad(err, path, 112, "the payload is too short for a partial epoch");
+        f->pn = get_u64(p + f->o_n);
+        uint64_t per = 4 * ((uint64_t)f->K + 2);
+        if (f->pn > (end - at) / per || end - at != per * f->pn)
+            return bad(err, path, f->o_n, "the sampled-row count does not match the payload size");
+        f->o_psc = take(&at, end, f->K * f->pn, 4);
+        f->o_lab = take(&at, end, f->pn, 4);
+        f->o_wt = take(&at, end, f->pn, 4);
+    } else {
+        if (at != end)
+            return bad(err, path, 112, "the payload size does not match the sizes in the header");
+        if (f->batches != 0)
+            return bad_field(err, path, 120, f->batches, "without a partial epoch (flag 8)");
     }
-    if (!(flags & CKPT_PARTIAL) && get_u64(p + 120) != 0) {
-        rc = bad(err, path, 120, "a batch count without a partial epoch");
-        goto out;
-    }
-    const uint8_t *q = p + CKPT_HDR;
-    const uint8_t *lr = q, *best = q + 8 * (uint64_t)K, *bestc = q + 16 * (uint64_t)K;
-    q += 24 * (uint64_t)K;
+    return LL_OK;
+}
+
+/* The most optimizer steps a checkpoint may claim: the lazy updates keep K sums per step, so
+ * more than this could not have been trained in memory (and its size would overflow). */
+#define CKPT_MAX_STEPS ((uint64_t)1 << 34)
+
+/* Checks the decoded f against this run (st's fingerprint, seed and epochs; s's sizes; the
+ * scaler sc this run computed) and every value against its range: LL_E_STATE for another
+ * run's checkpoint, LL_E_PARSE (naming file, byte offset and field) for a value no run
+ * writes. Changes nothing. */
+static ll_code validate(const char *path, const ckpt_file *f, const ckpt_state *st, const sgd *s,
+                        const scaler *sc, ll_err *err)
+{
+    const uint8_t *p = f->p;
+    if (f->fingerprint != st->fingerprint)
+        return mismatch(err, path, "the hyperparameters, seed or channels differ");
+    if (f->seed != st->seed)
+        return mismatch(err, path, "the seed differs");
+    if (f->D != s->D || f->C != s->C || f->K != s->K)
+        return mismatch(err, path, "feature_dim, classes or num_models differ");
     /* the scaler must be the one this run computed from its own data */
-    int shift = (flags & CKPT_SHIFT) != 0;
-    if (shift != (sc->shift && sc->mu) || get_f64(p + 88) != sc->ymu ||
-        get_f64(p + 96) != sc->ysd) {
-        rc = mismatch(err, path, "the data's scaling differs (other training data?)");
-        goto out;
+    int shift = (f->flags & CKPT_SHIFT) != 0;
+    if (shift != (sc->shift && sc->mu) || f->ymu != sc->ymu || f->ysd != sc->ysd)
+        return mismatch(err, path, "the data's scaling differs (other training data?)");
+    if (shift && !same_f32s(p + f->o_mu, sc->mu, f->D))
+        return mismatch(err, path, "the feature means differ (other training data?)");
+    if (!same_f32s(p + f->o_sc, sc->sc, f->D))
+        return mismatch(err, path, "the feature scales differ (other training data?)");
+    /* the counters */
+    if (f->next_epoch != f->epochs_done ||
+        (f->next_epoch == 0 && !(f->flags & (CKPT_DONE | CKPT_PARTIAL))))
+        return bad(err, path, 40, "the epoch counters disagree");
+    if (st->epochs && f->epochs_done > st->epochs)
+        return bad_field(err, path, 52, f->epochs_done, "exceeds the configured epochs");
+    if (st->epochs && (f->flags & CKPT_PARTIAL) && f->next_epoch >= st->epochs)
+        return bad_field(err, path, 40, f->next_epoch,
+                         "stopped inside an epoch past the configured epochs");
+    if (f->stale > f->epochs_done)
+        return bad_field(err, path, 48, f->stale, "exceeds the epochs done");
+    if (f->steps > f->rows_trained)
+        return bad_field(err, path, 56, f->steps, "exceeds the rows trained (a step takes a row)");
+    if (f->steps > CKPT_MAX_STEPS / f->K)
+        return bad_field(err, path, 56, f->steps, "is more steps than any run can hold");
+    if (f->batches > f->steps)
+        return bad_field(err, path, 120, f->batches, "exceeds the optimizer steps");
+    if (f->pn > f->rows_trained)
+        return bad_field(err, path, f->o_n, f->pn, "sampled rows exceed the rows trained");
+    if (isnan(f->global_best))
+        return bad(err, path, 64, "field '%s' is NaN", field_name(64));
+    if (!isfinite(f->train_secs) || f->train_secs < 0)
+        return bad(err, path, 80, "field '%s' is not a finite time", field_name(80));
+    /* the arrays: learning rates positive, every other number finite */
+    for (uint32_t k = 0; k < f->K; k++) {
+        double lr = get_f64(p + f->o_lr + 8 * k);
+        if (!(lr > 0) || !isfinite(lr))
+            return bad(err, path, f->o_lr + 8 * k, "a learning rate is not positive");
+        if (isnan(get_f64(p + f->o_best + 8 * k)))
+            return bad(err, path, f->o_best + 8 * k, "a best loss is NaN");
+        if (isnan(get_f64(p + f->o_bestc + 8 * k)))
+            return bad(err, path, f->o_bestc + 8 * k, "a best criterion is NaN");
     }
-    if (shift) {
-        if (!same_f32s(q, sc->mu, D)) {
-            rc = mismatch(err, path, "the feature means differ (other training data?)");
-            goto out;
-        }
-        q += 4 * D;
+    uint64_t DM = f->D * f->M;
+    struct {
+        uint64_t off, n;
+        const char *name;
+    } arr[] = {
+        {f->o_W, DM, "weights"},
+        {f->o_B, f->M, "biases"},
+        {f->o_s1W, DM, "weight moments"},
+        {f->o_s2W, DM, "weight moments"},
+        {f->o_s1B, f->M, "bias moments"},
+        {f->o_s2B, f->M, "bias moments"},
+        {f->o_bestW, DM, "best weights"},
+        {f->o_bestB, f->M, "best biases"},
+        {f->o_psc, f->K * f->pn, "sampled scores"},
+        {f->o_lab, f->pn, "sampled labels"},
+        {f->o_wt, f->pn, "sampled weights"},
+    };
+    for (size_t a = 0; a < sizeof arr / sizeof arr[0]; a++) {
+        if (!arr[a].off)
+            continue;
+        uint64_t i = first_bad_f32(p + arr[a].off, arr[a].n, a == 10);
+        if (i < arr[a].n)
+            return bad(err, path, arr[a].off + 4 * i, "%s[%llu] is not a finite number%s",
+                       arr[a].name, (unsigned long long)i, a == 10 ? " >= 0" : "");
     }
-    if (!same_f32s(q, sc->sc, D)) {
-        rc = mismatch(err, path, "the feature scales differ (other training data?)");
-        goto out;
+    if (f->o_tl) {
+        for (uint32_t k = 0; k < f->K; k++)
+            if (!isfinite(get_f64(p + f->o_tl + 8 * k)))
+                return bad(err, path, f->o_tl + 8 * k, "an epoch loss sum is not finite");
+        double tw = get_f64(p + f->o_tw);
+        if (!isfinite(tw) || tw < 0)
+            return bad(err, path, f->o_tw, "the epoch weight sum is not a finite number >= 0");
     }
-    q += 4 * D;
-    uint32_t next = get_u32(p + 40), done = get_u32(p + 52);
-    if (next != done || (next == 0 && !(flags & (CKPT_DONE | CKPT_PARTIAL)))) {
-        rc = bad(err, path, 40, "the epoch counters disagree");
-        goto out;
-    }
-    for (uint32_t k = 0; k < K; k++)
-        if (!(get_f64(lr + 8 * k) > 0) || !isfinite(get_f64(lr + 8 * k))) {
-            rc = bad(err, path, (uint64_t)(lr - p) + 8 * k, "a learning rate is not positive");
-            goto out;
-        }
+    return LL_OK;
+}
+
+/* Applies the validated f to st and s. Allocates first: on LL_E_NOMEM nothing is changed. */
+static ll_code apply(const ckpt_file *f, ckpt_state *st, sgd *s, ll_err *err)
+{
+    const uint8_t *p = f->p;
+    uint64_t K = f->K, pn = f->pn, M = f->M;
+    size_t DM = (size_t)(f->D * M);
     ckpt_partial part;
     memset(&part, 0, sizeof part);
-    if (flags & CKPT_PARTIAL) {
-        part.batches = get_u64(p + 120);
+    float *bw = NULL, *bb = NULL;
+    int ok = 1;
+    if (f->flags & CKPT_PARTIAL) {
+        part.batches = f->batches;
         part.n = pn;
         part.stride = (size_t)pn;
         part.tl = mem_alloc(((size_t)K + 1) * sizeof(double));
         part.sc = mem_alloc(((size_t)(K * pn) + 1) * sizeof(float));
         part.lab = mem_alloc(((size_t)pn + 1) * sizeof(float));
         part.wt = mem_alloc(((size_t)pn + 1) * sizeof(float));
-        if (!part.tl || !part.sc || !part.lab || !part.wt) {
-            mem_free(part.tl);
-            mem_free(part.sc);
-            mem_free(part.lab);
-            mem_free(part.wt);
-            rc = err_set(err, LL_E_NOMEM, "out of memory for a partial epoch");
-            goto out;
-        }
+        ok = part.tl && part.sc && part.lab && part.wt;
     }
-    float *bw = NULL, *bb = NULL;
-    if ((flags & CKPT_HAS_BEST) && !s->bestW) {
-        bw = mem_alloc((size_t)(D * M) * sizeof(float));
+    if (ok && (f->flags & CKPT_HAS_BEST) && !s->bestW) {
+        bw = mem_alloc(DM * sizeof(float));
         bb = mem_alloc((size_t)M * sizeof(float));
-        if (!bw || !bb) {
-            mem_free(bw);
-            mem_free(bb);
-            mem_free(part.tl);
-            mem_free(part.sc);
-            mem_free(part.lab);
-            mem_free(part.wt);
-            rc = err_set(err, LL_E_NOMEM, "out of memory for the best-model snapshot");
-            goto out;
-        }
+        ok = bw && bb;
+    }
+    ll_code rc = ok ? sgd_restore_step(s, f->steps, err)
+                    : err_set(err, LL_E_NOMEM, "out of memory restoring a checkpoint");
+    if (rc != LL_OK) {
+        mem_free(bw);
+        mem_free(bb);
+        mem_free(part.tl);
+        mem_free(part.sc);
+        mem_free(part.lab);
+        mem_free(part.wt);
+        return rc;
+    }
+    if (bw) {
         s->bestW = bw;
         s->bestB = bb;
     }
-    /* everything checked: apply */
     for (uint32_t k = 0; k < K; k++) {
-        s->lr[k] = get_f64(lr + 8 * k);
-        st->best[k] = get_f64(best + 8 * k);
-        st->bestc[k] = get_f64(bestc + 8 * k);
+        s->lr[k] = get_f64(p + f->o_lr + 8 * k);
+        st->best[k] = get_f64(p + f->o_best + 8 * k);
+        st->bestc[k] = get_f64(p + f->o_bestc + 8 * k);
     }
-    size_t DM = (size_t)(D * M);
-    r_f32s(q, s->W, DM);
-    q += 4 * DM;
-    r_f32s(q, s->B, M);
-    q += 4 * M;
-    r_f32s(q, s->s1W, DM);
-    q += 4 * DM;
-    r_f32s(q, s->s2W, DM);
-    q += 4 * DM;
-    r_f32s(q, s->s1B, M);
-    q += 4 * M;
-    r_f32s(q, s->s2B, M);
-    q += 4 * M;
-    if (flags & CKPT_HAS_BEST) {
-        r_f32s(q, s->bestW, DM);
-        q += 4 * DM;
-        r_f32s(q, s->bestB, M);
-        q += 4 * M;
+    r_f32s(p + f->o_W, s->W, DM);
+    r_f32s(p + f->o_B, s->B, (size_t)M);
+    r_f32s(p + f->o_s1W, s->s1W, DM);
+    r_f32s(p + f->o_s2W, s->s2W, DM);
+    r_f32s(p + f->o_s1B, s->s1B, (size_t)M);
+    r_f32s(p + f->o_s2B, s->s2B, (size_t)M);
+    if (f->flags & CKPT_HAS_BEST) {
+        r_f32s(p + f->o_bestW, s->bestW, DM);
+        r_f32s(p + f->o_bestB, s->bestB, (size_t)M);
     }
-    if (flags & CKPT_PARTIAL) {
+    if (f->flags & CKPT_PARTIAL) {
         for (uint32_t k = 0; k < K; k++)
-            part.tl[k] = get_f64(q + 8 * k);
-        q += 8 * (uint64_t)K;
-        part.tw = get_f64(q);
-        q += 16;
-        r_f32s(q, part.sc, (size_t)(K * pn));
-        q += 4 * K * pn;
-        r_f32s(q, part.lab, (size_t)pn);
-        q += 4 * pn;
-        r_f32s(q, part.wt, (size_t)pn);
+            part.tl[k] = get_f64(p + f->o_tl + 8 * k);
+        part.tw = get_f64(p + f->o_tw);
+        r_f32s(p + f->o_psc, part.sc, (size_t)(K * pn));
+        r_f32s(p + f->o_lab, part.lab, (size_t)pn);
+        r_f32s(p + f->o_wt, part.wt, (size_t)pn);
         ckpt_state_deinit(st);
         st->part = part;
         st->owns_part = 1;
     }
-    if ((rc = sgd_restore_step(s, get_u64(p + 56), err)) != LL_OK)
-        goto out;
-    st->next_epoch = next;
-    st->flags = flags;
-    st->stale = get_u32(p + 48);
-    st->epochs_done = done;
-    st->global_best = get_f64(p + 64);
-    st->rows_trained = get_u64(p + 72);
-    st->train_secs = get_f64(p + 80);
-out:
+    st->next_epoch = f->next_epoch;
+    st->flags = f->flags;
+    st->stale = f->stale;
+    st->epochs_done = f->epochs_done;
+    st->global_best = f->global_best;
+    st->rows_trained = f->rows_trained;
+    st->train_secs = f->train_secs;
+    return LL_OK;
+}
+
+ll_code ckpt_load_bytes(const char *path, const uint8_t *bytes, uint64_t len, ckpt_state *st,
+                        sgd *s, const scaler *sc, ll_err *err)
+{
+    ckpt_file f;
+    ll_code rc = decode(path, bytes, len, &f, err);
+    if (rc == LL_OK)
+        rc = validate(path, &f, st, s, sc, err);
+    if (rc == LL_OK)
+        rc = apply(&f, st, s, err);
+    return rc;
+}
+
+ll_code ckpt_load(const char *path, ckpt_state *st, sgd *s, const scaler *sc, ll_err *err)
+{
+    uint8_t *p = NULL;
+    uint64_t len = 0;
+    ll_code rc = read_all(path, &p, &len, err);
+    if (rc == LL_OK)
+        rc = ckpt_load_bytes(path, p, len, st, s, sc, err);
     mem_free(p);
     return rc;
 }

@@ -61,6 +61,7 @@ typedef struct ckpt_partial {
 /* The driver's state around the models. best and bestc point at K values each. */
 typedef struct ckpt_state {
     uint64_t fingerprint, seed;
+    uint32_t epochs; /* the configured epochs, checked on loading (0: not checked) */
     uint32_t next_epoch, epochs_done, stale, flags;
     double global_best, train_secs;
     uint64_t rows_trained;
@@ -86,4 +87,11 @@ ll_code ckpt_save(const char *path, const ckpt_state *st, const sgd *s, const sc
  * another configuration (fingerprint, sizes, or a scaler computed from other data), LL_E_IO
  * when it cannot be read. */
 ll_code ckpt_load(const char *path, ckpt_state *st, sgd *s, const scaler *sc, ll_err *err);
+
+/* ckpt_load on the len bytes at bytes (borrowed), named path in messages. It decodes (every size
+ * and offset checked against the file, overflow-safe), validates (every field against the
+ * configuration in st and s and against its range: counters, step count, finite numbers) and
+ * only then applies. A field no run writes is LL_E_PARSE naming the byte offset and the field. */
+ll_code ckpt_load_bytes(const char *path, const uint8_t *bytes, uint64_t len, ckpt_state *st,
+                        sgd *s, const scaler *sc, ll_err *err);
 #endif

@@ -248,35 +248,6 @@ static ll_code load_hparams(const char *path, ll_hparams *hp, json_t **provided,
     return rc;
 }
 
-typedef struct logctx {
-    const ll_sm_opts *o;
-    const char *host;
-} logctx;
-
-/* Passes train.c's lines on with the real host name in place of algo-1. */
-static void relog(void *ud, const char *line)
-{
-    logctx *c = ud;
-    if (!c->o->log)
-        return;
-    if (!strcmp(c->host, "algo-1") || !strstr(line, "algo-1")) {
-        c->o->log(c->o->ud, line);
-        return;
-    }
-    char out[2048];
-    size_t n = 0, hl = strlen(c->host);
-    for (const char *p = line; *p && n + hl + 1 < sizeof out;) {
-        if (!strncmp(p, "algo-1", 6)) {
-            memcpy(out + n, c->host, hl);
-            n += hl;
-            p += 6;
-        } else
-            out[n++] = *p++;
-    }
-    out[n] = 0;
-    c->o->log(c->o->ud, out);
-}
-
 static void logmsg(const ll_sm_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logmsg(const ll_sm_opts *o, const char *fmt, ...)
 {
@@ -404,6 +375,7 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
     to.seed = o->seed;
     to.threads = o->threads;
     to.model_dir = model_dir;
+    to.sagemaker_model = 1;
     to.stop = o->stop;
     to.checkpoint_dir = o->checkpoint_dir;
     char ck[4200];
@@ -429,9 +401,10 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
         logmsg(o, "Checkpoints: %s", to.checkpoint_dir);
     else
         logmsg(o, "Checkpoint loading and saving are disabled.");
-    logctx lc = {o, res.current_host};
-    to.log = relog;
-    to.ud = &lc;
+    to.log = o->log;
+    to.progress = o->progress;
+    to.ud = o->ud;
+    to.host = res.current_host;
     rc = ll_train(hp, &to, err);
     for (int c = 0; rc != LL_OK && c < 3; c++)
         if (ch[c] && ch[c]->mode != SM_PIPE && !ch[c]->gzip)

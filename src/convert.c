@@ -37,6 +37,7 @@ static const char *ext_of(ll_format f)
 typedef struct {
     const char *dst;
     int sharded;
+    const ll_source_opts *source;
     unsigned part;
     ll_writer *w;
     ll_sink *s;
@@ -56,7 +57,7 @@ static ll_code open_part(out_state *st, const ll_sink_opts *so, ll_err *err)
     } else {
         snprintf(path, sizeof path, "%s", st->dst);
     }
-    ll_code rc = ll_writer_open(path, &st->w, err);
+    ll_code rc = ll_writer_open_ex(path, st->source, &st->w, err);
     if (rc == LL_OK)
         rc = ll_sink_new(st->w, so, &st->s, err);
     return rc;
@@ -129,7 +130,9 @@ ll_code ll_convert(const char *src, const char *dst, const ll_convert_opts *o, u
     memset(&st, 0, sizeof st);
     st.dst = dst;
     st.sharded = opt.shard_records || opt.shard_bytes;
-    ll_code rc = ll_reader_open(src, &rd, err);
+    st.source = opt.source;
+    opt.in.allow_no_features = 1; /* a label-only Record is converted as it is */
+    ll_code rc = ll_reader_open_ex(src, opt.source, &rd, err);
     if (rc == LL_OK)
         rc = ll_parser_new(rd, &opt.in, &p, err);
     if (rc == LL_OK)
@@ -153,6 +156,8 @@ ll_code ll_convert(const char *src, const char *dst, const ll_convert_opts *o, u
             in_part += j - i;
             total += j - i;
             i = j;
+            if (opt.tick && i == b.n_rows)
+                opt.tick(opt.tick_ud, ll_reader_offset(rd), total);
             int full = (opt.shard_records && in_part >= opt.shard_records) ||
                        (opt.shard_bytes && ll_writer_offset(st.w) >= opt.shard_bytes);
             if (full && (i < b.n_rows || !eof)) {

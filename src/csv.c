@@ -12,6 +12,7 @@
 #include "float_text.h"
 #include "mem.h"
 #include "text.h"
+#include <math.h>
 #include <string.h>
 
 /* A record that is not complete in the buffer: stop and ask for more bytes. */
@@ -59,11 +60,12 @@ static int shown_len(const char *s, size_t n)
 
 static ll_code field_error(csv_ctx *c, const char *at, long field, const char *fmt_text, size_t n)
 {
+    char shown[200];
     if (n == 0)
         err_set(c->err, LL_E_PARSE, "expected a number, found an empty field");
     else
-        err_set(c->err, LL_E_PARSE, "expected a number, found '%.*s'", shown_len(fmt_text, n),
-                fmt_text);
+        err_set(c->err, LL_E_PARSE, "%s, found '%s'", text_expected_number(fmt_text, n),
+                text_show(shown, sizeof shown, fmt_text, n));
     return err_line(c->err, c->st->src, c->st->offset + (uint64_t)(at - c->buf), c->line,
                     (uint64_t)field + 1);
 }
@@ -158,7 +160,7 @@ static int quoted_field(csv_ctx *c, const char **pp, long field, float *f, uint6
     while (se > s && (se[-1] == ' ' || (se[-1] >= '\t' && se[-1] <= '\r')))
         se--;
     size_t k = s < se && (unsigned char)*s > ' ' ? ll_str_to_f32(s, (size_t)(se - s), f) : 0;
-    if (k == 0 || k != (size_t)(se - s))
+    if (k == 0 || k != (size_t)(se - s) || (st->o->finite && !isfinite(*f)))
         return field_error(c, start, field, s, (size_t)(se - s));
     *pp = r;
     *nl += lines;
@@ -286,8 +288,8 @@ ll_code csv_parse(text_state *st, const char *buf, size_t len, int eof, size_t m
                     if ((unsigned char)*r <= ' ' || *r == '"')
                         break;
                     k = ll_str_to_f32(r, (size_t)(end - r), &f);
-                    if (k == 0)
-                        break;
+                    if (k == 0 || (st->o->finite && !isfinite(f)))
+                        break; /* the general loop reports it */
                 }
                 r += k;
                 if (r >= end) /* a long spelling ran to the end of the buffer */
@@ -333,7 +335,8 @@ ll_code csv_parse(text_state *st, const char *buf, size_t len, int eof, size_t m
                 r += k;
                 while (r < end && is_blank(*r, delim))
                     r++;
-                if (k == 0 || (r < end && *r != delim && *r != '\n')) {
+                if (k == 0 || (r < end && *r != delim && *r != '\n') ||
+                    (st->o->finite && !isfinite(f))) {
                     const char *fe = field_end(&c, fs);
                     if (!fe) {
                         incomplete = 1;

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -108,6 +109,19 @@ static const hp_def DEFS[] = {
 struct ll_hparams {
     char *val[N_DEFS]; /* NULL: default */
 };
+
+int ll_hparams_info(size_t i, const char **name, const char **def, const char **range)
+{
+    if (i >= N_DEFS)
+        return 0;
+    if (name)
+        *name = DEFS[i].name;
+    if (def)
+        *def = DEFS[i].def;
+    if (range)
+        *range = DEFS[i].range;
+    return 1;
+}
 
 size_t hp_count(void)
 {
@@ -242,11 +256,21 @@ static ll_code check_value(const hp_def *d, const char *v, ll_err *err)
 ll_code ll_hparams_set(ll_hparams *hp, const char *name, const char *value, ll_err *err)
 {
     int i = find(name);
-    if (i < 0)
+    if (i < 0) {
+        const char *names[N_DEFS];
+        for (size_t j = 0; j < N_DEFS; j++)
+            names[j] = DEFS[j].name[0] == '_' ? NULL : DEFS[j].name;
+        const char *near = ll_closest(name, names, N_DEFS);
+        if (near)
+            return err_set(err, LL_E_ARG,
+                           "unknown hyperparameter '%.80s'; did you mean '%s'? (train "
+                           "--list-hyperparameters lists the names)",
+                           name, near);
         return err_set(err, LL_E_ARG,
                        "unknown hyperparameter '%.80s' (Additional properties are not allowed; "
-                       "docs/TRAINING.md lists the names)",
+                       "train --list-hyperparameters and docs/TRAINING.md list the names)",
                        name);
+    }
     ll_code rc = check_value(&DEFS[i], value, err);
     if (rc != LL_OK)
         return rc;
@@ -261,7 +285,11 @@ ll_code ll_hparams_set(ll_hparams *hp, const char *name, const char *value, ll_e
 ll_code ll_hparams_load_json(ll_hparams *hp, const char *path, ll_err *err)
 {
     json_error_t je;
-    json_t *j = json_load_file(path, 0, &je);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return err_sys(err, path, "cannot open the hyperparameters file");
+    json_t *j = json_loadf(f, 0, &je);
+    fclose(f);
     if (!j) {
         err_set(err, LL_E_PARSE, "not a JSON file: %s (line %d)", je.text, je.line);
         err_src(err, path);
@@ -362,6 +390,11 @@ ll_code hp_resolve(const ll_hparams *hp, hp_values *v, ll_err *err)
                                                      : LL_REGRESSOR;
     double nc = num(hp, "num_classes", 1, NULL);
     if (v->pred == LL_MULTICLASS_CLASSIFIER) {
+        if (!hp->val[find("num_classes")])
+            return err_set(err, LL_E_ARG,
+                           "hyperparameter num_classes is required for a multiclass_classifier "
+                           "(the number of classes, an integer in [3, 1000000]; labels are "
+                           "0..num_classes-1)");
         if (nc < 3 || nc > 1000000)
             return err_set(err, LL_E_ARG,
                            "hyperparameter num_classes: invalid value '%s' for a "

@@ -403,9 +403,11 @@ ll_code ll_inspect(const char *src, const ll_inspect_opts *io, ll_writer *w, ll_
     s.fcnt = mem_calloc((size_t)s.nf + 1, sizeof *s.fcnt);
     ll_code rc = (!s.fmin || !s.fmax || !s.fsum || !s.fcnt)
                      ? err_set(err, LL_E_NOMEM, "out of memory")
-                     : ll_reader_open(src, &rd, err);
+                     : ll_reader_open_ex(src, io->source, &rd, err);
+    ll_parse_opts in = io->in;
+    in.allow_no_features = 1; /* shown without features */
     if (rc == LL_OK)
-        rc = ll_parser_new(rd, &io->in, &p, err);
+        rc = ll_parser_new(rd, &in, &p, err);
     ll_err fail;
     int failed = 0;
     if (rc == LL_OK) {

@@ -432,7 +432,7 @@ static void *feed_main(void *arg)
 }
 
 /* Copies a local file or remote object to dst (a path, created with its folders, or s3://). */
-static ll_code copy_to(const char *src, const char *dst, ll_err *err)
+static ll_code copy_to(const ll_source_opts *so, const char *src, const char *dst, ll_err *err)
 {
     if (strncmp(dst, "s3://", 5)) {
         char d[4200];
@@ -447,9 +447,9 @@ static ll_code copy_to(const char *src, const char *dst, ll_err *err)
     }
     ll_reader *r = NULL;
     ll_writer *w = NULL;
-    ll_code rc = ll_reader_open(src, &r, err);
+    ll_code rc = ll_reader_open_ex(src, so, &r, err);
     if (rc == LL_OK)
-        rc = ll_writer_open(dst, &w, err);
+        rc = ll_writer_open_ex(dst, so, &w, err);
     size_t cap = (size_t)1 << 20;
     uint8_t *buf = rc == LL_OK ? mem_alloc(cap) : NULL;
     if (rc == LL_OK && !buf)
@@ -478,7 +478,8 @@ static void join_path(char *out, size_t cap, const char *a, const char *b)
 }
 
 /* Uploads every regular file of dir (one level) to prefix/<name>. */
-static ll_code upload_dir(const char *dir, const char *prefix, ll_err *err)
+static ll_code upload_dir(const ll_source_opts *so, const char *dir, const char *prefix,
+                          ll_err *err)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -494,7 +495,7 @@ static ll_code upload_dir(const char *dir, const char *prefix, ll_err *err)
         if (stat(src, &st) != 0 || !S_ISREG(st.st_mode))
             continue;
         join_path(dst, sizeof dst, prefix, e->d_name);
-        rc = copy_to(src, dst, err);
+        rc = copy_to(so, src, dst, err);
     }
     closedir(d);
     return rc;
@@ -531,35 +532,112 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Starts the container: exe train --sagemaker --sm-root root, with the job's environment. */
+/* The child's environment: the parent's, with the job's variables (TRAINING_JOB_NAME,
+ * TRAINING_JOB_ARN, the document's Environment) added or replacing those of the same name.
+ * Built before fork: between fork and exec a threaded parent's child may only call
+ * async-signal-safe functions (no malloc, no setenv). */
+typedef struct job_env {
+    char **v; /* NULL-terminated, for execve */
+    size_t n, cap;
+} job_env;
+
+static void env_free(job_env *e)
+{
+    for (size_t i = 0; i < e->n; i++)
+        mem_free(e->v[i]);
+    mem_free(e->v);
+    memset(e, 0, sizeof *e);
+}
+
+/* Adds NAME=VALUE, replacing an entry of the same name; 0 when out of memory. */
+static int env_put(job_env *e, const char *name, const char *value)
+{
+    size_t nl = strlen(name);
+    char *kv = mem_alloc(nl + strlen(value) + 2);
+    if (!kv)
+        return 0;
+    sprintf(kv, "%s=%s", name, value);
+    for (size_t i = 0; i < e->n; i++)
+        if (strncmp(e->v[i], name, nl) == 0 && e->v[i][nl] == '=') {
+            mem_free(e->v[i]);
+            e->v[i] = kv;
+            return 1;
+        }
+    if (e->n + 2 > e->cap) {
+        size_t cap = e->cap ? e->cap * 2 : 64;
+        char **v = mem_realloc(e->v, cap * sizeof *v);
+        if (!v) {
+            mem_free(kv);
+            return 0;
+        }
+        e->v = v;
+        e->cap = cap;
+    }
+    e->v[e->n++] = kv;
+    e->v[e->n] = NULL;
+    return 1;
+}
+
+static ll_code env_build(const job_spec *j, job_env *e, ll_err *err)
+{
+    memset(e, 0, sizeof *e);
+    int ok = 1;
+    for (char **p = environ; ok && p && *p; p++) {
+        const char *eq = strchr(*p, '=');
+        if (!eq)
+            continue;
+        char name[256];
+        if ((size_t)(eq - *p) >= sizeof name)
+            continue;
+        memcpy(name, *p, (size_t)(eq - *p));
+        name[eq - *p] = 0;
+        ok = env_put(e, name, eq + 1);
+    }
+    char arn[256];
+    snprintf(arn, sizeof arn, "arn:aws:sagemaker:local:000000000000:training-job/%s", j->name);
+    ok = ok && env_put(e, "TRAINING_JOB_NAME", j->name) && env_put(e, "TRAINING_JOB_ARN", arn);
+    if (ok && j->environment) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(j->environment, k, v)
+        {
+            if (ok && json_is_string(v))
+                ok = env_put(e, k, json_string_value(v));
+        }
+    }
+    if (!ok || !e->v) {
+        env_free(e);
+        return err_set(err, LL_E_NOMEM, "out of memory building the job's environment");
+    }
+    return LL_OK;
+}
+
+/* Starts the container: exe train --sagemaker --sm-root root, with the job's environment.
+ * Everything the child needs is prepared here; after fork it only resets the signal mask and
+ * calls execve. */
 static ll_code spawn(const ll_job_opts *o, const job_spec *j, const char *root, pid_t *pid,
                      ll_err *err)
 {
-    const char *exe = o->exe ? o->exe : "/proc/self/exe";
+    const char *exe = o->exe; /* checked by ll_job_run */
+    job_env env;
+    ll_code rc = env_build(j, &env, err);
+    if (rc != LL_OK)
+        return rc;
+    char *argv[] = {(char *)"linlearn",  (char *)"train", (char *)"--sagemaker",
+                    (char *)"--sm-root", (char *)root,    NULL};
+    sigset_t none;
+    sigemptyset(&none);
     pid_t p = fork();
-    if (p < 0)
-        return err_sys(err, exe, "cannot fork");
     if (p == 0) {
-        setenv("TRAINING_JOB_NAME", j->name, 1);
-        char arn[256];
-        snprintf(arn, sizeof arn, "arn:aws:sagemaker:local:000000000000:training-job/%s", j->name);
-        setenv("TRAINING_JOB_ARN", arn, 1);
-        if (j->environment) {
-            const char *k;
-            json_t *v;
-            json_object_foreach(j->environment, k, v)
-            {
-                if (json_is_string(v))
-                    setenv(k, json_string_value(v), 1);
-            }
-        }
-        sigset_t none;
-        sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        char *argv[] = {(char *)"linlearn",  (char *)"train", (char *)"--sagemaker",
-                        (char *)"--sm-root", (char *)root,    NULL};
-        execv(exe, argv);
+        execve(exe, argv, env.v);
         _exit(127);
+    }
+    int e = errno;
+    env_free(&env);
+    if (p < 0) {
+        errno = e;
+        return err_sys(err, exe, "cannot fork");
     }
     *pid = p;
     return LL_OK;
@@ -684,6 +762,9 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
     for (size_t i = 0; i < j->n_ch; i++)
         if (fd[i].started)
             pthread_join(fd[i].th, NULL);
+    ll_source_opts so_out; /* uploads: the job's endpoint, the default retries */
+    ll_source_opts_init(&so_out);
+    so_out.endpoint_url = o->endpoint;
     char outp[4200];
     join_path(q, sizeof q, j->output, j->name);
     join_path(outp, sizeof outp, q, "output");
@@ -693,7 +774,7 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
         ll_err e2;
         pathf(p, sizeof p, "%s/output/failure", root);
         join_path(q, sizeof q, outp, "failure");
-        if (ll_sm_write_failure(root, err, &e2) == LL_OK && copy_to(p, q, &e2) == LL_OK)
+        if (ll_sm_write_failure(root, err, &e2) == LL_OK && copy_to(&so_out, p, q, &e2) == LL_OK)
             jlog(o, "uploaded %s", q);
         goto out;
     }
@@ -713,20 +794,20 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
         *status = 128 + SIGTERM;
     if (stat(p, &st) == 0) {
         join_path(q, sizeof q, outp, "failure");
-        if ((rc = copy_to(p, q, err)) != LL_OK)
+        if ((rc = copy_to(&so_out, p, q, err)) != LL_OK)
             goto out;
         jlog(o, "uploaded %s", q);
     }
     pathf(p, sizeof p, "%s/model/model.tar.gz", root);
     if (stat(p, &st) == 0) {
         join_path(q, sizeof q, outp, "model.tar.gz");
-        if ((rc = copy_to(p, q, err)) != LL_OK)
+        if ((rc = copy_to(&so_out, p, q, err)) != LL_OK)
             goto out;
         jlog(o, "uploaded %s", q);
     }
     if (j->ckpt_uri) {
         pathf(p, sizeof p, "%s/checkpoints", root);
-        if ((rc = upload_dir(p, j->ckpt_uri, err)) != LL_OK)
+        if ((rc = upload_dir(&so_out, p, j->ckpt_uri, err)) != LL_OK)
             goto out;
         jlog(o, "checkpoints synced to %s", j->ckpt_uri);
     }
@@ -738,6 +819,12 @@ out:
 ll_code ll_job_run(const ll_job_opts *o, int *status, ll_err *err)
 {
     *status = 1;
+    if (!o->exe || !*o->exe)
+        return err_set(err, LL_E_ARG,
+                       "ll_job_opts.exe is not set: give the program to run as the container "
+                       "(linlearn local-job passes its own path)");
+    if (!o->job)
+        return err_set(err, LL_E_ARG, "ll_job_opts.job is not set: give the job document");
     int fdj = open(o->job, O_RDONLY | O_CLOEXEC);
     if (fdj < 0)
         return err_sys(err, o->job, "cannot open the job document");

@@ -434,6 +434,11 @@ ll_code jsonl_parse(text_state *st, const char *buf, size_t len, int eof, size_t
             }
         }
         batch_commit_row(b, j.nv, dim, j.have_feat == 2, j.nl);
+        if (st->o->finite &&
+            batch_row_nonfinite(b, b->n_rows - 1, &(size_t){0}, &(int){0}, &(float){0})) {
+            batch_nonfinite_error(b, b->n_rows - 1, err);
+            return err_line(err, st->src, st->offset + (uint64_t)(p - buf), j.line, 0);
+        }
         lines += eol != NULL;
         p = next;
     }

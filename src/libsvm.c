@@ -8,6 +8,7 @@
 #include "batch.h"
 #include "err.h"
 #include "text.h"
+#include <math.h>
 #include <string.h>
 
 static inline int is_ws(char c)
@@ -26,8 +27,10 @@ static int shown_len(const char *s, const char *le)
 static ll_code item_error(text_state *st, const char *buf, const char *at, const char *le,
                           uint64_t line, long item, const char *what, ll_err *err)
 {
+    char shown[200];
     if (at < le && *at != '#')
-        err_set(err, LL_E_PARSE, "expected %s, found '%.*s'", what, shown_len(at, le), at);
+        err_set(err, LL_E_PARSE, "expected %s, found '%s'", what,
+                text_show(shown, sizeof shown, at, (size_t)shown_len(at, le)));
     else
         err_set(err, LL_E_PARSE, "expected %s, found the end of the line", what);
     return err_line(err, st->src, st->offset + (uint64_t)(at - buf), line, (uint64_t)item);
@@ -61,6 +64,10 @@ ll_code libsvm_parse(text_state *st, const char *buf, size_t len, int eof, size_
         size_t k = (unsigned char)*r > ' ' ? ll_str_to_f32(r, (size_t)(le - r), &label) : 0;
         if (k == 0 || (r + k < le && !is_ws(r[k]) && r[k] != '#'))
             return item_error(st, buf, r, le, line, 1, "a label (a number)", err);
+        if (st->o->finite && !isfinite(label))
+            return item_error(st, buf, r, le, line, 1,
+                              "a finite label (NaN and infinity are refused in training data)",
+                              err);
         r += k;
         if ((rc = batch_reserve_rows(b, b->n_rows + 1, err)) != LL_OK ||
             (rc = batch_reserve_labels(b, b->loff[b->n_rows] + 1, err)) != LL_OK ||
@@ -102,6 +109,11 @@ ll_code libsvm_parse(text_state *st, const char *buf, size_t len, int eof, size_
             k = r < le && (unsigned char)*r > ' ' ? ll_str_to_f32(r, (size_t)(le - r), &v) : 0;
             if (k == 0 || (r + k < le && !is_ws(r[k]) && r[k] != '#'))
                 return item_error(st, buf, r, le, line, item, "a number after 'index:'", err);
+            if (st->o->finite && !isfinite(v))
+                return item_error(st, buf, r, le, line, item,
+                                  "a finite number after 'index:' (NaN and infinity are refused "
+                                  "in training data)",
+                                  err);
             r += k;
             if (ix < base) {
                 err_set(err, LL_E_PARSE, "feature index %llu is below the index base %llu",

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mem.c - allocator wrappers with a fail-the-Nth-call hook for out-of-memory tests. */
 #include "mem.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* The only mutable global of the library: a test hook, inert unless a test sets it. */
 static _Thread_local unsigned long fail_at, n_calls;
@@ -28,6 +30,27 @@ unsigned long mem_fail_after(unsigned long n)
 void *mem_alloc(size_t n)
 {
     return should_fail() ? NULL : malloc(n ? n : 1);
+}
+
+void mem_advise_huge(void *p, size_t n)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t H = (uintptr_t)2 << 20;
+    uintptr_t a = ((uintptr_t)p + H - 1) & ~(H - 1), e = ((uintptr_t)p + n) & ~(H - 1);
+    if (p && e > a)
+        madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+    (void)p;
+    (void)n;
+#endif
+}
+
+void *mem_alloc_big(size_t n)
+{
+    void *p = mem_alloc(n);
+    if (n >= ((size_t)4 << 20))
+        mem_advise_huge(p, n);
+    return p;
 }
 
 void *mem_calloc(size_t n, size_t size)

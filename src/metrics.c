@@ -221,6 +221,13 @@ static uint32_t desc_key(float f)
     return ~u;
 }
 
+/* Whether two sorted scores form one group of ties: NaN scores (a diverged model) group
+ * together, so a walk over groups always moves on. */
+static int same_score(float a, float b)
+{
+    return a == b || (isnan(a) && isnan(b));
+}
+
 /* The rows sorted by score, highest first (LSD radix sort, 4 passes of 8 bits: stable, and
  * linear in n; calibration sorts num_models x up to 2^24 / num_models scores). */
 static row3 *sorted(const float *s, const float *y, const float *w, size_t n)
@@ -273,7 +280,7 @@ double metrics_auc(const float *s, const float *y, const float *w, size_t n, ll_
     for (size_t i = 0; i < n;) {
         size_t j = i;
         double gp = 0, gn = 0;
-        while (j < n && r[j].s == r[i].s) {
+        while (j < n && same_score(r[j].s, r[i].s)) {
             if (r[j].y > 0)
                 gp += r[j].w;
             else
@@ -289,8 +296,28 @@ double metrics_auc(const float *s, const float *y, const float *w, size_t n, ll_
     return pos > 0 && neg > 0 ? area / (pos * neg) : 0.5;
 }
 
-ll_code metrics_calibrate(const float *s, const float *y, const float *w, size_t n,
-                          const hp_values *hv, calib *out, ll_err *err)
+/* The criterion at a cut with tp / fp (weighted) positives above it, of P / N in all; aux breaks
+ * ties (the larger wins). */
+static double crit_value(const hp_values *hv, double tp, double fp, double P, double N, double *aux)
+{
+    double prec = tp + fp > 0 ? tp / (tp + fp) : 1.0, rec = P > 0 ? tp / P : 0;
+    *aux = 0;
+    switch (hv->criteria) {
+    case CRIT_F_BETA:
+        return fbeta(prec, rec, hv->f_beta);
+    case CRIT_PRECISION_AT_RECALL:
+        *aux = rec;
+        return rec >= hv->target_recall ? prec : -1;
+    case CRIT_RECALL_AT_PRECISION:
+        *aux = prec;
+        return prec >= hv->target_precision ? rec : -1;
+    default:
+        return N + P > 0 ? (tp + N - fp) / (N + P) : 0;
+    }
+}
+
+ll_code metrics_calibrate_exact(const float *s, const float *y, const float *w, size_t n,
+                                const hp_values *hv, calib *out, ll_err *err)
 {
     row3 *r = sorted(s, y, w, n);
     if (!r)
@@ -305,24 +332,7 @@ ll_code metrics_calibrate(const float *s, const float *y, const float *w, size_t
     double tp = 0, fp = 0, best = -INFINITY, best_aux = -INFINITY;
     float thr = n ? nextafterf(r[0].s, INFINITY) : 0.5f;
     for (size_t k = 0; k <= n;) {
-        double prec = tp + fp > 0 ? tp / (tp + fp) : 1.0, rec = P > 0 ? tp / P : 0;
-        double v, aux = 0;
-        switch (hv->criteria) {
-        case CRIT_F_BETA:
-            v = fbeta(prec, rec, hv->f_beta);
-            break;
-        case CRIT_PRECISION_AT_RECALL:
-            v = rec >= hv->target_recall ? prec : -1;
-            aux = rec;
-            break;
-        case CRIT_RECALL_AT_PRECISION:
-            v = prec >= hv->target_precision ? rec : -1;
-            aux = prec;
-            break;
-        default:
-            v = N + P > 0 ? (tp + N - fp) / (N + P) : 0;
-            break;
-        }
+        double aux, v = crit_value(hv, tp, fp, P, N, &aux);
         if (v > best || (v == best && aux > best_aux)) {
             best = v;
             best_aux = aux;
@@ -338,7 +348,7 @@ ll_code metrics_calibrate(const float *s, const float *y, const float *w, size_t
         if (k == n)
             break;
         size_t j = k;
-        while (j < n && r[j].s == r[k].s) {
+        while (j < n && same_score(r[j].s, r[k].s)) {
             if (r[j].y > 0)
                 tp += r[j].w;
             else
@@ -348,6 +358,246 @@ ll_code metrics_calibrate(const float *s, const float *y, const float *w, size_t
         k = j;
     }
     mem_free(r);
+    out->value = best < 0 ? 0 : best;
+    out->threshold = thr;
+    return LL_OK;
+}
+
+/* ---- calibration without the full sort ----
+ * With unit weights and finite scores (every row of data without a weight field), the counts
+ * above any cut are whole numbers, so they sum exactly in any order. The scores go into up to
+ * 2^16 buckets of consecutive sort keys; the criterion at every bucket edge gives a lower bound
+ * LB on the best value, and a bound on the best value inside each bucket (most positives,
+ * fewest negatives of its range) says whether it can reach LB. Only those buckets are sorted
+ * and walked cut by cut, in order, with the same formula and tie rule as the full walk: the
+ * cuts left out are strictly worse than the best one, so the chosen cut and threshold are the
+ * full walk's (tests/test_loss.c compares the two on random and tied scores). */
+
+#define CAL_NB ((uint32_t)1 << 16)
+#define CAL_MIN_ROWS 4096
+
+static float key_score(uint32_t k)
+{
+    uint32_t u = ~k;
+    u = (u & 0x80000000u) ? (u & 0x7FFFFFFFu) : ~u;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* An upper bound of the criterion over the cuts inside a bucket that starts after tp / fp and
+ * holds p positives. */
+static double crit_bound(const hp_values *hv, double tp0, double fp0, double p, double P, double N)
+{
+    double tp = tp0 + p, fp = fp0;
+    double prec = tp + fp > 0 ? tp / (tp + fp) : 1.0, rec = P > 0 ? tp / P : 0;
+    switch (hv->criteria) {
+    case CRIT_F_BETA: {
+        double b2 = hv->f_beta * hv->f_beta;
+        return tp > 0 ? (1 + b2) * tp / (tp + b2 * P + fp) : 0;
+    }
+    case CRIT_PRECISION_AT_RECALL:
+        return rec >= hv->target_recall - 1e-9 ? prec : -1;
+    case CRIT_RECALL_AT_PRECISION:
+        return prec >= hv->target_precision - 1e-9 ? rec : -1;
+    default:
+        return N + P > 0 ? (tp + N - fp) / (N + P) : 0;
+    }
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void sort_u64(uint64_t *a, size_t n)
+{
+    if (n > 24) {
+        qsort(a, n, sizeof *a, cmp_u64);
+        return;
+    }
+    for (size_t i = 1; i < n; i++) {
+        uint64_t v = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > v; j--)
+            a[j] = a[j - 1];
+        a[j] = v;
+    }
+}
+
+/* Whether the fast paths apply (n large enough, unit weights, finite scores without -0) and
+ * the range of the sort keys. */
+static int fast_ok(const float *s, const float *w, size_t n, uint32_t *kmin, uint32_t *kmax)
+{
+    if (n < CAL_MIN_ROWS || n > UINT32_MAX)
+        return 0;
+    uint32_t lo = UINT32_MAX, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        float f = s[i];
+        if (!isfinite(f) || (f == 0 && signbit(f)) || (w && w[i] != 1.0f))
+            return 0;
+        uint32_t k = desc_key(f);
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
+    }
+    *kmin = lo;
+    *kmax = hi;
+    return 1;
+}
+
+/* Bucket of key k: 0 .. nb-1 in key order. */
+static uint32_t key_shift(uint32_t kmin, uint32_t kmax)
+{
+    uint32_t sh = 0;
+    while (((kmax - kmin) >> sh) >= CAL_NB)
+        sh++;
+    return sh;
+}
+
+ll_code metrics_calibrate(const float *s, const float *y, const float *w, size_t n,
+                          const hp_values *hv, calib *out, ll_err *err)
+{
+    uint32_t kmin, kmax;
+    if (!fast_ok(s, w, n, &kmin, &kmax))
+        return metrics_calibrate_exact(s, y, w, n, hv, out, err);
+    uint32_t sh = key_shift(kmin, kmax), nb = ((kmax - kmin) >> sh) + 1;
+    /* per bucket: negatives, positives; then the start of its sorted keys */
+    uint32_t *cnt = mem_calloc((size_t)nb * 3, sizeof *cnt);
+    uint8_t *need = mem_calloc(nb, 1);
+    if (!cnt || !need) {
+        mem_free(cnt);
+        mem_free(need);
+        return metrics_calibrate_exact(s, y, w, n, hv, out, err);
+    }
+    for (size_t i = 0; i < n; i++)
+        cnt[2 * (size_t)((desc_key(s[i]) - kmin) >> sh) + (y[i] > 0.5f)]++;
+    double P = 0, N = 0;
+    for (uint32_t b = 0; b < nb; b++) {
+        N += cnt[2 * b];
+        P += cnt[2 * b + 1];
+    }
+    /* the lower bound: the best cut at a bucket edge */
+    double tp = 0, fp = 0, lb = -INFINITY, aux;
+    for (uint32_t b = 0; b < nb; b++) {
+        if (!(cnt[2 * b] | cnt[2 * b + 1]))
+            continue;
+        lb = fmax(lb, crit_value(hv, tp, fp, P, N, &aux));
+        tp += cnt[2 * b + 1];
+        fp += cnt[2 * b];
+    }
+    lb = fmax(lb, crit_value(hv, tp, fp, P, N, &aux));
+    uint32_t *start = cnt + 2 * (size_t)nb;
+    size_t ng = 0;
+    tp = fp = 0;
+    for (uint32_t b = 0; b < nb; b++) {
+        uint32_t c = cnt[2 * b] + cnt[2 * b + 1];
+        if (c > 1 && crit_bound(hv, tp, fp, cnt[2 * b + 1], P, N) + 1e-9 >= lb) {
+            need[b] = 1;
+            start[b] = (uint32_t)ng;
+            ng += c;
+        }
+        tp += cnt[2 * b + 1];
+        fp += cnt[2 * b];
+    }
+    uint64_t *g = ng <= n / 2 ? mem_alloc((ng ? ng : 1) * sizeof *g) : NULL;
+    if (!g) {
+        mem_free(cnt);
+        mem_free(need);
+        return metrics_calibrate_exact(s, y, w, n, hv, out, err);
+    }
+    /* gather the keys of the buckets to walk (start[b] moves to the bucket's end), sort each */
+    for (size_t i = 0; i < n; i++) {
+        uint32_t k = desc_key(s[i]), b = (k - kmin) >> sh;
+        if (need[b])
+            g[start[b]++] = (uint64_t)k << 1 | (y[i] > 0.5f);
+    }
+    for (uint32_t b = 0; b < nb; b++)
+        if (need[b]) {
+            uint32_t c = cnt[2 * b] + cnt[2 * b + 1];
+            start[b] -= c;
+            sort_u64(g + start[b], c);
+        }
+    /* the walk: bucket edges, and every cut inside the walked buckets */
+    double best = -INFINITY, best_aux = -INFINITY;
+    uint32_t cb = UINT32_MAX, cprev = UINT32_MAX, prevb = UINT32_MAX;
+    size_t ci = 0;
+    int at_end = 0;
+    tp = fp = 0;
+    for (uint32_t b = 0; b < nb; b++) {
+        uint32_t c = cnt[2 * b] + cnt[2 * b + 1];
+        if (!c)
+            continue;
+        if (!need[b]) {
+            double v = crit_value(hv, tp, fp, P, N, &aux);
+            if (v > best || (v == best && aux > best_aux)) {
+                best = v;
+                best_aux = aux;
+                cb = b;
+                ci = 0;
+                cprev = prevb;
+            }
+            tp += cnt[2 * b + 1];
+            fp += cnt[2 * b];
+        } else {
+            const uint64_t *seg = g + start[b];
+            for (size_t i = 0; i < c;) {
+                double v = crit_value(hv, tp, fp, P, N, &aux);
+                if (v > best || (v == best && aux > best_aux)) {
+                    best = v;
+                    best_aux = aux;
+                    cb = b;
+                    ci = i;
+                    cprev = prevb;
+                }
+                size_t j = i;
+                for (; j < c && seg[j] >> 1 == seg[i] >> 1; j++) {
+                    if (seg[j] & 1)
+                        tp++;
+                    else
+                        fp++;
+                }
+                i = j;
+            }
+        }
+        prevb = b;
+    }
+    double v = crit_value(hv, tp, fp, P, N, &aux);
+    if (v > best || (v == best && aux > best_aux)) {
+        best = v;
+        at_end = 1;
+    }
+    float thr;
+    if (at_end) {
+        thr = nextafterf(key_score(kmax), -INFINITY);
+    } else if (cprev == UINT32_MAX && ci == 0) {
+        thr = nextafterf(key_score(kmin), INFINITY); /* the cut above every row */
+    } else {
+        /* the scores either side of the cut: the highest at it, the lowest above it */
+        uint32_t kcur = UINT32_MAX, kprev = 0;
+        if (need[cb]) {
+            kcur = (uint32_t)(g[start[cb] + ci] >> 1);
+            if (ci > 0)
+                kprev = (uint32_t)(g[start[cb] + ci - 1] >> 1);
+        }
+        if (ci == 0 && need[cprev])
+            kprev = (uint32_t)(g[start[cprev] + cnt[2 * cprev] + cnt[2 * cprev + 1] - 1] >> 1);
+        if ((!need[cb]) || (ci == 0 && !need[cprev]))
+            for (size_t i = 0; i < n; i++) {
+                uint32_t k = desc_key(s[i]), b = (k - kmin) >> sh;
+                if (b == cb && !need[cb] && k < kcur)
+                    kcur = k;
+                if (ci == 0 && b == cprev && !need[cprev] && k > kprev)
+                    kprev = k;
+            }
+        float cur = key_score(kcur), prev = key_score(kprev);
+        thr = (float)(((double)prev + cur) / 2);
+        if (!(thr < prev))
+            thr = nextafterf(prev, -INFINITY);
+    }
+    mem_free(g);
+    mem_free(cnt);
+    mem_free(need);
     out->value = best < 0 ? 0 : best;
     out->threshold = thr;
     return LL_OK;

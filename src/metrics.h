@@ -57,4 +57,8 @@ typedef struct calib {
  * criterion over the n rows (spec §1.5). */
 ll_code metrics_calibrate(const float *s, const float *y, const float *w, size_t n,
                           const hp_values *hv, calib *out, ll_err *err);
+/* The same by sorting every row (metrics_calibrate gives its answer without the full sort where
+ * the weights are all 1 and the scores finite; tests compare the two). */
+ll_code metrics_calibrate_exact(const float *s, const float *y, const float *w, size_t n,
+                                const hp_values *hv, calib *out, ll_err *err);
 #endif

@@ -5,10 +5,11 @@
  * features. Layout: model.h and docs/MODEL.md. Training itself lives in sgd.c/train.c.
  */
 #include "model.h"
+#include "arch.h"
 #include "err.h"
 #include "mem.h"
-#include <archive.h>
-#include <archive_entry.h>
+#include "onnx.h"
+#include "sm_model.h"
 #include <cblas.h>
 #include <errno.h>
 #include <jansson.h>
@@ -577,88 +578,61 @@ out:
 
 /* ---- files ---- */
 
-static ll_code arch_fail(struct archive *a, ll_code code, const char *what, const char *src,
-                         ll_err *err)
+/* linlearn's own two files as archive members (mem_free both data pointers). */
+static ll_code own_members(const ll_model *m, arch_member mem[2], ll_err *err)
 {
-    err_set(err, code, "%s: %s", what, archive_error_string(a) ? archive_error_string(a) : "?");
-    err_src(err, src);
-    return code;
-}
-
-static la_ssize_t wr_cb(struct archive *a, void *ud, const void *buf, size_t len)
-{
-    ll_err e;
-    if (ll_writer_write((ll_writer *)ud, buf, len, &e) != LL_OK) {
-        archive_set_error(a, EIO, "%s", e.msg);
-        return -1;
-    }
-    return (la_ssize_t)len;
-}
-
-static int add_entry(struct archive *a, const char *name, const void *p, size_t len)
-{
-    struct archive_entry *e = archive_entry_new();
-    archive_entry_set_pathname(e, name);
-    archive_entry_set_size(e, (la_int64_t)len);
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_entry_set_mtime(e, 0, 0);
-    int r = archive_write_header(a, e);
-    archive_entry_free(e);
-    if (r != ARCHIVE_OK)
-        return -1;
-    const char *c = p;
-    while (len > 0) {
-        size_t k = len > (1u << 26) ? (1u << 26) : len;
-        la_ssize_t w = archive_write_data(a, c, k);
-        if (w <= 0)
-            return -1;
-        c += w;
-        len -= (size_t)w;
-    }
-    return 0;
-}
-
-ll_code model_save(const ll_model *m, const char *dir, ll_err *err)
-{
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s/model.tar.gz", dir) >= (int)sizeof path)
-        return err_set(err, LL_E_ARG, "model folder name is too long");
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return err_sys(err, dir, "cannot create the model folder");
     char *man = NULL;
     unsigned char *wb = NULL;
     size_t ml = 0, wl = 0;
     ll_code rc = model_serialize(m, &man, &ml, &wb, &wl, err);
+    mem[0] = (arch_member){(char *)"manifest.json", (unsigned char *)man, ml};
+    mem[1] = (arch_member){(char *)"weights.bin", wb, wl};
+    return rc;
+}
+
+ll_code model_write(const ll_model *m, ll_writer *w, int sagemaker, ll_err *err)
+{
+    arch_member mem[2];
+    ll_code rc = own_members(m, mem, err);
+    if (rc == LL_OK)
+        rc = sagemaker ? sm_model_write(m, w, mem, 2, err) : arch_write_targz(w, mem, 2, 0, err);
+    mem_free(mem[0].data);
+    mem_free(mem[1].data);
+    return rc;
+}
+
+ll_code model_save_as(const ll_model *m, const char *dir, int sagemaker, ll_err *err)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/model.tar.gz", dir) >= (int)sizeof path)
+        return err_set(err, LL_E_ARG, "model folder name is too long");
+    /* a model that ll_model_load would refuse is never written (docs/RELIABILITY.md) */
+    size_t nw = (size_t)m->feature_dim * m->n_out;
+    for (size_t i = 0; i < nw + m->n_out; i++)
+        if (!isfinite(i < nw ? m->w[i] : m->b[i - nw]))
+            return err_set(err, LL_E_ARG,
+                           "not writing %s: %s %zu is not finite (training diverged: lower "
+                           "learning_rate, or normalize the data)",
+                           path, i < nw ? "weight" : "bias", i < nw ? i : i - nw);
+    if (!isfinite(m->threshold))
+        return err_set(err, LL_E_ARG, "not writing %s: the threshold is not finite", path);
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return err_sys(err, dir, "cannot create the model folder");
+    ll_writer *w = NULL;
+    ll_code rc = ll_writer_open(path, &w, err);
     if (rc != LL_OK)
         return rc;
-    ll_writer *w = NULL;
-    rc = ll_writer_open(path, &w, err);
-    if (rc != LL_OK)
-        goto done;
-    struct archive *a = archive_write_new();
-    if (!a) {
+    rc = model_write(m, w, sagemaker, err);
+    if (rc != LL_OK) {
         ll_writer_abort(w);
-        rc = err_set(err, LL_E_NOMEM, "cannot start an archive");
-        goto done;
+        return rc;
     }
-    archive_write_add_filter_gzip(a);
-    archive_write_set_format_ustar(a);
-    archive_write_set_bytes_in_last_block(a, 1);
-    if (archive_write_open(a, w, NULL, wr_cb, NULL) != ARCHIVE_OK ||
-        add_entry(a, "manifest.json", man, ml) || add_entry(a, "weights.bin", wb, wl) ||
-        archive_write_close(a) != ARCHIVE_OK) {
-        rc = arch_fail(a, LL_E_IO, "cannot write the model archive", path, err);
-        archive_write_free(a);
-        ll_writer_abort(w);
-        goto done;
-    }
-    archive_write_free(a);
-    rc = ll_writer_commit(w, err);
-done:
-    mem_free(man);
-    mem_free(wb);
-    return rc;
+    return ll_writer_commit(w, err);
+}
+
+ll_code model_save(const ll_model *m, const char *dir, ll_err *err)
+{
+    return model_save_as(m, dir, 0, err);
 }
 
 /* Reads a whole file (at most cap bytes) through the reader layer. */
@@ -714,76 +688,50 @@ static ll_code slurp(const char *path, uint64_t cap, unsigned char **out, size_t
     return LL_OK;
 }
 
-static int is_name(const char *path, const char *name)
+#define MAX_ARCHIVE ((uint64_t)MAX_WEIGHTS + (3u << 20) + MAX_MANIFEST)
+
+/* A model from the members of an archive, whichever kind it is: linlearn's own (manifest.json
+ * and weights.bin; preferred when present beside model_algo-1), SageMaker's model.tar.gz
+ * (model_algo-1) or a bare model_algo-1 zip. */
+static ll_code from_members(const char *path, const arch_list *l, ll_model **out, ll_err *err)
 {
-    if (!strncmp(path, "./", 2))
-        path += 2;
-    return !strcmp(path, name);
+    const arch_member *man = arch_find(l, "manifest.json");
+    const arch_member *wb = arch_find(l, "weights.bin");
+    if (sm_model_is(l))
+        return sm_model_parse(path, l, out, err);
+    if (man && wb)
+        return model_parse(path, (const char *)man->data, man->len, wb->data, wb->len, out, err);
+    const arch_member *inner = arch_find(l, "model_algo-1");
+    if (inner) {
+        char src[4200];
+        snprintf(src, sizeof src, "%s/model_algo-1", path);
+        arch_list z;
+        ll_code rc = arch_read_mem(inner->data, inner->len, src, MAX_ARCHIVE, &z, err);
+        if (rc != LL_OK)
+            return rc;
+        if (!sm_model_is(&z))
+            rc = bad(err, src,
+                     "model_algo-1 has no mx-mod-0000.params (not a Linear Learner "
+                     "model)");
+        else
+            rc = sm_model_parse(src, &z, out, err);
+        arch_list_free(&z);
+        return rc;
+    }
+    return bad(err, path,
+               "the archive has neither linlearn's manifest.json and weights.bin nor SageMaker's "
+               "model_algo-1 (found %zu other files)",
+               l->n);
 }
 
 static ll_code load_archive(const char *path, ll_model **out, ll_err *err)
 {
-    struct archive *a = archive_read_new();
-    if (!a)
-        return err_set(err, LL_E_NOMEM, "cannot start an archive reader");
-    archive_read_support_filter_all(a);
-    archive_read_support_format_tar(a);
-    ll_code rc = LL_OK;
-    unsigned char *bufs[2] = {NULL, NULL};
-    size_t lens[2] = {0, 0};
-    if (archive_read_open_filename(a, path, 1 << 16) != ARCHIVE_OK) {
-        rc = arch_fail(a, LL_E_PARSE, "not a model archive (model.tar.gz) or a model folder", path,
-                       err);
-        goto done;
-    }
-    struct archive_entry *e;
-    int r;
-    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-        const char *name = archive_entry_pathname(e);
-        int which = is_name(name, "manifest.json") ? 0 : is_name(name, "weights.bin") ? 1 : -1;
-        if (which < 0 || archive_entry_filetype(e) != AE_IFREG)
-            continue;
-        if (bufs[which]) {
-            rc = bad(err, path, "the archive holds %s twice", name);
-            goto done;
-        }
-        la_int64_t sz = archive_entry_size(e);
-        uint64_t cap = which == 0 ? MAX_MANIFEST : MAX_WEIGHTS + 64;
-        if (sz < 0 || (uint64_t)sz > cap) {
-            rc = bad(err, path, "%s has an impossible size %lld", name, (long long)sz);
-            goto done;
-        }
-        bufs[which] = mem_alloc(sz ? (size_t)sz : 1);
-        if (!bufs[which]) {
-            rc = err_set(err, LL_E_NOMEM, "out of memory for %lld bytes", (long long)sz);
-            goto done;
-        }
-        size_t got = 0;
-        while (got < (size_t)sz) {
-            la_ssize_t k = archive_read_data(a, bufs[which] + got, (size_t)sz - got);
-            if (k <= 0) {
-                rc = arch_fail(a, LL_E_PARSE, "the model archive is truncated or damaged", path,
-                               err);
-                goto done;
-            }
-            got += (size_t)k;
-        }
-        lens[which] = got;
-    }
-    if (r != ARCHIVE_EOF) {
-        rc = arch_fail(a, LL_E_PARSE, "not a model archive (model.tar.gz), or a damaged one", path,
-                       err);
-        goto done;
-    }
-    if (!bufs[0] || !bufs[1]) {
-        rc = bad(err, path, "the archive has no %s", !bufs[0] ? "manifest.json" : "weights.bin");
-        goto done;
-    }
-    rc = model_parse(path, (const char *)bufs[0], lens[0], bufs[1], lens[1], out, err);
-done:
-    archive_read_free(a);
-    mem_free(bufs[0]);
-    mem_free(bufs[1]);
+    arch_list l;
+    ll_code rc = arch_read_file(path, MAX_ARCHIVE, &l, err);
+    if (rc != LL_OK)
+        return rc;
+    rc = from_members(path, &l, out, err);
+    arch_list_free(&l);
     return rc;
 }
 
@@ -798,11 +746,16 @@ ll_code ll_model_load(const char *path, ll_model **out, ll_err *err)
     char mp[4096], wp[4096];
     snprintf(mp, sizeof mp, "%s/manifest.json", path);
     snprintf(wp, sizeof wp, "%s/weights.bin", path);
-    if (stat(mp, &st) != 0) {
-        snprintf(mp, sizeof mp, "%s/model.tar.gz", path);
-        if (stat(mp, &st) == 0)
-            return load_archive(mp, out, err);
-        err_set(err, LL_E_ARG, "not a model folder: it has neither manifest.json nor model.tar.gz");
+    if (stat(mp, &st) != 0 || stat(wp, &st) != 0) {
+        static const char *const inside[] = {"model.tar.gz", "model_algo-1"};
+        for (int i = 0; i < 2; i++) {
+            snprintf(mp, sizeof mp, "%s/%s", path, inside[i]);
+            if (stat(mp, &st) == 0)
+                return load_archive(mp, out, err);
+        }
+        err_set(err, LL_E_ARG,
+                "not a model folder: it has neither manifest.json and weights.bin, nor "
+                "model.tar.gz, nor model_algo-1");
         err_src(err, path);
         return LL_E_ARG;
     }
@@ -831,4 +784,25 @@ const float *ll_model_bias(const ll_model *m)
 const char *ll_model_loss(const ll_model *m)
 {
     return m->loss;
+}
+
+ll_code ll_model_export(const ll_model *m, const char *dst, ll_model_format fmt, ll_err *err)
+{
+    if (fmt != LL_MODEL_LINLEARN && fmt != LL_MODEL_SAGEMAKER && fmt != LL_MODEL_ONNX)
+        return err_set(err, LL_E_ARG, "unknown model format %d", (int)fmt);
+    ll_writer *w = NULL;
+    ll_code rc = ll_writer_open(dst, &w, err);
+    if (rc != LL_OK)
+        return rc;
+    if (fmt == LL_MODEL_ONNX)
+        rc = onnx_write(m, w, err);
+    else if (fmt == LL_MODEL_SAGEMAKER)
+        rc = sm_model_write(m, w, NULL, 0, err);
+    else
+        rc = model_write(m, w, 0, err);
+    if (rc != LL_OK) {
+        ll_writer_abort(w);
+        return rc;
+    }
+    return ll_writer_commit(w, err);
 }

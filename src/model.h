@@ -53,8 +53,13 @@ ll_code model_new(ll_predictor pred, model_score score, uint64_t feature_dim, ui
 ll_code model_set_info(ll_model *m, const char *hp_json, const char *met_json, ll_err *err);
 /* Raw outputs z = x.W + b for every row (n_rows * n_out into z), checking widths. */
 ll_code model_raw(const ll_model *m, const ll_batch *b, float *z, ll_err *err);
-/* Writes model.tar.gz into folder dir (temporary name + rename). */
+/* Writes model.tar.gz into folder dir (temporary name + rename): linlearn's own layout. */
 ll_code model_save(const ll_model *m, const char *dir, ll_err *err);
+/* The same; with sagemaker set, the archive is SageMaker's (model_algo-1, sm_model.h) with
+ * linlearn's manifest.json and weights.bin beside it. */
+ll_code model_save_as(const ll_model *m, const char *dir, int sagemaker, ll_err *err);
+/* Writes the model.tar.gz bytes (either layout) to w, without committing it. */
+ll_code model_write(const ll_model *m, ll_writer *w, int sagemaker, ll_err *err);
 /* Writes manifest.json and weights.bin into memory (mem_free both). */
 ll_code model_serialize(const ll_model *m, char **manifest, size_t *mlen, unsigned char **wbin,
                         size_t *wlen, ll_err *err);

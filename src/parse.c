@@ -36,7 +36,7 @@ void ll_parse_opts_init(ll_parse_opts *o)
     o->format = LL_FMT_AUTO;
     o->label_column = 0;
     o->index_base = 1;
-    o->split = LL_SPLIT_DMLC;
+    o->split = LL_SPLIT_AUTO;
     o->max_record_len = (size_t)64 << 20;
 }
 
@@ -194,6 +194,25 @@ uint64_t ll_parser_rows(const ll_parser *p)
     return p->rows;
 }
 
+/* The decoded record as a row of b; without features it is refused unless the options allow
+ * it (then a row of no values, dimension 0). */
+static ll_code row_of_record(ll_parser *p, ll_batch *b, ll_err *err)
+{
+    if (!p->o.allow_no_features || pb_find(&p->rec, 0, "values"))
+        return pb_row_to_batch(&p->rec, b, err);
+    const pb_entry *le = pb_find(&p->rec, 1, "values");
+    size_t n = le && le->t.dtype != PB_NONE && le->t.dtype != PB_BYTES ? le->t.n_values : 0;
+    float one[8], *lab = n <= 8 ? one : mem_alloc(n * sizeof *lab);
+    if (!lab)
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    if (n)
+        pb_values_f32(&p->rec, &le->t, lab);
+    ll_code rc = ll_batch_add_row(b, NULL, NULL, 0, 0, lab, n, err);
+    if (lab != one)
+        mem_free(lab);
+    return rc;
+}
+
 static ll_code next_recordio(ll_parser *p, ll_batch *b, size_t max_rows, int *eof, ll_err *err)
 {
     while (b->n_rows < max_rows) {
@@ -210,8 +229,25 @@ static ll_code next_recordio(ll_parser *p, ll_batch *b, size_t max_rows, int *eo
         }
         p->last_len = len;
         rc = pb_decode(pl, len, &p->rec, err);
+        const uint8_t *alt;
+        size_t alt_len;
+        if (rc == LL_E_PARSE && rio_alt(&p->rio, &alt, &alt_len)) {
+            /* auto: the frames read as dmlc-core's do not make a Record; try plain fragments */
+            ll_err e2;
+            if (pb_decode(alt, alt_len, &p->rec, &e2) == LL_OK) {
+                rc = LL_OK;
+                p->last_len = len = alt_len;
+            } else if (err) {
+                size_t k = strlen(err->msg);
+                snprintf(err->msg + k, sizeof err->msg - k,
+                         "; read as plain fragments (%u frames): %s", p->rio.n_frames, e2.msg);
+            }
+        }
         if (rc == LL_OK)
-            rc = pb_row_to_batch(&p->rec, b, err);
+            rc = row_of_record(p, b, err);
+        if (rc == LL_OK && p->o.finite &&
+            batch_row_nonfinite(b, b->n_rows - 1, &(size_t){0}, &(int){0}, &(float){0}))
+            rc = batch_nonfinite_error(b, b->n_rows - 1, err);
         if (rc != LL_OK) {
             if (err && rc == LL_E_PARSE) {
                 size_t k = strlen(err->msg);

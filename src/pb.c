@@ -547,7 +547,10 @@ ll_code pb_row_to_batch(const pb_record *r, ll_batch *b, ll_err *err)
 {
     const pb_entry *fe = pb_find(r, 0, "values");
     if (!fe)
-        return err_set(err, LL_E_PARSE, "the record has no features[\"values\"] tensor");
+        return err_set(err, LL_E_PARSE,
+                       "the record has no features[\"values\"] tensor (%s); training and "
+                       "scoring need features (convert and inspect read such records)",
+                       pb_find(r, 1, "values") ? "only a label" : "nothing to read");
     const pb_tensor *t = &fe->t;
     if (t->dtype == PB_BYTES)
         return err_set(err, LL_E_PARSE,

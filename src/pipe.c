@@ -105,7 +105,7 @@ ll_code ll_pipe_open_ex(const char *prefix, uint64_t epoch, unsigned timeout_ms,
         return rc;
     if (stop)
         rd_fd_set_stop(r, stop);
-    return rd_gz_wrap(r, s3_defaults()->compression, out, err);
+    return rd_gz_wrap(r, LL_COMPRESSION_AUTO, out, err);
 }
 
 ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll_reader **out,

@@ -16,7 +16,6 @@
 #include <strings.h>
 
 /* OpenBLAS's thread count (its cblas.h would bring all of BLAS in for one line). */
-void openblas_set_num_threads(int num_threads);
 
 void ll_predict_opts_init(ll_predict_opts *o)
 {
@@ -125,6 +124,9 @@ typedef struct run {
     response_enc e;
     uint64_t rows;
     const char *src; /* input name for messages */
+    const ll_reader *rd;
+    ll_tick_fn tick;
+    void *tick_ud;
 } run;
 
 static ll_code flush(run *r, ll_err *err)
@@ -136,6 +138,8 @@ static ll_code flush(run *r, ll_err *err)
     if (rc == LL_OK && r->out.len)
         rc = ll_writer_write(r->w, r->out.p, r->out.len, err);
     r->out.len = 0;
+    if (r->tick)
+        r->tick(r->tick_ud, ll_reader_offset(r->rd), r->rows);
     return rc;
 }
 
@@ -251,8 +255,6 @@ ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll
         out_from_path(dst, &fmt);
     }
 
-    if (o->threads)
-        openblas_set_num_threads((int)o->threads);
     ll_reader *rd = NULL;
     ll_code rc = ll_reader_open(src, &rd, err);
     if (rc != LL_OK)
@@ -261,6 +263,9 @@ ll_code ll_predict(const ll_model *m, const char *src, const char *dst, const ll
     memset(&r, 0, sizeof r);
     r.m = m;
     r.src = ll_reader_name(rd);
+    r.rd = rd;
+    r.tick = o->tick;
+    r.tick_ud = o->tick_ud;
     ll_batch_init(&r.b);
     response_init(&r.e, fmt, ll_model_predictor(m), ll_model_n_outputs(m));
     rd_buf win;

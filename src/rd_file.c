@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* rd_file.c - reader backend for file descriptors: regular files, stdin, FIFOs and pipes.
- * Only regular files rewind. A reader given a stop flag (pipe mode) waits for data in slices
- * of 50 ms and gives up once the flag is set. */
+ * Only regular files rewind. A reader given a stop flag or a timeout (pipe mode) waits for data
+ * in slices of 50 ms and gives up once the flag is set or no byte came for the timeout; a
+ * Pipe-mode FIFO is opened without blocking (rd_fifo_open), so neither a FIFO nobody writes
+ * nor a writer that never writes can hold the reader past either. */
 #include "err.h"
 #include "mem.h"
 #include "rd.h"
@@ -10,6 +12,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct {
@@ -18,6 +21,7 @@ typedef struct {
     int own;
     int regular;
     const volatile int *stop; /* NULL: block in read() */
+    unsigned timeout_ms;      /* with a non-blocking fd: longest wait for a byte (0: none) */
 } rd_fd;
 
 void rd_fd_set_stop(ll_reader *r, const volatile int *stop)
@@ -25,19 +29,46 @@ void rd_fd_set_stop(ll_reader *r, const volatile int *stop)
     ((rd_fd *)r)->stop = stop;
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Waits until fd has data or its end (a writer came and went): LL_E_STATE once *stop is set,
+ * LL_E_IO after timeout_ms without either. */
+static ll_code wait_data(rd_fd *f, ll_err *err)
+{
+    double t0 = now_ms();
+    for (;;) {
+        if (f->stop && __atomic_load_n(f->stop, __ATOMIC_ACQUIRE))
+            return err_set(err, LL_E_STATE, "stopped while waiting for data"),
+                   err_at(err, f->r.name, f->r.offset);
+        struct pollfd p = {f->fd, POLLIN, 0};
+        int k = poll(&p, 1, 50);
+        if (k > 0)
+            return LL_OK;
+        if (k < 0 && errno != EINTR)
+            return err_sys(err, f->r.name, "cannot wait for data");
+        if (f->timeout_ms && now_ms() - t0 >= f->timeout_ms) {
+            err_set(err, LL_E_IO,
+                    "no data from the Pipe-mode FIFO for %u ms (--pipe-timeout-ms): nothing opened "
+                    "it for writing, or its writer does not write",
+                    f->timeout_ms);
+            return err_at(err, f->r.name, f->r.offset);
+        }
+    }
+}
+
 static ll_code fd_read(ll_reader *self, void *buf, size_t cap, size_t *n, int *eof, ll_err *err)
 {
     rd_fd *f = (rd_fd *)self;
     if (cap == 0)
         return LL_OK;
-    while (f->stop) {
-        if (__atomic_load_n(f->stop, __ATOMIC_ACQUIRE))
-            return err_set(err, LL_E_STATE, "stopped while waiting for data"),
-                   err_at(err, self->name, self->offset);
-        struct pollfd p = {f->fd, POLLIN, 0};
-        if (poll(&p, 1, 50) > 0)
-            break;
-    }
+    ll_code rc;
+    if ((f->stop || f->timeout_ms) && (rc = wait_data(f, err)) != LL_OK)
+        return rc;
     for (;;) {
         ssize_t k = read(f->fd, buf, cap);
         if (k > 0) {
@@ -50,6 +81,11 @@ static ll_code fd_read(ll_reader *self, void *buf, size_t cap, size_t *n, int *e
         }
         if (errno == EINTR)
             continue;
+        if ((errno == EAGAIN || errno == EWOULDBLOCK) && (f->stop || f->timeout_ms)) {
+            if ((rc = wait_data(f, err)) != LL_OK) /* a non-blocking FIFO between writes */
+                return rc;
+            continue;
+        }
         err_sys(err, self->name, "read failed at byte %llu", (unsigned long long)self->offset);
         return err_at(err, self->name, self->offset);
     }
@@ -108,4 +144,27 @@ ll_code rd_file_open(const char *path, ll_reader **out, ll_err *err)
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 #endif
     return rd_fd_open(fd, 1, path, out, err);
+}
+
+ll_code rd_fifo_open(const char *path, unsigned timeout_ms, const volatile int *stop,
+                     ll_reader **out, ll_err *err)
+{
+    int fd;
+    do /* O_NONBLOCK: opening a FIFO for reading returns at once, writer or not */
+        fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return err_sys(err, path, "cannot open for reading");
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        return err_set(err, LL_E_ARG, "is a folder; give a file"), err_src(err, path);
+    }
+    ll_code rc = rd_fd_open(fd, 1, path, out, err);
+    if (rc == LL_OK) {
+        rd_fd *f = (rd_fd *)*out;
+        f->stop = stop;
+        f->timeout_ms = timeout_ms ? timeout_ms : 1;
+    }
+    return rc;
 }

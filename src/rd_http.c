@@ -344,8 +344,9 @@ void rd_safe_name(const char *url, char *out, size_t cap)
     snprintf(out, cap, "%.*s%.*s", (int)sch, url, (int)hl, host);
 }
 
-ll_code rd_http_open(const char *url, const s3_cfg *cfg, const char *name, const char *bucket,
-                     const char *key, uint64_t size, ll_reader **out, ll_err *err)
+ll_code rd_http_open(const char *url, const s3_cfg *cfg, const s3_cfg *plain, const char *name,
+                     const char *bucket, const char *key, uint64_t size, ll_reader **out,
+                     ll_err *err)
 {
     *out = NULL;
     rd_http *x = mem_calloc(1, sizeof *x);
@@ -362,10 +363,16 @@ ll_code rd_http_open(const char *url, const s3_cfg *cfg, const char *name, const
     x->r.close = http_close;
     x->cfg = cfg;
     const ll_source_opts *d = s3_defaults();
-    x->plain.max_retries = d->max_retries;
-    x->plain.retry_base_ms = d->retry_base_ms ? d->retry_base_ms : 1;
-    x->plain.retry_max_ms = d->retry_max_ms ? d->retry_max_ms : 1;
-    x->plain.stall_timeout_s = d->stall_timeout_s ? d->stall_timeout_s : 60;
+    x->plain.max_retries = plain ? plain->max_retries : d->max_retries;
+    x->plain.retry_base_ms = plain ? plain->retry_base_ms : d->retry_base_ms;
+    x->plain.retry_max_ms = plain ? plain->retry_max_ms : d->retry_max_ms;
+    x->plain.stall_timeout_s = plain ? plain->stall_timeout_s : d->stall_timeout_s;
+    if (!x->plain.retry_base_ms)
+        x->plain.retry_base_ms = 1;
+    if (!x->plain.retry_max_ms)
+        x->plain.retry_max_ms = 1;
+    if (!x->plain.stall_timeout_s)
+        x->plain.stall_timeout_s = 60;
     x->size = size;
     x->url = mem_strdup(url);
     x->bucket = bucket ? mem_strdup(bucket) : NULL;

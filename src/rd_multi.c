@@ -389,6 +389,10 @@ ll_code rd_list_build(const char *src, const ll_source_opts *o, rd_list *l, ll_e
     ll_code rc = build(src, o, l, 0, err);
     if (rc != LL_OK)
         return rc;
+    l->plain.max_retries = o->max_retries;
+    l->plain.retry_base_ms = o->retry_base_ms;
+    l->plain.retry_max_ms = o->retry_max_ms;
+    l->plain.stall_timeout_s = o->stall_timeout_s;
     uint32_t nsh = o->shard_count > 1 ? o->shard_count : 1;
     if (nsh > 1 && o->shard_index >= nsh) {
         rd_list_deinit(l);
@@ -446,13 +450,13 @@ ll_code rd_list_open(rd_list *l, size_t i, ll_reader **out, ll_err *err)
     if (l->kind == RD_FILE)
         return rd_file_open(o->name, out, err);
     if (l->kind == RD_HTTP)
-        return rd_http_open(o->name, NULL, NULL, NULL, NULL, o->size, out, err);
+        return rd_http_open(o->name, NULL, &l->plain, NULL, NULL, NULL, o->size, out, err);
     char *url = s3_url(&l->cfg, l->bucket, o->name, NULL);
     if (!url)
         return err_set(err, LL_E_NOMEM, "out of memory");
     char name[128];
     snprintf(name, sizeof name, "s3://%s/%s", l->bucket, o->name);
-    ll_code rc = rd_http_open(url, &l->cfg, name, l->bucket, o->name, o->size, out, err);
+    ll_code rc = rd_http_open(url, &l->cfg, NULL, name, l->bucket, o->name, o->size, out, err);
     mem_free(url);
     return rc;
 }

@@ -15,8 +15,9 @@
  * transfer is resumed with a Range request from the first byte not yet received (If-Match
  * the first answer's ETag), with capped exponential back-off. Opening starts the request
  * without waiting for it. */
-ll_code rd_http_open(const char *url, const s3_cfg *cfg, const char *name, const char *bucket,
-                     const char *key, uint64_t size, ll_reader **out, ll_err *err);
+ll_code rd_http_open(const char *url, const s3_cfg *cfg, const s3_cfg *plain, const char *name,
+                     const char *bucket, const char *key, uint64_t size, ll_reader **out,
+                     ll_err *err);
 /* Lets an opened rd_http reader make progress without blocking (read-ahead of the next
  * object); a no-op for other readers. */
 void rd_http_poke(ll_reader *r);
@@ -41,6 +42,7 @@ typedef struct rd_list {
     char *bucket; /* S3 */
     s3_cfg cfg;   /* S3 */
     int has_cfg;
+    s3_cfg plain; /* plain HTTP: the retry settings only */
     char name[128];
 } rd_list;
 enum { RD_FILE = 1, RD_HTTP = 2, RD_S3 = 3 };
@@ -60,6 +62,11 @@ void rd_shuffle(size_t *idx, size_t n, uint64_t seed, uint64_t epoch);
 /* Makes a reader from rd_fd_open wait for data in 50 ms slices and fail with LL_E_STATE once
  * *stop is non-zero (read atomically). */
 void rd_fd_set_stop(ll_reader *r, const volatile int *stop);
+/* Opens a Pipe-mode FIFO (or file) at path for reading without blocking: each read waits for
+ * data in slices, failing with LL_E_IO after timeout_ms without a byte (no writer, or a silent
+ * one) and with LL_E_STATE once *stop (may be NULL) is set. */
+ll_code rd_fifo_open(const char *path, unsigned timeout_ms, const volatile int *stop,
+                     ll_reader **out, ll_err *err);
 
 /* Wraps inner (takes ownership) in the gzip sniffer/inflater of rd_gz.c; mode is
  * LL_COMPRESSION_*. With NONE, *out is inner itself. */

@@ -57,6 +57,7 @@ void rio_reader_deinit(rio_reader *r)
 {
     rd_buf_deinit(&r->buf);
     mem_free(r->scratch);
+    mem_free(r->alt);
     memset(r, 0, sizeof *r);
 }
 
@@ -130,28 +131,43 @@ static ll_code frame(rio_reader *r, uint32_t *cflag, size_t *len, int *at_eof, l
     return LL_OK;
 }
 
-static ll_code scratch_append(rio_reader *r, size_t *n, const uint8_t *p, size_t len, uint64_t pos,
-                              ll_err *err)
+static ll_code buf_append(rio_reader *r, uint8_t **buf, size_t *bcap, size_t *n, const uint8_t *p,
+                          size_t len, uint64_t pos, ll_err *err)
 {
     if (*n + len > r->max_len) {
         char msg[128];
         snprintf(msg, sizeof msg, "a split record grows past the limit of %zu bytes", r->max_len);
         return fault(r, RIO_TOO_LONG, pos, LL_E_TOOBIG, msg, err);
     }
-    if (*n + len > r->scratch_cap) {
-        size_t cap = r->scratch_cap ? r->scratch_cap : 4096;
+    if (*n + len > *bcap) {
+        size_t cap = *bcap ? *bcap : 4096;
         while (cap < *n + len)
             cap *= 2;
-        uint8_t *s = mem_realloc(r->scratch, cap);
+        uint8_t *s = mem_realloc(*buf, cap);
         if (!s)
             return err_set(err, LL_E_NOMEM, "out of memory reassembling a split record");
-        r->scratch = s;
-        r->scratch_cap = cap;
+        *buf = s;
+        *bcap = cap;
     }
     if (len)
-        memcpy(r->scratch + *n, p, len);
+        memcpy(*buf + *n, p, len);
     *n += len;
     return LL_OK;
+}
+
+static ll_code scratch_append(rio_reader *r, size_t *n, const uint8_t *p, size_t len, uint64_t pos,
+                              ll_err *err)
+{
+    return buf_append(r, &r->scratch, &r->scratch_cap, n, p, len, pos, err);
+}
+
+int rio_alt(const rio_reader *r, const uint8_t **payload, size_t *len)
+{
+    if (r->split != LL_SPLIT_AUTO || r->n_frames < 2)
+        return 0;
+    *payload = r->alt ? r->alt : ZEROS;
+    *len = r->alt_len;
+    return 1;
 }
 
 ll_code rio_next(rio_reader *r, const uint8_t **payload, size_t *len, int *eof, ll_err *err)
@@ -188,15 +204,19 @@ ll_code rio_next(rio_reader *r, const uint8_t **payload, size_t *len, int *eof, 
     }
     /* split record: collect frames until cflag 3 */
     size_t n = 0;
+    r->alt_len = 0;
     uint32_t frames = 0;
     for (;;) {
         uint64_t pos = rd_buf_pos(b);
-        if (frames > 0 && r->split == LL_SPLIT_DMLC) {
+        if (frames > 0 && r->split != LL_SPLIT_CONCAT) {
             rc = scratch_append(r, &n, MAGIC_BYTES, 4, pos, err);
             if (rc != LL_OK)
                 return rc;
         }
         rc = scratch_append(r, &n, b->p + b->beg + 8, flen, pos, err);
+        if (rc == LL_OK && r->split == LL_SPLIT_AUTO)
+            rc =
+                buf_append(r, &r->alt, &r->alt_cap, &r->alt_len, b->p + b->beg + 8, flen, pos, err);
         if (rc != LL_OK)
             return rc;
         b->beg += rio_frame_size(flen);

@@ -17,9 +17,11 @@
  * Split records are reassembled in one of two conventions (ll_split_mode): dmlc-core, where
  * the writer cut the payload at each 4-aligned occurrence of the magic and left the magic out
  * (so the reader puts 0A 23 D7 CE back between frames), or plain fragments (concatenated).
- * Reading is strict: a partial header, bad magic, a short payload or missing pad, and a cflag
- * out of sequence are errors carrying the byte offset of the frame and the record index.
- * The reader never seeks; it works on any stream however its bytes arrive.
+ * LL_SPLIT_AUTO reassembles both ways: rio_next hands out the dmlc-core one and rio_alt the
+ * plain one, and the caller keeps the one that decodes. Reading is strict: a partial header, bad
+ * magic, a short payload or missing pad, and a cflag out of sequence are errors carrying the byte
+ * offset of the frame and the record index. The reader never seeks; it works on any stream however
+ * its bytes arrive.
  */
 #ifndef LL_RIO_H
 #define LL_RIO_H
@@ -47,6 +49,8 @@ typedef struct rio_reader {
     size_t max_len;   /* largest (reassembled) payload accepted */
     uint8_t *scratch; /* reassembly of split records */
     size_t scratch_cap;
+    uint8_t *alt; /* LL_SPLIT_AUTO: the plain reassembly of the same frames */
+    size_t alt_cap, alt_len;
     uint64_t n_records; /* records delivered so far */
     uint64_t rec_off;   /* source offset of the last delivered record's first header */
     uint32_t n_frames;  /* frames of the last delivered record */
@@ -61,6 +65,11 @@ void rio_reader_deinit(rio_reader *r);
 
 /* Next record's payload; valid until the next call. At the end of the stream *eof is set. */
 ll_code rio_next(rio_reader *r, const uint8_t **payload, size_t *len, int *eof, ll_err *err);
+
+/* LL_SPLIT_AUTO, after rio_next delivered a record of more than one frame: the record
+ * reassembled as plain fragments (valid until the next rio_next). Returns 0 (and nothing) when
+ * there is no other reading: a single frame, or another mode. */
+int rio_alt(const rio_reader *r, const uint8_t **payload, size_t *len);
 
 /* Bytes a frame of a len-byte payload occupies (header, data and pad). */
 static inline size_t rio_frame_size(size_t len)

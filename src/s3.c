@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* s3.c - S3 settings, credentials, signing, URLs, blocking requests with retries, listing and
- * error documents (expat). Also owns the library-wide source settings (ll_source_opts). See
+ * error documents (expat). Also the built-in source settings (ll_source_opts_init). See
  * s3.h; the streaming GET is in rd_http.c. */
 #include "s3.h"
 #include "err.h"
@@ -15,50 +15,22 @@
 
 /* ---- settings ---- */
 
-static ll_source_opts g_opts;
-static char *g_endpoint;
-static int g_set;
+/* The built-in settings: constant, so nothing here is process-wide mutable state. */
+static const ll_source_opts g_builtin = {
+    .prefetch_bytes = (size_t)64 << 20,
+    .max_retries = 10,
+    .retry_base_ms = 200,
+    .retry_max_ms = 10000,
+    .stall_timeout_s = 60,
+};
 
 void ll_source_opts_init(ll_source_opts *o)
 {
-    memset(o, 0, sizeof *o);
-    o->prefetch_bytes = (size_t)64 << 20;
-    o->max_retries = 10;
-    o->retry_base_ms = 200;
-    o->retry_max_ms = 10000;
-    o->stall_timeout_s = 60;
-}
-
-void ll_source_set_defaults(const ll_source_opts *o)
-{
-    mem_free(g_endpoint);
-    g_endpoint = NULL;
-    if (!o) {
-        __atomic_store_n(&g_set, 0, __ATOMIC_RELEASE);
-        return;
-    }
-    g_opts = *o;
-    if (o->endpoint_url)
-        g_endpoint = mem_strdup(o->endpoint_url);
-    g_opts.endpoint_url = g_endpoint;
-    __atomic_store_n(&g_set, 1, __ATOMIC_RELEASE);
-}
-
-/* The built-in settings, made once whatever thread asks first (no lazy write to g_opts, which
- * raced when several threads opened sources at once). */
-static pthread_once_t g_builtin_once = PTHREAD_ONCE_INIT;
-static ll_source_opts g_builtin;
-
-static void builtin_init(void)
-{
-    ll_source_opts_init(&g_builtin);
+    *o = g_builtin;
 }
 
 const ll_source_opts *s3_defaults(void)
 {
-    if (__atomic_load_n(&g_set, __ATOMIC_ACQUIRE))
-        return &g_opts;
-    pthread_once(&g_builtin_once, builtin_init);
     return &g_builtin;
 }
 

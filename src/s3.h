@@ -27,7 +27,7 @@ typedef struct s3_cfg {
 ll_code s3_cfg_load(s3_cfg *c, const ll_source_opts *o, ll_err *err);
 void s3_cfg_deinit(s3_cfg *c);
 
-/* The library-wide settings (ll_source_set_defaults). */
+/* The built-in settings (ll_source_opts_init), made once; never changed. */
 const ll_source_opts *s3_defaults(void);
 
 /* Splits "s3://bucket/key" into new strings (key may be ""). */

@@ -44,9 +44,14 @@ ll_code score_batch(const ll_model *m, const ll_batch *b, uint64_t row_base, sco
             sb->bad_row = row_base + i;
             sb->expected = fd;
             sb->received = b->dim[i];
-            return err_set(err, LL_E_PARSE, SCORE_DIM_MSG " (row %llu)",
+            /* the usual newcomer's mistake: the label column left in */
+            const char *hint = !b->sparse[i] && b->dim[i] == fd + 1
+                                   ? "; one column more: is the first the label? "
+                                     "(predict --label-column 0)"
+                                   : "";
+            return err_set(err, LL_E_PARSE, SCORE_DIM_MSG " (row %llu)%s",
                            (unsigned long long)b->dim[i], (unsigned long long)fd,
-                           (unsigned long long)(row_base + i + 1));
+                           (unsigned long long)(row_base + i + 1), hint);
         }
     }
     size_t n_out = ll_model_n_outputs(m);

@@ -27,7 +27,6 @@
 #include <unistd.h>
 
 /* OpenBLAS's thread count (its cblas.h would bring all of BLAS in for one line). */
-void openblas_set_num_threads(int num_threads);
 
 /* Scratch kept by an idle worker at most (bigger is freed after the request). */
 #define KEEP_BYTES ((size_t)8 << 20)
@@ -669,8 +668,6 @@ ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **o
         strcpy(s->host, "127.0.0.1");
     s->o.host = s->host;
     s->m = m;
-    /* the workers score in parallel: one kernel thread each */
-    openblas_set_num_threads(1);
     snprintf(s->exec_params, sizeof s->exec_params,
              "{\"MaxConcurrentTransforms\": %u, \"BatchStrategy\": \"MULTI_RECORD\", "
              "\"MaxPayloadInMB\": %zu}",

@@ -108,10 +108,12 @@ ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint
                        "%llu features x %zu model outputs is too many weights (limit 2^31)",
                        (unsigned long long)D, s->M);
     size_t DM = (size_t)D * s->M;
-    s->W = mem_alloc(DM * sizeof(float));
-    s->G = mem_alloc(DM * sizeof(float));
+    s->W = mem_alloc_big(DM * sizeof(float));
+    s->G = mem_alloc_big(DM * sizeof(float));
     s->s1W = mem_calloc(DM, sizeof(float));
     s->s2W = mem_calloc(DM, sizeof(float));
+    mem_advise_huge(s->s1W, DM * sizeof(float));
+    mem_advise_huge(s->s2W, DM * sizeof(float));
     s->B = mem_alloc(s->M * sizeof(float));
     s->gB = mem_alloc(s->M * sizeof(float));
     s->s1B = mem_calloc(s->M, sizeof(float));

@@ -200,7 +200,8 @@ static ll_code write_recordio(ll_sink *s, const ll_batch *b, size_t i, ll_err *e
         fe.t.values = v;
         fe.t.n_values = (size_t)n;
     }
-    pb_record_in r = {&fe, 1, NULL, 0, NULL, NULL, NULL};
+    /* a row of dimension 0 (a label-only Record read by convert) keeps having no features */
+    pb_record_in r = {&fe, b->dim[i] == 0 && !b->sparse[i] ? 0 : 1, NULL, 0, NULL, NULL, NULL};
     size_t nl = b->loff[i + 1] - b->loff[i];
     if (nl && !s->o.no_label) {
         le.name = "values";

@@ -47,5 +47,14 @@ ll_code libsvm_parse(text_state *st, const char *buf, size_t len, int eof, size_
 ll_code jsonl_parse(text_state *st, const char *buf, size_t len, int eof, size_t max_rows,
                     ll_batch *b, size_t *used, ll_err *err);
 
+/* Writes at most 40 bytes of s[0..n) into out (cap >= 200), cut at the end of a line, with every
+ * other control byte (a NUL, a tab) shown as \xNN: a message shows what the input holds, not
+ * where a C string would end. Returns out. */
+char *text_show(char *out, size_t cap, const char *s, size_t n);
+
+/* What a message says about a field that should be a number: "expected a number, found 'x'",
+ * or for a NaN or an infinity refused by ll_parse_opts.finite, "expected a finite number". */
+const char *text_expected_number(const char *s, size_t n);
+
 /* float_text.c: exact decimal <-> float32 (public as ll_str_to_f32 and ll_f32_to_str). */
 #endif

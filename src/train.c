@@ -3,17 +3,22 @@
  * train.c - the training driver (ll_train), top to bottom as SageMaker runs it: resolve the
  * hyperparameters, scaler pre-pass over the first rows, epochs of K-model SGD with validation
  * and early stopping, model selection and threshold calibration, final metrics on every
- * channel, then model.tar.gz and the metrics JSON. Log lines go to the caller's callback.
+ * channel, then model.tar.gz and the metrics JSON. run_all (at the end) is the whole loop, one
+ * named step a line. The library prints nothing: every log line goes through logf_ to the
+ * caller's callback, naming the host of the options. The SGD kernels are sgd.c's, the metrics
+ * metrics.c's, the checkpoint format ckpt.c's.
  */
 #include "batch.h"
 #include "channel.h"
 #include "ckpt.h"
 #include "dist.h"
 #include "err.h"
+#include "history.h"
 #include "hp.h"
 #include "mem.h"
 #include "metrics.h"
 #include "model.h"
+#include "report.h"
 #include "scaler.h"
 #include "sgd.h"
 #include "shard.h"
@@ -53,8 +58,19 @@ typedef struct sampler {
     uint64_t *key; /* across hosts: each row's place in the pass (run.key0) */
 } sampler;
 
+/* Where the state is checkpointed after each epoch (checkpoint_dir set). */
+typedef struct checkpoint {
+    int on;
+    char path[4200];
+    ckpt_state st; /* best and bestc point into the early-stopping state */
+} checkpoint;
+
 typedef struct run {
     const ll_train_opts *o;
+    const char *host; /* the host the log lines name (o->host, default "algo-1") */
+    const char *obj;  /* the objective's name, "binary_classification_cross_entropy_objective" */
+    char tname[128];  /* "train_<obj>", "validation_<obj>": per-epoch #metrics names */
+    char vname[128];
     hp_values hv;
     chan ch[3]; /* train, validation, test */
     int has[3];
@@ -73,9 +89,13 @@ typedef struct run {
     uint64_t batches;                /* mini-batches of this epoch's train pass stepped */
     const ckpt_partial *resume_part; /* resuming inside an epoch (ckpt.h), applied once */
     int skipping;                    /* still passing over the batches trained before a stop */
+    int in_epoch;                    /* inside an epoch, before its checkpoint */
+    double te_epoch;                 /* when this epoch's train pass ended (wall clock) */
+    checkpoint ck;
+    hist hist; /* the record for people: curves, selection, ROC (history.h) */
     /* across hosts (dist.h, shard.h, docs/DISTRIBUTED.md); nh 1 on one host */
     int nh, rank;
-    char host[32];          /* "algo-(rank+1)" */
+    char host_rank[32];     /* "algo-(rank+1)" when the options name no host */
     int split[3];           /* per channel: this host keeps its record slice of every batch */
     uint64_t key0, kstr;    /* the last batch's row i is row key0 + i * kstr of the pass order */
     uint64_t epoch_rows;    /* this host's rows in the last epoch */
@@ -343,9 +363,9 @@ static void metrics_line(run *r, const char *name, double v, int k, int e, doubl
         snprintf(ep, sizeof ep, ", \"epoch\": %d", e);
     logf_(r,
           "#metrics {\"Metrics\": {\"%s\": {\"count\": 1, \"max\": %s, \"sum\": %s, \"min\": "
-          "%s}}, \"Dimensions\": {%s\"Host\": \"algo-1\", \"Operation\": \"training\", "
+          "%s}}, \"Dimensions\": {%s\"Host\": \"%s\", \"Operation\": \"training\", "
           "\"Algorithm\": \"Linear Learner\"%s}, \"StartTime\": %.3f, \"EndTime\": %.3f}",
-          name, num, num, num, dims, ep, t0, t1);
+          name, num, num, num, dims, r->host, ep, t0, t1);
 }
 
 static double wall_s(void)
@@ -556,6 +576,7 @@ static ll_code train_epoch(run *r, sampler *sp, ll_err *err)
                 sampler_add(r, sp);
             r->rows_trained += r->b.n_rows;
             r->epoch_rows += r->b.n_rows;
+            hist_batch(&r->hist, r->epochs_done, (double)r->ch[0].rows);
         }
     }
     r->train_secs += now_s() - t;
@@ -628,6 +649,22 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
         ncal = (size_t)r->hv.num_calibration_samples;
     if (!loss)
         return err_set(err, LL_E_NOMEM, "out of memory");
+    /* room for as many rows as the channel's last pass had (growing a K-strided buffer moves
+     * every score at each doubling) */
+    uint64_t hint = r->ch[ch].rows;
+    if (do_cal && hint > 0) {
+        cap = hint < ncal ? (size_t)hint : ncal;
+        sc = mem_alloc_big(cap * K * sizeof(float));
+        lab = mem_alloc_big(cap * sizeof(float));
+        wt = mem_alloc_big(cap * sizeof(float));
+        if (!sc || !lab || !wt) {
+            mem_free(loss);
+            mem_free(sc);
+            mem_free(lab);
+            mem_free(wt);
+            return err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
+        }
+    }
     double w = 0;
     ll_code rc = channel_open_pass(&r->ch[ch], err);
     int eof = 0;
@@ -695,6 +732,7 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
         if (do_cal) {
             calib c;
             rc = metrics_calibrate(sc + (size_t)k * cap, lab, wt, n, &r->hv, &c, err);
+            hist_select(&r->hist, k, l, rc == LL_OK ? c.value : NAN);
             if (rc == LL_OK && (-c.value < best || (-c.value == best && l < bestl))) {
                 best = -c.value;
                 bestl = l;
@@ -702,10 +740,13 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
                 sel->thr = c.threshold;
                 sel->value = c.value;
             }
-        } else if (l < bestl) {
-            bestl = l;
-            sel->k = k;
-            sel->value = l;
+        } else {
+            hist_select(&r->hist, k, l, l);
+            if (l < bestl) {
+                bestl = l;
+                sel->k = k;
+                sel->value = l;
+            }
         }
     }
     mem_free(loss);
@@ -741,8 +782,8 @@ static void emit(void *ud, const char *name, const char *log_name, double v, int
         json_object_set_new(e->r->metrics, key, json_real(v));
     }
     if (strcmp(e->ch, "train"))
-        logf_(e->r, "#%s_score (algo-1) : ('%s', %.6g)", e->ch, ln, v);
-    logf_(e->r, "#quality_metric: host=algo-1, %s %s <%s>=%.6g", e->ch, ln,
+        logf_(e->r, "#%s_score (%s) : ('%s', %.6g)", e->ch, e->r->host, ln, v);
+    logf_(e->r, "#quality_metric: host=%s, %s %s <%s>=%.6g", e->r->host, e->ch, ln,
           is_loss ? "loss" : "score", v);
 }
 
@@ -772,6 +813,8 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
             capz = need;
         }
         rc = model_raw(m, &r->b, z, err);
+        if (rc == LL_OK)
+            hist_rows(&r->hist, ch, z, r->y, r->b.weight, r->b.n_rows, m->threshold);
         if (rc == LL_OK)
             rc = metrics_add(&mt, z, r->y, r->b.weight, r->b.n_rows, err);
     }
@@ -865,50 +908,7 @@ static ll_code write_json_file(const char *path, json_t *j, ll_err *err)
     return rc;
 }
 
-/* ---- the driver ---- */
-
-/* ---- checkpoints (ckpt.h) ---- */
-
-/* Loads dir's checkpoint into the models when it matches this run; returns the epoch to start
- * with (0 when there is none or it does not apply, which is logged). */
-static uint32_t ckpt_resume(run *r, ckpt_state *cks, const char *path, double *global_best,
-                            uint32_t *stale, int *done)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) {
-        logf_(r, "No checkpoint at %s: starting from the first epoch.", path);
-        return 0;
-    }
-    ll_err e;
-    if (ckpt_load(path, cks, &r->s, &r->sc, &e) != LL_OK) {
-        char b[700];
-        logf_(r, "Ignoring the checkpoint: %s", ll_err_format(&e, b, sizeof b));
-        return 0;
-    }
-    *global_best = cks->global_best;
-    *stale = cks->stale;
-    *done = (cks->flags & CKPT_DONE) != 0;
-    r->epochs_done = cks->epochs_done;
-    r->rows_trained = cks->rows_trained;
-    r->train_secs = cks->train_secs;
-    logf_(r, "Loaded checkpoint %s: %u epoch(s) done, continuing%s.", path, cks->epochs_done,
-          *done ? " with model selection" : "");
-    return cks->next_epoch;
-}
-
-/* Saves the state after epoch next-1. */
-static ll_code ckpt_epoch(run *r, ckpt_state *cks, const char *path, uint32_t next, int fin,
-                          double global_best, uint32_t stale, ll_err *err)
-{
-    cks->next_epoch = next;
-    cks->epochs_done = r->epochs_done;
-    cks->flags = fin ? CKPT_DONE : 0;
-    cks->stale = stale;
-    cks->global_best = global_best;
-    cks->rows_trained = r->rows_trained;
-    cks->train_secs = r->train_secs;
-    return ckpt_save(path, cks, &r->s, &r->sc, err);
-}
+/* ---- set-up ---- */
 
 /* How channel c is split over the hosts (ll_train_opts.shard; docs/DISTRIBUTED.md): the train
  * channel by whole objects when it has at least one per host (or as told), else by records;
@@ -1000,15 +1000,14 @@ static ll_code dist_rows_by_host(run *r, ll_err *err)
     return rc;
 }
 
-static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
+/* Opens the channels the options name (train is required). */
+static ll_code setup_channels(run *r, ll_err *err)
 {
     const ll_train_opts *o = r->o;
-    hp_values *hv = &r->hv;
     const char *srcs[3] = {o->train, o->validation, o->test};
-    ll_code rc;
     ll_parse_opts po = o->parse;
     if (po.feature_dim == 0)
-        po.feature_dim = hv->feature_dim; /* the shape of LIBSVM rows */
+        po.feature_dim = r->hv.feature_dim; /* the shape of LIBSVM rows */
     for (int c = 0; c < 3; c++) {
         if (!srcs[c])
             continue;
@@ -1016,7 +1015,8 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         if (o->formats[c] != LL_FMT_AUTO)
             pc.format = o->formats[c];
         int pipe = o->pipe || ((o->pipe_mask >> c) & 1);
-        rc = channel_init(&r->ch[c], CH_NAME[c], srcs[c], &pc, pipe, o->pipe_timeout_ms, err);
+        ll_code rc =
+            channel_init(&r->ch[c], CH_NAME[c], srcs[c], &pc, pipe, o->pipe_timeout_ms, err);
         if (rc != LL_OK)
             return rc;
         r->ch[c].gzip = (o->gzip_mask >> c) & 1;
@@ -1025,250 +1025,365 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         if (r->nh > 1 && (rc = dist_channel(r, c, pipe, err)) != LL_OK)
             return rc;
     }
-    rc = scaler_pass(r, err);
-    if (rc != LL_OK)
-        return rc;
+    return LL_OK;
+}
+
+/* After the scaler pass: the feature dimension, the scaler, and the K models. */
+static ll_code init_models(run *r, ll_err *err)
+{
+    hp_values *hv = &r->hv;
     uint64_t D = hv->feature_dim ? hv->feature_dim : r->sc.D;
     if (r->sc.D > D)
         return err_set(err, LL_E_PARSE,
                        "the train channel has rows with %llu features but feature_dim is %llu",
                        (unsigned long long)r->sc.D, (unsigned long long)D);
-    rc = scaler_finish(&r->sc, hv, D, err);
+    ll_code rc = scaler_finish(&r->sc, hv, D, err);
     if (rc == LL_OK)
-        rc = sgd_init(&r->s, hv, D, &r->sc, o->seed, err);
-    if (rc != LL_OK)
-        return rc;
-    if (r->nh > 1)
+        rc = sgd_init(&r->s, hv, D, &r->sc, r->o->seed, err);
+    if (rc == LL_OK && r->nh > 1)
         r->s.allreduce = dist_sum_float;
-    r->t_init_ms = (now_s() - r->t0) * 1000;
-    uint32_t K = r->s.K;
-    const char *obj = metrics_objective_name(hv);
-    char tname[128], vname[128];
-    snprintf(tname, sizeof tname, "train_%s", obj);
-    snprintf(vname, sizeof vname, "validation_%s", obj);
-    /* binary classifiers stop early on their selection criterion, others on the loss */
-    int by_crit = hv->pred == LL_BINARY_CLASSIFIER && hv->criteria != CRIT_LOSS;
-    const char *crit_name = criterion_name(hv);
-    double *vl = mem_calloc(K, sizeof *vl), *best = mem_calloc(K, sizeof *best);
-    double *cv = mem_calloc(K, sizeof *cv), *bestc = mem_calloc(K, sizeof *bestc);
-    sampler sp;
-    memset(&sp, 0, sizeof sp);
-    if (!vl || !best || !cv || !bestc)
-        rc = err_set(err, LL_E_NOMEM, "out of memory");
-    else if (by_crit)
-        rc = sampler_init(&sp, hv, K, err);
-    for (uint32_t k = 0; k < K; k++) {
-        if (best)
-            best[k] = INFINITY;
-        if (bestc)
-            bestc[k] = -INFINITY;
-    }
-    double global_best = by_crit ? -INFINITY : INFINITY;
-    uint32_t stale = 0;
-    int val = r->has[1];
-    double t_update = 0, t_check = 0;
-    /* a checkpoint of this configuration: continue after its last epoch */
-    ckpt_state cks;
-    memset(&cks, 0, sizeof cks);
-    char ckpath[4200];
-    uint32_t e0 = 0;
-    int ck_done = 0;
-    if (rc == LL_OK && o->checkpoint_dir) {
-        snprintf(ckpath, sizeof ckpath, "%s/%s", o->checkpoint_dir, CKPT_FILE);
-        cks.fingerprint = ckpt_fingerprint(hp, o->seed, r->has);
-        cks.seed = o->seed;
-        cks.best = best;
-        cks.bestc = bestc;
-        char local[4300];
-        const char *from = ckpath;
-        if (r->nh > 1) /* every host resumes from algo-1's checkpoint */
-            rc = dist_ckpt_fetch(r, ckpath, local, sizeof local, &from, err);
-        if (rc == LL_OK)
-            e0 = ckpt_resume(r, &cks, from, &global_best, &stale, &ck_done);
-        if (from != ckpath)
-            unlink(from);
-        if ((cks.flags & CKPT_PARTIAL) && r->nh == 1)
-            r->resume_part = &cks.part;
-    }
-    int in_epoch = 0; /* inside epoch cur_e, before its checkpoint */
-    uint32_t cur_e = 0;
-    for (uint32_t e = e0; e < hv->epochs && rc == LL_OK && !ck_done; e++) {
-        in_epoch = 1;
-        cur_e = e;
-        double ts = wall_s();
-        rc = train_epoch(r, by_crit && !val ? &sp : NULL, err);
-        if (rc != LL_OK)
-            break;
-        double te = wall_s();
-        t_update += te - ts;
-        r->epochs_done = e + 1;
-        double tmin = INFINITY;
-        for (uint32_t k = 0; k < K; k++) {
-            double l = r->s.tw > 0 ? r->s.tl[k] / r->s.tw : 0;
-            metrics_line(r, tname, l, (int)k, (int)e, ts, te);
-            if (l < tmin)
-                tmin = l;
-        }
-        logf_(r, "#quality_metric: host=algo-1, epoch=%u, train %s <loss>=%.6g", e, obj, tmin);
-        double crit = tmin;
-        if (!val)
-            for (uint32_t k = 0; k < K; k++)
-                vl[k] = r->s.tw > 0 ? r->s.tl[k] / r->s.tw : 0;
-        if (val) {
-            rc = eval_pass(r, 1, vl, by_crit ? &sp : NULL, err);
-            if (rc != LL_OK)
-                break;
-            double vmin = INFINITY, tv = wall_s();
-            for (uint32_t k = 0; k < K; k++) {
-                metrics_line(r, vname, vl[k], (int)k, (int)e, te, tv);
-                if (vl[k] < vmin)
-                    vmin = vl[k];
-            }
-            logf_(r, "#quality_metric: host=algo-1, epoch=%u, validation %s <loss>=%.6g", e, obj,
-                  vmin);
-            crit = vmin;
-        }
-        if (by_crit) {
-            rc = sampler_values(r, &sp, cv, err);
-            if (rc != LL_OK)
-                break;
-            crit = -INFINITY;
-            for (uint32_t k = 0; k < K; k++)
-                if (cv[k] > crit)
-                    crit = cv[k];
-        }
-        /* each model keeps its best epoch (validation only): best criterion, then loss */
-        for (uint32_t k = 0; val && k < K && rc == LL_OK; k++) {
-            int better = by_crit ? cv[k] > bestc[k] || (cv[k] == bestc[k] && vl[k] < best[k])
-                                 : vl[k] < best[k];
-            if (better && isfinite(vl[k])) {
-                best[k] = vl[k];
-                bestc[k] = cv[k];
-                rc = sgd_snapshot(&r->s, k, err);
-            }
-        }
-        if (rc != LL_OK)
-            break;
-        logf_(r, "#early_stopping_criteria_metric: host=algo-1, epoch=%u, criteria=%s, value=%.6g",
-              e, crit_name, crit);
-        int improved;
-        if (by_crit) {
-            improved = !isfinite(global_best) ||
-                       (crit - global_best) >= hv->early_stopping_tolerance * fabs(global_best);
-            if (crit > global_best)
-                global_best = crit;
-        } else {
-            improved = !isfinite(global_best) ||
-                       (global_best - crit) >= hv->early_stopping_tolerance * fabs(global_best);
-            if (crit < global_best)
-                global_best = crit;
-        }
-        if (improved) {
-            stale = 0;
-            logf_(r, "Epoch %u: Loss improved. Updating best model", e);
-        } else {
-            stale++;
-            logf_(r, "Epoch %u: Loss has not improved for %u epochs.", e, stale);
-        }
-        t_check += wall_s() - te;
-        logf_(r, "#progress_metric: host=algo-1, completed %.0f %% of epochs",
-              100.0 * (e + 1) / hv->epochs);
-        logf_(r, "#throughput_metric: host=algo-1, train throughput=%.1f records/second",
-              r->train_secs > 0 ? r->rows_trained / r->train_secs : 0.0);
-        if (o->progress)
-            o->progress(o->ud, (double)(e + 1) / hv->epochs);
-        if (o->checkpoint_dir && r->rank == 0) {
-            int fin = stale >= hv->early_stopping_patience || e + 1 >= hv->epochs;
-            rc = ckpt_epoch(r, &cks, ckpath, e + 1, fin, global_best, stale, err);
-            if (rc != LL_OK)
-                break;
-        }
-        in_epoch = 0;
-        if (stale >= hv->early_stopping_patience) {
-            logf_(r, "Early stop condition met. Stopping training.");
-            break;
-        }
-    }
-    /* stopped (SIGTERM) inside an epoch: save how far it got, unless it was still passing
-     * over batches a checkpoint already covers */
-    if (rc == LL_E_STATE && o->stop && __atomic_load_n(o->stop, __ATOMIC_ACQUIRE) &&
-        o->checkpoint_dir && in_epoch && !r->skipping && r->nh == 1) {
-        ckpt_state ps = cks;
-        ps.flags = CKPT_PARTIAL;
-        ps.next_epoch = ps.epochs_done = cur_e;
-        ps.stale = stale;
-        ps.global_best = global_best;
-        ps.rows_trained = r->rows_trained;
-        ps.train_secs = r->train_secs;
-        int train_sample = by_crit && !val;
-        ps.part.batches = r->batches;
-        ps.part.tl = r->s.tl;
-        ps.part.tw = r->s.tw;
-        ps.part.n = train_sample ? sp.n : 0;
-        ps.part.stride = sp.cap;
-        ps.part.sc = sp.sc;
-        ps.part.lab = sp.lab;
-        ps.part.wt = sp.wt;
-        ll_err e2;
-        char b[700];
-        sgd_sync(&r->s); /* the checkpoint holds weights caught up to the current step */
-        if (ckpt_save(ckpath, &ps, &r->s, &r->sc, &e2) == LL_OK)
-            logf_(r, "Stopped in epoch %u after %llu mini-batches: checkpoint saved to %s", cur_e,
-                  (unsigned long long)r->batches, ckpath);
-        else
-            logf_(r, "Stopped, but the checkpoint could not be saved: %s",
-                  ll_err_format(&e2, b, sizeof b));
-    }
-    ckpt_state_deinit(&cks);
-    if (rc == LL_OK && val)
-        for (uint32_t k = 0; k < K; k++)
-            if (isfinite(best[k]))
-                sgd_restore(&r->s, k);
-    mem_free(vl);
-    mem_free(best);
-    mem_free(cv);
-    mem_free(bestc);
-    sampler_deinit(&sp);
-    if (rc != LL_OK)
-        return rc;
-    r->t_update_ms = t_update * 1000;
-    r->t_check_ms = t_check * 1000;
+    if (rc == LL_OK)
+        r->t_init_ms = (now_s() - r->t0) * 1000;
+    return rc;
+}
 
-    selection sel = {0, 0.5f, 0};
-    rc = select_model(r, val ? 1 : 0, &sel, err);
+/* ---- early stopping ---- */
+
+/* What the epoch loop carries from epoch to epoch to decide when to stop and which epoch of
+ * each model to keep. */
+typedef struct early_stop {
+    int by_crit;           /* binary classifiers: the sampled criterion (higher is better) */
+    const char *crit_name; /* as the log names it */
+    sampler sp;            /* rows whose scores give the criterion (by_crit) */
+    double *loss;          /* this epoch, per model: validation loss, else the train loss */
+    double *crit;          /* this epoch, per model: the criterion (by_crit) */
+    double *best, *bestc;  /* per model: loss and criterion of its best epoch (validation) */
+    double global_best;    /* the best epoch value over all models so far */
+    double value;          /* this epoch's value */
+    uint32_t stale;        /* epochs in a row that did not improve on global_best */
+    int stop;              /* the patience is used up */
+} early_stop;
+
+static ll_code es_init(early_stop *es, run *r, ll_err *err)
+{
+    const hp_values *hv = &r->hv;
+    uint32_t K = r->s.K;
+    memset(es, 0, sizeof *es);
+    es->by_crit = hv->pred == LL_BINARY_CLASSIFIER && hv->criteria != CRIT_LOSS;
+    es->crit_name = criterion_name(hv);
+    es->global_best = es->by_crit ? -INFINITY : INFINITY;
+    es->loss = mem_calloc(K, sizeof *es->loss);
+    es->crit = mem_calloc(K, sizeof *es->crit);
+    es->best = mem_calloc(K, sizeof *es->best);
+    es->bestc = mem_calloc(K, sizeof *es->bestc);
+    if (!es->loss || !es->crit || !es->best || !es->bestc)
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    for (uint32_t k = 0; k < K; k++) {
+        es->best[k] = INFINITY;
+        es->bestc[k] = -INFINITY;
+    }
+    return es->by_crit ? sampler_init(&es->sp, hv, K, err) : LL_OK;
+}
+
+static void es_deinit(early_stop *es)
+{
+    mem_free(es->loss);
+    mem_free(es->crit);
+    mem_free(es->best);
+    mem_free(es->bestc);
+    sampler_deinit(&es->sp);
+    memset(es, 0, sizeof *es);
+}
+
+/* The sample the train pass fills: the criterion comes from training rows without validation. */
+static sampler *es_train_sample(early_stop *es, const run *r)
+{
+    return es->by_crit && !r->has[1] ? &es->sp : NULL;
+}
+
+/* ---- the epoch ---- */
+
+/* One train pass over the train channel; logs each model's train loss. */
+static ll_code train(run *r, early_stop *es, uint32_t e, ll_err *err)
+{
+    uint32_t K = r->s.K;
+    double ts = wall_s();
+    ll_code rc = train_epoch(r, es_train_sample(es, r), err);
     if (rc != LL_OK)
         return rc;
-    const sgd_cfg *cf = &r->s.cfg[sel.k];
+    double te = wall_s();
+    r->t_update_ms += (te - ts) * 1000;
+    r->te_epoch = te;
+    r->epochs_done = e + 1;
+    double tmin = INFINITY;
+    for (uint32_t k = 0; k < K; k++) {
+        double l = r->s.tw > 0 ? r->s.tl[k] / r->s.tw : 0;
+        metrics_line(r, r->tname, l, (int)k, (int)e, ts, te);
+        if (l < tmin)
+            tmin = l;
+    }
+    logf_(r, "#quality_metric: host=%s, epoch=%u, train %s <loss>=%.6g", r->host, e, r->obj, tmin);
+    es->value = tmin;
+    if (!r->has[1])
+        for (uint32_t k = 0; k < K; k++)
+            es->loss[k] = r->s.tw > 0 ? r->s.tl[k] / r->s.tw : 0;
+    return LL_OK;
+}
+
+/* With a validation channel: each model's validation loss (and the criterion's sample). */
+static ll_code validate(run *r, early_stop *es, uint32_t e, ll_err *err)
+{
+    if (!r->has[1])
+        return LL_OK;
+    ll_code rc = eval_pass(r, 1, es->loss, es->by_crit ? &es->sp : NULL, err);
+    if (rc != LL_OK)
+        return rc;
+    double vmin = INFINITY, tv = wall_s();
+    for (uint32_t k = 0; k < r->s.K; k++) {
+        metrics_line(r, r->vname, es->loss[k], (int)k, (int)e, r->te_epoch, tv);
+        if (es->loss[k] < vmin)
+            vmin = es->loss[k];
+    }
+    logf_(r, "#quality_metric: host=%s, epoch=%u, validation %s <loss>=%.6g", r->host, e, r->obj,
+          vmin);
+    es->value = vmin;
+    return LL_OK;
+}
+
+/* Keeps each model's best epoch (validation only: best criterion, then loss), then decides
+ * whether the epoch improved on the best so far and whether the patience is used up. */
+static ll_code early_stopping(run *r, early_stop *es, uint32_t e, ll_err *err)
+{
+    const hp_values *hv = &r->hv;
+    uint32_t K = r->s.K;
+    ll_code rc = LL_OK;
+    if (es->by_crit) {
+        rc = sampler_values(r, &es->sp, es->crit, err);
+        if (rc != LL_OK)
+            return rc;
+        es->value = -INFINITY;
+        for (uint32_t k = 0; k < K; k++)
+            if (es->crit[k] > es->value)
+                es->value = es->crit[k];
+    }
+    for (uint32_t k = 0; r->has[1] && k < K && rc == LL_OK; k++) {
+        double l = es->loss[k], c = es->crit[k];
+        int better = es->by_crit ? c > es->bestc[k] || (c == es->bestc[k] && l < es->best[k])
+                                 : l < es->best[k];
+        if (better && isfinite(l)) {
+            es->best[k] = l;
+            es->bestc[k] = c;
+            rc = sgd_snapshot(&r->s, k, err);
+        }
+    }
+    if (rc != LL_OK)
+        return rc;
+    double v = es->value, g = es->global_best;
+    logf_(r, "#early_stopping_criteria_metric: host=%s, epoch=%u, criteria=%s, value=%.6g", r->host,
+          e, es->crit_name, v);
+    int improved;
+    if (es->by_crit) {
+        improved = !isfinite(g) || (v - g) >= hv->early_stopping_tolerance * fabs(g);
+        if (v > g)
+            es->global_best = v;
+    } else {
+        improved = !isfinite(g) || (g - v) >= hv->early_stopping_tolerance * fabs(g);
+        if (v < g)
+            es->global_best = v;
+    }
+    if (improved) {
+        es->stale = 0;
+        logf_(r, "Epoch %u: Loss improved. Updating best model", e);
+    } else {
+        es->stale++;
+        logf_(r, "Epoch %u: Loss has not improved for %u epochs.", e, es->stale);
+    }
+    es->stop = es->stale >= hv->early_stopping_patience;
+    r->t_check_ms += (wall_s() - r->te_epoch) * 1000;
+    return LL_OK;
+}
+
+/* The end-of-epoch progress lines and callbacks; the epoch into the history. */
+static void report_epoch(run *r, const early_stop *es, uint32_t e)
+{
+    const hp_values *hv = &r->hv;
+    hist_epoch(&r->hist, e, r->s.tl, r->s.tw, r->has[1] ? es->loss : NULL,
+               es->by_crit ? es->crit : NULL, es->value, (double)r->ch[0].rows,
+               r->train_secs > 0 ? r->rows_trained / r->train_secs : 0.0);
+    logf_(r, "#progress_metric: host=%s, completed %.0f %% of epochs", r->host,
+          100.0 * (e + 1) / hv->epochs);
+    logf_(r, "#throughput_metric: host=%s, train throughput=%.1f records/second", r->host,
+          r->train_secs > 0 ? r->rows_trained / r->train_secs : 0.0);
+    if (r->o->progress)
+        r->o->progress(r->o->ud, (double)(e + 1) / hv->epochs);
+}
+
+/* Each model takes the weights of its best epoch (validation only). */
+static void restore_best(run *r, const early_stop *es)
+{
+    for (uint32_t k = 0; r->has[1] && k < r->s.K; k++)
+        if (isfinite(es->best[k]))
+            sgd_restore(&r->s, k);
+}
+
+/* ---- checkpoints (ckpt.h) ---- */
+
+/* Loads the checkpoint directory's state into the models when it matches this run; returns the
+ * epoch to start with (0 when there is none or it does not apply, which is logged). *done: the
+ * checkpointed run had finished its epochs. */
+static uint32_t resume(run *r, const ll_hparams *hp, early_stop *es, int *done)
+{
+    checkpoint *ck = &r->ck;
+    *done = 0;
+    if (!r->o->checkpoint_dir)
+        return 0;
+    ck->on = 1;
+    snprintf(ck->path, sizeof ck->path, "%s/%s", r->o->checkpoint_dir, CKPT_FILE);
+    ck->st.fingerprint = ckpt_fingerprint(hp, r->o->seed, r->has);
+    ck->st.seed = r->o->seed;
+    ck->st.epochs = r->hv.epochs;
+    ck->st.best = es->best;
+    ck->st.bestc = es->bestc;
+    ll_err e;
+    char b[700], local[4300];
+    const char *from = ck->path;
+    /* across hosts every host resumes from algo-1's checkpoint (a copy in a temporary file) */
+    if (r->nh > 1 && dist_ckpt_fetch(r, ck->path, local, sizeof local, &from, &e) != LL_OK) {
+        logf_(r, "Ignoring the checkpoint: %s", ll_err_format(&e, b, sizeof b));
+        return 0;
+    }
+    struct stat st;
+    if (stat(from, &st) != 0) {
+        logf_(r, "No checkpoint at %s: starting from the first epoch.", ck->path);
+        return 0;
+    }
+    ll_code lrc = ckpt_load(from, &ck->st, &r->s, &r->sc, &e);
+    if (from != ck->path)
+        unlink(from);
+    if (lrc != LL_OK) {
+        logf_(r, "Ignoring the checkpoint: %s", ll_err_format(&e, b, sizeof b));
+        return 0;
+    }
+    es->global_best = ck->st.global_best;
+    es->stale = ck->st.stale;
+    *done = (ck->st.flags & CKPT_DONE) != 0;
+    r->epochs_done = ck->st.epochs_done;
+    r->rows_trained = ck->st.rows_trained;
+    r->train_secs = ck->st.train_secs;
+    if ((ck->st.flags & CKPT_PARTIAL) && r->nh == 1) /* across hosts: epochs only */
+        r->resume_part = &ck->st.part;
+    logf_(r, "Loaded checkpoint %s: %u epoch(s) done, continuing%s.", ck->path, ck->st.epochs_done,
+          *done ? " with model selection" : "");
+    return ck->st.next_epoch;
+}
+
+/* Saves the state after epoch e. */
+static ll_code checkpoint_epoch(run *r, const early_stop *es, uint32_t e, ll_err *err)
+{
+    checkpoint *ck = &r->ck;
+    if (!ck->on || r->rank != 0) /* across hosts algo-1 writes it */
+        return LL_OK;
+    int fin = es->stop || e + 1 >= r->hv.epochs;
+    ck->st.next_epoch = e + 1;
+    ck->st.epochs_done = r->epochs_done;
+    ck->st.flags = fin ? CKPT_DONE : 0;
+    ck->st.stale = es->stale;
+    ck->st.global_best = es->global_best;
+    ck->st.rows_trained = r->rows_trained;
+    ck->st.train_secs = r->train_secs;
+    return ckpt_save(ck->path, &ck->st, &r->s, &r->sc, err);
+}
+
+/* Stopped by a signal (rc LL_E_STATE) inside epoch e: saves how far it got, unless it was still
+ * passing over batches a checkpoint already covers. Logs the outcome. */
+static void checkpoint_stopped(run *r, const early_stop *es, ll_code rc, uint32_t e)
+{
+    const ll_train_opts *o = r->o;
+    if (rc != LL_E_STATE || !o->stop || !__atomic_load_n(o->stop, __ATOMIC_ACQUIRE) || !r->ck.on ||
+        !r->in_epoch || r->skipping || r->nh > 1)
+        return;
+    ckpt_state ps = r->ck.st;
+    ps.flags = CKPT_PARTIAL;
+    ps.next_epoch = ps.epochs_done = e;
+    ps.stale = es->stale;
+    ps.global_best = es->global_best;
+    ps.rows_trained = r->rows_trained;
+    ps.train_secs = r->train_secs;
+    ps.part.batches = r->batches;
+    ps.part.tl = r->s.tl;
+    ps.part.tw = r->s.tw;
+    ps.part.n = es_train_sample((early_stop *)es, r) ? es->sp.n : 0;
+    ps.part.stride = es->sp.cap;
+    ps.part.sc = es->sp.sc;
+    ps.part.lab = es->sp.lab;
+    ps.part.wt = es->sp.wt;
+    ll_err e2;
+    char b[700];
+    sgd_sync(&r->s); /* the checkpoint holds weights caught up to the current step */
+    if (ckpt_save(r->ck.path, &ps, &r->s, &r->sc, &e2) == LL_OK)
+        logf_(r, "Stopped in epoch %u after %llu mini-batches: checkpoint saved to %s", e,
+              (unsigned long long)r->batches, r->ck.path);
+    else
+        logf_(r, "Stopped, but the checkpoint could not be saved: %s",
+              ll_err_format(&e2, b, sizeof b));
+}
+
+/* ---- after the epochs ---- */
+
+static const char *optimizer_name(const hp_values *hv)
+{
+    return hv->optimizer == OPT_SGD ? "sgd" : hv->optimizer == OPT_RMSPROP ? "rmsprop" : "adam";
+}
+
+/* The selected model (sel), folded back to raw feature units, with its threshold. */
+static ll_code build_model(run *r, const selection *sel, ll_model **out, ll_err *err)
+{
+    const hp_values *hv = &r->hv;
+    const sgd_cfg *cf = &r->s.cfg[sel->k];
     logf_(r,
           "Best model found for hyperparameters: {\"optimizer\": \"%s\", \"learning_rate\": %.6g, "
           "\"l1\": %.6g, \"wd\": %.6g, \"lr_scheduler_step\": %llu, \"lr_scheduler_factor\": "
           "%.6g, \"lr_scheduler_minimum_lr\": %.6g} (model %u)",
-          hv->optimizer == OPT_SGD       ? "sgd"
-          : hv->optimizer == OPT_RMSPROP ? "rmsprop"
-                                         : "adam",
-          cf->lr, cf->l1, cf->wd, (unsigned long long)hv->lr_scheduler_step,
-          hv->lr_scheduler_factor, hv->lr_scheduler_minimum_lr, sel.k);
-
+          optimizer_name(hv), cf->lr, cf->l1, cf->wd, (unsigned long long)hv->lr_scheduler_step,
+          hv->lr_scheduler_factor, hv->lr_scheduler_minimum_lr, sel->k);
     model_score score = hv->pred == LL_REGRESSOR               ? MODEL_SCORE_IDENTITY
                         : hv->pred == LL_MULTICLASS_CLASSIFIER ? MODEL_SCORE_SOFTMAX
                         : hv->loss == LOSS_LOGISTIC            ? MODEL_SCORE_SIGMOID
                                                                : MODEL_SCORE_RAW;
     ll_model *m = NULL;
-    rc = model_new(hv->pred, score, D, r->s.C, loss_name(hv->loss), &m, err);
+    ll_code rc = model_new(hv->pred, score, r->s.D, r->s.C, loss_name(hv->loss), &m, err);
     if (rc != LL_OK)
         return rc;
-    sgd_fold(&r->s, sel.k, m->w, m->b);
-    m->threshold = sel.thr;
+    sgd_fold(&r->s, sel->k, m->w, m->b);
+    m->threshold = sel->thr;
+    *out = m;
+    return LL_OK;
+}
+
+/* The final model's metrics on every channel, into r->metrics and the log. */
+static ll_code report_final(run *r, const ll_model *m, ll_err *err)
+{
+    ll_code rc = LL_OK;
     r->metrics = json_object();
     for (int c = 0; c < 3 && rc == LL_OK; c++)
         if (r->has[c])
             rc = final_metrics(r, c, m, err);
     if (rc == LL_OK && !r->has[2])
         logf_(r, "Test data is not provided.");
-    double t_fin0 = now_s();
+    return rc;
+}
+
+/* model_dir/model.tar.gz (with the resolved hyperparameters and the metrics), the metrics
+ * JSON file, the HTML report and the summary, where the options ask for them. */
+static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *sel, ll_err *err)
+{
+    const ll_train_opts *o = r->o;
+    const hp_values *hv = &r->hv;
+    const sgd_cfg *cf = &r->s.cfg[sel->k];
+    ll_code rc = LL_OK;
     json_t *hpj = resolved_hp(hp, r);
     /* across hosts every host holds the same model: algo-1 writes it */
-    if (rc == LL_OK && r->nh > 1)
+    if (r->nh > 1)
         rc = dist_rows_by_host(r, err);
     else
         r->rows_by_host[0] = r->epoch_rows;
@@ -1279,9 +1394,9 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         free(hs);
         free(ms);
         if (rc == LL_OK)
-            rc = model_save(m, o->model_dir, err);
+            rc = model_save_as(m, o->model_dir, o->sagemaker_model, err);
     }
-    if (rc == LL_OK && o->metrics_json && r->rank == 0) {
+    if (rc == LL_OK && r->rank == 0 && (o->metrics_json || o->report || o->summary)) {
         json_t *j = json_object();
         json_object_set(j, "hyperparameters", hpj);
         json_object_set_new(j, "epochs_completed", json_integer(r->epochs_done));
@@ -1290,12 +1405,12 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         json_object_set_new(j, "time_to_first_batch_ms",
                             json_real(r->t_first > 0 ? (r->t_first - r->t0) * 1000 : 0));
         json_t *sj = json_object();
-        json_object_set_new(sj, "index", json_integer(sel.k));
+        json_object_set_new(sj, "index", json_integer(sel->k));
         json_object_set_new(sj, "learning_rate", json_real(cf->lr));
         json_object_set_new(sj, "wd", json_real(cf->wd));
         json_object_set_new(sj, "l1", json_real(cf->l1));
         if (hv->pred == LL_BINARY_CLASSIFIER) {
-            json_object_set_new(sj, "threshold", json_real(sel.thr));
+            json_object_set_new(sj, "threshold", json_real(sel->thr));
             json_object_set_new(sj, "positive_example_weight_mult", json_real(cf->posw));
         }
         json_object_set_new(j, "selected_model", sj);
@@ -1304,35 +1419,106 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         for (int h = 0; h < r->nh; h++) {
             char name[32];
             snprintf(name, sizeof name, "algo-%d", h + 1);
+            if (r->nh == 1)
+                snprintf(name, sizeof name, "%s", r->host);
             json_array_append_new(hj, json_string(name));
             json_object_set_new(rj, name, json_integer((json_int_t)r->rows_by_host[h]));
         }
         json_object_set_new(j, "hosts", hj);
         json_object_set_new(j, "train_rows_by_host", rj);
-        rc = write_json_file(o->metrics_json, j, err);
+        const char *srcs[3] = {o->train, o->validation, o->test};
+        json_object_set_new(j, "history",
+                            hist_json(&r->hist, srcs, now_s() - r->t0,
+                                      r->train_secs > 0 ? r->rows_trained / r->train_secs : 0));
+        if (o->metrics_json)
+            rc = write_json_file(o->metrics_json, j, err);
+        if (rc == LL_OK)
+            rc = report_outputs(j, o->report, o->summary, o->ud, err);
         json_decref(j);
     }
     json_decref(hpj);
-    ll_model_free(m);
-    if (rc == LL_OK) {
-        double tend = now_s();
-        static const char *names[6] = {"initialize.time",           "epochs",        "update.time",
-                                       "check_early_stopping.time", "finalize.time", "totaltime"};
-        double v[6] = {r->t_init_ms,  (double)r->epochs_done, r->t_update_ms,
-                       r->t_check_ms, (tend - t_fin0) * 1000, (tend - r->t0) * 1000};
-        char body[900];
-        size_t len = 0;
-        for (int i = 0; i < 6 && len < sizeof body; i++)
-            len += (size_t)snprintf(body + len, sizeof body - len,
-                                    "%s\"%s\": {\"count\": 1, \"max\": %.3f, \"sum\": %.3f, "
-                                    "\"min\": %.3f}",
-                                    i ? ", " : "", names[i], v[i], v[i], v[i]);
-        logf_(r,
-              "#metrics {\"Metrics\": {%s}, \"Dimensions\": {\"Host\": \"algo-1\", "
-              "\"Operation\": \"training\", \"Algorithm\": \"Linear Learner\"}, \"StartTime\": "
-              "%.3f, \"EndTime\": %.3f}",
-              body, r->wall0, wall_s());
+    return rc;
+}
+
+/* The run's timers as one `#metrics` line; t_fin0: when the final passes were done. */
+static void report_timers(run *r, double t_fin0)
+{
+    double tend = now_s();
+    static const char *names[6] = {"initialize.time",           "epochs",        "update.time",
+                                   "check_early_stopping.time", "finalize.time", "totaltime"};
+    double v[6] = {r->t_init_ms,  (double)r->epochs_done, r->t_update_ms,
+                   r->t_check_ms, (tend - t_fin0) * 1000, (tend - r->t0) * 1000};
+    char body[900];
+    size_t len = 0;
+    for (int i = 0; i < 6 && len < sizeof body; i++)
+        len += (size_t)snprintf(body + len, sizeof body - len,
+                                "%s\"%s\": {\"count\": 1, \"max\": %.3f, \"sum\": %.3f, "
+                                "\"min\": %.3f}",
+                                i ? ", " : "", names[i], v[i], v[i], v[i]);
+    logf_(r,
+          "#metrics {\"Metrics\": {%s}, \"Dimensions\": {\"Host\": \"%s\", "
+          "\"Operation\": \"training\", \"Algorithm\": \"Linear Learner\"}, \"StartTime\": "
+          "%.3f, \"EndTime\": %.3f}",
+          body, r->host, r->wall0, wall_s());
+}
+
+/* ---- the driver ---- */
+
+static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
+{
+    early_stop es;
+    memset(&es, 0, sizeof es);
+    ll_code rc = setup_channels(r, err);
+    if (rc == LL_OK)
+        rc = scaler_pass(r, err);
+    if (rc == LL_OK)
+        rc = init_models(r, err);
+    if (rc == LL_OK)
+        rc = es_init(&es, r, err);
+    if (rc == LL_OK)
+        rc = hist_init(&r->hist, &r->hv, &r->s, r->obj, es.crit_name, es.by_crit, r->o, err);
+    int done = 0;
+    uint32_t e = rc == LL_OK ? resume(r, hp, &es, &done) : 0;
+    for (; rc == LL_OK && !done && e < r->hv.epochs; e++) {
+        r->in_epoch = 1;
+        rc = train(r, &es, e, err);
+        if (rc == LL_OK)
+            rc = validate(r, &es, e, err);
+        if (rc == LL_OK)
+            rc = early_stopping(r, &es, e, err);
+        if (rc != LL_OK)
+            break;
+        report_epoch(r, &es, e);
+        rc = checkpoint_epoch(r, &es, e, err);
+        if (rc != LL_OK)
+            break;
+        r->in_epoch = 0;
+        if (es.stop) {
+            logf_(r, "Early stop condition met. Stopping training.");
+            break;
+        }
     }
+    checkpoint_stopped(r, &es, rc, e);
+    ckpt_state_deinit(&r->ck.st);
+    if (rc == LL_OK)
+        restore_best(r, &es);
+    es_deinit(&es);
+    if (rc != LL_OK)
+        return rc;
+
+    selection sel = {0, 0.5f, 0};
+    ll_model *m = NULL;
+    rc = select_model(r, r->has[1] ? 1 : 0, &sel, err);
+    if (rc == LL_OK)
+        rc = build_model(r, &sel, &m, err);
+    if (rc == LL_OK)
+        rc = report_final(r, m, err);
+    double t_fin0 = now_s();
+    if (rc == LL_OK)
+        rc = save(r, hp, m, &sel, err);
+    ll_model_free(m);
+    if (rc == LL_OK)
+        report_timers(r, t_fin0);
     return rc;
 }
 
@@ -1343,6 +1529,7 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     run r;
     memset(&r, 0, sizeof r);
     r.o = o;
+    r.host = o->host && o->host[0] ? o->host : "algo-1";
     r.t0 = now_s();
     r.wall0 = wall_s();
     ll_code rc = hp_resolve(hp, &r.hv, err);
@@ -1350,18 +1537,17 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
         return rc;
     r.nh = dist_size();
     r.rank = dist_rank();
-    snprintf(r.host, sizeof r.host, "algo-%d", r.rank + 1);
+    if (r.nh > 1 && !(o->host && o->host[0])) {
+        snprintf(r.host_rank, sizeof r.host_rank, "algo-%d", r.rank + 1);
+        r.host = r.host_rank;
+    }
     r.rows_by_host = mem_calloc((size_t)r.nh, sizeof *r.rows_by_host);
     if (!r.rows_by_host)
         return err_set(err, LL_E_NOMEM, "out of memory");
-    dist_set_timeout(o->dist_timeout_s);
-    long nproc = sysconf(_SC_NPROCESSORS_ONLN);
-    /* each channel's prefetch thread parses on a core of its own: BLAS gets the others, shared
-     * by the ranks on this machine */
-    int nth = o->threads > 0 ? o->threads : (int)(nproc > 0 ? nproc : 1);
-    if (o->threads <= 0 && dist_local_size() > 1)
-        nth = nth / dist_local_size() > 1 ? nth / dist_local_size() : 1;
-    openblas_set_num_threads(nth > 1 ? nth - 1 : 1);
+    dist_set_timeout((unsigned)o->dist_timeout_s);
+    r.obj = metrics_objective_name(&r.hv);
+    snprintf(r.tname, sizeof r.tname, "train_%s", r.obj);
+    snprintf(r.vname, sizeof r.vname, "validation_%s", r.obj);
     ll_batch_init(&r.b);
     rc = run_all(&r, hp, err);
     mem_free(r.rows_by_host);
@@ -1372,6 +1558,7 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     mem_free(r.y);
     sgd_deinit(&r.s);
     scaler_deinit(&r.sc);
+    hist_deinit(&r.hist);
     json_decref(r.metrics);
     return rc;
 }

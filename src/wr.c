@@ -47,6 +47,11 @@ const char *wr_name(const ll_writer *w)
 
 ll_code ll_writer_open(const char *dst, ll_writer **out, ll_err *err)
 {
+    return ll_writer_open_ex(dst, NULL, out, err);
+}
+
+ll_code ll_writer_open_ex(const char *dst, const ll_source_opts *o, ll_writer **out, ll_err *err)
+{
     *out = NULL;
     wr_backend *be;
     ll_code rc;
@@ -55,7 +60,7 @@ ll_code ll_writer_open(const char *dst, ll_writer **out, ll_err *err)
     if (strcmp(dst, "-") == 0)
         rc = wr_fd_backend(1, "stdout", &be, err);
     else if (strncmp(dst, "s3://", 5) == 0)
-        rc = wr_s3_backend(dst, &be, err);
+        rc = wr_s3_backend(dst, o, &be, err);
     else
         rc = wr_file_backend(dst, &be, err);
     if (rc != LL_OK)
@@ -197,8 +202,22 @@ ll_code wr_fd_backend(int fd, const char *name, wr_backend **out, ll_err *err)
 ll_code wr_file_backend(const char *dst, wr_backend **out, ll_err *err)
 {
     struct stat st;
-    if (stat(dst, &st) == 0 && S_ISDIR(st.st_mode))
+    int exists = stat(dst, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode))
         return err_set(err, LL_E_ARG, "is a folder; give a file name"), err_src(err, dst);
+    if (exists && !S_ISREG(st.st_mode)) {
+        /* a device or a FIFO (/dev/stdout, /dev/full, a named pipe) is written in place: a
+         * rename would replace it with a regular file */
+        int fd = open(dst, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+            return err_sys(err, dst, "cannot open the output");
+        ll_code rc = wr_fd_backend(fd, dst, out, err);
+        if (rc != LL_OK)
+            close(fd);
+        else
+            ((wr_fd *)*out)->own = 1;
+        return rc;
+    }
     size_t n = strlen(dst);
     const char *slash = strrchr(dst, '/');
     size_t dir_len = slash ? (size_t)(slash - dst) + 1 : 0;

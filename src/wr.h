@@ -21,7 +21,7 @@ ll_code wr_file_backend(const char *dst, wr_backend **out, ll_err *err);
 /* Descriptor backend (stdout); the descriptor is not closed. */
 ll_code wr_fd_backend(int fd, const char *name, wr_backend **out, ll_err *err);
 /* S3 backend (wr_s3.c): "s3://bucket/key", a PUT or a multipart upload completed on commit. */
-ll_code wr_s3_backend(const char *dst, wr_backend **out, ll_err *err);
+ll_code wr_s3_backend(const char *dst, const ll_source_opts *o, wr_backend **out, ll_err *err);
 const char *wr_name(const ll_writer *w);
 /* Creates a folder and its missing parents (like mkdir -p). */
 ll_code wr_mkdirs(const char *path, ll_err *err);

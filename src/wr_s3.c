@@ -173,7 +173,7 @@ static void s3w_abort(wr_backend *self)
     s3w_free(w);
 }
 
-ll_code wr_s3_backend(const char *dst, wr_backend **out, ll_err *err)
+ll_code wr_s3_backend(const char *dst, const ll_source_opts *o, wr_backend **out, ll_err *err)
 {
     wr_s3 *w = mem_calloc(1, sizeof *w);
     if (!w)
@@ -182,7 +182,7 @@ ll_code wr_s3_backend(const char *dst, wr_backend **out, ll_err *err)
     if (rc == LL_OK && (!*w->key || w->key[strlen(w->key) - 1] == '/'))
         rc = err_set(err, LL_E_ARG, "'%.100s' names a prefix; give an object key", dst);
     if (rc == LL_OK)
-        rc = s3_cfg_load(&w->cfg, NULL, err);
+        rc = s3_cfg_load(&w->cfg, o, err);
     if (rc == LL_OK && !(w->buf = mem_alloc(PART_SIZE)))
         rc = err_set(err, LL_E_NOMEM, "out of memory");
     if (rc != LL_OK) {

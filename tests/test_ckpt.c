@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 static char g_dir[64];
 
@@ -16,6 +17,7 @@ typedef struct stopper {
     const char *when; /* stop once a log line contains this */
     int lines_with_resume;
     int mid_epoch_saves; /* "Stopped in epoch E after N mini-batches" with N > 0 */
+    char ignored[700];   /* the "Ignoring the checkpoint" line, if any */
 } stopper;
 
 static void on_log(void *ud, const char *line)
@@ -27,6 +29,8 @@ static void on_log(void *ud, const char *line)
         s->lines_with_resume++;
     if (strstr(line, "Stopped in epoch") && !strstr(line, "after 0 mini-batches"))
         s->mid_epoch_saves++;
+    if (strstr(line, "Ignoring the checkpoint"))
+        snprintf(s->ignored, sizeof s->ignored, "%s", line);
 }
 
 static void rmrf(const char *p)
@@ -67,7 +71,7 @@ static ll_code train(const setup *su, const char *out, const char *ckdir, stoppe
         o.stop = st ? &st->stop : NULL;
         o.log = on_log;
         o.ud = st;
-        stopper dummy = {0, NULL, 0, 0};
+        stopper dummy = {0, NULL, 0, 0, ""};
         if (!st)
             o.ud = &dummy;
         rc = ll_train(hp, &o, err);
@@ -117,7 +121,7 @@ static int stop_and_resume(const setup *su, const char *ref, const char *when, c
     rmrf(ck);
     mkdir(ck, 0755);
     ll_err err;
-    stopper st = {0, when, 0, 0};
+    stopper st = {0, when, 0, 0, ""};
     ll_code rc = train(su, "run", ck, &st, &err);
     if (rc != LL_E_STATE || !st.stop) {
         fprintf(stderr, "  run was not stopped at '%s' (rc %d)\n", when, (int)rc);
@@ -125,7 +129,7 @@ static int stop_and_resume(const setup *su, const char *ref, const char *when, c
     }
     *resumed = 0;
     if (when2) {
-        stopper s2 = {0, when2, 0, 0};
+        stopper s2 = {0, when2, 0, 0, ""};
         rc = train(su, "run", ck, &s2, &err);
         *resumed += s2.lines_with_resume;
         if (rc != LL_E_STATE) {
@@ -133,7 +137,7 @@ static int stop_and_resume(const setup *su, const char *ref, const char *when, c
             return 0;
         }
     }
-    stopper s3 = {0, NULL, 0, 0};
+    stopper s3 = {0, NULL, 0, 0, ""};
     rc = train(su, "run", ck, &s3, &err);
     *resumed += s3.lines_with_resume;
     if (rc != LL_OK) {
@@ -239,7 +243,7 @@ static int random_stops(const setup *su, unsigned seed)
     int stops = 0, mid = 0, resumes = 0;
     ll_code rc = LL_E_STATE;
     for (int round = 0; round < 60 && rc != LL_OK; round++) {
-        stopper st = {0, NULL, 0, 0};
+        stopper st = {0, NULL, 0, 0, ""};
         timer tm = {&st, run_us / 20 + rand() % (run_us / 3 + 1)};
         pthread_t th;
         if (pthread_create(&th, NULL, stop_later, &tm) != 0)
@@ -255,7 +259,7 @@ static int random_stops(const setup *su, unsigned seed)
         resumes += st.lines_with_resume;
     }
     if (rc != LL_OK) {
-        stopper st = {0, NULL, 0, 0};
+        stopper st = {0, NULL, 0, 0, ""};
         if (train(su, "srun", ck, &st, &err) != LL_OK)
             return -1;
     }
@@ -288,12 +292,12 @@ static void foreign_checkpoint_ignored(void)
     rmrf(ck);
     mkdir(ck, 0755);
     ll_err err;
-    stopper st = {0, "epoch=2, train", 0, 0};
+    stopper st = {0, "epoch=2, train", 0, 0, ""};
     CHECK(train(&REG, "x", ck, &st, &err) == LL_E_STATE);
     /* other hyperparameters: the checkpoint does not apply, training starts over */
     setup other = REG;
     other.hp[7] = "9"; /* early_stopping_patience */
-    stopper s2 = {0, NULL, 0, 0};
+    stopper s2 = {0, NULL, 0, 0, ""};
     CHECK_OK(train(&other, "y", ck, &s2, &err));
     CHECK(s2.lines_with_resume == 0);
     CHECK_OK(train(&other, "yref", NULL, NULL, &err));
@@ -307,7 +311,7 @@ static void damaged_files(void)
     snprintf(ck, sizeof ck, "%s/ck3", g_dir);
     rmrf(ck);
     mkdir(ck, 0755);
-    stopper st = {0, "epoch=2, train", 0, 0};
+    stopper st = {0, "epoch=2, train", 0, 0, ""};
     CHECK(train(&REG, "z", ck, &st, &err) == LL_E_STATE);
     snprintf(path, sizeof path, "%s/%s", ck, CKPT_FILE);
     size_t len;
@@ -329,7 +333,7 @@ static void damaged_files(void)
         CHECK(f && fwrite(b, 1, len, f) == len);
         fclose(f);
         free(b);
-        stopper s = {0, NULL, 0, 0};
+        stopper s = {0, NULL, 0, 0, ""};
         CHECK_OK(train(&REG, "z2", ck, &s, &err)); /* starts over, logs why */
         CHECKF(s.lines_with_resume == 0, "byte %zu flipped yet resumed", where[i]);
     }
@@ -357,6 +361,103 @@ static void damaged_files(void)
     free(good);
 }
 
+static uint64_t le_get(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static void le_put(unsigned char *p, int n, uint64_t v)
+{
+    for (int i = 0; i < n; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Writes good with n bytes at off replaced by v (little-endian) and a recomputed, valid CRC. */
+static void write_crafted(const char *path, const unsigned char *good, size_t len, size_t off,
+                          int n, uint64_t v)
+{
+    unsigned char *b = malloc(len);
+    memcpy(b, good, len);
+    le_put(b + off, n, v);
+    le_put(b + len - 4, 4, (uint32_t)crc32(crc32(0, NULL, 0), b, (uInt)(len - 4)));
+    FILE *f = fopen(path, "wb");
+    if (!f || fwrite(b, 1, len, f) != len)
+        fprintf(stderr, "cannot write %s\n", path);
+    if (f)
+        fclose(f);
+    free(b);
+}
+
+/* Checkpoints whose CRC is valid but whose fields no run writes (a step counter of 2^64-1, sizes
+ * that overflow, counters past the configuration, a NaN weight): refused before anything is
+ * used, naming the file and the field; training starts over and ends with the right model. */
+static void crafted_fields(void)
+{
+    ll_err err;
+    char ck[128], path[256];
+    snprintf(ck, sizeof ck, "%s/ck5", g_dir);
+    rmrf(ck);
+    mkdir(ck, 0755);
+    CHECK_OK(train(&REG, "cref", NULL, NULL, &err));
+    stopper st = {0, "epoch=2, train", 0, 0, ""};
+    CHECK(train(&REG, "c", ck, &st, &err) == LL_E_STATE);
+    snprintf(path, sizeof path, "%s/%s", ck, CKPT_FILE);
+    size_t len;
+    unsigned char *good = tt_read_file(path, &len);
+    CHECK(good && len > 200);
+    if (!good)
+        return;
+    uint64_t D = le_get(good + 24, 8), K = le_get(good + 36, 4), fl = le_get(good + 44, 4);
+    uint64_t rows = le_get(good + 72, 8), steps = le_get(good + 56, 8);
+    size_t o_w = 128 + 24 * K + 4 * D * ((fl & CKPT_SHIFT) ? 2 : 1);
+    struct {
+        size_t off;
+        int n;
+        uint64_t v;
+        const char *want; /* in the message */
+    } cases[] = {
+        {56, 8, UINT64_MAX, "optimizer steps"},
+        {56, 8, rows + 1, "optimizer steps"},
+        {72, 8, 0, "optimizer steps"},
+        {24, 8, (uint64_t)1 << 62, "D (features)"},
+        {24, 8, 0, "D (features)"},
+        {36, 4, UINT32_MAX, "K (models)"},
+        {32, 4, 0x40000000u, "C (outputs per model)"},
+        {52, 4, 1000, "the epoch counters disagree"},
+        {48, 4, 77, "epochs without improvement"},
+        {120, 8, steps + 1, "mini-batches of the next epoch"},
+        {112, 8, UINT64_MAX, "payload size"},
+        {128, 8, 0xfff8000000000000ull, "learning rate"}, /* lr[0] = NaN */
+        {o_w + 4, 4, 0x7fc00000u, "weights[1]"},          /* a NaN weight */
+        {o_w, 4, 0x7f800000u, "weights[0]"},              /* +inf */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_crafted(path, good, len, cases[i].off, cases[i].n, cases[i].v);
+        stopper s = {0, NULL, 0, 0, ""};
+        CHECKF(train(&REG, "c2", ck, &s, &err) == LL_OK, "case %zu: training failed", i);
+        CHECKF(s.lines_with_resume == 0, "case %zu (byte %zu): resumed a crafted checkpoint", i,
+               cases[i].off);
+        CHECKF(strstr(s.ignored, cases[i].want) && strstr(s.ignored, CKPT_FILE),
+               "case %zu: message lacks '%s' or the file: %s", i, cases[i].want, s.ignored);
+        CHECKF(same_model("c2", "cref"), "case %zu: the model differs from a fresh run", i);
+    }
+    /* epochs done past the configured 6, counters consistent with each other */
+    unsigned char *b = malloc(len);
+    memcpy(b, good, len);
+    le_put(b + 40, 4, 9);
+    le_put(b + 52, 4, 9);
+    write_crafted(path, b, len, 48, 4, 0);
+    free(b);
+    stopper s = {0, NULL, 0, 0, ""};
+    CHECK_OK(train(&REG, "c2", ck, &s, &err));
+    CHECKF(strstr(s.ignored, "exceeds the configured epochs"), "%s", s.ignored);
+    CHECK(steps > 0);
+    free(good);
+}
+
 int main(void)
 {
     TT_BEGIN("test_ckpt");
@@ -369,6 +470,7 @@ int main(void)
     RUN(resume_random_stops);
     RUN(foreign_checkpoint_ignored);
     RUN(damaged_files);
+    RUN(crafted_fields);
     rmrf(g_dir);
     TT_END();
 }

@@ -328,6 +328,21 @@ static void parser_survives_allocation_failures(void)
     free(data);
 }
 
+/* The version has one source, and the job runner no longer starts /proc/self/exe by itself. */
+static void version_and_explicit_job_program(void)
+{
+    CHECK(strcmp(ll_version(), LL_VERSION) == 0);
+    ll_job_opts o;
+    ll_job_opts_init(&o);
+    CHECK(o.exe == NULL);
+    o.job = "tests/data/no-such-job.json";
+    ll_err err;
+    int status = 0;
+    CHECK(ll_job_run(&o, &status, &err) == LL_E_ARG);
+    CHECKF(strstr(err.msg, "exe") != NULL, "%s", err.msg);
+    CHECK(status != 0);
+}
+
 int main(void)
 {
     TT_BEGIN("test_core");
@@ -344,6 +359,7 @@ int main(void)
     RUN(convert_failure_leaves_nothing);
     RUN(inspect_json_report);
     RUN(parser_survives_allocation_failures);
+    RUN(version_and_explicit_job_program);
     rmdir(tmpdir);
     TT_END();
 }

@@ -425,6 +425,46 @@ static void errors(void)
     CHECK(expect_error("a,b\n1,2\n3,q\n", &o, "found 'q'", 3, 2, 10));
 }
 
+/* With ll_parse_opts.finite (training), NaN and infinities are refused where they stand, in the
+ * fast row path and the general one, quoted or not; without it they are read. A NUL byte in a
+ * number is shown, not taken for the end of the text. */
+static void non_finite(void)
+{
+    ll_parse_opts o = csv_opts();
+    rows r;
+    ll_err err;
+    CHECK(parse_all_modes("1,nan,2\n0,1e999,-inf\n", &o, &r, &err) && r.nv == 4);
+    rows_free(&r);
+    o.finite = 1;
+    CHECK(expect_error("1,2,3\n0,nan,1\n", &o, "expected a finite number", 2, 2, 8));
+    CHECK(expect_error("1,2,3\n0,1,1e999\n", &o, "found '1e999'", 2, 3, 10));
+    CHECK(expect_error("1,2,3\n-inf,1,2\n", &o, "expected a finite number", 2, 1, 6));
+    CHECK(expect_error("1,2,3\n0,\"NaN\",1\n", &o, "expected a finite number", 2, 2, 8));
+    o.header = 1;
+    CHECK(expect_error("a,b\n\n1,2\n\n\nInfinity,3\n", &o, "found 'Infinity'", 6, 1, 11));
+    o.header = 0;
+    /* long rows: the fast path meets them */
+    const char *row = "1,-0.504393,2.15608,0.555753,1.07625\n";
+    char s[4096];
+    size_t l = 0;
+    for (int i = 0; i < 50; i++)
+        l += (size_t)snprintf(s + l, sizeof s - l, "%s", row);
+    snprintf(s + l, sizeof s - l, "1,-0.504393,NaN,0.555753,1.07625\n%s%s", row, row);
+    CHECK(expect_error(s, &o, "found 'NaN'", 51, 3, l + 12));
+    snprintf(s + l, sizeof s - l, "1,-0.504393,2e99,0.555753,1.07625\n%s%s", row, row);
+    CHECK(expect_error(s, &o, "found '2e99'", 51, 3, l + 12));
+    CHECK(parse_all_modes("1,3e38,2\n0,-3e38,1e-45\n", &o, &r, &err) && r.nv == 4);
+    rows_free(&r);
+    /* a NUL byte inside a number */
+    static const char nul[] = "1,2\n3,4\0005,6\n";
+    rows rr;
+    ll_err e2;
+    ll_code rc = parse_str(nul, sizeof nul - 1, &o, 0, 10, &rr, &e2);
+    rows_free(&rr);
+    CHECKF(rc == LL_E_PARSE && strstr(e2.msg, "found '4\\x005'") && e2.line == 2, "rc %d: %s",
+           (int)rc, e2.msg);
+}
+
 /* CSV -> RecordIO -> CSV through ll_convert on temp files. */
 static void convert_round_trip(void)
 {
@@ -529,6 +569,7 @@ int main(void)
     RUN(layout_variants);
     RUN(exact_values);
     RUN(errors);
+    RUN(non_finite);
     RUN(fast_path_mix);
     RUN(fast_path_errors);
     RUN(convert_round_trip);

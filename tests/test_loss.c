@@ -110,12 +110,92 @@ static void test_auc_and_calibration(void)
     CHECK(fabs(c.value - 2.0 / 3) < 1e-12 && c.threshold > 0.7f && c.threshold < 0.8f);
 }
 
+/* metrics_calibrate's bucketed walk against the full sort: the same value and threshold (bit for
+ * bit) for every criterion on sigmoid-like, tied, skewed and raw (signed) scores. */
+static void test_calibration_fast_equals_exact(void)
+{
+    static const crit_kind crits[4] = {CRIT_ACCURACY, CRIT_F_BETA, CRIT_PRECISION_AT_RECALL,
+                                       CRIT_RECALL_AT_PRECISION};
+    size_t n = 60000;
+    float *s = malloc(n * sizeof *s), *y = malloc(n * sizeof *y), *w = malloc(n * sizeof *w);
+    uint64_t x = 12345;
+    int bad = 0, cases = 0;
+    for (int shape = 0; shape < 6; shape++) {
+        for (size_t i = 0; i < n; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            double u = (double)(x >> 11) / 9007199254740992.0;
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            double v = (double)(x >> 11) / 9007199254740992.0;
+            double z = (u - 0.5) * 8;
+            switch (shape) {
+            case 0: /* sigmoid of a score correlated with the label */
+                y[i] = v < 1 / (1 + exp(-z));
+                s[i] = (float)(1 / (1 + exp(-z)));
+                break;
+            case 1: /* heavy ties: 50 distinct values */
+                y[i] = v < u;
+                s[i] = (float)floor(u * 50) / 50;
+                break;
+            case 2: /* rare positives */
+                y[i] = v < 0.02 * (1 + u);
+                s[i] = (float)(u * u);
+                break;
+            case 3: /* raw margins of both signs, some exact zeros */
+                y[i] = v < u;
+                s[i] = i % 97 ? (float)(z * (0.5 + v)) : 0.0f;
+                break;
+            case 4: /* nearly constant: every score in a few ulps */
+                y[i] = v < 0.5;
+                s[i] = nextafterf(0.5f, (float)(i % 4));
+                break;
+            default: /* one label only */
+                y[i] = 1;
+                s[i] = (float)u;
+                break;
+            }
+            w[i] = 1;
+        }
+        for (int c = 0; c < 4; c++)
+            for (int t = 0; t < 3; t++) {
+                hp_values hv;
+                memset(&hv, 0, sizeof hv);
+                hv.criteria = crits[c];
+                hv.f_beta = t == 0 ? 1.0 : t == 1 ? 0.5 : 2.0;
+                hv.target_recall = hv.target_precision = t == 0 ? 0.8 : t == 1 ? 0.5 : 0.97;
+                calib a, b;
+                ll_err err;
+                CHECK_OK(metrics_calibrate(s, y, t == 2 ? w : NULL, n, &hv, &a, &err));
+                CHECK_OK(metrics_calibrate_exact(s, y, NULL, n, &hv, &b, &err));
+                cases++;
+                if (a.value != b.value || memcmp(&a.threshold, &b.threshold, sizeof(float))) {
+                    bad++;
+                    fprintf(stderr, "shape %d crit %d t %d: fast %.17g %.9g exact %.17g %.9g\n",
+                            shape, c, t, a.value, a.threshold, b.value, b.threshold);
+                }
+            }
+    }
+    CHECKF(bad == 0, "%d of %d calibrations differ", bad, cases);
+    /* a weight other than 1 takes the full sort: still the same answer */
+    w[7] = 2;
+    hp_values hv;
+    memset(&hv, 0, sizeof hv);
+    calib a, b;
+    ll_err err;
+    CHECK_OK(metrics_calibrate(s, y, w, n, &hv, &a, &err));
+    CHECK_OK(metrics_calibrate_exact(s, y, w, n, &hv, &b, &err));
+    CHECK(a.value == b.value && a.threshold == b.threshold);
+    free(s);
+    free(y);
+    free(w);
+}
+
 int main(void)
 {
     TT_BEGIN("test_loss");
     RUN(test_values);
     RUN(test_derivatives);
     RUN(test_auc_and_calibration);
+    RUN(test_calibration_fast_equals_exact);
     RUN(test_logistic_fast_path);
     TT_END();
 }

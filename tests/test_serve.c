@@ -723,6 +723,7 @@ int main(int argc, char **argv)
     if (argc == 4 && !strcmp(argv[1], "--write-model"))
         return write_model(argv[2], argv[3]);
     TT_BEGIN("serve");
+    ll_blas_set_threads(1); /* as a server program does: the workers score in parallel */
     curl_global_init(CURL_GLOBAL_DEFAULT);
     snprintf(tmpdir, sizeof tmpdir, "/tmp/ll_test_serve.XXXXXX");
     if (!mkdtemp(tmpdir)) {

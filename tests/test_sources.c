@@ -296,14 +296,13 @@ static void test_http_resume(void)
     o.retry_base_ms = 5;
     o.retry_max_ms = 20;
     o.stall_timeout_s = 1;
-    ll_source_set_defaults(&o);
     /* every connection is cut after 700 kB; connection 2 stalls after 100 kB */
     proxy *px = proxy_start(port, 700000, 2, 100000);
     CHECK(px);
     char url[128];
     snprintf(url, sizeof url, "http://user:pw@127.0.0.1:%d/obj?X-Amz-Signature=s", proxy_port(px));
     ll_reader *r;
-    ll_code rc = ll_reader_open(url, &r, &err);
+    ll_code rc = ll_reader_open_ex(url, &o, &r, &err);
     if (rc != LL_OK) {
         proxy_stop(px);
         MHD_stop_daemon(d);
@@ -323,10 +322,9 @@ static void test_http_resume(void)
     free(got);
     /* a cut on every connection before any byte arrives: the retry limit ends it */
     o.max_retries = 2;
-    ll_source_set_defaults(&o);
     px = proxy_start(port, 1, 0, 0);
     snprintf(url, sizeof url, "http://127.0.0.1:%d/obj", proxy_port(px));
-    CHECK_OK(ll_reader_open(url, &r, &err));
+    CHECK_OK(ll_reader_open_ex(url, &o, &r, &err));
     read_all(r, &got, &n, &rc, &err);
     ll_reader_free(r);
     free(got);
@@ -334,12 +332,11 @@ static void test_http_resume(void)
     CHECK(rc == LL_E_REMOTE && strstr(err.msg, "after 2 retries"));
     /* 404 is not retried and is named */
     snprintf(url, sizeof url, "http://127.0.0.1:%d/missing", port);
-    CHECK_OK(ll_reader_open(url, &r, &err));
+    CHECK_OK(ll_reader_open_ex(url, &o, &r, &err));
     read_all(r, &got, &n, &rc, &err);
     ll_reader_free(r);
     free(got);
     MHD_stop_daemon(d);
-    ll_source_set_defaults(NULL);
     CHECK(rc == LL_E_REMOTE && strstr(err.msg, "HTTP 404"));
     CHECK(strstr(err.src, "/missing") != NULL);
 }

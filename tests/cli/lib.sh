@@ -23,6 +23,17 @@ check_fails() {
 skip() {
     skip=$((skip + 1)); echo "SKIP $NAME: $1 ($2)"
 }
+# wait_for FILE PATTERN [PID]: polls (up to 20 s) until FILE has a line matching PATTERN;
+# gives up early when process PID has exited. Fails if the line never came.
+wait_for() {
+    i=0
+    while [ $i -lt 400 ]; do
+        grep -q -- "$2" "$1" 2>/dev/null && return 0
+        [ -n "${3:-}" ] && ! kill -0 "$3" 2>/dev/null && { grep -q -- "$2" "$1" 2>/dev/null; return; }
+        sleep 0.05; i=$((i + 1))
+    done
+    return 1
+}
 finish() {
     echo "[$NAME] $pass passed, $fail failed, $skip skipped"
     [ "$fail" -eq 0 ]
