@@ -657,11 +657,13 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
         sc = mem_alloc_big(cap * K * sizeof(float));
         lab = mem_alloc_big(cap * sizeof(float));
         wt = mem_alloc_big(cap * sizeof(float));
-        if (!sc || !lab || !wt) {
+        key = mem_alloc_big(cap * sizeof(uint64_t));
+        if (!sc || !lab || !wt || !key) {
             mem_free(loss);
             mem_free(sc);
             mem_free(lab);
             mem_free(wt);
+            mem_free(key);
             return err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
         }
     }

@@ -59,7 +59,7 @@ train1() { # train1 OUT args...: one plain process
 }
 trainN() { # trainN N OUT args...: N ranks
     n=$1; out=$2; shift 2; mkdir -p "$out"
-    $MPI "$n" "$LL" train "$@" --model-dir "$out" --metrics-json "$out/m.json" > "$out/log" 2>&1
+    $MPI "$n" "$LL" train --log-format sagemaker "$@" --model-dir "$out" --metrics-json "$out/m.json" > "$out/log" 2>&1
 }
 
 # a plain run never calls MPI (lazy binding shows every MPI function the program calls)
@@ -141,7 +141,7 @@ LONG=$(echo $LONG) # one line: it goes through sh -c
 fault() { # fault SIGNAL LIMIT_S: signal rank 1 once it trains; the job must end within LIMIT_S
     rm -f "$T/pid."*
     t0=$(date +%s)
-    $MPI 2 sh -c "echo \$\$ > $T/pid.\$OMPI_COMM_WORLD_RANK; exec '$LL' train $LONG --dist-timeout 3" \
+    $MPI 2 sh -c "echo \$\$ > $T/pid.\$OMPI_COMM_WORLD_RANK; exec '$LL' train --log-format sagemaker $LONG --dist-timeout 3" \
         > "$T/fault.log" 2>&1 & mp=$!
     i=0; while [ ! -s "$T/pid.1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     while ! grep -q "epoch=1," "$T/fault.log" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
@@ -165,7 +165,7 @@ RES="--train $T/sp.libsvm --index-base 0 -H feature_dim=10000 -H predictor_type=
 RES=$(echo $RES)
 check "uninterrupted run, 2 ranks" trainN 2 "$T/un" $RES
 mkdir -p "$T/ck" "$T/re"
-$MPI 2 sh -c "echo \$\$ > $T/rpid.\$OMPI_COMM_WORLD_RANK; exec '$LL' train $RES --checkpoint-dir '$T/ck' --model-dir '$T/re' --metrics-json '$T/re/m.json'" \
+$MPI 2 sh -c "echo \$\$ > $T/rpid.\$OMPI_COMM_WORLD_RANK; exec '$LL' train --log-format sagemaker $RES --checkpoint-dir '$T/ck' --model-dir '$T/re' --metrics-json '$T/re/m.json'" \
     > "$T/re/log1" 2>&1 & mp=$!
 i=0; while [ ! -f "$T/ck/linlearn-state.ckpt" ] && kill -0 $mp 2>/dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 kill -KILL "$(cat "$T/rpid.1")" 2>/dev/null
@@ -173,7 +173,7 @@ wait $mp; st=$?
 if [ $st -eq 0 ]; then
     skip "resume after a killed rank" "the run finished before the kill"
 else
-    check "restart, 2 ranks" sh -c "$MPI 2 '$LL' train $RES --checkpoint-dir '$T/ck' --model-dir '$T/re' --metrics-json '$T/re/m.json' > '$T/re/log' 2>&1"
+    check "restart, 2 ranks" sh -c "$MPI 2 '$LL' train --log-format sagemaker $RES --checkpoint-dir '$T/ck' --model-dir '$T/re' --metrics-json '$T/re/m.json' > '$T/re/log' 2>&1"
     check "the restart resumed from the checkpoint" grep -q "Loaded checkpoint" "$T/re/log"
     check "resumed model = uninterrupted model" same "$T/un" "$T/re"
 fi
