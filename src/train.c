@@ -100,6 +100,7 @@ typedef struct run {
     uint64_t key0, kstr;    /* the last batch's row i is row key0 + i * kstr of the pass order */
     uint64_t epoch_rows;    /* this host's rows in the last epoch */
     uint64_t *rows_by_host; /* every host's (nh) */
+    double comm_train;      /* seconds of the train passes spent in collectives */
 } run;
 
 static const char *CH_NAME[3] = {"train", "validation", "test"};
@@ -555,7 +556,9 @@ static ll_code train_epoch(run *r, sampler *sp, ll_err *err)
     r->skipping = skip > 0;
     double t = now_s();
     if (r->nh > 1) {
+        double c0 = dist_comm_seconds();
         rc = rc == LL_OK ? dist_epoch(r, sp, err) : rc;
+        r->comm_train += dist_comm_seconds() - c0;
         r->train_secs += now_s() - t;
         channel_close_pass(&r->ch[0]);
         return with_src(r, 0, rc, err);
@@ -1428,6 +1431,16 @@ static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *
         }
         json_object_set_new(j, "hosts", hj);
         json_object_set_new(j, "train_rows_by_host", rj);
+        if (r->nh > 1) { /* algo-1's view of the collectives (bench/distributed.sh) */
+            json_t *dj = json_object();
+            json_object_set_new(dj, "steps", json_integer((json_int_t)r->s.t));
+            json_object_set_new(dj, "train_seconds", json_real(r->train_secs));
+            json_object_set_new(dj, "comm_seconds", json_real(r->comm_train));
+            json_object_set_new(
+                dj, "average_steps",
+                json_integer((json_int_t)(r->o->average_steps > 1 ? r->o->average_steps : 1)));
+            json_object_set_new(j, "distributed", dj);
+        }
         const char *srcs[3] = {o->train, o->validation, o->test};
         json_object_set_new(j, "history",
                             hist_json(&r->hist, srcs, now_s() - r->t0,

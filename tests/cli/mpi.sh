@@ -186,6 +186,9 @@ else
     if bash scripts/s3-server start "$srv" 7490 > "$T/s3start.log" 2>&1; then
         eval "$(bash scripts/s3-server env "$srv")"
         export AWS_ENDPOINT_URL="$S3_ENDPOINT"
+        curl -s -o /dev/null --aws-sigv4 "aws:amz:${AWS_DEFAULT_REGION:-us-east-1}:s3" \
+            --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" -X PUT "$S3_ENDPOINT/lltest" \
+            -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         "$LL" convert "$T/dir/part-0.csv" s3://lltest/mpi/part-0.csv 2>/dev/null &&
             "$LL" convert "$T/dir/part-1.csv" s3://lltest/mpi/part-1.csv 2>/dev/null
         S3="--train s3://lltest/mpi/ -H predictor_type=binary_classifier -H epochs=3 -H num_models=4"
