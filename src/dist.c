@@ -32,12 +32,15 @@ static struct {
     int th_on;
 } g = {0, 1, 0, 300, 0, 0, "start-up", 0, 0, 0};
 
+#if LL_MPI
 static uint64_t mono_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
+
+#endif
 
 int dist_rank(void)
 {
@@ -106,6 +109,7 @@ static int env_size(int *rank)
     return n;
 }
 
+#if LL_MPI
 static void *watchdog(void *arg)
 {
     (void)arg;
@@ -127,7 +131,6 @@ static void *watchdog(void *arg)
     return NULL;
 }
 
-#if LL_MPI
 static void enter(void)
 {
     __atomic_store_n(&g.entered_ns, mono_ns(), __ATOMIC_RELEASE);
