@@ -89,7 +89,8 @@ static void log_line(void *ud, const char *line)
     gmtime_r(&t, &tm);
     char ts[32];
     strftime(ts, sizeof ts, "%m/%d/%Y %H:%M:%S", &tm);
-    printf("[%s INFO %ld] %s\n", ts, (long)getpid(), line);
+    char shown[2048];
+    printf("[%s INFO %ld] %s\n", ts, (long)getpid(), ll_redact(line, shown, sizeof shown));
     fflush(stdout);
 }
 

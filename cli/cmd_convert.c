@@ -238,8 +238,9 @@ int cmd_convert(int argc, char **argv)
     tool_progress_done(&pr);
     if (rc != LL_OK)
         return tool_fail("convert", &err);
+    char shown[2048];
     if (strcmp(outp, "-") != 0)
         fprintf(stderr, "linlearn convert: %llu records written to %s\n", (unsigned long long)n,
-                outp);
+                ll_redact(outp, shown, sizeof shown));
     return 0;
 }

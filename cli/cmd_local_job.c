@@ -55,7 +55,8 @@ static void on_term(int sig)
 static void log_line(void *ud, const char *line)
 {
     (void)ud;
-    fprintf(stderr, "local-job: %s\n", line);
+    char shown[2048];
+    fprintf(stderr, "local-job: %s\n", ll_redact(line, shown, sizeof shown));
 }
 
 int cmd_local_job(int argc, char **argv)
@@ -101,12 +102,13 @@ int cmd_local_job(int argc, char **argv)
         return tool_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
     if (!o.job)
         return tool_usage_error(cmd, "--job is required");
-    /* the container is this program, unless --exe says otherwise */
+    /* the container is this program, unless --container says otherwise */
     static char self[4096];
     if (!o.exe) {
         ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
         if (n <= 0) {
-            fprintf(stderr, "linlearn %s: cannot find this program's path; give --exe\n", cmd);
+            fprintf(stderr, "linlearn %s: cannot find this program's path; give --container\n",
+                    cmd);
             return 1;
         }
         self[n] = 0;

@@ -13,7 +13,8 @@ static const char *HELP =
     "Scores every row of IN and writes one prediction per row to OUT, streaming in\n"
     "mini-batches (constant memory). IN and OUT are paths or - for stdin/stdout.\n"
     "\n"
-    "  --model PATH            model.tar.gz or a folder holding its files\n"
+    "  --model PATH            model.tar.gz (linlearn's or SageMaker's), model_algo-1, or a\n"
+    "                          folder holding one (docs/MODEL.md)\n"
     "  --content-type T        input: text/csv (features only), application/json\n"
     "                          ({\"instances\": [...]}, read whole), application/jsonlines,\n"
     "                          application/x-recordio-protobuf; default: from IN's extension\n"
@@ -119,8 +120,9 @@ int cmd_predict(int argc, char **argv)
     ll_model_free(m);
     if (rc != LL_OK)
         return tool_fail("predict", &err);
+    char shown[2048];
     if (strcmp(argv[optind + 1], "-") != 0)
         fprintf(stderr, "linlearn predict: %llu rows scored into %s\n", (unsigned long long)n,
-                argv[optind + 1]);
+                ll_redact(argv[optind + 1], shown, sizeof shown));
     return 0;
 }

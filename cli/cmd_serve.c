@@ -21,12 +21,15 @@ static const char *HELP =
     "                              application/x-recordio-protobuf, text/csv\n"
     "  GET /execution-parameters   batch transform settings\n"
     "\n"
-    "  --model PATH            model.tar.gz or a folder holding its files\n"
+    "  --model PATH            model.tar.gz (linlearn's or SageMaker's), model_algo-1, or a\n"
+    "                          folder holding one (docs/MODEL.md)\n"
     "  --host ADDR             address to bind (default 127.0.0.1)\n"
     "  --port N                port (default 8080; 0 picks a free one, printed on stderr)\n"
     "  --threads N             worker threads (default: the number of CPUs)\n"
     "  --max-payload SIZE      largest request body (default 6M): larger is 413\n"
     "  --timeout SECONDS       close idle or stalled connections (default 60)\n"
+    "  --header-timeout SECONDS  a request line and headers must be in within this,\n"
+    "                          however slowly they come (default 10, at most --timeout)\n"
     "  --mini-batch-size N     rows scored at a time within a request (default 1000)\n"
     "  --sagemaker             container mode: model from /opt/ml/model, host 0.0.0.0, port\n"
     "                          8080 or $SAGEMAKER_BIND_TO_PORT, payload limit from\n"
@@ -43,6 +46,7 @@ enum {
     S_THREADS,
     S_MAXPAY,
     S_TIMEOUT,
+    S_HTIMEOUT,
     S_BATCH,
     S_SM,
     S_SMROOT,
@@ -55,6 +59,7 @@ static const struct option LONGOPTS[] = {
     {"threads", required_argument, 0, S_THREADS},
     {"max-payload", required_argument, 0, S_MAXPAY},
     {"timeout", required_argument, 0, S_TIMEOUT},
+    {"header-timeout", required_argument, 0, S_HTIMEOUT},
     {"mini-batch-size", required_argument, 0, S_BATCH},
     {"sagemaker", no_argument, 0, S_SM},
     {"sm-root", required_argument, 0, S_SMROOT},
@@ -114,6 +119,11 @@ int cmd_serve(int argc, char **argv)
             if (!num(optarg, 1, 86400, &v))
                 return tool_usage_error("serve", "--timeout takes 1 to 86400 seconds");
             so.timeout_s = (unsigned)v;
+            break;
+        case S_HTIMEOUT:
+            if (!num(optarg, 1, 86400, &v))
+                return tool_usage_error("serve", "--header-timeout takes 1 to 86400 seconds");
+            so.header_timeout_s = (unsigned)v;
             break;
         case S_BATCH:
             if (!num(optarg, 1, 10000000, &v))

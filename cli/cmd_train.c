@@ -39,6 +39,8 @@ static const char *HELP =
     "  --progress, --no-progress  force the progress line on stderr on or off (default: on\n"
     "                           when stderr is a terminal)\n"
     "  --list-hyperparameters   print every hyperparameter, its default and valid values\n"
+    "  --initial-model MODEL    warm start: every model starts from MODEL's weights (same\n"
+    "                           predictor_type and feature_dim)\n"
     "  --seed N                 random seed (default 0); same seed and threads, same model\n"
     "  --threads N              BLAS threads (default: all cores)\n"
     "  --label-column N  --header  --delimiter C  --index-base 0|1\n"
@@ -86,6 +88,7 @@ enum {
     O_AVG,
     O_DTO,
     O_CKPT,
+    O_INITIAL,
 };
 
 static const struct option LONGOPTS[] = {
@@ -111,6 +114,7 @@ static const struct option LONGOPTS[] = {
     {"average-steps", required_argument, 0, O_AVG},
     {"dist-timeout", required_argument, 0, O_DTO},
     {"checkpoint-dir", required_argument, 0, O_CKPT},
+    {"initial-model", required_argument, 0, O_INITIAL},
     {"label-column", required_argument, 0, O_LABEL_COL},
     {"header", no_argument, 0, O_HEADER},
     {"delimiter", required_argument, 0, O_DELIM},
@@ -157,9 +161,11 @@ static void sm_line(FILE *f, const char *line)
     fflush(f);
 }
 
-static void log_line(void *ud, const char *line)
+static void log_line(void *ud, const char *raw)
 {
     tlog *t = ud;
+    char shown[2048];
+    const char *line = ll_redact(raw, shown, sizeof shown);
     if (t->file)
         sm_line(t->file, line);
     if (!t->people) {
@@ -170,6 +176,7 @@ static void log_line(void *ud, const char *line)
     /* the people's log keeps the sentences that are news, not the metric lines the epoch
      * lines and the summary already say */
     if (line[0] == '#' || !strncmp(line, "Epoch ", 6) || !strncmp(line, "Best model found", 16) ||
+        !strncmp(line, "Saving model for epoch", 22) || !strncmp(line, "Saved checkpoint", 16) ||
         !strcmp(line, "Test data is not provided."))
         return;
     clear_progress(t);
@@ -335,6 +342,9 @@ int cmd_train(int argc, char **argv)
             break;
         case O_METRICS:
             o.metrics_json = optarg;
+            break;
+        case O_INITIAL:
+            o.initial_model = optarg;
             break;
         case O_SEED:
             if (!parse_u64(optarg, &u)) {

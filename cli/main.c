@@ -58,19 +58,21 @@ int tool_train_blas_threads(int threads)
 
 int tool_fail(const char *cmd, const ll_err *err)
 {
-    char buf[1024];
-    fprintf(stderr, "linlearn %s: %s\n", cmd, ll_err_format(err, buf, sizeof buf));
+    char buf[1024], shown[1100];
+    ll_redact(ll_err_format(err, buf, sizeof buf), shown, sizeof shown);
+    fprintf(stderr, "linlearn %s: %s\n", cmd, shown);
     return tool_exit_code(err->code);
 }
 
 int tool_usage_error(const char *cmd, const char *fmt, ...)
 {
+    char buf[2048], shown[2100]; /* arguments may hold presigned URLs: redacted */
     va_list ap;
-    fprintf(stderr, "linlearn %s: ", cmd);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'linlearn %s --help'.\n", cmd);
+    fprintf(stderr, "linlearn %s: %s\nTry 'linlearn %s --help'.\n", cmd,
+            ll_redact(buf, shown, sizeof shown), cmd);
     return 2;
 }
 

@@ -318,6 +318,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                  c.n);
         free_result(&c);
     }
+    /* auto mode: the dmlc-core reading from rio_next, the plain one from rio_alt (split records
+     * only), and the same framing verdict as dmlc-core */
+    {
+        rio_reader r;
+        ll_err err;
+        ll_reader *rd = ll_reader_mem(buf, size, "fuzz");
+        if (rio_reader_init(&r, rd, LL_SPLIT_AUTO, lim, &err) != LL_OK)
+            FAIL("init auto");
+        size_t i = 0;
+        ll_code rc;
+        for (;; i++) {
+            const uint8_t *pl, *alt;
+            size_t len, alen;
+            int eof;
+            rc = rio_next(&r, &pl, &len, &eof, &err);
+            if (rc != LL_OK || eof)
+                break;
+            if (i >= a[0].n || len != a[0].len[i] || memcmp(pl, a[0].pl[i], len))
+                FAIL("auto: record %zu differs from dmlc-core's reading", i);
+            int has = rio_alt(&r, &alt, &alen);
+            if (has != (r.n_frames > 1))
+                FAIL("auto: rio_alt for a record of %u frames", r.n_frames);
+            if (has && (alen != a[1].len[i] || memcmp(alt, a[1].pl[i], alen)))
+                FAIL("auto: record %zu's plain reading differs from concat's", i);
+        }
+        if (i != a[0].n || rc != a[0].rc)
+            FAIL("auto: %zu records (rc %d), dmlc-core %zu (rc %d)", i, (int)rc, a[0].n,
+                 (int)a[0].rc);
+        rio_reader_deinit(&r);
+        ll_reader_free(rd);
+    }
     free_result(&a[0]);
     free_result(&a[1]);
     free(buf);

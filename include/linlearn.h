@@ -113,6 +113,15 @@ LL_API const char *ll_strerror(ll_code code);
  * out) into buf. Returns buf. */
 LL_API char *ll_err_format(const ll_err *err, char *buf, size_t cap);
 
+/* Copies text into out (cap bytes, always terminated, cut short if need be) with the secrets of
+ * every URL in it replaced, as AWS tools print presigned URLs: a userinfo ("user:password@") by
+ * "***@", and the values of query parameters that carry credentials (X-Amz-Security-Token,
+ * X-Amz-Signature, X-Amz-Credential, Signature, AWSAccessKeyId, and any name holding "token",
+ * "secret", "password" or "signature") by "REDACTED". Every message, error location and file
+ * name linlearn shows or derives from a source goes through it. text and out must not overlap.
+ * Returns out. */
+LL_API char *ll_redact(const char *text, char *out, size_t cap);
+
 /* Clears err (code LL_OK, no location). NULL is allowed. */
 LL_API void ll_err_clear(ll_err *err);
 
@@ -487,12 +496,15 @@ typedef struct ll_train_opts {
                                    finds a matching checkpoint there continues from it */
     volatile int *stop;         /* becomes non-zero (SIGTERM): checkpoint, then return LL_E_STATE */
     const char *host;           /* the host the log lines name ("host=algo-2"); NULL: "algo-1" */
+    const char *initial_model;  /* warm start: every model starts from this model (a path as
+                                   for ll_model_load); its predictor type and feature_dim must
+                                   match, which is checked before any data is read */
     /* Across hosts (ll_dist_init, docs/DISTRIBUTED.md); ignored on one host. NULL host: rank r
      * is "algo-(r+1)". */
     int64_t shard;           /* LL_SHARD_AUTO (default), _FILES, _RECORDS, _NONE */
     uint64_t average_steps;  /* 0/1: gradients summed every step; H > 1: models averaged every H */
     uint64_t dist_timeout_s; /* a host waiting this long for the others ends the job (300) */
-    uint64_t reserved[5];    /* room to grow: see "Options" at the top */
+    uint64_t reserved[4];    /* room to grow: see "Options" at the top */
 } ll_train_opts;
 
 /* How the train channel is split over the hosts. AUTO: whole objects (host r of n reads objects
@@ -541,10 +553,10 @@ typedef struct ll_model ll_model;
 /* Loads a model, whichever of these it is (told from its bytes, not its name): linlearn's
  * model.tar.gz (manifest.json + weights.bin), SageMaker Linear Learner's model.tar.gz (one
  * member model_algo-1; when linlearn's files sit beside it, those are read), a bare
- * model_algo-1 zip, or a folder holding linlearn's two files unpacked, model.tar.gz or
- * model_algo-1. Every field and size is checked; a damaged or foreign file is refused with a
- * message saying what is wrong and where (member and byte offset). docs/MODEL.md has both
- * layouts. */
+ * model_algo-1 zip, or a folder holding linlearn's two files unpacked, model.tar.gz,
+ * model_algo-1 or model_algo-1's files unpacked. Every field and size is checked; a damaged or
+ * foreign file is refused with a message saying what is wrong and where (member and byte offset).
+ * docs/MODEL.md has both layouts. */
 LL_API ll_code ll_model_load(const char *path, ll_model **out, ll_err *err);
 LL_API void ll_model_free(ll_model *m);
 
@@ -623,7 +635,9 @@ typedef struct ll_serve_opts {
     unsigned timeout_s; /* idle or stalled connections are closed after this (default 60) */
     size_t batch_rows;  /* rows scored at a time within a request (default 1000) */
     unsigned max_concurrent_transforms; /* reported by /execution-parameters (default 8) */
-    uint64_t reserved[8];               /* room to grow: see "Options" at the top */
+    unsigned header_timeout_s; /* a request's line and headers must be in within this, however
+                                  slowly they trickle (default 10, at most timeout_s) */
+    uint64_t reserved[8];      /* room to grow: see "Options" at the top */
 } ll_serve_opts;
 
 LL_API void ll_serve_opts_init(ll_serve_opts *o);
@@ -722,6 +736,112 @@ LL_API int ll_dist_size(void);
 LL_API void ll_dist_abort(int code);
 /* Waits for every host, then leaves MPI (a no-op on one host). */
 LL_API void ll_dist_finalize(void);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Arrays in memory (issue 14): what language bindings (python/) build on                     */
+/* ------------------------------------------------------------------------------------------ */
+
+/* Element types of caller-owned arrays. */
+typedef enum { LL_ELEM_F32 = 1, LL_ELEM_F64 = 2, LL_ELEM_I32 = 3, LL_ELEM_I64 = 4 } ll_elem;
+
+/* A borrowed, strided n_rows x n_cols matrix (a vector: n_cols 1). Strides are in bytes and may
+ * be anything, negative included (numpy's strides as they are). */
+typedef struct ll_matrix {
+    const void *data;
+    ll_elem elem;
+    size_t n_rows, n_cols;
+    ptrdiff_t row_stride, col_stride;
+} ll_matrix;
+
+/* A borrowed CSR matrix (scipy's data / indices / indptr): row i's values are
+ * data[indptr[i] .. indptr[i+1]) at columns indices[...]. index_elem and indptr_elem are I32 or
+ * I64. The caller guarantees indptr stays within data and indices. */
+typedef struct ll_csr {
+    size_t n_rows;
+    uint64_t n_cols;
+    const void *data;
+    ll_elem elem;
+    const void *indices;
+    ll_elem index_elem;
+    const void *indptr;
+    ll_elem indptr_elem;
+} ll_csr;
+
+/* A growable byte buffer owned by the caller: the encoders append at len, growing data (and
+ * cap) as needed. Start it zeroed; free it with ll_buf_free; set len = 0 to reuse it. */
+typedef struct ll_buf {
+    uint8_t *data;
+    size_t len, cap;
+} ll_buf;
+
+/* Frees b's memory and zeroes it. NULL is a no-op. */
+LL_API void ll_buf_free(ll_buf *b);
+
+/* Appends rows [r0, r1) of x to out as RecordIO-protobuf, byte for byte what the SageMaker
+ * Python SDK's write_numpy_to_dense_tensor writes: one frame (cflag 0) per row holding a Record
+ * with features["values"] = the row (F32: float32_tensor, F64: float64_tensor, I32 and I64:
+ * int32_tensor; a 0-column row is a present, empty tensor) and, when labels is not NULL,
+ * label["values"] = labels' element r as a one-value tensor of its own type (labels has at
+ * least r1 rows). An I64 value outside int32 is LL_E_ARG naming the row and column; on error
+ * out holds the records of the rows before the failing one. */
+LL_API ll_code ll_encode_dense(const ll_matrix *x, const ll_matrix *labels, size_t r0, size_t r1,
+                               ll_buf *out, ll_err *err);
+
+/* Appends rows [r0, r1) of x as write_spmatrix_to_sparse_tensor writes them: per row its stored
+ * values in stored order (explicit zeros and duplicates kept), keys = the column indices as
+ * uint64 and shape = [n_cols]; a row with nothing stored has the shape only. */
+LL_API ll_code ll_encode_csr(const ll_csr *x, const ll_matrix *labels, size_t r0, size_t r1,
+                             ll_buf *out, ll_err *err);
+
+/* A reader over a callback: fn fills buf with up to cap bytes and sets *n (0 with *eof at the
+ * end); an error it returns (with err filled) is passed on. `name` is used in messages. Returns
+ * NULL only when out of memory; free with ll_reader_free. */
+typedef ll_code (*ll_read_fn)(void *ud, void *buf, size_t cap, size_t *n, int *eof, ll_err *err);
+LL_API ll_reader *ll_reader_fn(ll_read_fn fn, void *ud, const char *name);
+
+/* RecordIO framing on its own: the payloads of a stream's records (split records reassembled
+ * per `split`; max_len 0: the format's largest). rd is borrowed. */
+typedef struct ll_rio ll_rio;
+LL_API ll_code ll_rio_open(ll_reader *rd, ll_split_mode split, size_t max_len, ll_rio **out,
+                           ll_err *err);
+/* The next payload, valid until the next call; *eof at the end. Errors carry the byte offset
+ * and record index. */
+LL_API ll_code ll_rio_next(ll_rio *r, const uint8_t **payload, size_t *len, int *eof, ll_err *err);
+/* Byte offset of the last record's first header. */
+LL_API uint64_t ll_rio_offset(const ll_rio *r);
+LL_API void ll_rio_free(ll_rio *r);
+
+/* A decoded aialgs.data.Record. Decoding copies nothing: the payload must outlive the use of
+ * the record. which: 0 the features map, 1 the label map. */
+typedef struct ll_record ll_record;
+
+/* One map entry: its key and its Value's member (dtype: 0 none, 2 float32, 3 float64, 7 int32,
+ * 9 Bytes, the protobuf field numbers; present: the member was there, possibly empty). */
+typedef struct ll_tensor_info {
+    const char *name; /* not NUL-terminated: name_len bytes */
+    size_t name_len;
+    int dtype;
+    int present;
+    size_t n_values, n_keys, n_shape;
+} ll_tensor_info;
+
+/* NULL only when out of memory. The record is reused by every ll_record_decode. */
+LL_API ll_record *ll_record_new(void);
+LL_API void ll_record_free(ll_record *r);
+/* LL_E_PARSE with the payload-relative offset when the bytes are not a Record. */
+LL_API ll_code ll_record_decode(ll_record *r, const void *payload, size_t len, ll_err *err);
+LL_API size_t ll_record_n_entries(const ll_record *r, int which);
+LL_API void ll_record_entry(const ll_record *r, int which, size_t i, ll_tensor_info *ti);
+/* Copies entry i's values in their own type (n_values floats, doubles or int32s). */
+LL_API void ll_record_values(const ll_record *r, int which, size_t i, void *dst);
+/* Copies entry i's keys (shape 0) or shape (shape 1): n_keys / n_shape uint64s. */
+LL_API void ll_record_keys(const ll_record *r, int which, size_t i, int shape, uint64_t *dst);
+/* Bytes entries: item k of the value list, or with k = (size_t)-1 the content_type. Returns 0
+ * when absent. */
+LL_API int ll_record_bytes(const ll_record *r, int which, size_t i, size_t k, const uint8_t **p,
+                           size_t *len);
+/* The Record's uid (field 3), metadata (4) or configuration (5); 0 when absent. */
+LL_API int ll_record_string(const ll_record *r, int field, const uint8_t **p, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -21,10 +21,10 @@ if "egg_info" not in sys.argv and "sdist" not in sys.argv and not os.path.exists
 ext = Extension(
     "linlearn._linlearn",
     sources=["linlearn/_linlearn.c"],
-    include_dirs=[os.path.join(root, "include"), os.path.join(root, "src")],
+    include_dirs=[os.path.join(root, "include")],
     extra_objects=[static],
     # rebuilt when the library or its headers change, not only the module's source
-    depends=[static, os.path.join(root, "include", "linlearn.h"), os.path.join(root, "src", "arrays.h")],
+    depends=[static, os.path.join(root, "include", "linlearn.h")],
     libraries=["openblas", "curl", "jansson", "microhttpd", "archive", "expat", "z", "m"],
     extra_compile_args=["-std=c11", "-Wall", "-Wno-missing-field-initializers"],
     extra_link_args=["-pthread"],

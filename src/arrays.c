@@ -7,8 +7,8 @@
  * The encoders write one frame (cflag 0) per row: features["values"] holds the row, and
  * label["values"] one value when labels are given; the byte layout is pb_encode's (pb.h).
  */
-#include "arrays.h"
 #include "err.h"
+#include "linlearn.h"
 #include "mem.h"
 #include "pb.h"
 #include "rd.h"

@@ -211,3 +211,15 @@ ll_code channel_count_objects(const char *src, uint64_t *n, ll_err *err)
     rd_list_deinit(&l);
     return rc;
 }
+
+int channel_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '.' || *s == '-' || *s == '_'))
+            return 0;
+    return 1;
+}

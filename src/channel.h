@@ -50,4 +50,7 @@ void channel_close_pass(chan *c);
 /* The number of objects (files, S3 objects) behind a File-mode source: 1 for a plain file. */
 ll_code channel_count_objects(const char *src, uint64_t *n, ll_err *err);
 void channel_deinit(chan *c);
+/* Whether s is a valid channel name: [A-Za-z0-9._-]{1,64} (SageMaker channels, Pipe-mode
+ * FIFOs, local-job names). */
+int channel_name_ok(const char *s);
 #endif

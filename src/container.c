@@ -56,15 +56,7 @@ ll_code ll_sm_write_failure(const char *root, const ll_err *e, ll_err *err)
     snprintf(path, sizeof path, "%s/failure", dir);
     size_t n = ll_sm_failure_text(e, text, sizeof text - 1);
     text[n++] = '\n';
-    ll_writer *w = NULL;
-    rc = ll_writer_open(path, &w, err);
-    if (rc == LL_OK)
-        rc = ll_writer_write(w, text, n, err);
-    if (rc == LL_OK)
-        rc = ll_writer_commit(w, err);
-    else
-        ll_writer_abort(w);
-    return rc;
+    return wr_write_file(path, text, n, err);
 }
 
 /* Puts "prefix: " in front of err->msg (truncating the end if needed). */

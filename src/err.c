@@ -7,6 +7,109 @@
 #include <stdio.h>
 #include <string.h>
 
+/* ---- redaction ---- */
+
+/* Whether the query parameter name[0..n) carries a credential. */
+static int secret_param(const char *name, size_t n)
+{
+    static const char *exact[] = {
+        "x-amz-credential", "awsaccesskeyid",    "sig",       "key", "apikey",
+        "api_key",          "x-goog-credential", "credential"};
+    static const char *part[] = {"token", "secret", "password", "passwd", "signature"};
+    char low[64];
+    if (n >= sizeof low)
+        return 1; /* an odd, long name: not worth the risk */
+    for (size_t i = 0; i < n; i++)
+        low[i] = (char)((name[i] >= 'A' && name[i] <= 'Z') ? name[i] + 32 : name[i]);
+    low[n] = 0;
+    for (size_t i = 0; i < sizeof exact / sizeof *exact; i++)
+        if (!strcmp(low, exact[i]))
+            return 1;
+    for (size_t i = 0; i < sizeof part / sizeof *part; i++)
+        if (strstr(low, part[i]))
+            return 1;
+    return 0;
+}
+
+/* The end of the URL token at p: the first byte that cannot be part of one in a message. */
+static size_t url_len(const char *p)
+{
+    size_t k = 0;
+    while (p[k] && p[k] != ' ' && p[k] != '\t' && p[k] != '\n' && p[k] != '\r' && p[k] != '"' &&
+           p[k] != '\'' && p[k] != '<' && p[k] != '>' && p[k] != '`')
+        k++;
+    return k;
+}
+
+char *ll_redact(const char *text, char *out, size_t cap)
+{
+    if (!cap)
+        return out;
+    size_t o = 0;
+#define PUTN(s_, n_)                                                                               \
+    do {                                                                                           \
+        size_t m_ = (n_);                                                                          \
+        if (m_ > cap - 1 - o)                                                                      \
+            m_ = cap - 1 - o;                                                                      \
+        memcpy(out + o, (s_), m_);                                                                 \
+        o += m_;                                                                                   \
+    } while (0)
+    const char *p = text ? text : "";
+    while (*p && o < cap - 1) {
+        const char *sep = strstr(p, "://");
+        if (!sep) {
+            PUTN(p, strlen(p));
+            break;
+        }
+        /* the scheme: letters, digits, '+', '-', '.' before "://" */
+        const char *s = sep;
+        while (s > p &&
+               ((s[-1] >= 'a' && s[-1] <= 'z') || (s[-1] >= 'A' && s[-1] <= 'Z') ||
+                (s[-1] >= '0' && s[-1] <= '9') || s[-1] == '+' || s[-1] == '-' || s[-1] == '.'))
+            s--;
+        PUTN(p, (size_t)(sep + 3 - p));
+        const char *u = sep + 3, *end = u + url_len(u);
+        /* authority: a userinfo before the last '@' goes */
+        const char *ae = u;
+        while (ae < end && *ae != '/' && *ae != '?' && *ae != '#')
+            ae++;
+        const char *at = NULL;
+        for (const char *q = u; q < ae; q++)
+            if (*q == '@')
+                at = q;
+        if (at && s < sep) {
+            PUTN("***@", 4);
+            u = at + 1;
+        }
+        const char *qm = memchr(u, '?', (size_t)(end - u));
+        if (!qm) {
+            PUTN(u, (size_t)(end - u));
+            p = end;
+            continue;
+        }
+        PUTN(u, (size_t)(qm + 1 - u));
+        const char *q = qm + 1;
+        while (q < end) {
+            const char *amp = memchr(q, '&', (size_t)(end - q));
+            const char *pe = amp ? amp : end;
+            const char *eq = memchr(q, '=', (size_t)(pe - q));
+            if (eq && secret_param(q, (size_t)(eq - q))) {
+                PUTN(q, (size_t)(eq + 1 - q));
+                PUTN("REDACTED", 8);
+            } else {
+                PUTN(q, (size_t)(pe - q));
+            }
+            if (amp)
+                PUTN("&", 1);
+            q = amp ? amp + 1 : end;
+        }
+        p = end;
+    }
+#undef PUTN
+    out[o] = 0;
+    return out;
+}
+
 const char *ll_strerror(ll_code code)
 {
     switch (code) {
@@ -42,10 +145,12 @@ ll_code err_set(ll_err *err, ll_code code, const char *fmt, ...)
         return code;
     memset(err, 0, sizeof *err);
     err->code = code;
+    char raw[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    ll_redact(raw, err->msg, sizeof err->msg);
     return code;
 }
 
@@ -57,14 +162,16 @@ ll_code err_sys(ll_err *err, const char *src, const char *fmt, ...)
     memset(err, 0, sizeof *err);
     err->code = e == ENOMEM ? LL_E_NOMEM : LL_E_IO;
     err->sys_errno = e;
+    char raw[1024];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof err->msg)
-        snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(e));
+    if (n >= 0 && (size_t)n < sizeof raw)
+        snprintf(raw + n, sizeof raw - (size_t)n, ": %s", strerror(e));
+    ll_redact(raw, err->msg, sizeof err->msg);
     if (src)
-        snprintf(err->src, sizeof err->src, "%s", src);
+        ll_redact(src, err->src, sizeof err->src);
     return err->code;
 }
 
@@ -73,7 +180,7 @@ ll_code err_src(ll_err *err, const char *src)
     if (!err)
         return LL_OK;
     if (src && !err->src[0])
-        snprintf(err->src, sizeof err->src, "%s", src);
+        ll_redact(src, err->src, sizeof err->src);
     return err->code;
 }
 

@@ -6,8 +6,10 @@
  * Printing: the rounding interval of the float computed exactly in double, scaled by 10^k per digit
  * count (certified against the scaling error, else the slow method), the nearest shortest decimal
  * in it, confirmed by one parse; the slow method binary-searches the digit count (1..9) and parses
- * each nearest candidate.
+ * each nearest candidate. float_text_repr prints a double as Python 3's repr() does (the log
+ * lines SageMaker's Python container writes).
  */
+#include "float_text.h"
 #include "linlearn.h"
 #include <locale.h>
 #include <math.h>
@@ -28,6 +30,14 @@ static locale_t c_locale(void)
 {
     pthread_once(&c_loc_once, c_loc_make);
     return c_loc;
+}
+
+/* "%.{p-1}e" of v in the "C" locale. */
+static void snprintf_l_c(char *out, size_t cap, int p, double v)
+{
+    locale_t old = uselocale(c_locale());
+    snprintf(out, cap, "%.*e", p - 1, v);
+    uselocale(old);
 }
 
 /* strtof_l on a NUL-terminated copy of at most 127 bytes (hex floats, inf, nan). */
@@ -683,4 +693,65 @@ int ll_f32_to_str(float v, char *out)
     }
     memcpy(out, best_s, (size_t)best_len + 1);
     return best_len;
+}
+
+int float_text_repr(double v, char *out)
+{
+    if (isnan(v))
+        return snprintf(out, 32, "nan");
+    if (isinf(v))
+        return snprintf(out, 32, v < 0 ? "-inf" : "inf");
+    if (v == 0)
+        return snprintf(out, 32, signbit(v) ? "-0.0" : "0.0");
+    char e[40];
+    int p = 1;
+    for (; p < 17; p++) { /* the fewest significant digits that read back as v */
+        snprintf_l_c(e, sizeof e, p, v);
+        if (strtod_l(e, NULL, c_locale()) == v)
+            break;
+    }
+    snprintf_l_c(e, sizeof e, p, v);
+    /* e is "[-]d[.ddd]e[+-]xx": collect the digits and the exponent */
+    const char *s = e;
+    int neg = *s == '-';
+    s += neg;
+    char d[24];
+    int nd = 0;
+    for (; *s && *s != 'e'; s++)
+        if (*s >= '0' && *s <= '9')
+            d[nd++] = *s;
+    int x = atoi(s + 1);
+    while (nd > 1 && d[nd - 1] == '0')
+        nd--;
+    char *o = out;
+    if (neg)
+        *o++ = '-';
+    if (x >= -5 + 1 && x < 16) { /* Python's repr: plain notation for 1e-4 <= |v| < 1e16 */
+        if (x < 0) {
+            *o++ = '0';
+            *o++ = '.';
+            for (int i = -1; i > x; i--)
+                *o++ = '0';
+            memcpy(o, d, (size_t)nd);
+            o += nd;
+        } else {
+            for (int i = 0; i <= x; i++)
+                *o++ = i < nd ? d[i] : '0';
+            *o++ = '.';
+            if (nd > x + 1) {
+                memcpy(o, d + x + 1, (size_t)(nd - x - 1));
+                o += nd - x - 1;
+            } else
+                *o++ = '0';
+        }
+        *o = 0;
+        return (int)(o - out);
+    }
+    *o++ = d[0];
+    if (nd > 1) {
+        *o++ = '.';
+        memcpy(o, d + 1, (size_t)(nd - 1));
+        o += nd - 1;
+    }
+    return (int)(o - out) + snprintf(o, 8, "e%c%02d", x < 0 ? '-' : '+', x < 0 ? -x : x);
 }

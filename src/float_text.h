@@ -64,4 +64,8 @@ static inline size_t float_text_fast(const char *s, float *out)
     *out = neg ? -f : f;
     return (size_t)(p - s);
 }
+/* Writes v as Python 3's repr(float) prints it: the shortest decimal that reads back to the
+ * same double, plain for 1e-4 <= |v| < 1e16 ("0.005", "20.0", "6.666666666666667"), else with an
+ * exponent ("1e-05", "1.5e+16"); "nan", "inf", "-inf". out needs 32 bytes; returns the length. */
+int float_text_repr(double v, char *out);
 #endif

@@ -432,13 +432,14 @@ ll_code hp_resolve(const ll_hparams *hp, hp_values *v, ll_err *err)
     v->optimizer = !strcmp(opt, "sgd") ? OPT_SGD : !strcmp(opt, "rmsprop") ? OPT_RMSPROP : OPT_ADAM;
     v->l1 = num(hp, "l1", 0, &v->l1_auto);
     v->wd = num(hp, "wd", 1e-4, &v->wd_auto);
-    double lr_auto = v->optimizer == OPT_SGD ? 0.01 : v->optimizer == OPT_RMSPROP ? 0.01 : 0.1;
+    /* adam: 0.005, as the selected model of real 2024 jobs (docs/TRAINING.md, "auto") */
+    double lr_auto = v->optimizer == OPT_SGD ? 0.01 : v->optimizer == OPT_RMSPROP ? 0.01 : 0.005;
     v->learning_rate = num(hp, "learning_rate", lr_auto, &v->lr_auto);
     v->loss_insensitivity = num(hp, "loss_insensitivity", 0.01, NULL);
     int a1, a2, a3;
     v->lr_scheduler_factor = num(hp, "lr_scheduler_factor", 0.99, &a1);
-    v->lr_scheduler_minimum_lr = num(hp, "lr_scheduler_minimum_lr", 1e-5, &a2);
-    v->lr_scheduler_step = (uint64_t)num(hp, "lr_scheduler_step", 100, &a3);
+    v->lr_scheduler_minimum_lr = num(hp, "lr_scheduler_minimum_lr", 1e-4, &a2);
+    v->lr_scheduler_step = (uint64_t)num(hp, "lr_scheduler_step", 10, &a3);
     v->sched_auto = a1 || a2 || a3;
     v->margin = num(hp, "margin", 1, NULL);
     v->momentum = num(hp, "momentum", 0, NULL);

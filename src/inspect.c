@@ -390,6 +390,8 @@ static void report(out *o, const ll_inspect_opts *io, const char *src, ll_format
 ll_code ll_inspect(const char *src, const ll_inspect_opts *io, ll_writer *w, ll_err *err)
 {
     out o = {w, LL_OK, err};
+    char src_shown[2048]; /* the source as printed: credentials in a URL redacted */
+    ll_redact(src, src_shown, sizeof src_shown);
     ll_reader *rd = NULL;
     ll_parser *p = NULL;
     ll_batch b;
@@ -413,7 +415,7 @@ ll_code ll_inspect(const char *src, const ll_inspect_opts *io, ll_writer *w, ll_
     if (rc == LL_OK) {
         if (io->json) {
             put(&o, "{\"source\": ");
-            put_json_str(&o, (const uint8_t *)src, strlen(src));
+            put_json_str(&o, (const uint8_t *)src_shown, strlen(src_shown));
             if (!io->validate)
                 put(&o, ", \"head\": [");
         }
@@ -455,7 +457,7 @@ ll_code ll_inspect(const char *src, const ll_inspect_opts *io, ll_writer *w, ll_
         }
         if (io->json && !io->validate)
             put(&o, "]");
-        report(&o, io, src, ll_parser_format(p), parse_bytes(p), &s, failed ? &fail : NULL);
+        report(&o, io, src_shown, ll_parser_format(p), parse_bytes(p), &s, failed ? &fail : NULL);
         rc = o.rc;
         if (rc == LL_OK && failed) {
             if (err)

@@ -7,6 +7,7 @@
  * checkpoints and uploads model.tar.gz and output/failure to the output path.
  */
 #include "job.h"
+#include "channel.h"
 #include "err.h"
 #include "mem.h"
 #include "wr.h"
@@ -65,18 +66,6 @@ static const char *get_str(json_t *o, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-static int name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 64)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '.' || *s == '-' || *s == '_'))
-            return 0;
-    return 1;
-}
-
 static ll_code parse_mode(const char *s, const char *where, const char *name, int *pipe,
                           int *fastfile, ll_err *err)
 {
@@ -111,7 +100,7 @@ ll_code job_parse(const char *text, size_t len, const char *name, job_spec *j, l
     j->name = get_str(d, "TrainingJobName");
     if (!j->name)
         j->name = "local-job";
-    if (!name_ok(j->name)) {
+    if (!channel_name_ok(j->name)) {
         rc = bad(err, name, "TrainingJobName '%.64s': use 1 to 63 of [A-Za-z0-9-]", j->name);
         goto out;
     }
@@ -141,7 +130,7 @@ ll_code job_parse(const char *text, size_t len, const char *name, job_spec *j, l
         json_t *c = json_array_get(idc, i);
         job_channel *jc = &j->ch[i];
         const char *cn = json_is_object(c) ? get_str(c, "ChannelName") : NULL;
-        if (!cn || !name_ok(cn)) {
+        if (!cn || !channel_name_ok(cn)) {
             rc = bad(err, name, "InputDataConfig[%zu].ChannelName is missing or not [A-Za-z0-9.-_]",
                      i);
             goto out;
@@ -280,14 +269,7 @@ static ll_code write_json(const char *path, json_t *v, ll_err *err)
     char *s = json_dumps(v, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
     if (!s)
         return err_set(err, LL_E_NOMEM, "cannot format JSON");
-    ll_writer *w = NULL;
-    ll_code rc = ll_writer_open(path, &w, err);
-    if (rc == LL_OK)
-        rc = ll_writer_write(w, s, strlen(s), err);
-    if (rc == LL_OK)
-        rc = ll_writer_commit(w, err);
-    else
-        ll_writer_abort(w);
+    ll_code rc = wr_write_file(path, s, strlen(s), err);
     free(s);
     return rc;
 }
@@ -645,15 +627,7 @@ static ll_code spawn(const ll_job_opts *o, const job_spec *j, const char *root, 
 
 static ll_code write_text(const char *path, const char *text, ll_err *err)
 {
-    ll_writer *w = NULL;
-    ll_code rc = ll_writer_open(path, &w, err);
-    if (rc == LL_OK)
-        rc = ll_writer_write(w, text, strlen(text), err);
-    if (rc == LL_OK)
-        rc = ll_writer_commit(w, err);
-    else
-        ll_writer_abort(w);
-    return rc;
+    return wr_write_file(path, text, strlen(text), err);
 }
 
 static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root, int *status,

@@ -3,6 +3,16 @@
  * metrics.c - streaming accumulators for the binary, multiclass and regression metrics of spec
  * §4 (names as SageMaker prints and scrapes them), ROC AUC and threshold calibration.
  * Binary metrics keep every (score, label, weight) for the AUC, up to METRICS_MAX_ROWS rows.
+ *
+ * SageMaker's 2024 containers add binary_balanced_accuracy, binary_log_loss and (changed)
+ * multiclass_log_loss. Their values in real logs (binary_balanced_accuracy exactly 0.5 beside an
+ * accuracy of 0.711; binary_log_loss 0.6623 and multiclass_log_loss 0.6215 where the objective is
+ * 0.5551 and 0.1778) fit one reading only: the sigmoid (softmax) is applied to the model's output
+ * a second time, so the probability p becomes sigmoid(p) in (0.5, 0.731) and every row is
+ * predicted positive. We compute them that way (docs/TRAINING.md, "Metrics"):
+ *   binary_log_loss = mean of -[y ln q + (1-y) ln(1-q)], q = sigmoid(score);
+ *   binary_balanced_accuracy = mean recall of the classes present, predicting q > 0.5;
+ *   multiclass_log_loss = mean of -ln softmax(softmax(z))[y]. All three print as <score>=.
  */
 #include "metrics.h"
 #include "err.h"
@@ -93,6 +103,16 @@ ll_code metrics_add(metrics *m, const float *z, const float *y, const float *w, 
                 m->fn += wi;
             else
                 m->tn += wi;
+            double q = loss_sigmoid(s); /* SageMaker 2024: a second sigmoid (above) */
+            double qc = q < 1e-15 ? 1e-15 : q > 1 - 1e-15 ? 1 - 1e-15 : q;
+            m->bll -= wi * (t ? log(qc) : log1p(-qc));
+            if (t) {
+                m->bpos += wi;
+                m->bpos_ok += q > 0.5 ? wi : 0;
+            } else {
+                m->bneg += wi;
+                m->bneg_ok += q > 0.5 ? 0 : wi;
+            }
             ll_code rc = keep(m, s, y[i], (float)wi, err);
             if (rc != LL_OK)
                 return rc;
@@ -116,6 +136,19 @@ ll_code metrics_add(metrics *m, const float *z, const float *y, const float *w, 
             if (rank < m->topk)
                 m->topk_ok += wi;
             m->dcg += wi / log2(2.0 + rank);
+            /* SageMaker 2024: the softmax of the probabilities (above) */
+            double mx = -INFINITY, sum = 0, lse = 0, pt = 0;
+            for (uint32_t c = 0; c < m->C; c++)
+                mx = zi[c] > mx ? zi[c] : mx;
+            for (uint32_t c = 0; c < m->C; c++)
+                sum += exp((double)zi[c] - mx);
+            for (uint32_t c = 0; c < m->C; c++) {
+                double p = exp((double)zi[c] - mx) / sum;
+                lse += exp(p);
+                if (c == t)
+                    pt = p;
+            }
+            m->mll += wi * (log(lse) - pt);
         } else {
             double e = (double)z[i] - y[i];
             m->loss += wi * loss_eval(&m->lp, z[i], y[i], NULL);
@@ -177,6 +210,10 @@ void metrics_report(const metrics *m, metrics_fn fn, void *ud)
         fn(ud, "precision", NULL, p, 0);
         fn(ud, "recall", NULL, r, 0);
         fn(ud, "roc_auc_score", NULL, metrics_auc(m->sc, m->lab, m->wt, m->ns, NULL), 0);
+        int present = (m->bpos > 0) + (m->bneg > 0);
+        double ba = safe_div(m->bpos_ok, m->bpos) + safe_div(m->bneg_ok, m->bneg);
+        fn(ud, "binary_balanced_accuracy", NULL, present ? ba / present : 0, 0);
+        fn(ud, "binary_log_loss", NULL, safe_div(m->bll, m->n), 0);
     } else if (m->pred == LL_MULTICLASS_CLASSIFIER) {
         double mp = 0, mr = 0, mf = 0;
         uint32_t present = 0;
@@ -196,7 +233,7 @@ void metrics_report(const metrics *m, metrics_fn fn, void *ud)
         fn(ud, "macro_precision", NULL, mp / m->C, 0);
         fn(ud, "macro_f_beta", fb, mf / m->C, 0);
         fn(ud, "multiclass_balanced_accuracy", NULL, present ? mr / present : 0, 0);
-        fn(ud, "multiclass_log_loss", NULL, safe_div(m->loss, m->n), 1);
+        fn(ud, "multiclass_log_loss", NULL, safe_div(m->mll, m->n), 0);
     } else {
         double mse = safe_div(m->se, m->n);
         double mean = safe_div(m->sy, m->n);

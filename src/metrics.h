@@ -19,11 +19,14 @@ typedef struct metrics {
     double n, loss;
     /* binary */
     double tp, fp, tn, fn;
+    double bll;                          /* SageMaker 2024's binary_log_loss sum (see metrics.c) */
+    double bpos, bneg, bpos_ok, bneg_ok; /* ... and its binary_balanced_accuracy counts */
     float *sc, *lab, *wt;
     size_t ns, cap;
     /* multiclass */
     double *tp_c, *pred_c, *act_c;
     double correct, topk_ok, dcg;
+    double mll; /* SageMaker 2024's multiclass_log_loss sum */
     /* regression */
     double se, ae, sy, syy;
 } metrics;

@@ -10,6 +10,7 @@
 #include "mem.h"
 #include "onnx.h"
 #include "sm_model.h"
+#include "wr.h"
 #include <cblas.h>
 #include <errno.h>
 #include <jansson.h>
@@ -616,7 +617,8 @@ ll_code model_save_as(const ll_model *m, const char *dir, int sagemaker, ll_err 
                            path, i < nw ? "weight" : "bias", i < nw ? i : i - nw);
     if (!isfinite(m->threshold))
         return err_set(err, LL_E_ARG, "not writing %s: the threshold is not finite", path);
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+    /* the folder and its missing parents, as a newcomer's --model-dir out/model expects */
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST && wr_mkdirs(dir, NULL) != LL_OK)
         return err_sys(err, dir, "cannot create the model folder");
     ll_writer *w = NULL;
     ll_code rc = ll_writer_open(path, &w, err);
@@ -735,6 +737,35 @@ static ll_code load_archive(const char *path, ll_model **out, ll_err *err)
     return rc;
 }
 
+/* A folder holding model_algo-1's members unpacked (mx-mod-0000.params and the JSON files). */
+static ll_code load_unzipped(const char *path, ll_model **out, ll_err *err)
+{
+    static const char *const names[4] = {"manifest.json", "additional-params.json",
+                                         "mx-mod-symbol.json", "mx-mod-0000.params"};
+    arch_member mem[4];
+    size_t n = 0;
+    ll_code rc = LL_OK;
+    for (int i = 0; i < 4 && rc == LL_OK; i++) {
+        char p[4200];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", path, names[i]);
+        if (stat(p, &st) != 0)
+            continue; /* sm_model_parse says which one it needs */
+        mem[n] = (arch_member){(char *)names[i], NULL, 0};
+        rc = slurp(p, i == 3 ? MAX_WEIGHTS + (1u << 20) : MAX_MANIFEST, &mem[n].data, &mem[n].len,
+                   err);
+        if (rc == LL_OK)
+            n++;
+    }
+    if (rc == LL_OK) {
+        arch_list l = {mem, n, 0};
+        rc = sm_model_parse(path, &l, out, err);
+    }
+    for (size_t i = 0; i < n; i++)
+        mem_free(mem[i].data);
+    return rc;
+}
+
 ll_code ll_model_load(const char *path, ll_model **out, ll_err *err)
 {
     *out = NULL;
@@ -753,9 +784,12 @@ ll_code ll_model_load(const char *path, ll_model **out, ll_err *err)
             if (stat(mp, &st) == 0)
                 return load_archive(mp, out, err);
         }
+        snprintf(mp, sizeof mp, "%s/mx-mod-0000.params", path);
+        if (stat(mp, &st) == 0)
+            return load_unzipped(path, out, err);
         err_set(err, LL_E_ARG,
                 "not a model folder: it has neither manifest.json and weights.bin, nor "
-                "model.tar.gz, nor model_algo-1");
+                "model.tar.gz, nor model_algo-1, nor model_algo-1's files unpacked");
         err_src(err, path);
         return LL_E_ARG;
     }

@@ -5,6 +5,7 @@
 #include "parse.h"
 #include "batch.h"
 #include "err.h"
+#include "media.h"
 #include "mem.h"
 #include "pb.h"
 #include "rd.h"
@@ -48,16 +49,19 @@ ll_format ll_format_from_name(const char *name)
     size_t n = strcspn(name, ";");
     while (n && (name[n - 1] == ' '))
         n--;
+    /* media types: the one table (media.c) */
+    ll_format f = media_format(media_lookup(name, n));
+    if (f != LL_FMT_AUTO)
+        return f;
+        /* short names */
 #define IS(s) (n == strlen(s) && strncasecmp(name, s, n) == 0)
-    if (IS("csv") || IS("text/csv") || IS("tsv"))
+    if (IS("csv") || IS("tsv"))
         return LL_FMT_CSV;
-    if (IS("libsvm") || IS("svm") || IS("svmlight") || IS("text/libsvm") || IS("text/x-libsvm"))
+    if (IS("libsvm") || IS("svm") || IS("svmlight"))
         return LL_FMT_LIBSVM;
-    if (IS("recordio") || IS("recordio-protobuf") || IS("protobuf") || IS("pbr") ||
-        IS("application/x-recordio-protobuf") || IS("rec"))
+    if (IS("recordio") || IS("recordio-protobuf") || IS("protobuf") || IS("pbr") || IS("rec"))
         return LL_FMT_RECORDIO;
-    if (IS("jsonl") || IS("jsonlines") || IS("application/jsonlines") ||
-        IS("application/json-lines") || IS("application/x-jsonlines"))
+    if (IS("jsonl") || IS("jsonlines"))
         return LL_FMT_JSONL;
 #undef IS
     return LL_FMT_AUTO;

@@ -5,6 +5,7 @@
  * channel; the reading side (ll_pipe_open) that waits for a FIFO and opens it; and File mode's
  * copy of a channel into a local folder (ll_source_download).
  */
+#include "channel.h"
 #include "err.h"
 #include "mem.h"
 #include "rd_net.h"
@@ -112,18 +113,6 @@ ll_code ll_pipe_open(const char *prefix, uint64_t epoch, unsigned timeout_ms, ll
                      ll_err *err)
 {
     return ll_pipe_open_ex(prefix, epoch, timeout_ms, NULL, out, err);
-}
-
-static int name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 64)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '.' || *s == '-' || *s == '_'))
-            return 0;
-    return 1;
 }
 
 typedef struct {
@@ -260,7 +249,7 @@ ll_code ll_pipe_run(const char *dir, const ll_pipe_channel *ch, size_t n_ch, uin
     if (!stop)
         stop = &never;
     for (size_t i = 0; i < n_ch; i++) {
-        if (!name_ok(ch[i].name))
+        if (!channel_name_ok(ch[i].name))
             return err_set(err, LL_E_ARG, "channel name '%.64s': use 1 to 64 of [A-Za-z0-9.-_]",
                            ch[i].name);
         for (size_t j = 0; j < i; j++)

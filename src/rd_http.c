@@ -273,7 +273,7 @@ static ll_code finish_attempt(rd_http *x, ll_err *err)
     else
         rc = err_set(err, LL_E_REMOTE, "HTTP %ld", st);
     if (err && !x->cfg)
-        snprintf(err->src, sizeof err->src, "%s", x->r.name);
+        ll_redact(x->r.name, err->src, sizeof err->src);
     stop(x);
     return rc;
 }

@@ -317,8 +317,14 @@ static ll_code build(const char *src, const ll_source_opts *o, rd_list *l, int d
         rc = build_s3(src, o, l, err);
     } else if (!strncmp(src, "http://", 7) || !strncmp(src, "https://", 8)) {
         l->kind = RD_HTTP;
-        const char *q = strrchr(src, '/');
-        rc = add_obj(l, &ocap, src, q ? q + 1 : src, UINT64_MAX, err);
+        /* the local name (pipe --input-mode file) is the path's last segment: never the query
+         * (a presigned URL's credentials) nor a userinfo */
+        char rel[256];
+        const char *pe = src + strcspn(src, "?#"), *q = pe;
+        while (q > src && q[-1] != '/')
+            q--;
+        snprintf(rel, sizeof rel, "%.*s", (int)(pe - q), q);
+        rc = add_obj(l, &ocap, src, rel, UINT64_MAX, err);
     } else if (stat(src, &st) == 0) {
         l->kind = RD_FILE;
         if (S_ISDIR(st.st_mode)) {

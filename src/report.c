@@ -9,6 +9,7 @@
  */
 #include "report.h"
 #include "err.h"
+#include "wr.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1011,15 +1012,7 @@ char *report_html(const json_t *root)
 
 static ll_code write_text(const char *path, const char *s, ll_err *err)
 {
-    ll_writer *w = NULL;
-    ll_code rc = ll_writer_open(path, &w, err);
-    if (rc == LL_OK)
-        rc = ll_writer_write(w, s, strlen(s), err);
-    if (rc == LL_OK)
-        rc = ll_writer_commit(w, err);
-    else if (w)
-        ll_writer_abort(w);
-    return rc;
+    return wr_write_file(path, s, strlen(s), err);
 }
 
 ll_code report_outputs(const json_t *doc_, const char *html, ll_log_fn summary, void *ud,

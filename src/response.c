@@ -4,6 +4,7 @@
  * files. */
 #include "response.h"
 #include "err.h"
+#include "media.h"
 #include "mem.h"
 #include "pb.h"
 #include "rio.h"
@@ -49,35 +50,36 @@ void response_buf_deinit(response_buf *b)
 }
 
 /* One media range of an Accept list, parameters stripped; 1 if it names a format we write. */
-static int media_format(const char *s, size_t n, response_format *out)
+static int accept_range(const char *s, size_t n, response_format *out)
 {
-    while (n && (s[0] == ' ' || s[0] == '\t'))
-        s++, n--;
-    size_t k = 0;
-    while (k < n && s[k] != ';')
-        k++;
-    while (k && (s[k - 1] == ' ' || s[k - 1] == '\t'))
-        k--;
+    size_t k = media_trim(&s, n);
 #define IS(lit) (k == sizeof(lit) - 1 && strncasecmp(s, lit, k) == 0)
-    if (k == 0 || IS("*/*") || IS("application/*") || IS("application/json")) {
+    /* wildcards here; concrete types from the one table (media.c) */
+    if (k == 0 || IS("*/*") || IS("application/*")) {
         *out = RESP_JSON;
         return 1;
     }
-    if (IS("application/jsonlines") || IS("application/x-jsonlines") ||
-        IS("application/json-lines") || IS("application/jsonl")) {
-        *out = RESP_JSONL;
-        return 1;
-    }
-    if (IS("application/x-recordio-protobuf")) {
-        *out = RESP_RECORDIO;
-        return 1;
-    }
-    if (IS("text/csv") || IS("text/*")) {
+    if (IS("text/*")) {
         *out = RESP_CSV;
         return 1;
     }
 #undef IS
-    return 0;
+    switch (media_lookup(s, k)) {
+    case MEDIA_JSON:
+        *out = RESP_JSON;
+        return 1;
+    case MEDIA_JSONL:
+        *out = RESP_JSONL;
+        return 1;
+    case MEDIA_RECORDIO:
+        *out = RESP_RECORDIO;
+        return 1;
+    case MEDIA_CSV:
+        *out = RESP_CSV;
+        return 1;
+    default:
+        return 0;
+    }
 }
 
 int response_parse_accept(const char *accept, response_format *out)
@@ -95,7 +97,7 @@ int response_parse_accept(const char *accept, response_format *out)
             k++;
         if (k < n) {
             any = 1;
-            if (media_format(s, n, out))
+            if (accept_range(s, n, out))
                 return 1;
         }
         if (!s[n])
@@ -113,15 +115,15 @@ const char *response_content_type(response_format f)
 {
     switch (f) {
     case RESP_JSONL:
-        return "application/jsonlines";
+        return media_name(MEDIA_JSONL);
     case RESP_RECORDIO:
-        return "application/x-recordio-protobuf";
+        return media_name(MEDIA_RECORDIO);
     case RESP_CSV:
-        return "text/csv";
+        return media_name(MEDIA_CSV);
     case RESP_JSON:
         break;
     }
-    return "application/json";
+    return media_name(MEDIA_JSON);
 }
 
 static locale_t c_locale(void)

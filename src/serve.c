@@ -11,6 +11,7 @@
 #include "batch.h"
 #include "err.h"
 #include "json_req.h"
+#include "media.h"
 #include "mem.h"
 #include "rio.h"
 #include <arpa/inet.h>
@@ -48,6 +49,13 @@ struct ll_server {
     uint64_t served;
     serve_work **pool; /* free worker scratch */
     size_t n_pool, cap_pool;
+    serve_reuse reuse; /* counters (atomic) */
+    /* header deadlines: the open connections, and a thread closing those whose request head
+     * is late (libmicrohttpd's own timeout restarts with every byte) */
+    pthread_mutex_t cmu;
+    struct conn *conns;
+    pthread_t reaper;
+    int reaper_on, reaper_stop;
 };
 
 /* What a request turned out to be on its first call; answered once its body is in. */
@@ -60,7 +68,19 @@ typedef struct conn {
     uint8_t *body;
     size_t body_cap;
     response_buf out;
+    /* header deadline (ll_server.conns, under cmu) */
+    struct conn *prev, *next;
+    int fd;
+    int in_head;        /* waiting for a request's line and headers */
+    double deadline_ms; /* ... until then (CLOCK_MONOTONIC) */
 } conn;
+
+static double mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 typedef struct req {
     int route; /* R_*: answered at the final call */
@@ -83,29 +103,25 @@ void ll_serve_opts_init(ll_serve_opts *o)
     o->timeout_s = 60;
     o->batch_rows = 1000;
     o->max_concurrent_transforms = 8;
+    o->header_timeout_s = 10;
 }
 
 serve_in serve_content_type(const char *ct)
 {
     if (!ct)
         return SERVE_IN_NONE;
-    while (*ct == ' ' || *ct == '\t')
-        ct++;
-    size_t n = strcspn(ct, ";");
-    while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
-        n--;
-#define IS(lit) (n == sizeof(lit) - 1 && strncasecmp(ct, lit, n) == 0)
-    if (IS("text/csv") || IS("text/x-csv") || IS("application/csv"))
+    switch (media_lookup(ct, (size_t)-1)) {
+    case MEDIA_CSV:
         return SERVE_IN_CSV;
-    if (IS("application/json"))
+    case MEDIA_JSON:
         return SERVE_IN_JSON;
-    if (IS("application/jsonlines") || IS("application/x-jsonlines") ||
-        IS("application/json-lines") || IS("application/jsonl"))
+    case MEDIA_JSONL:
         return SERVE_IN_JSONL;
-    if (IS("application/x-recordio-protobuf"))
+    case MEDIA_RECORDIO:
         return SERVE_IN_RIO;
-#undef IS
-    return SERVE_IN_NONE;
+    default:
+        return SERVE_IN_NONE;
+    }
 }
 
 void serve_work_init(serve_work *w)
@@ -293,17 +309,36 @@ ll_code serve_body(const ll_model *m, serve_in in, response_format fmt, const ui
 
 /* ---- HTTP ---- */
 
-static enum MHD_Result send_bytes(struct MHD_Connection *c, unsigned status, const char *ctype,
-                                  const void *p, size_t len)
+/* The methods a path takes (the Allow header of a 405), NULL for an unknown path. */
+static const char *allowed(const char *url)
+{
+    if (!strcmp(url, "/invocations"))
+        return "POST";
+    if (!strcmp(url, "/ping") || !strcmp(url, "/execution-parameters"))
+        return "GET, HEAD";
+    return NULL;
+}
+
+static enum MHD_Result send_bytes_allow(struct MHD_Connection *c, unsigned status,
+                                        const char *ctype, const void *p, size_t len,
+                                        const char *allow)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)p, MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
     if (ctype)
         MHD_add_response_header(r, "Content-Type", ctype);
+    if (allow)
+        MHD_add_response_header(r, "Allow", allow);
     enum MHD_Result ok = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ok;
+}
+
+static enum MHD_Result send_bytes(struct MHD_Connection *c, unsigned status, const char *ctype,
+                                  const void *p, size_t len)
+{
+    return send_bytes_allow(c, status, ctype, p, len, NULL);
 }
 
 /* Appends s JSON-escaped to o (bounded by end). */
@@ -323,9 +358,11 @@ static char *json_esc(char *o, const char *end, const char *s)
     return o;
 }
 
-/* A JSON error body: {"error": kind, "message": msg, location fields...}. */
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *kind,
-                                  const char *msg, const ll_err *e, const score_buf *dim)
+/* A JSON error body: {"error": kind, "message": msg, location fields...}, with an Allow header
+ * when allow is set. */
+static enum MHD_Result send_error_allow(struct MHD_Connection *c, unsigned status, const char *kind,
+                                        const char *msg, const ll_err *e, const score_buf *dim,
+                                        const char *allow)
 {
     char buf[1024], *o = buf, *end = buf + sizeof buf - 160;
     o += sprintf(o, "{\"error\": \"%s\", \"message\": \"", kind);
@@ -344,7 +381,86 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
                      (unsigned long long)dim->bad_row + 1, (unsigned long long)dim->expected,
                      (unsigned long long)dim->received);
     o += sprintf(o, "}\n");
-    return send_bytes(c, status, "application/json", buf, (size_t)(o - buf));
+    return send_bytes_allow(c, status, "application/json", buf, (size_t)(o - buf), allow);
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *kind,
+                                  const char *msg, const ll_err *e, const score_buf *dim)
+{
+    return send_error_allow(c, status, kind, msg, e, dim, NULL);
+}
+
+/* ---- request-head checks libmicrohttpd leaves to us (RFC 9112 §6) ---- */
+
+void serve_head_add(serve_head *h, const char *key, const char *value)
+{
+    if (!key)
+        return;
+    const char *v = value ? value : "";
+    if (!strcasecmp(key, "Content-Length")) {
+        uint64_t x = 1469598103934665603ull; /* FNV-1a of the whole value */
+        for (const char *p = v; *p; p++)
+            x = (x ^ (unsigned char)*p) * 1099511628211ull;
+        if (h->n_cl++ == 0)
+            h->cl_hash = x;
+        else if (x != h->cl_hash)
+            h->cl_differ = 1;
+    } else if (!strcasecmp(key, "Transfer-Encoding")) {
+        if (h->n_te++ == 0)
+            snprintf(h->te, sizeof h->te, "%s", v);
+    }
+}
+
+unsigned serve_head_verdict(const serve_head *h, char *msg, size_t cap)
+{
+    if (h->cl_differ) {
+        snprintf(msg, cap, "the request has Content-Length headers that differ (RFC 9112 6.3)");
+        return 400;
+    }
+    if (!h->n_te)
+        return 0;
+    const char *t = h->te;
+    while (*t == ' ' || *t == '\t')
+        t++;
+    size_t n = strlen(t);
+    while (n && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+        n--;
+    if (h->n_te > 1 || n != 7 || strncasecmp(t, "chunked", 7) != 0) {
+        snprintf(msg, cap,
+                 "Transfer-Encoding '%.60s' is not supported: send the body as is or chunked",
+                 h->te);
+        return 501;
+    }
+    if (h->n_cl) {
+        snprintf(msg, cap,
+                 "the request has both Transfer-Encoding and Content-Length (RFC 9112 6.3)");
+        return 400;
+    }
+    return 0;
+}
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    serve_head_add(cls, key, value);
+    return MHD_YES;
+}
+
+/* Refuses a head whose body length is ambiguous (a request-smuggling hazard behind a proxy):
+ * Content-Length values that differ, or given with Transfer-Encoding (400), a
+ * Transfer-Encoding other than chunked (501). Returns 0 when the head is fine, else the answer
+ * was queued into *ok. */
+static int bad_framing(struct MHD_Connection *c, enum MHD_Result *ok)
+{
+    serve_head h;
+    memset(&h, 0, sizeof h);
+    MHD_get_connection_values(c, MHD_HEADER_KIND, scan_header, &h);
+    char msg[160];
+    unsigned st = serve_head_verdict(&h, msg, sizeof msg);
+    if (!st)
+        return 0;
+    *ok = send_error(c, st, st == 501 ? "not implemented" : "bad request", msg, NULL, NULL);
+    return 1;
 }
 
 static serve_work *work_get(ll_server *s)
@@ -354,10 +470,14 @@ static serve_work *work_get(ll_server *s)
     if (s->n_pool)
         w = s->pool[--s->n_pool];
     pthread_mutex_unlock(&s->mu);
-    if (!w) {
-        w = mem_alloc(sizeof *w);
-        if (w)
-            serve_work_init(w);
+    if (w) {
+        __atomic_fetch_add(&s->reuse.work_reused, 1, __ATOMIC_RELAXED);
+        return w;
+    }
+    w = mem_alloc(sizeof *w);
+    if (w) {
+        serve_work_init(w);
+        __atomic_fetch_add(&s->reuse.work_new, 1, __ATOMIC_RELAXED);
     }
     return w;
 }
@@ -438,13 +558,14 @@ static enum MHD_Result invoke(ll_server *s, struct MHD_Connection *c, req *r)
 }
 
 /* Makes room for `need` bytes of body (keeping what is there). 0 on out of memory. */
-static int body_room(req *r, size_t need)
+static int body_room(ll_server *s, req *r, size_t need)
 {
     if (need <= r->cap)
         return 1;
     uint8_t *p = mem_realloc(r->body, need);
     if (!p)
         return 0;
+    __atomic_fetch_add(&s->reuse.body_allocs, 1, __ATOMIC_RELAXED);
     r->body = p;
     r->cap = need;
     if (r->k) {
@@ -460,6 +581,9 @@ static int body_room(req *r, size_t need)
 static enum MHD_Result first_call(ll_server *s, struct MHD_Connection *c, const char *url,
                                   const char *method, req *r)
 {
+    enum MHD_Result refused;
+    if (bad_framing(c, &refused))
+        return refused;
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
     if (!strcmp(url, "/ping")) {
         r->route = get ? R_PING : R_BAD_METHOD;
@@ -501,13 +625,25 @@ static enum MHD_Result first_call(ll_server *s, struct MHD_Connection *c, const 
         char *end;
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (errno || end == cl || n > s->o.max_payload) {
+        if (errno || end == cl || *end || n > s->o.max_payload) {
+            /* a client that did not wait for 100-continue is sending the body now: read and
+             * drop it (up to a bound) so it reads the 413 instead of a broken pipe, as nginx
+             * does; one that asked first, or a body past the bound, is answered at once */
+            const char *ex = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+            uint64_t drain = (uint64_t)s->o.max_payload * 4;
+            if (drain < ((uint64_t)32 << 20))
+                drain = (uint64_t)32 << 20;
+            if (!errno && end != cl && !*end && !ex && n <= drain) {
+                r->too_big = 1;
+                r->route = R_INVOKE;
+                return MHD_YES;
+            }
             char msg[160];
             snprintf(msg, sizeof msg, "the request body of %.30s bytes exceeds the limit of %zu",
                      cl, s->o.max_payload);
             return send_error(c, 413, "payload too large", msg, NULL, NULL);
         }
-        if (n && !body_room(r, (size_t)n))
+        if (n && !body_room(s, r, (size_t)n))
             return send_error(c, 503, "out of memory", "no memory for the body", NULL, NULL);
     }
     r->route = R_INVOKE;
@@ -526,7 +662,7 @@ static enum MHD_Result answer_other(ll_server *s, struct MHD_Connection *c, cons
         char msg[96];
         snprintf(msg, sizeof msg, "use %s %.40s", strcmp(url, "/invocations") ? "GET" : "POST",
                  url);
-        return send_error(c, 405, "method not allowed", msg, NULL, NULL);
+        return send_error_allow(c, 405, "method not allowed", msg, NULL, NULL, allowed(url));
     }
     default:
         return send_error(c, 404, "not found",
@@ -549,6 +685,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
         r->k = ci ? ci->socket_context : NULL;
         if (r->k) {
+            pthread_mutex_lock(&s->cmu);
+            r->k->in_head = 0; /* the head is in: the body has the idle timeout */
+            pthread_mutex_unlock(&s->cmu);
             r->body = r->k->body;
             r->cap = r->k->body_cap;
         }
@@ -585,7 +724,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 nc *= 2;
             if (nc > s->o.max_payload)
                 nc = s->o.max_payload;
-            if (!body_room(r, nc))
+            if (!body_room(s, r, nc))
                 return MHD_NO;
         }
         memcpy(r->body + r->len, upload_data, n);
@@ -599,12 +738,42 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
+    ll_server *s = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = mem_calloc(1, sizeof(conn)); /* NULL: requests own their buffers */
+        conn *k = mem_calloc(1, sizeof(conn)); /* NULL: requests own their buffers */
+        *socket_context = k;
+        __atomic_fetch_add(&s->reuse.conn_new, 1, __ATOMIC_RELAXED);
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (k && ci) {
+            k->fd = ci->connect_fd;
+            k->in_head = 1;
+            k->deadline_ms = mono_ms() + 1e3 * s->o.header_timeout_s;
+            pthread_mutex_lock(&s->cmu);
+            k->next = s->conns;
+            if (s->conns)
+                s->conns->prev = k;
+            s->conns = k;
+            pthread_mutex_unlock(&s->cmu);
+        } else if (k) {
+            k->fd = -1;
+        }
         return;
     }
     conn *k = *socket_context;
     if (k) {
+        /* unlinked before libmicrohttpd closes the socket: the reaper never touches a closed
+         * (or reused) descriptor */
+        pthread_mutex_lock(&s->cmu);
+        if (k->fd >= 0) {
+            if (k->prev)
+                k->prev->next = k->next;
+            else if (s->conns == k)
+                s->conns = k->next;
+            if (k->next)
+                k->next->prev = k->prev;
+        }
+        pthread_mutex_unlock(&s->cmu);
         mem_free(k->body);
         response_buf_deinit(&k->out);
         mem_free(k);
@@ -623,6 +792,11 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (!k) {
         mem_free(r->body);
     } else {
+        /* the next request's head on a kept-alive connection: the idle timeout's allowance */
+        pthread_mutex_lock(&s->cmu);
+        k->in_head = 1;
+        k->deadline_ms = mono_ms() + 1e3 * s->o.timeout_s;
+        pthread_mutex_unlock(&s->cmu);
         /* the response is sent (or the connection is going): trim what a big request left */
         if (k->body_cap > CONN_KEEP_BYTES) {
             mem_free(k->body);
@@ -641,6 +815,27 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (s->in_flight == 0)
         pthread_cond_broadcast(&s->idle);
     pthread_mutex_unlock(&s->mu);
+}
+
+/* Closes (shutdown: libmicrohttpd then sees the end and cleans up) every connection whose
+ * request head is past its deadline, so slow clients cannot hold every slot. */
+static void *reaper(void *arg)
+{
+    ll_server *s = arg;
+    for (;;) {
+        struct timespec ts = {0, 100 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+        if (__atomic_load_n(&s->reaper_stop, __ATOMIC_ACQUIRE))
+            return NULL;
+        double now = mono_ms();
+        pthread_mutex_lock(&s->cmu);
+        for (conn *k = s->conns; k; k = k->next)
+            if (k->in_head && now > k->deadline_ms) {
+                shutdown(k->fd, SHUT_RDWR);
+                k->in_head = 0;
+            }
+        pthread_mutex_unlock(&s->cmu);
+    }
 }
 
 ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **out, ll_err *err)
@@ -663,6 +858,10 @@ ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **o
         s->o.batch_rows = 1000;
     if (!s->o.timeout_s)
         s->o.timeout_s = 60;
+    if (!s->o.header_timeout_s || s->o.header_timeout_s > s->o.timeout_s)
+        s->o.header_timeout_s = s->o.header_timeout_s ? s->o.timeout_s : 10;
+    if (s->o.header_timeout_s > s->o.timeout_s)
+        s->o.header_timeout_s = s->o.timeout_s;
     snprintf(s->host, sizeof s->host, "%s", s->o.host ? s->o.host : "127.0.0.1");
     if (!strcmp(s->host, "localhost"))
         strcpy(s->host, "127.0.0.1");
@@ -681,6 +880,7 @@ ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **o
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->idle, NULL);
+    pthread_mutex_init(&s->cmu, NULL);
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -716,6 +916,7 @@ ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **o
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : s->o.port;
+    s->reaper_on = pthread_create(&s->reaper, NULL, reaper, s) == 0;
     *out = s;
     return LL_OK;
 bad_host:
@@ -727,6 +928,14 @@ bad_host:
 uint16_t ll_server_port(const ll_server *s)
 {
     return s->port;
+}
+
+void serve_reuse_stats(const ll_server *s, serve_reuse *out)
+{
+    out->work_new = __atomic_load_n(&s->reuse.work_new, __ATOMIC_RELAXED);
+    out->work_reused = __atomic_load_n(&s->reuse.work_reused, __ATOMIC_RELAXED);
+    out->conn_new = __atomic_load_n(&s->reuse.conn_new, __ATOMIC_RELAXED);
+    out->body_allocs = __atomic_load_n(&s->reuse.body_allocs, __ATOMIC_RELAXED);
 }
 
 void ll_server_stats(const ll_server *s, uint64_t *served, unsigned *in_flight)
@@ -763,6 +972,10 @@ void ll_server_stop(ll_server *s, unsigned grace_ms)
         pthread_mutex_unlock(&s->mu);
         MHD_stop_daemon(s->d);
     }
+    if (s->reaper_on) {
+        __atomic_store_n(&s->reaper_stop, 1, __ATOMIC_RELEASE);
+        pthread_join(s->reaper, NULL);
+    }
     for (size_t i = 0; i < s->n_pool; i++) {
         serve_work_deinit(s->pool[i]);
         mem_free(s->pool[i]);
@@ -770,5 +983,6 @@ void ll_server_stop(ll_server *s, unsigned grace_ms)
     mem_free(s->pool);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->cmu);
     mem_free(s);
 }

@@ -41,7 +41,7 @@ static double unif(uint64_t *x)
 /* The settings of model k around the base values (docs/TRAINING.md, "num_models"). */
 static void spread(const hp_values *hv, double balanced, uint32_t k, sgd_cfg *c)
 {
-    static const double lr_mult[4] = {1, 0.5, 2, 0.1};
+    static const double lr_mult[4] = {1, 8, 3, 0.2};
     uint32_t v = k % 4, g = (k / 4) % 8, round = k / 32;
     double wd0 = hv->wd, l10 = hv->l1;
     double wu = wd0 > 0 ? wd0 : 1e-5, lu = l10 > 0 ? l10 : 1e-5;
@@ -799,6 +799,25 @@ void sgd_restore(sgd *s, uint32_t k)
     for (uint64_t j = 0; j < s->D; j++)
         memcpy(s->W + j * M + (size_t)k * C, s->bestW + j * M + (size_t)k * C, C * sizeof(float));
     memcpy(s->B + (size_t)k * C, s->bestB + (size_t)k * C, C * sizeof(float));
+}
+
+void sgd_unfold(sgd *s, uint32_t k, const float *w, const float *b)
+{
+    size_t M = s->M;
+    uint32_t C = s->C;
+    const float *sc = s->sc->sc, *mu = s->sc->mu;
+    double ymu = s->sc->ymu, ysd = s->sc->ysd;
+    for (uint32_t c = 0; c < C; c++) {
+        double shift = 0;
+        for (uint64_t j = 0; j < s->D; j++) {
+            double d = (double)sc[j] * ysd;
+            double wj = d != 0 ? w[j * C + c] / d : 0;
+            s->W[j * M + (size_t)k * C + c] = (float)wj;
+            if (mu)
+                shift += wj * sc[j] * mu[j];
+        }
+        s->B[(size_t)k * C + c] = (float)((b[c] - ymu) / ysd + shift);
+    }
 }
 
 void sgd_fold(const sgd *s, uint32_t k, float *w, float *b)

@@ -95,6 +95,9 @@ ll_code sgd_average(sgd *s, uint32_t n_hosts, ll_err *err);
 /* Writes model k, unscaled, into m (feature_dim D, n_out C). */
 void sgd_fold(const sgd *s, uint32_t k, float *w, float *b);
 
+/* The inverse of sgd_fold: model k takes the raw-unit weights w (D x C, feature-major) and
+ * biases b, mapped into the scaler's space (warm start). Call before the first step. */
+void sgd_unfold(sgd *s, uint32_t k, const float *w, const float *b);
 /* Raw-unit outputs of s->Z in place (regression: z * ysd + ymu). */
 void sgd_unscale(sgd *s, size_t n_rows);
 #endif

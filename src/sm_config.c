@@ -5,6 +5,7 @@
  * channel and the key.
  */
 #include "sm_config.h"
+#include "channel.h"
 #include "err.h"
 #include "mem.h"
 #include <errno.h>
@@ -78,18 +79,6 @@ static ll_code json_parse(const char *text, size_t len, const char *name, json_t
         return err_src(err, name);
     }
     return LL_OK;
-}
-
-static int channel_name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n < 1 || n > 64)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '.' || *s == '-' || *s == '_'))
-            return 0;
-    return 1;
 }
 
 /* An optional string member; NULL when absent; LL_E_ARG when not a string. */

@@ -13,6 +13,7 @@
 #include "ckpt.h"
 #include "dist.h"
 #include "err.h"
+#include "float_text.h"
 #include "history.h"
 #include "hp.h"
 #include "mem.h"
@@ -22,6 +23,7 @@
 #include "scaler.h"
 #include "sgd.h"
 #include "shard.h"
+#include "wr.h"
 #include <cblas.h>
 #include <jansson.h>
 #include <math.h>
@@ -58,6 +60,28 @@ typedef struct sampler {
     uint64_t *key; /* across hosts: each row's place in the pass (run.key0) */
 } sampler;
 
+/* A timer of the final #metrics line: sum, count, min and max of its samples (ms). */
+typedef struct timer {
+    double sum, min, max;
+    uint64_t n;
+} timer;
+
+static void timer_add(timer *t, double ms)
+{
+    t->min = t->n == 0 || ms < t->min ? ms : t->min;
+    t->max = t->n == 0 || ms > t->max ? ms : t->max;
+    t->sum += ms;
+    t->n++;
+}
+
+/* The train channel's counters in SageMaker's data-iterator #metrics lines. */
+typedef struct iter_stats {
+    uint64_t records, batches;         /* in all passes */
+    uint64_t max_records, max_batches; /* most in one pass */
+    uint64_t resets;                   /* passes started */
+    uint64_t pass_records, pass_batches;
+} iter_stats;
+
 /* Where the state is checkpointed after each epoch (checkpoint_dir set). */
 typedef struct checkpoint {
     int on;
@@ -83,14 +107,18 @@ typedef struct run {
     uint64_t rows_trained;
     double train_secs;
     uint32_t epochs_done;
-    json_t *metrics;                /* "train:..." -> value */
-    double t_update_ms, t_check_ms; /* for the final timing #metrics line */
+    json_t *metrics;         /* "train:..." -> value */
+    timer t_update, t_check; /* per epoch, for the final timing #metrics line */
+    double t_setup_ms;
     double t_init_ms, wall0;
     uint64_t batches;                /* mini-batches of this epoch's train pass stepped */
     const ckpt_partial *resume_part; /* resuming inside an epoch (ckpt.h), applied once */
+    ll_model *init;                  /* warm start (o->initial_model), else NULL */
     int skipping;                    /* still passing over the batches trained before a stop */
     int in_epoch;                    /* inside an epoch, before its checkpoint */
     double te_epoch;                 /* when this epoch's train pass ended (wall clock) */
+    double ts_iter;                  /* when the train channel's pass began (wall clock) */
+    iter_stats it;
     checkpoint ck;
     hist hist; /* the record for people: curves, selection, ROC (history.h) */
     /* across hosts (dist.h, shard.h, docs/DISTRIBUTED.md); nh 1 on one host */
@@ -112,6 +140,13 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+static double wall_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static void logf_(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(run *r, const char *fmt, ...)
 {
@@ -123,6 +158,14 @@ static void logf_(run *r, const char *fmt, ...)
     vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     r->o->log(r->o->ud, line);
+}
+
+/* v as SageMaker's Python 3 container prints numbers (repr: "0.6381615207378681", "20.0").
+ * buf needs 32 bytes. */
+static const char *num(char *buf, double v)
+{
+    float_text_repr(v, buf);
+    return buf;
 }
 
 /* Maps and checks the labels of b into r->y. */
@@ -185,6 +228,17 @@ static ll_code next(run *r, int ch, int *eof, ll_err *err)
     ll_code rc = channel_next(&r->ch[ch], &r->b, mbs, eof, err);
     if (rc == LL_OK)
         rc = labels(r, ch, err);
+    if (rc == LL_OK && ch == 0 && r->b.n_rows) {
+        iter_stats *it = &r->it;
+        it->records += r->b.n_rows;
+        it->batches++;
+        it->pass_records += r->b.n_rows;
+        it->pass_batches++;
+        if (it->pass_records > it->max_records)
+            it->max_records = it->pass_records;
+        if (it->pass_batches > it->max_batches)
+            it->max_batches = it->pass_batches;
+    }
     size_t n = r->b.n_rows;
     r->key0 = r->ch[ch].rows - n;
     r->kstr = 1;
@@ -198,6 +252,17 @@ static ll_code next(run *r, int ch, int *eof, ll_err *err)
         r->kstr = (uint64_t)r->nh;
     }
     return rc;
+}
+
+/* Opens a pass over channel ch (for the train channel, a reset of its iterator). */
+static ll_code open_pass(run *r, int ch, ll_err *err)
+{
+    if (ch == 0) {
+        r->it.resets++;
+        r->it.pass_records = r->it.pass_batches = 0;
+        r->ts_iter = wall_s();
+    }
+    return channel_open_pass(&r->ch[ch], err);
 }
 
 static ll_code with_src(run *r, int ch, ll_code rc, ll_err *err)
@@ -350,11 +415,8 @@ static const char *criterion_name(const hp_values *hv)
 /* One `#metrics {json}` line: a single-valued metric of model k (k < 0: none) in epoch e. */
 static void metrics_line(run *r, const char *name, double v, int k, int e, double t0, double t1)
 {
-    char num[40], dims[96];
-    if (isfinite(v))
-        snprintf(num, sizeof num, "%.10g", v);
-    else
-        snprintf(num, sizeof num, "null");
+    char nb[32], dims[96];
+    const char *nv = isfinite(v) ? num(nb, v) : "null";
     if (k >= 0)
         snprintf(dims, sizeof dims, "\"model\": %d, ", k);
     else
@@ -366,14 +428,7 @@ static void metrics_line(run *r, const char *name, double v, int k, int e, doubl
           "#metrics {\"Metrics\": {\"%s\": {\"count\": 1, \"max\": %s, \"sum\": %s, \"min\": "
           "%s}}, \"Dimensions\": {%s\"Host\": \"%s\", \"Operation\": \"training\", "
           "\"Algorithm\": \"Linear Learner\"%s}, \"StartTime\": %.3f, \"EndTime\": %.3f}",
-          name, num, num, num, dims, r->host, ep, t0, t1);
-}
-
-static double wall_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
+          name, nv, nv, nv, dims, r->host, ep, t0, t1);
 }
 
 /* ---- passes ---- */
@@ -385,7 +440,7 @@ static ll_code scaler_pass(run *r, ll_err *err)
                                                              : 0;
     ll_code rc = scaler_init(&r->sc, ncls, err);
     if (rc == LL_OK)
-        rc = channel_open_pass(&r->ch[0], err);
+        rc = open_pass(r, 0, err);
     int eof = 0;
     uint64_t want = r->hv.num_point_for_scaler;
     uint64_t rows = 0;
@@ -457,7 +512,7 @@ static ll_code dist_same_model(run *r, ll_err *err)
  * ended) and sgd_step sums the gradients, row counts and end-of-data flags over the hosts:
  * the epoch ends at the step where every host's data has ended. With average_steps H > 1 each
  * host steps on its own batches and the models are averaged every H batches instead. */
-static ll_code dist_epoch(run *r, sampler *sp, ll_err *err)
+static ll_code dist_epoch(run *r, ll_err *err)
 {
     ll_code rc = LL_OK;
     unsigned H = r->o->average_steps > 1 ? r->o->average_steps : 1;
@@ -487,8 +542,6 @@ static ll_code dist_epoch(run *r, sampler *sp, ll_err *err)
         } else if (b->n_rows) {
             rc = sgd_step(&r->s, b, r->y, r->ch[0].rows - b->n_rows, err);
         }
-        if (rc == LL_OK && sp && b->n_rows)
-            sampler_add(r, sp);
         if (b->n_rows) {
             r->batches++;
             r->rows_trained += b->n_rows;
@@ -520,19 +573,15 @@ static ll_code dist_epoch(run *r, sampler *sp, ll_err *err)
         r->s.tw = v[r->s.K];
     }
     mem_free(v);
-    if (rc == LL_OK && sp)
-        rc = sampler_merge(r, sp, err);
     if (rc == LL_OK)
         rc = dist_same_model(r, err);
     r->s.allreduce = dist_sum_float;
     return rc;
 }
 
-static ll_code train_epoch(run *r, sampler *sp, ll_err *err)
+static ll_code train_epoch(run *r, ll_err *err)
 {
-    ll_code rc = channel_open_pass(&r->ch[0], err);
-    if (sp)
-        sp->n = 0;
+    ll_code rc = open_pass(r, 0, err);
     int eof = 0;
     sgd_epoch_begin(&r->s);
     r->batches = 0;
@@ -544,20 +593,12 @@ static ll_code train_epoch(run *r, sampler *sp, ll_err *err)
         skip = pt->batches;
         memcpy(r->s.tl, pt->tl, r->s.K * sizeof *r->s.tl);
         r->s.tw = pt->tw;
-        if (sp && pt->n <= sp->cap) {
-            for (uint32_t k = 0; k < sp->K; k++)
-                memcpy(sp->sc + (size_t)k * sp->cap, pt->sc + (size_t)k * pt->stride,
-                       (size_t)pt->n * sizeof(float));
-            memcpy(sp->lab, pt->lab, (size_t)pt->n * sizeof(float));
-            memcpy(sp->wt, pt->wt, (size_t)pt->n * sizeof(float));
-            sp->n = (size_t)pt->n;
-        }
     }
     r->skipping = skip > 0;
     double t = now_s();
     if (r->nh > 1) {
         double c0 = dist_comm_seconds();
-        rc = rc == LL_OK ? dist_epoch(r, sp, err) : rc;
+        rc = rc == LL_OK ? dist_epoch(r, err) : rc;
         r->comm_train += dist_comm_seconds() - c0;
         r->train_secs += now_s() - t;
         channel_close_pass(&r->ch[0]);
@@ -574,9 +615,6 @@ static ll_code train_epoch(run *r, sampler *sp, ll_err *err)
             if (r->t_first == 0)
                 r->t_first = now_s();
             rc = sgd_step(&r->s, &r->b, r->y, r->ch[0].rows - r->b.n_rows, err);
-            /* s.Z holds the scores from before this step's update */
-            if (rc == LL_OK && sp)
-                sampler_add(r, sp);
             r->rows_trained += r->b.n_rows;
             r->epoch_rows += r->b.n_rows;
             hist_batch(&r->hist, r->epochs_done, (double)r->ch[0].rows);
@@ -611,7 +649,7 @@ static ll_code eval_pass(run *r, int ch, double *loss, sampler *sp, ll_err *err)
     if (sp)
         sp->n = 0;
     double w = 0;
-    ll_code rc = channel_open_pass(&r->ch[ch], err);
+    ll_code rc = open_pass(r, ch, err);
     int eof = 0;
     while (rc == LL_OK && !eof) {
         rc = next(r, ch, &eof, err);
@@ -671,7 +709,7 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
         }
     }
     double w = 0;
-    ll_code rc = channel_open_pass(&r->ch[ch], err);
+    ll_code rc = open_pass(r, ch, err);
     int eof = 0;
     int sigmoid = r->hv.loss == LOSS_LOGISTIC;
     while (rc == LL_OK && !eof) {
@@ -764,15 +802,21 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
 
 /* ---- final metrics ---- */
 
+#define MAX_FINAL_METRICS 24
+
+/* One channel's final metrics: SageMaker prints every `#<ch>_score` line first, then every
+ * `#quality_metric` line, in the order metrics.c reports them. */
 typedef struct emit_ctx {
     run *r;
     const char *ch;
+    size_t n;
+    char quality[MAX_FINAL_METRICS][192];
 } emit_ctx;
 
 static void emit(void *ud, const char *name, const char *log_name, double v, int is_loss)
 {
     emit_ctx *e = ud;
-    char key[160];
+    char key[160], nb[32];
     snprintf(key, sizeof key, "%s:%s", e->ch, name);
     json_object_set_new(e->r->metrics, key, json_real(v));
     if (log_name) {
@@ -786,10 +830,12 @@ static void emit(void *ud, const char *name, const char *log_name, double v, int
         snprintf(key, sizeof key, "%s:objective_loss:final", e->ch);
         json_object_set_new(e->r->metrics, key, json_real(v));
     }
-    if (strcmp(e->ch, "train"))
-        logf_(e->r, "#%s_score (%s) : ('%s', %.6g)", e->ch, e->r->host, ln, v);
-    logf_(e->r, "#quality_metric: host=%s, %s %s <%s>=%.6g", e->r->host, e->ch, ln,
-          is_loss ? "loss" : "score", v);
+    num(nb, v);
+    logf_(e->r, "#%s_score (%s) : ('%s', %s)", e->ch, e->r->host, ln, nb);
+    if (e->n < MAX_FINAL_METRICS)
+        snprintf(e->quality[e->n++], sizeof e->quality[0],
+                 "#quality_metric: host=%s, %s %s <%s>=%s", e->r->host, e->ch, ln,
+                 is_loss ? "loss" : "score", nb);
 }
 
 static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
@@ -801,7 +847,7 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
         return rc;
     float *z = NULL;
     size_t capz = 0;
-    rc = channel_open_pass(&r->ch[ch], err);
+    rc = open_pass(r, ch, err);
     int eof = 0;
     while (rc == LL_OK && !eof) {
         rc = next(r, ch, &eof, err);
@@ -830,8 +876,17 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
         rc = shard_sum_metrics(&mt, err);
     }
     if (rc == LL_OK) {
-        emit_ctx e = {r, CH_NAME[ch]};
-        metrics_report(&mt, emit, &e);
+        emit_ctx *e = mem_calloc(1, sizeof *e);
+        if (!e)
+            rc = err_set(err, LL_E_NOMEM, "out of memory");
+        if (e) {
+            e->r = r;
+            e->ch = CH_NAME[ch];
+            metrics_report(&mt, emit, e);
+            for (size_t i = 0; i < e->n; i++)
+                logf_(r, "%s", e->quality[i]);
+        }
+        mem_free(e);
     }
     mem_free(z);
     metrics_deinit(&mt);
@@ -899,17 +954,16 @@ static ll_code write_json_file(const char *path, json_t *j, ll_err *err)
     char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     if (!s)
         return err_set(err, LL_E_NOMEM, "cannot format JSON");
-    ll_writer *w = NULL;
-    ll_code rc = ll_writer_open(path, &w, err);
-    if (rc == LL_OK)
-        rc = ll_writer_write(w, s, strlen(s), err);
-    if (rc == LL_OK)
-        rc = ll_writer_write(w, "\n", 1, err);
-    if (rc == LL_OK)
-        rc = ll_writer_commit(w, err);
-    else
-        ll_writer_abort(w);
-    free(s);
+    size_t n = strlen(s);
+    char *t = realloc(s, n + 2); /* json_dumps allocates with malloc */
+    if (!t) {
+        free(s);
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    }
+    t[n] = '\n';
+    t[n + 1] = 0;
+    ll_code rc = wr_write_file(path, t, n + 1, err);
+    free(t);
     return rc;
 }
 
@@ -1033,11 +1087,45 @@ static ll_code setup_channels(run *r, ll_err *err)
     return LL_OK;
 }
 
-/* After the scaler pass: the feature dimension, the scaler, and the K models. */
+/* Warm start: loads the initial model and checks it fits the hyperparameters before any data
+ * is read; with feature_dim=auto the model's becomes the run's. */
+static ll_code load_initial(run *r, ll_err *err)
+{
+    const char *path = r->o->initial_model;
+    hp_values *hv = &r->hv;
+    if (!path)
+        return LL_OK;
+    ll_code rc = ll_model_load(path, &r->init, err);
+    if (rc != LL_OK)
+        return rc;
+    const ll_model *m = r->init;
+    uint32_t C = hv->pred == LL_MULTICLASS_CLASSIFIER ? hv->num_classes : 1;
+    if (m->pred != hv->pred)
+        rc = err_set(err, LL_E_ARG, "the initial model is a %s, but predictor_type is %s",
+                     ll_predictor_name(m->pred), ll_predictor_name(hv->pred));
+    else if (hv->feature_dim && hv->feature_dim != m->feature_dim)
+        rc = err_set(err, LL_E_ARG, "the initial model has %llu features, but feature_dim is %llu",
+                     (unsigned long long)m->feature_dim, (unsigned long long)hv->feature_dim);
+    else if (m->n_out != C)
+        rc = err_set(err, LL_E_ARG, "the initial model has %u classes, but num_classes is %u",
+                     m->n_out, C);
+    if (rc != LL_OK)
+        return err_src(err, path);
+    hv->feature_dim = m->feature_dim;
+    return LL_OK;
+}
+
+/* After the scaler pass: the feature dimension, the scaler, and the K models (from the initial
+ * model's weights, mapped into this run's scaled space, when warm-starting). */
 static ll_code init_models(run *r, ll_err *err)
 {
     hp_values *hv = &r->hv;
     uint64_t D = hv->feature_dim ? hv->feature_dim : r->sc.D;
+    if (r->sc.D > D && r->init)
+        return err_set(err, LL_E_PARSE,
+                       "the train channel has rows with %llu features but the initial model %s "
+                       "has %llu",
+                       (unsigned long long)r->sc.D, r->o->initial_model, (unsigned long long)D);
     if (r->sc.D > D)
         return err_set(err, LL_E_PARSE,
                        "the train channel has rows with %llu features but feature_dim is %llu",
@@ -1047,6 +1135,10 @@ static ll_code init_models(run *r, ll_err *err)
         rc = sgd_init(&r->s, hv, D, &r->sc, r->o->seed, err);
     if (rc == LL_OK && r->nh > 1)
         r->s.allreduce = dist_sum_float;
+    for (uint32_t k = 0; rc == LL_OK && r->init && k < r->s.K; k++)
+        sgd_unfold(&r->s, k, r->init->w, r->init->b);
+    if (rc == LL_OK && r->init)
+        logf_(r, "Starting every model from the initial model %s.", r->o->initial_model);
     if (rc == LL_OK)
         r->t_init_ms = (now_s() - r->t0) * 1000;
     return rc;
@@ -1057,25 +1149,27 @@ static ll_code init_models(run *r, ll_err *err)
 /* What the epoch loop carries from epoch to epoch to decide when to stop and which epoch of
  * each model to keep. */
 typedef struct early_stop {
-    int by_crit;           /* binary classifiers: the sampled criterion (higher is better) */
+    int by_crit;           /* binary with validation: the sampled criterion (higher is better) */
     const char *crit_name; /* as the log names it */
-    sampler sp;            /* rows whose scores give the criterion (by_crit) */
+    sampler sp;            /* validation rows whose scores give the criterion (by_crit) */
     double *loss;          /* this epoch, per model: validation loss, else the train loss */
     double *crit;          /* this epoch, per model: the criterion (by_crit) */
     double *best, *bestc;  /* per model: loss and criterion of its best epoch (validation) */
     double global_best;    /* the best epoch value over all models so far */
-    double value;          /* this epoch's value */
+    double value;          /* this epoch's value: the best model's */
     uint32_t stale;        /* epochs in a row that did not improve on global_best */
-    int stop;              /* the patience is used up */
+    int stop;              /* more than early_stopping_patience epochs in a row did not */
 } early_stop;
 
+/* Binary classifiers stop early on their selection criterion (sampled on the validation rows)
+ * with a validation channel; without one, and for the other predictors, on the objective. */
 static ll_code es_init(early_stop *es, run *r, ll_err *err)
 {
     const hp_values *hv = &r->hv;
     uint32_t K = r->s.K;
     memset(es, 0, sizeof *es);
-    es->by_crit = hv->pred == LL_BINARY_CLASSIFIER && hv->criteria != CRIT_LOSS;
-    es->crit_name = criterion_name(hv);
+    es->by_crit = hv->pred == LL_BINARY_CLASSIFIER && hv->criteria != CRIT_LOSS && r->has[1];
+    es->crit_name = es->by_crit ? criterion_name(hv) : metrics_objective_name(hv);
     es->global_best = es->by_crit ? -INFINITY : INFINITY;
     es->loss = mem_calloc(K, sizeof *es->loss);
     es->crit = mem_calloc(K, sizeof *es->crit);
@@ -1100,24 +1194,19 @@ static void es_deinit(early_stop *es)
     memset(es, 0, sizeof *es);
 }
 
-/* The sample the train pass fills: the criterion comes from training rows without validation. */
-static sampler *es_train_sample(early_stop *es, const run *r)
-{
-    return es->by_crit && !r->has[1] ? &es->sp : NULL;
-}
-
 /* ---- the epoch ---- */
 
-/* One train pass over the train channel; logs each model's train loss. */
+/* One train pass over the train channel; logs each model's train loss and, as SageMaker does,
+ * model 0's as the epoch's `#quality_metric`. */
 static ll_code train(run *r, early_stop *es, uint32_t e, ll_err *err)
 {
     uint32_t K = r->s.K;
     double ts = wall_s();
-    ll_code rc = train_epoch(r, es_train_sample(es, r), err);
+    ll_code rc = train_epoch(r, err);
     if (rc != LL_OK)
         return rc;
     double te = wall_s();
-    r->t_update_ms += (te - ts) * 1000;
+    timer_add(&r->t_update, (te - ts) * 1000);
     r->te_epoch = te;
     r->epochs_done = e + 1;
     double tmin = INFINITY;
@@ -1126,12 +1215,14 @@ static ll_code train(run *r, early_stop *es, uint32_t e, ll_err *err)
         metrics_line(r, r->tname, l, (int)k, (int)e, ts, te);
         if (l < tmin)
             tmin = l;
+        if (!r->has[1])
+            es->loss[k] = l;
     }
-    logf_(r, "#quality_metric: host=%s, epoch=%u, train %s <loss>=%.6g", r->host, e, r->obj, tmin);
+    char nb[32];
+    double l0 = r->s.tw > 0 ? r->s.tl[0] / r->s.tw : 0;
+    logf_(r, "#quality_metric: host=%s, epoch=%u, train %s <loss>=%s", r->host, e, r->obj,
+          num(nb, l0));
     es->value = tmin;
-    if (!r->has[1])
-        for (uint32_t k = 0; k < K; k++)
-            es->loss[k] = r->s.tw > 0 ? r->s.tl[k] / r->s.tw : 0;
     return LL_OK;
 }
 
@@ -1149,14 +1240,16 @@ static ll_code validate(run *r, early_stop *es, uint32_t e, ll_err *err)
         if (es->loss[k] < vmin)
             vmin = es->loss[k];
     }
-    logf_(r, "#quality_metric: host=%s, epoch=%u, validation %s <loss>=%.6g", r->host, e, r->obj,
-          vmin);
+    char nb[32];
+    logf_(r, "#quality_metric: host=%s, epoch=%u, validation %s <loss>=%s", r->host, e, r->obj,
+          num(nb, es->loss[0]));
     es->value = vmin;
     return LL_OK;
 }
 
 /* Keeps each model's best epoch (validation only: best criterion, then loss), then decides
- * whether the epoch improved on the best so far and whether the patience is used up. */
+ * whether the epoch improved on the best so far; more than early_stopping_patience epochs in a
+ * row without improvement stop training (the real traces stop after patience + 1). */
 static ll_code early_stopping(run *r, early_stop *es, uint32_t e, ll_err *err)
 {
     const hp_values *hv = &r->hv;
@@ -1184,8 +1277,9 @@ static ll_code early_stopping(run *r, early_stop *es, uint32_t e, ll_err *err)
     if (rc != LL_OK)
         return rc;
     double v = es->value, g = es->global_best;
-    logf_(r, "#early_stopping_criteria_metric: host=%s, epoch=%u, criteria=%s, value=%.6g", r->host,
-          e, es->crit_name, v);
+    char nb[32];
+    logf_(r, "#early_stopping_criteria_metric: host=%s, epoch=%u, criteria=%s, value=%s", r->host,
+          e, es->crit_name, num(nb, v));
     int improved;
     if (es->by_crit) {
         improved = !isfinite(g) || (v - g) >= hv->early_stopping_tolerance * fabs(g);
@@ -1201,26 +1295,65 @@ static ll_code early_stopping(run *r, early_stop *es, uint32_t e, ll_err *err)
         logf_(r, "Epoch %u: Loss improved. Updating best model", e);
     } else {
         es->stale++;
-        logf_(r, "Epoch %u: Loss has not improved for %u epochs.", e, es->stale);
     }
-    es->stop = es->stale >= hv->early_stopping_patience;
-    r->t_check_ms += (wall_s() - r->te_epoch) * 1000;
+    es->stop = es->stale > hv->early_stopping_patience;
+    logf_(r, "Saving model for epoch: %u", e);
+    timer_add(&r->t_check, (wall_s() - r->te_epoch) * 1000);
     return LL_OK;
 }
 
-/* The end-of-epoch progress lines and callbacks; the epoch into the history. */
+/* One of SageMaker's data-iterator `#metrics` lines over the train channel's counters
+ * (meta "init_train_data_iter" before the epochs, "training_data_iter" after each; e < 0:
+ * no epoch). */
+static void iter_line(run *r, const char *meta, int e)
+{
+    const iter_stats *it = &r->it;
+    static const char *names[7] = {"Total Records Seen",
+                                   "Total Batches Seen",
+                                   "Max Records Seen Between Resets",
+                                   "Max Batches Seen Between Resets",
+                                   "Reset Count",
+                                   "Number of Records Since Last Reset",
+                                   "Number of Batches Since Last Reset"};
+    double v[7] = {(double)it->records,     (double)it->batches, (double)it->max_records,
+                   (double)it->max_batches, (double)it->resets,  (double)it->pass_records,
+                   (double)it->pass_batches};
+    char body[900], nb[32], ep[32] = "";
+    size_t len = 0;
+    for (int i = 0; i < 7 && len < sizeof body; i++)
+        len +=
+            (size_t)snprintf(body + len, sizeof body - len,
+                             "%s\"%s\": {\"count\": 1, \"max\": %.0f, \"sum\": %s, \"min\": %.0f}",
+                             i ? ", " : "", names[i], v[i], num(nb, v[i]), v[i]);
+    if (e >= 0)
+        snprintf(ep, sizeof ep, "\"epoch\": %d, ", e);
+    logf_(r,
+          "#metrics {\"Metrics\": {%s}, \"Dimensions\": {\"Host\": \"%s\", \"Operation\": "
+          "\"training\", \"Algorithm\": \"Linear Learner\", %s\"Meta\": \"%s\"}, \"StartTime\": "
+          "%.3f, \"EndTime\": %.3f}",
+          body, r->host, ep, meta, r->ts_iter, wall_s());
+}
+
+/* The end-of-epoch progress lines and callbacks, the epoch into the history; after an early
+ * stop SageMaker's progress line says "completed 100 % epochs". */
 static void report_epoch(run *r, const early_stop *es, uint32_t e)
 {
     const hp_values *hv = &r->hv;
+    int early = es->stop;
+    char nb[32];
     hist_epoch(&r->hist, e, r->s.tl, r->s.tw, r->has[1] ? es->loss : NULL,
                es->by_crit ? es->crit : NULL, es->value, (double)r->ch[0].rows,
                r->train_secs > 0 ? r->rows_trained / r->train_secs : 0.0);
-    logf_(r, "#progress_metric: host=%s, completed %.0f %% of epochs", r->host,
-          100.0 * (e + 1) / hv->epochs);
-    logf_(r, "#throughput_metric: host=%s, train throughput=%.1f records/second", r->host,
-          r->train_secs > 0 ? r->rows_trained / r->train_secs : 0.0);
+    if (early)
+        logf_(r, "#progress_metric: host=%s, completed 100 %% epochs", r->host);
+    else
+        logf_(r, "#progress_metric: host=%s, completed %s %% of epochs", r->host,
+              num(nb, 100.0 * (e + 1) / hv->epochs));
+    iter_line(r, "training_data_iter", (int)e);
+    logf_(r, "#throughput_metric: host=%s, train throughput=%s records/second", r->host,
+          num(nb, r->train_secs > 0 ? r->rows_trained / r->train_secs : 0.0));
     if (r->o->progress)
-        r->o->progress(r->o->ud, (double)(e + 1) / hv->epochs);
+        r->o->progress(r->o->ud, early ? 1.0 : (double)(e + 1) / hv->epochs);
 }
 
 /* Each model takes the weights of its best epoch (validation only). */
@@ -1296,7 +1429,10 @@ static ll_code checkpoint_epoch(run *r, const early_stop *es, uint32_t e, ll_err
     ck->st.global_best = es->global_best;
     ck->st.rows_trained = r->rows_trained;
     ck->st.train_secs = r->train_secs;
-    return ckpt_save(ck->path, &ck->st, &r->s, &r->sc, err);
+    ll_code rc = ckpt_save(ck->path, &ck->st, &r->s, &r->sc, err);
+    if (rc == LL_OK)
+        logf_(r, "Saved checkpoint to \"%s\"", ck->path);
+    return rc;
 }
 
 /* Stopped by a signal (rc LL_E_STATE) inside epoch e: saves how far it got, unless it was still
@@ -1317,7 +1453,7 @@ static void checkpoint_stopped(run *r, const early_stop *es, ll_code rc, uint32_
     ps.part.batches = r->batches;
     ps.part.tl = r->s.tl;
     ps.part.tw = r->s.tw;
-    ps.part.n = es_train_sample((early_stop *)es, r) ? es->sp.n : 0;
+    ps.part.n = 0; /* the criterion's sample comes from validation, never the train pass */
     ps.part.stride = es->sp.cap;
     ps.part.sc = es->sp.sc;
     ps.part.lab = es->sp.lab;
@@ -1344,13 +1480,6 @@ static const char *optimizer_name(const hp_values *hv)
 static ll_code build_model(run *r, const selection *sel, ll_model **out, ll_err *err)
 {
     const hp_values *hv = &r->hv;
-    const sgd_cfg *cf = &r->s.cfg[sel->k];
-    logf_(r,
-          "Best model found for hyperparameters: {\"optimizer\": \"%s\", \"learning_rate\": %.6g, "
-          "\"l1\": %.6g, \"wd\": %.6g, \"lr_scheduler_step\": %llu, \"lr_scheduler_factor\": "
-          "%.6g, \"lr_scheduler_minimum_lr\": %.6g} (model %u)",
-          optimizer_name(hv), cf->lr, cf->l1, cf->wd, (unsigned long long)hv->lr_scheduler_step,
-          hv->lr_scheduler_factor, hv->lr_scheduler_minimum_lr, sel->k);
     model_score score = hv->pred == LL_REGRESSOR               ? MODEL_SCORE_IDENTITY
                         : hv->pred == LL_MULTICLASS_CLASSIFIER ? MODEL_SCORE_SOFTMAX
                         : hv->loss == LOSS_LOGISTIC            ? MODEL_SCORE_SIGMOID
@@ -1365,15 +1494,35 @@ static ll_code build_model(run *r, const selection *sel, ll_model **out, ll_err 
     return LL_OK;
 }
 
-/* The final model's metrics on every channel, into r->metrics and the log. */
-static ll_code report_final(run *r, const ll_model *m, ll_err *err)
+/* The selected model's settings, keys in the order of SageMaker's 2024 containers. */
+static void log_best(run *r, const selection *sel)
+{
+    const hp_values *hv = &r->hv;
+    const sgd_cfg *cf = &r->s.cfg[sel->k];
+    char lr[32], wd[32], l1[32], f[32], mlr[32];
+    logf_(r,
+          "Best model found for hyperparameters: {\"optimizer\": \"%s\", \"learning_rate\": %s, "
+          "\"wd\": %s, \"l1\": %s, \"lr_scheduler_step\": %llu, \"lr_scheduler_factor\": %s, "
+          "\"lr_scheduler_minimum_lr\": %s}",
+          optimizer_name(hv), num(lr, cf->lr), num(wd, cf->wd), num(l1, cf->l1),
+          (unsigned long long)hv->lr_scheduler_step, num(f, hv->lr_scheduler_factor),
+          num(mlr, hv->lr_scheduler_minimum_lr));
+}
+
+/* The final model's metrics on train and validation, then (after the selected model's line, as
+ * SageMaker orders them) on test; into r->metrics and the log. */
+static ll_code report_final(run *r, const ll_model *m, const selection *sel, ll_err *err)
 {
     ll_code rc = LL_OK;
     r->metrics = json_object();
-    for (int c = 0; c < 3 && rc == LL_OK; c++)
+    for (int c = 0; c < 2 && rc == LL_OK; c++)
         if (r->has[c])
             rc = final_metrics(r, c, m, err);
-    if (rc == LL_OK && !r->has[2])
+    if (rc == LL_OK)
+        log_best(r, sel);
+    if (rc == LL_OK && r->has[2])
+        rc = final_metrics(r, 2, m, err);
+    else if (rc == LL_OK)
         logf_(r, "Test data is not provided.");
     return rc;
 }
@@ -1455,21 +1604,33 @@ static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *
     return rc;
 }
 
-/* The run's timers as one `#metrics` line; t_fin0: when the final passes were done. */
+/* The run's timers as one `#metrics` line (ms; "epochs" is the configured number, as in
+ * SageMaker's); t_fin0: when the final passes began. */
 static void report_timers(run *r, double t_fin0)
 {
     double tend = now_s();
-    static const char *names[6] = {"initialize.time",           "epochs",        "update.time",
-                                   "check_early_stopping.time", "finalize.time", "totaltime"};
-    double v[6] = {r->t_init_ms,  (double)r->epochs_done, r->t_update_ms,
-                   r->t_check_ms, (tend - t_fin0) * 1000, (tend - r->t0) * 1000};
-    char body[900];
+    double fin = (tend - t_fin0) * 1000, tot = (tend - r->t0) * 1000;
+    double ep = (double)r->hv.epochs;
+    struct {
+        const char *name;
+        timer t;
+    } tv[7] = {
+        {"initialize.time", {r->t_init_ms, r->t_init_ms, r->t_init_ms, 1}},
+        {"epochs", {ep, ep, ep, 1}},
+        {"check_early_stopping.time", r->t_check},
+        {"update.time", r->t_update},
+        {"finalize.time", {fin, fin, fin, 1}},
+        {"setuptime", {r->t_setup_ms, r->t_setup_ms, r->t_setup_ms, 1}},
+        {"totaltime", {tot, tot, tot, 1}},
+    };
+    char body[1400], a[32], b[32], c[32];
     size_t len = 0;
-    for (int i = 0; i < 6 && len < sizeof body; i++)
-        len += (size_t)snprintf(body + len, sizeof body - len,
-                                "%s\"%s\": {\"count\": 1, \"max\": %.3f, \"sum\": %.3f, "
-                                "\"min\": %.3f}",
-                                i ? ", " : "", names[i], v[i], v[i], v[i]);
+    for (int i = 0; i < 7 && len < sizeof body; i++)
+        len +=
+            (size_t)snprintf(body + len, sizeof body - len,
+                             "%s\"%s\": {\"count\": %llu, \"max\": %s, \"sum\": %s, \"min\": %s}",
+                             i ? ", " : "", tv[i].name, (unsigned long long)tv[i].t.n,
+                             num(a, tv[i].t.max), num(b, tv[i].t.sum), num(c, tv[i].t.min));
     logf_(r,
           "#metrics {\"Metrics\": {%s}, \"Dimensions\": {\"Host\": \"%s\", "
           "\"Operation\": \"training\", \"Algorithm\": \"Linear Learner\"}, \"StartTime\": "
@@ -1483,7 +1644,9 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
 {
     early_stop es;
     memset(&es, 0, sizeof es);
-    ll_code rc = setup_channels(r, err);
+    ll_code rc = load_initial(r, err);
+    if (rc == LL_OK)
+        rc = setup_channels(r, err);
     if (rc == LL_OK)
         rc = scaler_pass(r, err);
     if (rc == LL_OK)
@@ -1494,6 +1657,8 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
         rc = hist_init(&r->hist, &r->hv, &r->s, r->obj, es.crit_name, es.by_crit, r->o, err);
     int done = 0;
     uint32_t e = rc == LL_OK ? resume(r, hp, &es, &done) : 0;
+    if (rc == LL_OK && !done)
+        iter_line(r, "init_train_data_iter", -1);
     for (; rc == LL_OK && !done && e < r->hv.epochs; e++) {
         r->in_epoch = 1;
         rc = train(r, &es, e, err);
@@ -1501,17 +1666,16 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
             rc = validate(r, &es, e, err);
         if (rc == LL_OK)
             rc = early_stopping(r, &es, e, err);
-        if (rc != LL_OK)
-            break;
-        report_epoch(r, &es, e);
-        rc = checkpoint_epoch(r, &es, e, err);
+        if (rc == LL_OK)
+            rc = checkpoint_epoch(r, &es, e, err);
         if (rc != LL_OK)
             break;
         r->in_epoch = 0;
-        if (es.stop) {
+        if (es.stop)
             logf_(r, "Early stop condition met. Stopping training.");
+        report_epoch(r, &es, e);
+        if (es.stop)
             break;
-        }
     }
     checkpoint_stopped(r, &es, rc, e);
     ckpt_state_deinit(&r->ck.st);
@@ -1527,7 +1691,7 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
     if (rc == LL_OK)
         rc = build_model(r, &sel, &m, err);
     if (rc == LL_OK)
-        rc = report_final(r, m, err);
+        rc = report_final(r, m, &sel, err);
     double t_fin0 = now_s();
     if (rc == LL_OK)
         rc = save(r, hp, m, &sel, err);
@@ -1564,6 +1728,7 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     snprintf(r.tname, sizeof r.tname, "train_%s", r.obj);
     snprintf(r.vname, sizeof r.vname, "validation_%s", r.obj);
     ll_batch_init(&r.b);
+    r.t_setup_ms = (now_s() - r.t0) * 1000;
     rc = run_all(&r, hp, err);
     mem_free(r.rows_by_host);
     for (int c = 0; c < 3; c++)
@@ -1573,6 +1738,7 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     mem_free(r.y);
     sgd_deinit(&r.s);
     scaler_deinit(&r.sc);
+    ll_model_free(r.init);
     hist_deinit(&r.hist);
     json_decref(r.metrics);
     return rc;

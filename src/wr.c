@@ -271,3 +271,17 @@ ll_code wr_mkdirs(const char *path, ll_err *err)
     }
     return LL_OK;
 }
+
+ll_code wr_write_file(const char *path, const void *data, size_t len, ll_err *err)
+{
+    ll_writer *w = NULL;
+    ll_code rc = ll_writer_open(path, &w, err);
+    if (rc != LL_OK)
+        return rc;
+    rc = ll_writer_write(w, data, len, err);
+    if (rc != LL_OK) {
+        ll_writer_abort(w);
+        return rc;
+    }
+    return ll_writer_commit(w, err);
+}

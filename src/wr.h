@@ -23,6 +23,9 @@ ll_code wr_fd_backend(int fd, const char *name, wr_backend **out, ll_err *err);
 /* S3 backend (wr_s3.c): "s3://bucket/key", a PUT or a multipart upload completed on commit. */
 ll_code wr_s3_backend(const char *dst, const ll_source_opts *o, wr_backend **out, ll_err *err);
 const char *wr_name(const ll_writer *w);
+/* Writes a whole file atomically: len bytes under a temporary name, renamed onto path (see
+ * ll_writer_open; s3:// too). Nothing is left under path on failure. */
+ll_code wr_write_file(const char *path, const void *data, size_t len, ll_err *err);
 /* Creates a folder and its missing parents (like mkdir -p). */
 ll_code wr_mkdirs(const char *path, ll_err *err);
 #endif

@@ -108,7 +108,7 @@ static const setup REG = {"diabetes",
                           1};
 static const setup BIN = {"breast_cancer",
                           {"predictor_type", "binary_classifier", "epochs", "8", "num_models", "4",
-                           "early_stopping_patience", "1", NULL},
+                           "early_stopping_patience", "1", "early_stopping_tolerance", "0.1", NULL},
                           0};
 
 /* Stops a checkpointed run when a line matching `when` is logged, then resumes (possibly
@@ -156,7 +156,7 @@ static void resume_regressor_everywhere(void)
     static const char *points[] = {
         "epoch=0, train mse_objective", "epoch=0, validation mse_objective",
         "epoch=2, train mse_objective", "epoch=3, validation mse_objective",
-        "epoch=5, train mse_objective", "Best model found", /* during final metrics */
+        "epoch=5, train mse_objective", "#train_score", /* during final metrics */
     };
     for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
         int resumed = 0;
@@ -190,7 +190,7 @@ static void resume_binary_early_stop(void)
     ll_err err;
     CHECK_OK(train(&BIN, "bref", NULL, NULL, &err));
     static const char *points[] = {"epoch=1, train", "epoch=3, train", "Early stop",
-                                   "Loss has not improved", "Best model found"};
+                                   "Saving model for epoch: 2", "completed 100 % epochs"};
     for (size_t i = 0; i < sizeof points / sizeof points[0]; i++) {
         int resumed = 0;
         CHECKF(stop_and_resume(&BIN, "bref", points[i], NULL, &resumed),

@@ -24,7 +24,9 @@ static void test_defaults_and_set(void)
     hp_values v;
     CHECK_OK(hp_resolve(hp, &v, &err));
     CHECK(v.use_bias == 0 && v.use_lr_scheduler == 1 && v.posw_mode == POSW_BALANCED);
-    CHECK(v.loss == LOSS_SQUARED && v.optimizer == OPT_ADAM && v.learning_rate == 0.1);
+    CHECK(v.loss == LOSS_SQUARED && v.optimizer == OPT_ADAM && v.learning_rate == 0.005);
+    CHECK(v.lr_scheduler_step == 10 && v.lr_scheduler_minimum_lr == 1e-4 &&
+          v.lr_scheduler_factor == 0.99);
     CHECK(v.num_models == 32 && v.epochs == 15 && v.mini_batch_size == 1000);
     CHECK(v.bias_lr_mult == 10 && v.bias_wd_mult == 0 && v.beta_1 == 0.9 && v.beta_2 == 0.999);
     ll_hparams_free(hp);

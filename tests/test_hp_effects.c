@@ -531,7 +531,8 @@ static void test_loss_insensitivity(void)
     for (int l = 0; l < 2; l++) {
         res wide, narrow;
         TRAIN(wide, REG.path, NULL, CLEAN, "loss", losses[l], "loss_insensitivity", "1000");
-        TRAIN(narrow, REG.path, NULL, CLEAN, "loss", losses[l], "loss_insensitivity", "0.01");
+        TRAIN(narrow, REG.path, NULL, CLEAN, "loss", losses[l], "loss_insensitivity", "0.01",
+              "learning_rate", "0.1");
         for (int j = 0; j < 3; j++)
             CHECKF(fabs(wide.w[j]) <= 0.0701, "%s eps=1000: w%d = %g (not the init draw)",
                    losses[l], j, (double)wide.w[j]);
@@ -662,8 +663,8 @@ static void test_bias_lr_wd_mult(void)
 static void test_wd_l1(void)
 {
     res a, b;
-    TRAIN(a, REG.path, NULL, CLEAN, "wd", "0");
-    TRAIN(b, REG.path, NULL, CLEAN, "wd", "1");
+    TRAIN(a, REG.path, NULL, CLEAN, "wd", "0", "learning_rate", "0.1");
+    TRAIN(b, REG.path, NULL, CLEAN, "wd", "1", "learning_rate", "0.1");
     CHECKF(wnorm(&b) < 0.7 * wnorm(&a), "wd=1: |w| %g vs wd=0 %g", wnorm(&b), wnorm(&a));
     res_free(&a);
     res_free(&b);
@@ -704,10 +705,10 @@ static void test_optimizer_learning_rate(void)
     TRAIN(rms, REG.path, NULL, CLEAN, "optimizer", "rmsprop", "epochs", "2");
     CHECK(max_abs_diff(&sgd, &adam) > 1e-3 && max_abs_diff(&sgd, &rms) > 1e-3 &&
           max_abs_diff(&adam, &rms) > 1e-3);
-    /* learning_rate=auto: 0.01 for sgd and rmsprop, 0.1 for adam (docs/TRAINING.md) */
+    /* learning_rate=auto: 0.01 for sgd and rmsprop, 0.005 for adam (docs/TRAINING.md) */
     CHECKF(fabs(selm(&sgd, "learning_rate") - 0.01) < 1e-9, "sgd lr %g",
            selm(&sgd, "learning_rate"));
-    CHECKF(fabs(selm(&adam, "learning_rate") - 0.1) < 1e-9, "adam lr %g",
+    CHECKF(fabs(selm(&adam, "learning_rate") - 0.005) < 1e-9, "adam lr %g",
            selm(&adam, "learning_rate"));
     res_free(&sgd);
     res_free(&adam);
@@ -746,7 +747,7 @@ static void test_batch_epochs_models(void)
     CHECKF(dist_reg(&e8) < dist_reg(&e1) - 1, "8 epochs %g vs 1 %g", dist_reg(&e8), dist_reg(&e1));
     res_free(&e1);
     res_free(&e8);
-    /* num_models: slow models all under-train; with 4 the lr x2 variant (model 2) is best */
+    /* num_models: slow models all under-train; with 4 the lr x8 variant (model 1) is best */
     res m1, m4;
 #define SM "optimizer", "sgd", "learning_rate", "0.001", "epochs", "1"
     TRAIN(m1, REG.path, NULL, CLEAN, SM, "num_models", "1");
@@ -754,7 +755,7 @@ static void test_batch_epochs_models(void)
 #undef SM
     CHECKF(selm(&m1, "index") == 0 && fabs(selm(&m1, "learning_rate") - 0.001) < 1e-12,
            "1 model: index %g lr %g", selm(&m1, "index"), selm(&m1, "learning_rate"));
-    CHECKF(selm(&m4, "index") == 2 && fabs(selm(&m4, "learning_rate") - 0.002) < 1e-12,
+    CHECKF(selm(&m4, "index") == 1 && fabs(selm(&m4, "learning_rate") - 0.008) < 1e-12,
            "4 models: index %g lr %g", selm(&m4, "index"), selm(&m4, "learning_rate"));
     CHECK(dist_reg(&m4) < dist_reg(&m1));
     res_free(&m1);
@@ -764,8 +765,8 @@ static void test_batch_epochs_models(void)
 static void test_normalize_data(void)
 {
     res on, off;
-    TRAIN(on, XBIG.path, NULL, REG1, "normalize_data", "true");
-    TRAIN(off, XBIG.path, NULL, REG1, "normalize_data", "false");
+    TRAIN(on, XBIG.path, NULL, REG1, "normalize_data", "true", "learning_rate", "0.1");
+    TRAIN(off, XBIG.path, NULL, REG1, "normalize_data", "false", "learning_rate", "0.1");
     /* XBIG = REG with x * 100: the raw weights are TW / 100 */
     double d_on = 0, d_off = 0;
     for (int j = 0; j < 3; j++) {
@@ -855,8 +856,9 @@ static void test_early_stopping(void)
           "early_stopping_patience", "1");
 #undef ES
     CHECKF(epochs_done(&a) == 12, "tolerance 1e-6: %lld epochs", epochs_done(&a));
-    CHECKF(epochs_done(&b) == 4, "tolerance 10, patience 3: %lld epochs", epochs_done(&b));
-    CHECKF(epochs_done(&c) == 2, "tolerance 10, patience 1: %lld epochs", epochs_done(&c));
+    /* the first epoch improves, then patience + 1 that do not (SageMaker's traces) */
+    CHECKF(epochs_done(&b) == 5, "tolerance 10, patience 3: %lld epochs", epochs_done(&b));
+    CHECKF(epochs_done(&c) == 3, "tolerance 10, patience 1: %lld epochs", epochs_done(&c));
     res_free(&a);
     res_free(&b);
     res_free(&c);

@@ -90,7 +90,7 @@ static void errors_with_offsets(void)
               "need a \"shape\"", -1));
     CHECK(bad("{\"instances\": [{\"features\": {\"keys\": [1, 2], \"shape\": [5], "
               "\"values\": [1]}}]}",
-              "2 keys but 1 values", -1));
+              "\"keys\" has 2 entries but \"values\" has 1", -1));
     CHECK(bad("{\"instances\": [{\"features\": {\"keys\": [9], \"shape\": [5], "
               "\"values\": [1]}}]}",
               "key 9 is outside the shape 5", -1));

@@ -612,6 +612,16 @@ static void keep_alive_reuses_buffers(void)
         }
         w.sb.bad_row = w.sb.expected = w.sb.received = 0;
     }
+    /* one connection, one worker: one scratch object and one connection state served all
+     * seven requests, and the body buffer was not reallocated for every request */
+    serve_reuse ru;
+    serve_reuse_stats(s, &ru);
+    size_t n_req = sizeof seq / sizeof seq[0];
+    CHECKF(ru.conn_new == 1, "%llu connection states", (unsigned long long)ru.conn_new);
+    CHECKF(ru.work_new == 1 && ru.work_reused == n_req - 1, "scratch: %llu new, %llu reused",
+           (unsigned long long)ru.work_new, (unsigned long long)ru.work_reused);
+    CHECKF(ru.body_allocs >= 2 && ru.body_allocs < n_req, "%llu body allocations for %zu requests",
+           (unsigned long long)ru.body_allocs, n_req);
     curl_easy_cleanup(c);
     serve_work_deinit(&w);
     response_buf_deinit(&out);

@@ -2,7 +2,8 @@
 /* test_sgd.c - training against closed-form facts: noise-free least squares reaches the true
  * weights (in raw units, through the folded scaler), l1 gives exact zeros, the same seed gives
  * a bit-identical model, and class weights / selection criteria move precision and recall the
- * way they should on an imbalanced data set. */
+ * way they should on an imbalanced data set. Every case writes the data it reads and starts
+ * its random numbers from its own seed, so cases run alone or in any order. */
 #include "linlearn.h"
 #include "model.h"
 #include "tt.h"
@@ -13,6 +14,11 @@
 static char dir[64];
 
 static uint64_t rng = 88172645463325252ull;
+/* Each case starts its own sequence: no case depends on what an earlier one drew. */
+static void reseed(uint64_t s)
+{
+    rng = 88172645463325252ull ^ (s * 0x9E3779B97F4A7C15ull);
+}
 static double urand(void)
 {
     rng ^= rng << 13;
@@ -41,10 +47,8 @@ static void write_linear(const char *name, int n)
     fclose(f);
 }
 
-static int n_threads = 1;
-
-static ll_code train(const char *const *hps, const char *tr, const char *va, const char *mdir,
-                     uint64_t seed, ll_err *err)
+static ll_code train_threads(const char *const *hps, const char *tr, const char *va,
+                             const char *mdir, uint64_t seed, int n_threads, ll_err *err)
 {
     ll_hparams *hp = NULL;
     ll_code rc = ll_hparams_new(&hp, err);
@@ -63,8 +67,15 @@ static ll_code train(const char *const *hps, const char *tr, const char *va, con
     return rc;
 }
 
+static ll_code train(const char *const *hps, const char *tr, const char *va, const char *mdir,
+                     uint64_t seed, ll_err *err)
+{
+    return train_threads(hps, tr, va, mdir, seed, 1, err);
+}
+
 static void test_least_squares_reaches_true_weights(void)
 {
+    reseed(1);
     ll_err err;
     write_linear("lin.csv", 2000);
     const char *hps[] = {"predictor_type",
@@ -95,6 +106,7 @@ static void test_least_squares_reaches_true_weights(void)
 
 static void test_l1_gives_exact_zeros(void)
 {
+    reseed(2);
     ll_err err;
     /* only x0 matters; 6 noise features */
     FILE *f = fopen(path("l1.csv"), "w");
@@ -127,9 +139,11 @@ static void test_same_seed_bit_identical(void)
 {
     ll_err err;
     const char *hps[] = {"predictor_type", "regressor", "epochs", "3", "num_models", "8", NULL};
-    CHECK_OK(train(hps, path("lin.csv"), NULL, path("s1"), 7, &err));
-    CHECK_OK(train(hps, path("lin.csv"), NULL, path("s2"), 7, &err));
-    CHECK_OK(train(hps, path("lin.csv"), NULL, path("s3"), 8, &err));
+    reseed(3);
+    write_linear("seed.csv", 2000);
+    CHECK_OK(train(hps, path("seed.csv"), NULL, path("s1"), 7, &err));
+    CHECK_OK(train(hps, path("seed.csv"), NULL, path("s2"), 7, &err));
+    CHECK_OK(train(hps, path("seed.csv"), NULL, path("s3"), 8, &err));
     ll_model *a = NULL, *b = NULL, *c = NULL;
     CHECK_OK(ll_model_load(path("s1"), &a, &err));
     CHECK_OK(ll_model_load(path("s2"), &b, &err));
@@ -192,6 +206,7 @@ static ll_code pr_of(const char *const *hps, pr *out, ll_err *err)
 
 static void test_class_weights_and_criteria(void)
 {
+    reseed(7);
     ll_err err;
     write_imbalanced("imb_train.csv", 4000);
     write_imbalanced("imb_val.csv", 2000);
@@ -255,14 +270,15 @@ static void test_class_weights_and_criteria(void)
 /* The same rows as LIBSVM (sparse: lazy updates of the features present) and as dense CSV
  * (every weight every step). Plain sgd without regularisation: identical up to rounding; with
  * wd and l1 the lazy catch-up (decay and shrinkage of the missed steps) stays close. */
-static void compare_sparse_dense(const char *wd, const char *l1, double tol, const char *tag)
+enum { D = 40 };
+
+/* Writes the same 400 rows as sd_<tag>.libsvm and sd_<tag>.csv. */
+static void write_sparse_dense(const char *tag)
 {
-    ll_err err;
     char sp[32], de[32];
     snprintf(sp, sizeof sp, "sd_%s.libsvm", tag);
     snprintf(de, sizeof de, "sd_%s.csv", tag);
     FILE *fs = fopen(path(sp), "w"), *fd = fopen(path(de), "w");
-    enum { D = 40 };
     for (int i = 0; i < 400; i++) {
         float x[D] = {0};
         double z = 0.3;
@@ -285,6 +301,15 @@ static void compare_sparse_dense(const char *wd, const char *l1, double tol, con
     }
     fclose(fs);
     fclose(fd);
+}
+
+static void compare_sparse_dense(const char *wd, const char *l1, double tol, const char *tag)
+{
+    ll_err err;
+    char sp[32], de[32];
+    snprintf(sp, sizeof sp, "sd_%s.libsvm", tag);
+    snprintf(de, sizeof de, "sd_%s.csv", tag);
+    write_sparse_dense(tag);
     const char *hps[] = {"predictor_type",
                          "binary_classifier",
                          "feature_dim",
@@ -346,11 +371,12 @@ static void test_threads_bit_identical(void)
                          "mini_batch_size",
                          "50",
                          NULL};
-    n_threads = 2;
-    const char *in[2] = {"sd_reg.libsvm", "sd_reg.csv"};
+    reseed(6);
+    write_sparse_dense("thr");
+    const char *in[2] = {"sd_thr.libsvm", "sd_thr.csv"};
     for (int f = 0; f < 2; f++) {
-        CHECK_OK(train(hps, path(in[f]), NULL, path("t1"), 5, &err));
-        CHECK_OK(train(hps, path(in[f]), NULL, path("t2"), 5, &err));
+        CHECK_OK(train_threads(hps, path(in[f]), NULL, path("t1"), 5, 2, &err));
+        CHECK_OK(train_threads(hps, path(in[f]), NULL, path("t2"), 5, 2, &err));
         ll_model *a = NULL, *b = NULL;
         CHECK_OK(ll_model_load(path("t1"), &a, &err));
         CHECK_OK(ll_model_load(path("t2"), &b, &err));
@@ -362,11 +388,11 @@ static void test_threads_bit_identical(void)
         ll_model_free(a);
         ll_model_free(b);
     }
-    n_threads = 1;
 }
 
 static void test_sparse_lazy_updates_match_dense(void)
 {
+    reseed(5);
     compare_sparse_dense("0", "0", 1e-5, "plain");
     compare_sparse_dense("0.01", "0.001", 2e-3, "reg");
 }

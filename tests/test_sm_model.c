@@ -413,6 +413,34 @@ static void t_label_only(void)
     ll_batch_deinit(&b);
 }
 
+/* out of memory at every allocation of loading, writing and exporting: LL_E_NOMEM, no leak */
+static void t_out_of_memory(void)
+{
+    char out[400];
+    snprintf(out, sizeof out, "%s/oom.tar.gz", tmpdir);
+    int done = 0;
+    for (unsigned long k = 1; k < 400 && !done; k++) {
+        ll_err err;
+        ll_model *m = NULL;
+        mem_fail_after(k);
+        ll_code rc = ll_model_load(titanic, &m, &err);
+        if (rc == LL_OK) {
+            unsigned char *z = NULL;
+            size_t zl = 0;
+            rc = sm_model_zip(m, 0, &z, &zl, &err);
+            mem_free(z);
+            if (rc == LL_OK)
+                rc = ll_model_export(m, out, LL_MODEL_ONNX, &err);
+        }
+        unsigned long used = mem_fail_after(0);
+        ll_model_free(m);
+        CHECKF(rc == LL_OK || rc == LL_E_NOMEM, "failing allocation %lu: code %d (%s)", k, (int)rc,
+               err.msg);
+        done = rc == LL_OK && used < k;
+    }
+    CHECK(done);
+}
+
 int main(void)
 {
     TT_BEGIN("sm_model");
@@ -432,6 +460,7 @@ int main(void)
     RUN(t_not_a_model);
     RUN(t_split_auto);
     RUN(t_label_only);
+    RUN(t_out_of_memory);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     if (system(cmd) != 0)

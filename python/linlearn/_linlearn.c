@@ -9,7 +9,6 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include "linlearn.h"
-#include "arrays.h"
 #include <string.h>
 
 static PyObject *Error, *code_classes[8];
@@ -81,40 +80,143 @@ static PyObject *take_buf(ll_buf *out)
     return r;
 }
 
-/* encode_dense(x, x_elem, labels|None, labels_elem, r0, r1) -> bytes */
-static PyObject *py_encode_dense(PyObject *self, PyObject *args)
+/* A chunk of encoded records handed to file.write without a copy: it owns its ll_buf and
+ * exports it through the buffer protocol. The encoder reuses it for the next chunk unless
+ * write() kept a reference (then a fresh chunk is made and the kept one stays valid). */
+typedef struct {
+    PyObject_HEAD ll_buf buf;
+    Py_ssize_t exports;
+} ChunkObject;
+
+static void Chunk_dealloc(ChunkObject *c)
 {
-    PyObject *xo, *lo;
-    int xe, le;
-    Py_ssize_t r0, r1;
-    if (!PyArg_ParseTuple(args, "OiOinn", &xo, &xe, &lo, &le, &r0, &r1))
-        return NULL;
-    Py_buffer xb, lb;
-    if (PyObject_GetBuffer(xo, &xb, PyBUF_RECORDS_RO) < 0)
-        return NULL;
-    int has_l = lo != Py_None;
-    if (has_l && PyObject_GetBuffer(lo, &lb, PyBUF_RECORDS_RO) < 0) {
-        PyBuffer_Release(&xb);
-        return NULL;
-    }
-    ll_matrix xm, lm;
-    PyObject *res = NULL;
-    if (matrix_from(&xb, xe, &xm) == 0 && (!has_l || matrix_from(&lb, le, &lm) == 0)) {
+    ll_buf_free(&c->buf);
+    Py_TYPE(c)->tp_free((PyObject *)c);
+}
+
+static int Chunk_getbuffer(ChunkObject *c, Py_buffer *view, int flags)
+{
+    if (PyBuffer_FillInfo(view, (PyObject *)c, c->buf.data ? c->buf.data : (void *)"",
+                          (Py_ssize_t)c->buf.len, 1, flags) < 0)
+        return -1;
+    c->exports++;
+    return 0;
+}
+
+static void Chunk_releasebuffer(ChunkObject *c, Py_buffer *view)
+{
+    c->exports--;
+}
+
+static Py_ssize_t Chunk_len(ChunkObject *c)
+{
+    return (Py_ssize_t)c->buf.len;
+}
+
+static PyBufferProcs Chunk_as_buffer = {(getbufferproc)Chunk_getbuffer,
+                                        (releasebufferproc)Chunk_releasebuffer};
+static PySequenceMethods Chunk_as_sequence = {.sq_length = (lenfunc)Chunk_len};
+
+static PyTypeObject ChunkType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "linlearn._linlearn.Chunk",
+    .tp_basicsize = sizeof(ChunkObject),
+    .tp_dealloc = (destructor)Chunk_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "encoded RecordIO records (read-only buffer)",
+    .tp_as_buffer = &Chunk_as_buffer,
+    .tp_as_sequence = &Chunk_as_sequence,
+};
+
+/* Encodes rows [r0, r1) in chunks of `step` rows through enc, handing each chunk to
+ * write(chunk) (GIL released while encoding); with write None returns all as bytes. */
+typedef ll_code (*enc_fn)(const void *ctx, size_t r0, size_t r1, ll_buf *out, ll_err *err);
+
+static PyObject *encode_rows(enc_fn enc, const void *ctx, size_t r0, size_t r1, size_t step,
+                             PyObject *write)
+{
+    ll_err err;
+    ll_err_clear(&err);
+    if (step == 0)
+        step = 1;
+    if (write == Py_None) {
         ll_buf out = {0};
-        ll_err err;
-        ll_err_clear(&err);
         ll_code c;
-        Py_BEGIN_ALLOW_THREADS c =
-            ll_encode_dense(&xm, has_l ? &lm : NULL, (size_t)r0, (size_t)r1, &out, &err);
+        Py_BEGIN_ALLOW_THREADS c = enc(ctx, r0, r1, &out, &err);
         Py_END_ALLOW_THREADS if (c)
         {
             ll_buf_free(&out);
-            raise_err(&err);
+            return raise_err(&err);
         }
-        else res = take_buf(&out);
+        return take_buf(&out);
     }
+    ChunkObject *ch = NULL;
+    for (size_t a = r0; a < r1; a += step) {
+        size_t b = r1 - a < step ? r1 : a + step;
+        if (ch && (Py_REFCNT(ch) > 1 || ch->exports > 0))
+            Py_CLEAR(ch); /* write() kept it: leave it alone */
+        if (!ch) {
+            if (!(ch = PyObject_New(ChunkObject, &ChunkType)))
+                return NULL;
+            memset(&ch->buf, 0, sizeof ch->buf);
+            ch->exports = 0;
+        }
+        ll_code c;
+        ch->buf.len = 0;
+        Py_BEGIN_ALLOW_THREADS c = enc(ctx, a, b, &ch->buf, &err);
+        Py_END_ALLOW_THREADS if (c)
+        {
+            Py_DECREF(ch);
+            return raise_err(&err);
+        }
+        PyObject *r = PyObject_CallOneArg(write, (PyObject *)ch);
+        if (!r) {
+            Py_DECREF(ch);
+            return NULL;
+        }
+        Py_DECREF(r);
+    }
+    Py_XDECREF(ch);
+    Py_RETURN_NONE;
+}
+
+typedef struct dense_ctx {
+    ll_matrix x, l;
+    int has_l;
+} dense_ctx;
+
+static ll_code enc_dense(const void *ctx, size_t r0, size_t r1, ll_buf *out, ll_err *err)
+{
+    const dense_ctx *d = ctx;
+    return ll_encode_dense(&d->x, d->has_l ? &d->l : NULL, r0, r1, out, err);
+}
+
+/* encode_dense(x, x_elem, labels|None, labels_elem, r0, r1[, write, step]) -> bytes | None */
+static PyObject *py_encode_dense(PyObject *self, PyObject *args)
+{
+    PyObject *xo, *lo, *write = Py_None;
+    int xe, le;
+    Py_ssize_t r0, r1, step = 0;
+    if (!PyArg_ParseTuple(args, "OiOinn|On", &xo, &xe, &lo, &le, &r0, &r1, &write, &step))
+        return NULL;
+    if (r0 < 0 || r1 < r0) {
+        PyErr_SetString(PyExc_ValueError, "bad row range");
+        return NULL;
+    }
+    Py_buffer xb, lb;
+    if (PyObject_GetBuffer(xo, &xb, PyBUF_RECORDS_RO) < 0)
+        return NULL;
+    dense_ctx d;
+    d.has_l = lo != Py_None;
+    if (d.has_l && PyObject_GetBuffer(lo, &lb, PyBUF_RECORDS_RO) < 0) {
+        PyBuffer_Release(&xb);
+        return NULL;
+    }
+    PyObject *res = NULL;
+    if (matrix_from(&xb, xe, &d.x) == 0 && (!d.has_l || matrix_from(&lb, le, &d.l) == 0))
+        res = encode_rows(enc_dense, &d, (size_t)r0, (size_t)r1, step ? (size_t)step : (size_t)r1,
+                          write);
     PyBuffer_Release(&xb);
-    if (has_l)
+    if (d.has_l)
         PyBuffer_Release(&lb);
     return res;
 }
@@ -124,16 +226,33 @@ static int idx_elem(Py_buffer *b)
     return b->itemsize == 8 ? LL_ELEM_I64 : LL_ELEM_I32;
 }
 
-/* encode_csr(data, elem, indices, indptr, n_rows, n_cols, labels|None, labels_elem, r0, r1) */
+typedef struct csr_ctx {
+    ll_csr x;
+    ll_matrix l;
+    int has_l;
+} csr_ctx;
+
+static ll_code enc_csr(const void *ctx, size_t r0, size_t r1, ll_buf *out, ll_err *err)
+{
+    const csr_ctx *d = ctx;
+    return ll_encode_csr(&d->x, d->has_l ? &d->l : NULL, r0, r1, out, err);
+}
+
+/* encode_csr(data, elem, indices, indptr, n_rows, n_cols, labels|None, labels_elem, r0, r1
+ *            [, write, step]) -> bytes | None */
 static PyObject *py_encode_csr(PyObject *self, PyObject *args)
 {
-    PyObject *dob, *iob, *pob, *lo;
+    PyObject *dob, *iob, *pob, *lo, *write = Py_None;
     int e, le;
-    Py_ssize_t nr, r0, r1;
+    Py_ssize_t nr, r0, r1, step = 0;
     unsigned long long nc;
-    if (!PyArg_ParseTuple(args, "OiOOnKOinn", &dob, &e, &iob, &pob, &nr, &nc, &lo, &le, &r0,
-                          &r1))
+    if (!PyArg_ParseTuple(args, "OiOOnKOinn|On", &dob, &e, &iob, &pob, &nr, &nc, &lo, &le, &r0,
+                          &r1, &write, &step))
         return NULL;
+    if (r0 < 0 || r1 < r0 || r1 > nr) {
+        PyErr_SetString(PyExc_ValueError, "bad row range");
+        return NULL;
+    }
     Py_buffer db, ib, pb, lb;
     int got = 0, has_l = lo != Py_None;
     PyObject *res = NULL;
@@ -159,10 +278,12 @@ static PyObject *py_encode_csr(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "indptr must hold n_rows + 1 entries");
         goto done;
     }
-    ll_matrix lm;
-    if (has_l && matrix_from(&lb, le, &lm) < 0)
+    csr_ctx d;
+    d.has_l = has_l;
+    if (has_l && matrix_from(&lb, le, &d.l) < 0)
         goto done;
     ll_csr x = {(size_t)nr, nc, db.buf, (ll_elem)e, ib.buf, idx_elem(&ib), pb.buf, idx_elem(&pb)};
+    d.x = x;
     size_t nnz = (size_t)(db.len / (db.itemsize ? db.itemsize : 1));
     size_t nidx = (size_t)(ib.len / ib.itemsize);
     /* indptr must stay within data and indices: checked here, where their sizes are known */
@@ -175,18 +296,8 @@ static PyObject *py_encode_csr(PyObject *self, PyObject *args)
             goto done;
         }
     }
-    ll_buf out = {0};
-    ll_err err;
-    ll_err_clear(&err);
-    ll_code c;
-    Py_BEGIN_ALLOW_THREADS c = ll_encode_csr(&x, has_l ? &lm : NULL, (size_t)r0, (size_t)r1, &out,
-                                             &err);
-    Py_END_ALLOW_THREADS if (c)
-    {
-        ll_buf_free(&out);
-        raise_err(&err);
-    }
-    else res = take_buf(&out);
+    res = encode_rows(enc_csr, &d, (size_t)r0, (size_t)r1, step ? (size_t)step : (size_t)r1,
+                      write);
 done:
     if (got >= 1)
         PyBuffer_Release(&db);
@@ -636,7 +747,26 @@ out:
     return res;
 }
 
+/* export(dst, fmt) with fmt an ll_model_format number */
+static PyObject *Model_export(ModelObject *m, PyObject *args)
+{
+    PyObject *po;
+    int fmt;
+    if (!model_ok(m) || !PyArg_ParseTuple(args, "O&i", PyUnicode_FSConverter, &po, &fmt))
+        return NULL;
+    ll_err err;
+    ll_err_clear(&err);
+    ll_code c;
+    const char *dst = PyBytes_AS_STRING(po);
+    Py_BEGIN_ALLOW_THREADS c = ll_model_export(m->m, dst, (ll_model_format)fmt, &err);
+    Py_END_ALLOW_THREADS Py_DECREF(po);
+    if (c)
+        return raise_err(&err);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Model_methods[] = {
+    {"export", (PyCFunction)Model_export, METH_VARARGS, "ll_model_export(dst, format)"},
     {"info", (PyCFunction)Model_info, METH_NOARGS, "type, sizes, threshold, weights, bias"},
     {"predict_dense", (PyCFunction)Model_predict_dense, METH_VARARGS, "score a float32 matrix"},
     {"predict_csr", (PyCFunction)Model_predict_csr, METH_VARARGS, "score CSR float32 rows"},
@@ -719,6 +849,8 @@ static PyObject *py_train(PyObject *self, PyObject *args)
     o.seed = seed;
     o.threads = threads;
     o.parse.format = LL_FMT_RECORDIO;
+    /* the matrix kernels' threads are the program's to set: one less than training's */
+    ll_blas_set_threads(threads > 1 ? threads - 1 : 1);
     ll_err err;
     ll_err_clear(&err);
     ll_code c;
@@ -745,7 +877,8 @@ PyMODINIT_FUNC PyInit__linlearn(void)
     PyObject *m = PyModule_Create(&moddef);
     if (!m)
         return NULL;
-    if (PyType_Ready(&ReaderType) < 0 || PyType_Ready(&ModelType) < 0)
+    if (PyType_Ready(&ReaderType) < 0 || PyType_Ready(&ModelType) < 0 ||
+        PyType_Ready(&ChunkType) < 0)
         return NULL;
     Error = PyErr_NewExceptionWithDoc("linlearn.Error",
                                       "a failure reported by the C library (ll_err)", NULL, NULL);

@@ -1,10 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Trained Linear Learner models: load (linlearn's model.tar.gz or an unpacked folder, and
 whatever else ll_model_load reads), predict with SageMaker's response fields, save, export."""
-import io
 import json
 import os
-import tarfile
 import tempfile
 
 import numpy as np
@@ -50,21 +48,8 @@ def _write_atomic(path, data):
         raise
 
 
-def _artifact_bytes(path):
-    """The model.tar.gz bytes for a path that is one, a folder holding one, or a folder of
-    unpacked files (packed here)."""
-    if os.path.isdir(path):
-        inner = os.path.join(path, "model.tar.gz")
-        if os.path.isfile(inner):
-            with open(inner, "rb") as f:
-                return f.read()
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w:gz") as t:
-            for name in sorted(os.listdir(path)):
-                t.add(os.path.join(path, name), arcname=name)
-        return buf.getvalue()
-    with open(path, "rb") as f:
-        return f.read()
+# ll_model_format
+_FORMATS = {"linlearn": 0, "sagemaker": 1, "onnx": 2}
 
 
 class Model:
@@ -75,9 +60,8 @@ class Model:
     m.save("copy.tar.gz"); m.export("weights.json", format="json")
     """
 
-    def __init__(self, cmodel, artifact=None):
+    def __init__(self, cmodel):
         self._m = cmodel
-        self._artifact = artifact
         info = cmodel.info()
         self.predictor_type = info["predictor_type"]
         self.feature_dim = int(info["feature_dim"])
@@ -92,9 +76,7 @@ class Model:
     def load(cls, path):
         """Loads path (model.tar.gz, a folder holding it or its unpacked files). Failures raise
         linlearn.Error subclasses with the C library's message."""
-        path = os.fspath(path)
-        m = _c.CModel(path)
-        return cls(m, _artifact_bytes(path))
+        return cls(_c.CModel(os.fspath(path)))
 
     def _scores(self, X):
         rows = as_float32_rows(X)
@@ -120,10 +102,9 @@ class Model:
         return {"score": scores, "predicted_label": labels}
 
     def save(self, path):
-        """Writes the model.tar.gz artifact to path (temporary name, then renamed)."""
-        if self._artifact is None:
-            raise ValueError("this model has no artifact to save")
-        _write_atomic(os.fspath(path), self._artifact)
+        """Writes linlearn's model.tar.gz to path (ll_model_export: a temporary name, then
+        renamed), whatever the model was loaded from."""
+        self._m.export(os.fspath(path), _FORMATS["linlearn"])
 
     def to_dict(self):
         """The `linlearn export --format json` fields."""
@@ -139,18 +120,17 @@ class Model:
 
     def export(self, path, format="json"):
         """Exports the model: "json" (the fields of `linlearn export --format json`),
-        "sagemaker" (the model.tar.gz artifact SageMaker hosting loads) or "onnx" (a graph
-        taking float input [N, feature_dim], see docs/PYTHON.md)."""
+        "linlearn" (as save), "sagemaker" (SageMaker's model.tar.gz, model_algo-1, for
+        SageMaker's own Linear Learner image) or "onnx" (input "features" [N, D] float32,
+        outputs "score" [N, C] and "predicted_label" [N]); all but json by ll_model_export."""
         path = os.fspath(path)
         if format == "json":
             _write_atomic(path, (json.dumps(self.to_dict()) + "\n").encode())
-        elif format == "sagemaker":
-            self.save(path)
-        elif format == "onnx":
-            from ._onnx import model_to_onnx
-            _write_atomic(path, model_to_onnx(self))
+        elif format in _FORMATS:
+            self._m.export(path, _FORMATS[format])
         else:
-            raise ValueError("unknown export format {!r}: json, sagemaker or onnx".format(format))
+            raise ValueError("unknown export format {!r}: json, linlearn, sagemaker or "
+                             "onnx".format(format))
 
     def __repr__(self):
         return "Model(predictor_type={!r}, feature_dim={}, n_outputs={})".format(

@@ -26,7 +26,7 @@ __all__ = [
 # element codes of the C API (ll_elem)
 _F32, _F64, _I32, _I64 = 1, 2, 3, 4
 # rows per C call: about this many bytes of output each
-_CHUNK_BYTES = 4 << 20
+_CHUNK_BYTES = 1 << 20
 
 
 def _resolve_type(dtype):
@@ -99,8 +99,7 @@ def write_numpy_to_dense_tensor(file, array, labels=None):
     n_rows, n_cols = x.shape
     lab, le, n_ok = _label_args(labels, n_rows)
     step = _rows_per_chunk(n_cols * x.dtype.itemsize)
-    for r0 in range(0, n_ok, step):
-        file.write(_c.encode_dense(x, xe, lab, le, r0, min(n_ok, r0 + step)))
+    _c.encode_dense(x, xe, lab, le, 0, n_ok, file.write, step)
     if n_ok < n_rows:
         raise _index_error(n_ok)
 
@@ -133,12 +132,7 @@ def write_spmatrix_to_sparse_tensor(file, array, labels=None):
     lab, le, n_ok = _label_args(labels, n_rows)
     nnz = max(1, indptr[-1] if n_rows else 1)
     step = _rows_per_chunk(int(12 * nnz // max(1, n_rows)) + 8)
-    for r0 in range(0, n_ok, step):
-        file.write(
-            _c.encode_csr(
-                data, xe, indices, indptr, n_rows, n_cols, lab, le, r0, min(n_ok, r0 + step)
-            )
-        )
+    _c.encode_csr(data, xe, indices, indptr, n_rows, n_cols, lab, le, 0, n_ok, file.write, step)
     if n_ok < n_rows:
         raise _index_error(n_ok)
 

@@ -152,3 +152,9 @@ def read_records(file):
         r.ParseFromString(data)
         out.append(r)
     return out
+
+
+def api_implementation():
+    """Which protobuf backend runs the reference ("cpp", "upb" or "python")."""
+    from google.protobuf.internal import api_implementation as a
+    return a.Type()

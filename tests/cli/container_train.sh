@@ -35,7 +35,7 @@ check "File CSV: same model as linlearn train" sh -c "$LL export --format csv $T
 # the lines SageMaker's metric definitions scrape (spec 4.2), as regular expressions
 check "metric: train objective per epoch" grep -Eq '#quality_metric: host=algo-1, epoch=2, train mse_objective <loss>=[0-9.e+-]+$' $T/f.log
 check "metric: validation objective per epoch" grep -Eq '#quality_metric: host=[^ ]+, epoch=[^ ]+, validation [^ ]+_objective <loss>=[0-9.e+-]+$' $T/f.log
-check "metric: progress" grep -Eq '#progress_metric: host=[^ ]+, completed 100 %' $T/f.log
+check "metric: progress" grep -Eq '#progress_metric: host=[^ ]+, completed 100(\.0)? %' $T/f.log
 check "metric: throughput" grep -Eq '#throughput_metric: host=[^ ]+, train throughput=[0-9.]+ records/second' $T/f.log
 check "metric: test mse" grep -Eq '#quality_metric: host=[^ ]+, test mse <loss>=[0-9.e+-]+$' $T/f.log
 check "metric: validation rmse" grep -Eq '#quality_metric: host=[^ ]+, validation rmse <loss>=' $T/f.log

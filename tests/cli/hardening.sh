@@ -60,4 +60,37 @@ check "convert into a FIFO" $LL convert --to csv $B/test.csv $T/out.fifo
 wait
 check "the FIFO is still a FIFO and got the rows" sh -c "test -p $T/out.fifo && test \$(wc -l <$T/fifo.got) -gt 100"
 
+# ---- secrets in URLs: redacted in every message, report and file name
+mkdir -p $T/www
+printf '1,2,3\n0,abc,1\n' >$T/www/bad.csv
+cd $T/www && /usr/bin/python3 -c '
+import http.server, socketserver, sys
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+s = socketserver.TCPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()' >$T/port & hp=$!
+cd - >/dev/null
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -s $T/port ] && break; sleep 0.2; done
+PORT=$(cat $T/port)
+Q='X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAEXAMPLE%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Security-Token=FQoGZXIvYXdzSECRET&X-Amz-Signature=deadbeefcafe'
+U="http://alice:hunter2@127.0.0.1:$PORT/bad.csv?$Q"
+no_secret() { ! grep -q 'hunter2\|FQoGZXIvYXdzSECRET\|deadbeefcafe\|AKIAEXAMPLE' "$@"; }
+$LL inspect "$U" >$T/i.txt 2>&1
+check "inspect: source shown redacted" grep -q 'source:.*http://\*\*\*@127.0.0.1:'"$PORT"'/bad.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=REDACTED&X-Amz-Security-Token=REDACTED&X-Amz-Signature=REDACTED' $T/i.txt
+check "inspect: no secret in the text report" no_secret $T/i.txt
+$LL inspect --json "$U" >$T/i.json 2>&1
+check "inspect --json: no secret" no_secret $T/i.json
+check "inspect --json: still names the object" grep -q 'bad.csv' $T/i.json
+$LL train --train "$U" -H predictor_type=regressor --model-dir $T/sm >$T/t.txt 2>&1
+check "train: the data error is located" grep -q 'bad.csv.*:2:2.*abc' $T/t.txt
+check "train: no secret in its data error" no_secret $T/t.txt
+$LL train --train "$U" --seed "$U" >$T/u.txt 2>&1
+check "usage error: no secret" no_secret $T/u.txt
+check "usage error: shown redacted" grep -q 'REDACTED' $T/u.txt
+$LL pipe --input-mode file --dir $T/pf --channel "train=$U" >$T/p.txt 2>&1
+check "pipe --input-mode file: the file is named by the path only" test -s $T/pf/train/bad.csv
+check "pipe --input-mode file: no secret in names or messages" sh -c "! ls -R $T/pf | grep -q 'X-Amz\|hunter2' && ! grep -q 'hunter2\|deadbeefcafe' $T/p.txt"
+kill $hp 2>/dev/null
+
 finish

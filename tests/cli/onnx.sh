@@ -15,6 +15,7 @@ have_ort=0
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     why="node or npm is not installed (scripts/install-deps installs them)"
 elif [ ! -d "$ORT/node_modules/onnxruntime-node" ]; then
+    check "npm ci in tests/onnx installs onnxruntime-node" false
     why="npm ci in tests/onnx failed"
 else
     have_ort=1

@@ -67,5 +67,11 @@ check "train --help lists hyperparameters" grep -q "predictor_type (required)" $
 check "train --help names the container mode" grep -q -- "--sagemaker" $T/h.out
 $LL train --list-hyperparameters >$T/l.out
 check "--list-hyperparameters lists every name with its default" sh -c "grep -q '^epochs  *15 ' $T/l.out && grep -q '^predictor_type  *(required)' $T/l.out && ! grep -q '^_' $T/l.out"
+# ---- the README's "Try it by hand" block runs as written (outputs redirected to the temp folder)
+awk '/^### Try it by hand/ {f = 1} f && /^```sh/ {c = 1; next} c && /^```/ {exit} c' README.md |
+    sed "s#build/quickstart#$T/qs#g; s#^export PATH=.*#export PATH=$(dirname "$LL"):\$PATH#" >$T/try.sh
+check "the README's Try-it block is there" grep -q "linlearn train" $T/try.sh
+check "the README's Try-it block runs as written" sh -e $T/try.sh
+check "... and writes the report" test -s $T/qs/report.html
 check "every command has a man page" sh -c "for c in \$($LL --help | awk '/^  [a-z]/ {print \$1}'); do test -s docs/man/ll-\$c.1.md || { echo \"no docs/man/ll-\$c.1.md\"; exit 1; }; done"
 finish

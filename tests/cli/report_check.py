@@ -95,15 +95,16 @@ def check_html(mpath, hpath, logpath=None):
         if len(pts) != n_ep:
             fail("%s curve: %d points for %d epochs" % (key, len(pts), n_ep))
         checks += 1
-    # the log's last per-epoch train line is the best model's train objective of that epoch
+    # the log's last per-epoch train line is model 0's train objective of that epoch (as
+    # SageMaker reports it, docs/TRAINING.md)
     if logpath:
         last = None
         for line in open(logpath):
             if "#quality_metric" in line and "epoch=" in line and ", train " in line:
                 last = float(line.rsplit("=", 1)[1])
-        best = min(v for v in h["epochs"][-1]["train"] if v is not None)
-        if last is None or not near(best, last, 1e-5):
-            fail("log's last train objective %s, history's best %s" % (last, best))
+        first = h["epochs"][-1]["train"][0]
+        if last is None or first is None or not near(first, last, 1e-5):
+            fail("log's last train objective %s, history's model 0 %s" % (last, first))
         checks += 1
     # the model-selection table: every model, the selected one marked
     rows = [e for e in p.elems if e["_tag"] == "tr" and "data-model" in e]
@@ -232,7 +233,7 @@ def check_png(path):
                 blue += 1
     if len(colours) < 50:
         fail("the rendered page looks blank (%d distinct colours)" % len(colours))
-    if accent < 200:
+    if accent < 100:
         fail("the highlighted curves are not drawn (%d accent pixels)" % accent)
     if blue < 100:
         fail("the validation/ROC curves are not drawn (%d blue pixels)" % blue)

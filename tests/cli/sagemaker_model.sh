@@ -99,6 +99,8 @@ for m in titanic-binary-2018 covid-regressor-2020; do
     # the bare model_algo-1 and a folder holding model.tar.gz load the same
     rm -rf $T/u && mkdir -p $T/u/d && tar -xzf $SM/$m/model.tar.gz -C $T/u && cp $SM/$m/model.tar.gz $T/u/d/
     check "$m: bare model_algo-1" sh -c "$LL predict --model $T/u/model_algo-1 --accept application/jsonlines $T/rows.csv - | cmp -s - $T/got.jsonl"
+    $PY -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' $T/u/model_algo-1 $T/u/z
+    check "$m: folder of model_algo-1's files (as SageMaker hosting unpacks them)" sh -c "$LL predict --model $T/u/z --accept application/jsonlines $T/rows.csv - | cmp -s - $T/got.jsonl"
     check "$m: folder with model.tar.gz" sh -c "$LL predict --model $T/u/d --accept application/jsonlines $T/rows.csv - | cmp -s - $T/got.jsonl"
     # written back: same weights, threshold and graph, and the real layout
     check "$m: export --format sagemaker" $LL export --format sagemaker $SM/$m/model.tar.gz $T/back.tar.gz

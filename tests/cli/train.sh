@@ -76,7 +76,7 @@ printf '{"predictor_type": "binary_classifier", "mini_batch_size": "1000", "epoc
 $LL train --train $B/train.csv --hyperparameters $T/hp.json --metrics-json $T/b2.json >$T/b2.log 2>&1
 check "explicit mini_batch_size is used as given" json_is $T/b2.json '$j->{hyperparameters}{mini_batch_size} eq "1000" && $j->{epochs_completed} == 2'
 check "no test channel: SageMaker's line" grep -q "Test data is not provided." $T/b2.log
-check "no validation: early stopping on sampled training rows" scrape '#early_stopping_criteria_metric: host=\S+, epoch=1, criteria=sampled_accuracy, value=(\S+)' $T/b2.log
+check "no validation: early stopping on the objective (SageMaker's criteria)" scrape '#early_stopping_criteria_metric: host=\S+, epoch=1, criteria=binary_classification_cross_entropy_objective, value=(\S+)' $T/b2.log
 check "-H overrides the file" sh -c "$LL train --train $B/train.csv --hyperparameters $T/hp.json -H num_models=2 --metrics-json $T/b3.json >/dev/null 2>&1 && grep -q '\"num_models\": \"2\"' $T/b3.json"
 
 # ---- multiclass
@@ -92,7 +92,7 @@ for re in \
     '#quality_metric: host=\S+, validation multiclass_accuracy <score>=(\S+)' \
     '#quality_metric: host=\S+, validation dcg <score>=(\S+)' \
     '#quality_metric: host=\S+, validation multiclass_balanced_accuracy <score>=(\S+)' \
-    '#quality_metric: host=\S+, validation multiclass_log_loss <loss>=(\S+)' \
+    '#quality_metric: host=\S+, validation multiclass_log_loss <score>=(\S+)' \
     '#quality_metric: host=\S+, validation macro_precision <score>=(\S+)' \
     '#quality_metric: host=\S+, validation macro_recall <score>=(\S+)' \
     "#test_score \(algo-1\) : \('multiclass_accuracy', (\S+)\)"; do
@@ -133,4 +133,8 @@ check_fails "bad enum" 2 "optimizer: invalid value 'adamw'" $LL train --train $N
 check_fails "loss not allowed for the type" 2 "loss: invalid value 'hinge_loss' for a regressor" $LL train --train $NOPE -H predictor_type=regressor -H loss=hinge_loss
 check_fails "predictor_type required" 2 "predictor_type is required" $LL train --train $NOPE
 check_fails "missing data after good hyperparameters" 3 "does-not-exist.csv" $LL train --train $NOPE -H predictor_type=regressor
+
+# ---- warm start: a mismatched initial model is refused before the data is read
+check_fails "initial model of another predictor type" 2 "the initial model is a binary_classifier, but predictor_type is regressor" $LL train --train $NOPE --initial-model $T/bm/model.tar.gz -H predictor_type=regressor
+check "initial model: continues the binary model" sh -c "$LL train --train $B/train.csv --initial-model $T/bm/model.tar.gz -H predictor_type=binary_classifier -H epochs=1 >$T/warm.log 2>&1 && grep -q 'Starting every model from the initial model' $T/warm.log"
 finish
