@@ -3,10 +3,13 @@
  * DIR/<channel>_<epoch> FIFOs (ll_pipe_run), or in File mode copies them into DIR/<channel>/. */
 #include "tool.h"
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 static const char *HELP =
     "usage: linlearn pipe --channel NAME=SRC [--channel NAME=SRC ...] [options]\n"
@@ -32,6 +35,8 @@ static const char *HELP =
     "                           CompressionType: auto (default) inflates gzip data (first bytes\n"
     "                           1F 8B) before the FIFO, gzip requires it, none passes the bytes\n"
     "                           as stored (readers of the FIFO inflate gzip themselves)\n"
+    "  --progress | --no-progress  the progress line on stderr: bytes fed, percent of local\n"
+    "                           files, rate, ETA (default: when stderr is a terminal)\n"
     "\n"
     "Example:\n"
     "  linlearn pipe --dir /tmp/data --epochs 3 --channel train=s3://bucket/train/ &\n"
@@ -61,6 +66,8 @@ static const struct option LONGOPTS[] = {
     {"endpoint-url", required_argument, 0, O_ENDPOINT},
     {"prefetch", required_argument, 0, O_PREFETCH},
     {"compression", required_argument, 0, O_COMPRESSION},
+    {"progress", no_argument, 0, O_PROGRESS_ON},
+    {"no-progress", no_argument, 0, O_PROGRESS_OFF},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -73,6 +80,25 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
+/* The progress line of a Pipe-mode run: the bytes the channels' threads have fed, sampled
+ * five times a second. */
+typedef struct pipe_watch {
+    tool_progress pr;
+    uint64_t fed;
+    int done;
+} pipe_watch;
+
+static void *watch_main(void *arg)
+{
+    pipe_watch *w = arg;
+    struct timespec ts = {0, 200 * 1000 * 1000};
+    while (!__atomic_load_n(&w->done, __ATOMIC_ACQUIRE)) {
+        tool_progress_tick(&w->pr, __atomic_load_n(&w->fed, __ATOMIC_RELAXED), 0);
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
 int cmd_pipe(int argc, char **argv)
 {
     ll_source_opts o;
@@ -82,7 +108,7 @@ int cmd_pipe(int argc, char **argv)
     uint64_t epochs = 1;
     const char *dir = "/opt/ml/input/data";
     int file_mode = 0;
-    int c;
+    int c, prog = -1;
     char *end;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
@@ -159,6 +185,10 @@ int cmd_pipe(int argc, char **argv)
             else
                 return tool_usage_error("pipe", "--compression takes auto, gzip or none");
             break;
+        case O_PROGRESS_ON:
+        case O_PROGRESS_OFF:
+            prog = c == O_PROGRESS_ON;
+            break;
         default:
             return tool_bad_option("pipe", argv, LONGOPTS);
         }
@@ -186,7 +216,26 @@ int cmd_pipe(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
-    ll_code rc = ll_pipe_run(dir, ch, n_ch, epochs, &o, &g_stop, &err);
+    pipe_watch pw;
+    memset(&pw, 0, sizeof pw);
+    tool_progress_init(&pw.pr, "pipe", NULL, prog);
+    pw.pr.bytes_only = 1;
+    struct stat st;
+    for (size_t i = 0; i < n_ch; i++) /* local files: the total is known */
+        if (!strstr(ch[i].src, "://") && stat(ch[i].src, &st) == 0 && S_ISREG(st.st_mode))
+            pw.pr.total += (uint64_t)st.st_size * epochs;
+        else {
+            pw.pr.total = 0;
+            break;
+        }
+    pthread_t th;
+    int watching = pw.pr.on && pthread_create(&th, NULL, watch_main, &pw) == 0;
+    ll_code rc = ll_pipe_run_counted(dir, ch, n_ch, epochs, &o, &g_stop, &pw.fed, &err);
+    if (watching) {
+        __atomic_store_n(&pw.done, 1, __ATOMIC_RELEASE);
+        pthread_join(th, NULL);
+    }
+    tool_progress_done(&pw.pr);
     if (rc != LL_OK)
         return tool_fail("pipe", &err);
     return g_stop ? 130 : 0;

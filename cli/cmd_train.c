@@ -42,7 +42,7 @@ static const char *HELP =
     "  --initial-model MODEL    warm start: every model starts from MODEL's weights (same\n"
     "                           predictor_type and feature_dim)\n"
     "  --seed N                 random seed (default 0); same seed and threads, same model\n"
-    "  --threads N              BLAS threads (default: all cores)\n"
+    "  --threads N              kernel threads: BLAS, sparse steps (default: all cores)\n"
     "  --label-column N  --header  --delimiter C  --index-base 0|1\n"
     "                           input options as for convert\n"
     "  --sagemaker [--sm-root DIR]  run as SageMaker's training container: settings from\n"

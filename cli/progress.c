@@ -78,7 +78,8 @@ static void draw(tool_progress *p, double now)
         fprintf(stderr, " of %s (%.0f%%)", tool_human_bytes(b2, sizeof b2, (double)p->total),
                 f * 100);
     }
-    fprintf(stderr, ", %s rows", tool_human_count(b3, sizeof b3, (double)p->rows));
+    if (!p->bytes_only)
+        fprintf(stderr, ", %s rows", tool_human_count(b3, sizeof b3, (double)p->rows));
     if (el > 0.2)
         fprintf(stderr, ", %s/s", tool_human_bytes(b2, sizeof b2, (double)p->bytes / el));
     if (f > 0.001 && f < 1 && el > 0.5)

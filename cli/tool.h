@@ -62,6 +62,7 @@ typedef struct tool_progress {
     uint64_t bytes, rows;
     double t0, t_draw;
     int on, drawn;
+    int bytes_only; /* no row count (pipe moves bytes) */
 } tool_progress;
 void tool_progress_init(tool_progress *p, const char *what, const char *src, int mode);
 /* An ll_tick_fn: ud is the tool_progress. Redraws at most 5 times a second. */

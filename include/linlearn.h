@@ -211,6 +211,11 @@ typedef struct ll_pipe_channel {
 } ll_pipe_channel;
 LL_API ll_code ll_pipe_run(const char *dir, const ll_pipe_channel *ch, size_t n_ch, uint64_t epochs,
                            const ll_source_opts *o, volatile int *stop, ll_err *err);
+/* ll_pipe_run that also adds every byte handed to a reader to *fed (atomically, from the
+ * channels' threads; read it with __atomic_load_n), for a progress display. */
+LL_API ll_code ll_pipe_run_counted(const char *dir, const ll_pipe_channel *ch, size_t n_ch,
+                                   uint64_t epochs, const ll_source_opts *o, volatile int *stop,
+                                   uint64_t *fed, ll_err *err);
 
 /* File mode: copies a channel's objects (after sharding/shuffle settings) into folder dir,
  * one file per object named by its key relative to the prefix. *n_files and *n_bytes may be

@@ -166,6 +166,12 @@ ll_code ckpt_save(const char *path, const ckpt_state *st, const sgd *s, const sc
     uint32_t flags = st->flags & (CKPT_DONE | CKPT_PARTIAL);
     if (s->bestW && s->bestB)
         flags |= CKPT_HAS_BEST;
+    uint64_t t0 = s->t; /* lazy sparse state: the oldest step a feature is current at */
+    for (uint64_t j = 0; j < s->D; j++)
+        if (s->last[j] < t0)
+            t0 = s->last[j];
+    if (s->lazy_steps && s->t > 0)
+        flags |= CKPT_LAZY;
     if (sc->shift && sc->mu)
         flags |= CKPT_SHIFT;
     uint64_t D = s->D, M = s->M, K = s->K;
@@ -201,6 +207,8 @@ ll_code ckpt_save(const char *path, const ckpt_state *st, const sgd *s, const sc
     put_f64(h + 96, sc->ysd);
     put_u64(h + 104, st->seed);
     uint64_t P = payload_size(D, K, M, flags);
+    if (flags & CKPT_LAZY)
+        P += 16 + 8 * K * (s->t - t0 + 1) + 8 * D;
     if (flags & CKPT_PARTIAL) {
         P += 8 * K + 8 + 8 + 4 * (K * st->part.n + 2 * st->part.n);
         put_u64(h + 120, st->part.batches);
@@ -221,6 +229,13 @@ ll_code ckpt_save(const char *path, const ckpt_state *st, const sgd *s, const sc
     if (flags & CKPT_HAS_BEST) {
         w_f32s(o, s->bestW, D * M);
         w_f32s(o, s->bestB, M);
+    }
+    if (flags & CKPT_LAZY) {
+        put_u64(room(o, 8), t0);
+        put_u64(room(o, 8), s->t - t0 + 1);
+        w_f64s(o, s->lrsum + t0 * K, K * (s->t - t0 + 1));
+        for (uint64_t j = 0; j < D; j++)
+            put_u64(room(o, 8), s->last[j]);
     }
     if (flags & CKPT_PARTIAL) {
         const ckpt_partial *pt = &st->part;
@@ -262,6 +277,7 @@ typedef struct ckpt_file {
     /* byte offsets of the arrays (0: absent) */
     uint64_t o_lr, o_best, o_bestc, o_mu, o_sc, o_W, o_B, o_s1W, o_s2W, o_s1B, o_s2B, o_bestW,
         o_bestB, o_tl, o_tw, o_n, o_psc, o_lab, o_wt;
+    uint64_t lazy_t0, lazy_n, o_lazy, o_lrsum, o_last; /* flag 16 */
 } ckpt_file;
 
 /* Header fields by offset, for messages that name what they refuse. */
@@ -469,7 +485,7 @@ static ll_code decode(const char *path, const uint8_t *p, uint64_t len, ckpt_fil
     f->ysd = get_f64(p + 96);
     f->seed = get_u64(p + 104);
     f->batches = get_u64(p + 120);
-    if (f->flags & ~(uint32_t)(CKPT_DONE | CKPT_HAS_BEST | CKPT_SHIFT | CKPT_PARTIAL) ||
+    if (f->flags & ~(uint32_t)(CKPT_DONE | CKPT_HAS_BEST | CKPT_SHIFT | CKPT_PARTIAL | CKPT_LAZY) ||
         ((f->flags & CKPT_DONE) && (f->flags & CKPT_PARTIAL)))
         return bad(err, path, 44, "unknown flags");
     if (f->D == 0 || f->D > f->P)
@@ -494,6 +510,18 @@ static ll_code decode(const char *path, const uint8_t *p, uint64_t len, ckpt_fil
         ok = (f->o_bestW = take(&at, end, DM, 4)) && (f->o_bestB = take(&at, end, M, 4));
     if (!ok)
         return bad(err, path, 112, "the payload size does not match the sizes in the header");
+    if (f->flags & CKPT_LAZY) {
+        if (!(f->o_lazy = take(&at, end, 2, 8)))
+            return bad(err, path, 112, "the payload is too short for the lazy sparse state");
+        f->lazy_t0 = get_u64(p + f->o_lazy);
+        f->lazy_n = get_u64(p + f->o_lazy + 8);
+        if (f->lazy_n == 0 || f->lazy_n > (end - at) / 8 / f->K ||
+            !(f->o_lrsum = take(&at, end, f->lazy_n * f->K, 8)) ||
+            !(f->o_last = take(&at, end, D, 8)))
+            return bad(err, path, f->o_lazy + 8,
+                       "the lazy state's %llu learning-rate sums do not fit the payload",
+                       (unsigned long long)f->lazy_n);
+    }
     if (f->flags & CKPT_PARTIAL) {
         /* tl[K], tw, n, then 4 * (K + 2) * n bytes */
         if (!(f->o_tl = take(&at, end, f->K, 8)) || !(f->o_tw = take(&at, end, 1, 8)) ||
@@ -607,6 +635,28 @@ static ll_code validate(const char *path, const ckpt_file *f, const ckpt_state *
         if (!isfinite(tw) || tw < 0)
             return bad(err, path, f->o_tw, "the epoch weight sum is not a finite number >= 0");
     }
+    if (f->flags & CKPT_LAZY) {
+        if (f->lazy_t0 > f->steps || f->lazy_n != f->steps - f->lazy_t0 + 1)
+            return bad(err, path, f->o_lazy,
+                       "the lazy state covers steps %llu + %llu, not up to the %llu steps",
+                       (unsigned long long)f->lazy_t0, (unsigned long long)f->lazy_n,
+                       (unsigned long long)f->steps);
+        uint64_t n = f->lazy_n * f->K;
+        for (uint64_t i = 0; i < n; i++) {
+            double v = get_f64(p + f->o_lrsum + 8 * i);
+            if (!isfinite(v) || v < 0)
+                return bad(err, path, f->o_lrsum + 8 * i,
+                           "a learning-rate sum is not a finite number >= 0");
+        }
+        for (uint64_t j = 0; j < f->D; j++) {
+            uint64_t l = get_u64(p + f->o_last + 8 * j);
+            if (l < f->lazy_t0 || l > f->steps)
+                return bad(err, path, f->o_last + 8 * j,
+                           "feature %llu is current at step %llu, outside %llu..%llu",
+                           (unsigned long long)j, (unsigned long long)l,
+                           (unsigned long long)f->lazy_t0, (unsigned long long)f->steps);
+        }
+    }
     return LL_OK;
 }
 
@@ -664,6 +714,16 @@ static ll_code apply(const ckpt_file *f, ckpt_state *st, sgd *s, ll_err *err)
     if (f->flags & CKPT_HAS_BEST) {
         r_f32s(p + f->o_bestW, s->bestW, DM);
         r_f32s(p + f->o_bestB, s->bestB, (size_t)M);
+    }
+    if (f->flags & CKPT_LAZY) {
+        /* the sums and steps the features are current at, as the stopped run had them
+         * (sgd_restore_step sized the sums for steps 0..T+1) */
+        uint64_t n = f->lazy_n * K;
+        s->lazy_steps = 1;
+        for (uint64_t i = 0; i < n; i++)
+            s->lrsum[f->lazy_t0 * K + i] = get_f64(p + f->o_lrsum + 8 * i);
+        for (uint64_t j = 0; j < f->D; j++)
+            s->last[j] = get_u64(p + f->o_last + 8 * j);
     }
     if (f->flags & CKPT_PARTIAL) {
         for (uint32_t k = 0; k < K; k++)

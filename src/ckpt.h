@@ -18,7 +18,8 @@
  *   40     4     u32 next epoch (0-based epoch the resumed run starts with)
  *   44     4     u32 flags: 1 training loop finished (early stop or last epoch),
  *                           2 best-epoch snapshot present, 4 scaler has a mean shift,
- *                           8 stopped inside the next epoch (SIGTERM): resume mid-epoch
+ *                           8 stopped inside the next epoch (SIGTERM): resume mid-epoch,
+ *                           16 lazy sparse state present (features not caught up)
  *   48     4     u32 epochs without improvement (early stopping)
  *   52     4     u32 epochs done
  *   56     8     u64 optimizer steps taken
@@ -35,6 +36,12 @@
  *                  f32 scaler_mu[D] (flag 4 only), f32 scaler_scale[D],
  *                  f32 W[D*M], f32 B[M], f32 m1W[D*M], f32 m2W[D*M], f32 m1B[M], f32 m2B[M],
  *                  f32 bestW[D*M], f32 bestB[M] (flag 2 only),
+ *                then with flag 16 (training took sparse steps, whose weights catch up
+ *                lazily; T = optimizer steps):
+ *                  u64 t0 (the oldest step a feature is current at), u64 n (= T - t0 + 1),
+ *                  f64 lrsum[n*K] (cumulative learning rates of steps t0..T, K a step),
+ *                  u64 last[D] (the step each feature is current at, t0..T): a resumed run
+ *                  then catches up exactly as an uninterrupted one, bit for bit,
  *                then with flag 8 (stopped inside an epoch):
  *                  f64 epoch_loss_sum[K], f64 epoch_weight_sum, u64 n (sampled rows),
  *                  f32 sampled_scores[K*n] (model-major), f32 labels[n], f32 weights[n]
@@ -46,7 +53,7 @@
 #include "sgd.h"
 
 #define CKPT_FILE "linlearn-state.ckpt"
-enum { CKPT_DONE = 1, CKPT_HAS_BEST = 2, CKPT_SHIFT = 4, CKPT_PARTIAL = 8 };
+enum { CKPT_DONE = 1, CKPT_HAS_BEST = 2, CKPT_SHIFT = 4, CKPT_PARTIAL = 8, CKPT_LAZY = 16 };
 
 /* A stop inside an epoch (flag 8): how far its train pass got. Borrowed views when saving;
  * owned by the state (ckpt_state_deinit) after loading. */

@@ -30,29 +30,18 @@ static ll_code req_fail(json_scan *s, const char *at, const char *msg)
     return err_at(s->err, j->src, off);
 }
 
-static ll_code features(json_scan *s, jp *j)
+static ll_code features(json_scan *s, void *ud)
 {
+    jp *j = ud;
     j->found = 1;
     return json_scan_features(s, j->b, &j->row, JSON_SCAN_SPARSE_NEEDS_SHAPE);
 }
 
-static ll_code data_member(json_scan *s, const char *k, size_t kn, void *ud)
-{
-    if (json_scan_key_is(k, kn, "features"))
-        return features(s, ud);
-    return json_scan_skip(s);
-}
-
 static ll_code instance_member(json_scan *s, const char *k, size_t kn, void *ud)
 {
-    if (json_scan_key_is(k, kn, "features"))
-        return features(s, ud);
-    if (json_scan_key_is(k, kn, "data")) {
-        if (s->p < s->end && *s->p == '{')
-            return json_scan_object(s, data_member, ud);
-        return json_scan_expected(s, "an object under \"data\"");
-    }
-    return json_scan_skip(s);
+    int handled;
+    ll_code rc = json_scan_instance_member(s, k, kn, features, ud, &handled);
+    return handled ? rc : json_scan_skip(s);
 }
 
 /* INSTANCE -> one row appended to b. */

@@ -239,6 +239,37 @@ ll_code json_scan_object(json_scan *s, json_scan_member_fn fn, void *ud)
     }
 }
 
+/* ---- instances ---- */
+
+typedef struct inst {
+    json_scan_value_fn features;
+    void *ud;
+} inst;
+
+static ll_code data_member(json_scan *s, const char *k, size_t kn, void *ud)
+{
+    inst *in = ud;
+    if (json_scan_key_is(k, kn, "features"))
+        return in->features(s, in->ud);
+    return json_scan_skip(s);
+}
+
+ll_code json_scan_instance_member(json_scan *s, const char *k, size_t kn,
+                                  json_scan_value_fn features, void *ud, int *handled)
+{
+    *handled = 1;
+    if (json_scan_key_is(k, kn, "features"))
+        return features(s, ud);
+    if (json_scan_key_is(k, kn, "data")) {
+        if (s->p >= s->end || *s->p != '{')
+            return json_scan_expected(s, "an object under \"data\"");
+        inst in = {features, ud};
+        return json_scan_object(s, data_member, &in);
+    }
+    *handled = 0;
+    return LL_OK;
+}
+
 /* ---- FEATURES ---- */
 
 typedef struct feat {

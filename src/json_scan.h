@@ -75,6 +75,13 @@ ll_code json_scan_array(json_scan *s, json_scan_elem_fn fn, void *ud, size_t *n)
 typedef ll_code (*json_scan_member_fn)(json_scan *s, const char *k, size_t kn, void *ud);
 ll_code json_scan_object(json_scan *s, json_scan_member_fn fn, void *ud);
 
+/* The members every instance form shares: "features": FEATURES and "data": {"features":
+ * FEATURES, ...}. For those keys calls features(s, ud) with the cursor on FEATURES and sets
+ * *handled; other keys are left to the caller (*handled 0, cursor unmoved). */
+typedef ll_code (*json_scan_value_fn)(json_scan *s, void *ud);
+ll_code json_scan_instance_member(json_scan *s, const char *k, size_t kn,
+                                  json_scan_value_fn features, void *ud, int *handled);
+
 /* FEATURES (above) into b at r->off; checks keys against values and the shape. */
 ll_code json_scan_features(json_scan *s, ll_batch *b, json_scan_row *r, unsigned flags);
 #endif

@@ -46,31 +46,22 @@ static ll_code label_elem(json_scan *s, size_t i, void *ud)
     return json_scan_f32(s, &j->b->label[j->lo + i], JSON_SCAN_QUOTED_NUMBERS);
 }
 
-static ll_code features(json_scan *s, jctx *j)
+static ll_code features(json_scan *s, void *ud)
 {
+    jctx *j = ud;
     if (j->have_feat)
         return json_scan_failf(s, s->p, "\"features\" given twice");
     j->have_feat = 1;
     return json_scan_features(s, j->b, &j->row, JSON_SCAN_QUOTED_NUMBERS);
 }
 
-static ll_code data_member(json_scan *s, const char *k, size_t kn, void *ud)
-{
-    if (json_scan_key_is(k, kn, "features"))
-        return features(s, ud);
-    return json_scan_skip(s);
-}
-
 static ll_code top_member(json_scan *s, const char *k, size_t kn, void *ud)
 {
     jctx *j = ud;
-    if (json_scan_key_is(k, kn, "features"))
-        return features(s, j);
-    if (json_scan_key_is(k, kn, "data")) {
-        if (s->p < s->end && *s->p == '{')
-            return json_scan_object(s, data_member, j);
-        return json_scan_expected(s, "an object");
-    }
+    int handled;
+    ll_code rc = json_scan_instance_member(s, k, kn, features, j, &handled);
+    if (handled)
+        return rc;
     if (json_scan_key_is(k, kn, "label")) {
         if (j->have_label)
             return json_scan_failf(s, s->p, "\"label\" given twice");

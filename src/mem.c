@@ -45,6 +45,12 @@ void mem_advise_huge(void *p, size_t n)
 #endif
 }
 
+void *mem_alloc_aligned(size_t n)
+{
+    size_t r = (n + 63) & ~(size_t)63;
+    return should_fail() || r < n ? NULL : aligned_alloc(64, r ? r : 64);
+}
+
 void *mem_alloc_big(size_t n)
 {
     void *p = mem_alloc(n);

@@ -9,6 +9,8 @@ void *mem_calloc(size_t n, size_t size);
 /* mem_alloc for large buffers written soon after: asks for transparent huge pages (one page
  * fault per 2 MiB instead of per 4 KiB); mem_advise_huge does it for a buffer already made. */
 void *mem_alloc_big(size_t n);
+/* n bytes on a 64-byte boundary (a cache line): buffers that threads write side by side. */
+void *mem_alloc_aligned(size_t n);
 void mem_advise_huge(void *p, size_t n);
 void *mem_realloc(void *p, size_t n);
 /* realloc for arrays: fails (returns NULL, p untouched) on overflow of n*size. */

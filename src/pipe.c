@@ -121,6 +121,7 @@ typedef struct {
     uint64_t epochs;
     ll_source_opts o;
     volatile int *stop;
+    uint64_t *fed; /* bytes handed to readers, all channels (atomic adds); NULL: not counted */
     ll_code rc;
     ll_err err;
     char fifo[4096];
@@ -184,6 +185,8 @@ static ll_code feed_epoch(feeder *f, uint64_t e, uint8_t *buf, size_t cap)
             ssize_t k = write(fd, buf + off, n - off);
             if (k >= 0) {
                 off += (size_t)k;
+                if (f->fed)
+                    __atomic_add_fetch(f->fed, (uint64_t)k, __ATOMIC_RELAXED);
                 continue;
             }
             if (errno == EINTR)
@@ -245,6 +248,13 @@ static void *feeder_main(void *arg)
 ll_code ll_pipe_run(const char *dir, const ll_pipe_channel *ch, size_t n_ch, uint64_t epochs,
                     const ll_source_opts *o, volatile int *stop, ll_err *err)
 {
+    return ll_pipe_run_counted(dir, ch, n_ch, epochs, o, stop, NULL, err);
+}
+
+ll_code ll_pipe_run_counted(const char *dir, const ll_pipe_channel *ch, size_t n_ch,
+                            uint64_t epochs, const ll_source_opts *o, volatile int *stop,
+                            uint64_t *fed, ll_err *err)
+{
     static volatile int never;
     if (!stop)
         stop = &never;
@@ -276,6 +286,7 @@ ll_code ll_pipe_run(const char *dir, const ll_pipe_channel *ch, size_t n_ch, uin
         f[i].epochs = epochs;
         f[i].o = o ? *o : def;
         f[i].stop = stop;
+        f[i].fed = fed;
         if (pthread_create(&th[i], NULL, feeder_main, &f[i]) != 0) {
             rc = err_set(err, LL_E_NOMEM, "cannot start a channel thread");
             break;

@@ -9,6 +9,7 @@
  */
 #include "report.h"
 #include "err.h"
+#include "mem.h"
 #include "wr.h"
 #include <math.h>
 #include <stdarg.h>
@@ -35,7 +36,7 @@ static int sb_room(sb *b, size_t n)
     size_t c = b->cap ? b->cap : 65536;
     while (c < b->len + n + 1)
         c *= 2;
-    char *q = c <= SB_MAX ? realloc(b->p, c) : NULL;
+    char *q = c <= SB_MAX ? mem_realloc(b->p, c) : NULL;
     if (!q) {
         b->oom = 1;
         return 0;
@@ -298,6 +299,7 @@ typedef struct doc {
     const json_t *root, *hist, *hp, *metrics, *sel, *epochs, *models, *chans;
     const char *pred;
     int K, n_ep, selk, binary, multi, regressor;
+    int kept; /* the selected model's kept epoch (its best on validation); -1: the last */
     double thr;
     int ids;
 } doc;
@@ -326,7 +328,7 @@ static void curves(sb *b, doc *d, const char *key, const char *title, const char
     int n = d->n_ep, K = d->K;
     if (n == 0 || K == 0)
         return;
-    double *all = malloc((size_t)n * K * sizeof *all);
+    double *all = mem_alloc((size_t)n * K * sizeof *all);
     if (!all)
         return;
     size_t cnt = 0;
@@ -345,7 +347,7 @@ static void curves(sb *b, doc *d, const char *key, const char *title, const char
             }
         }
     if (cnt == 0) {
-        free(all);
+        mem_free(all);
         return;
     }
     qsort(all, cnt, sizeof *all, cmp_d);
@@ -354,11 +356,12 @@ static void curves(sb *b, doc *d, const char *key, const char *title, const char
         lo = fmax(amin, fmin(all[(size_t)(0.1 * (double)(cnt - 1))], smin));
     else
         hi = fmin(amax, fmax(all[(size_t)(0.9 * (double)(cnt - 1))], smax));
-    free(all);
+    mem_free(all);
     range_pad(&lo, &hi);
-    chart c = {++d->ids, 0, n > 1 ? n - 1 : 1, lo, hi};
+    /* epochs count from 1, as the people's log does */
+    chart c = {++d->ids, 1, n > 1 ? n : 2, lo, hi};
     if (n == 1)
-        c.x0 = -1;
+        c.x0 = 0;
     char cls[64];
     snprintf(cls, sizeof cls, "curves curves-%s", key);
     chart_open(b, &c, cls, title, what, "epoch", ylabel, 1);
@@ -374,25 +377,56 @@ static void curves(sb *b, doc *d, const char *key, const char *title, const char
                 double v = ep_val(d, e, key, k);
                 if (!isfinite(v))
                     continue;
-                sbf(b, "%.2f,%.2f ", cx(&c, e), cy(&c, v));
+                sbf(b, "%.2f,%.2f ", cx(&c, e + 1), cy(&c, v));
                 last = v;
             }
-            sbf(b, "\" data-last=\"%.10g\"/>\n", last);
+            if (isfinite(last))
+                sbf(b, "\" data-last=\"%.10g\"/>\n", last);
+            else /* a diverged model: no point to draw */
+                sbs(b, "\"/>\n");
             if (sel || n == 1)
                 for (int e = 0; e < n; e++) {
                     double v = ep_val(d, e, key, k);
                     if (isfinite(v))
                         sbf(b, "<circle class=\"pt%s\" cx=\"%.2f\" cy=\"%.2f\" r=\"%s\"/>\n",
-                            sel ? " selected" : "", cx(&c, e), cy(&c, v), sel ? "3" : "2");
+                            sel ? " selected" : "", cx(&c, e + 1), cy(&c, v), sel ? "3" : "2");
                 }
         }
+    double kv = d->kept >= 0 ? ep_val(d, d->kept, key, d->selk) : NAN;
+    if (isfinite(kv))
+        sbf(b, "<circle class=\"kept\" data-epoch=\"%d\" cx=\"%.2f\" cy=\"%.2f\" r=\"7\"/>\n",
+            d->kept + 1, cx(&c, d->kept + 1), cy(&c, kv));
     chart_close(b);
     char t[80];
     snprintf(t, sizeof t, "selected model %d", d->selk);
     sbs(b, "<div class=\"legend\">");
     legend_item(b, "sel", t);
     legend_item(b, "other", K > 1 ? "the other models" : "");
+    if (isfinite(kv))
+        legend_item(b, "ring", "the epoch it keeps");
     sbs(b, "</div></figure>\n");
+}
+
+/* The epoch whose weights the selected model keeps: with validation, its best epoch (best
+ * criterion, ties by loss; or the lowest loss), as training snapshots it; else the last. */
+static int kept_epoch(const doc *d)
+{
+    if (!json_object_get(json_array_get(d->epochs, 0), "validation"))
+        return -1;
+    int crit = json_object_get(json_array_get(d->epochs, 0), "criterion") != NULL, best = -1;
+    double bc = -INFINITY, bl = INFINITY;
+    for (int e = 0; e < d->n_ep; e++) {
+        double l = ep_val(d, e, "validation", d->selk);
+        double c = crit ? ep_val(d, e, "criterion", d->selk) : 0;
+        if (!isfinite(l))
+            continue;
+        if (crit ? c > bc || (c == bc && l < bl) : l < bl) {
+            bc = c;
+            bl = l;
+            best = e;
+        }
+    }
+    return best;
 }
 
 static void section_curves(sb *b, doc *d)
@@ -411,8 +445,10 @@ static void section_curves(sb *b, doc *d)
         curves(b, d, "criterion", "Early-stopping criterion", crit, "criterion", higher);
     sbf(b,
         "</div><p class=\"note\">One line per parallel model (%d), one point per epoch; lower "
-        "objective is better%s. The selected model is highlighted.</p></section>\n",
-        d->K, higher ? ", higher criterion is better" : "");
+        "objective is better%s. The selected model is highlighted%s.</p></section>\n",
+        d->K, higher ? ", higher criterion is better" : "",
+        d->kept >= 0 ? "; the ring marks the epoch whose weights it keeps (its best on validation)"
+                     : "");
 }
 
 typedef struct mrow {
@@ -445,7 +481,7 @@ static void section_models(sb *b, doc *d)
     int higher = json_is_true(json_object_get(d->hist, "criterion_higher_is_better"));
     const char *crit = jstr(d->hist, "criterion");
     int has_val = json_object_get(json_array_get(d->epochs, 0), "validation") != NULL;
-    mrow *rows = malloc((size_t)K * sizeof *rows);
+    mrow *rows = mem_alloc((size_t)K * sizeof *rows);
     if (!rows)
         return;
     for (int k = 0; k < K; k++) {
@@ -490,7 +526,7 @@ static void section_models(sb *b, doc *d)
         sbf(b, "<td>%s</td></tr>\n",
             fnum(t, jnum(m, higher ? "selection_value" : "selection_loss")));
     }
-    free(rows);
+    mem_free(rows);
     sbs(b, "</tbody></table></div>\n<p class=\"note\">Ranked as model selection ranks them: ");
     if (higher) {
         sbs(b, "by ");
@@ -621,7 +657,7 @@ static void confusion(sb *b, const doc *d, int ch, const json_t *cm)
     sbf(b,
         "<table class=\"confusion%s\" data-channel=\"%s\"><thead><tr><th>actual \\ "
         "predicted</th>",
-        C > 8 ? " small" : "", CH_NAMES[ch]);
+        C > 4 ? " small" : "", CH_NAMES[ch]);
     for (size_t p = 0; p < C; p++)
         sbf(b, "<th>%s</th>", fint(t, jnum(json_array_get(labels, p), NULL)));
     sbs(b, "<th>rows</th></tr></thead><tbody>\n");
@@ -656,7 +692,12 @@ static void section_confusion(sb *b, doc *d)
     if (!any)
         return;
     char t[32];
-    sbs(b, "<section id=\"confusion\"><h2>Confusion matrices</h2><div class=\"grid\">\n");
+    const json_t *any_cm = NULL;
+    for (int ch = 0; ch < 3 && !any_cm; ch++)
+        any_cm = json_object_get(json_object_get(d->chans, CH_NAMES[ch]), "confusion");
+    size_t C = json_array_size(json_object_get(any_cm, "labels"));
+    sbf(b, "<section id=\"confusion\"><h2>Confusion matrices</h2><div class=\"grid%s\">\n",
+        C > 4 ? " wide" : "");
     for (int ch = 0; ch < 3; ch++) {
         const json_t *cm = json_object_get(json_object_get(d->chans, CH_NAMES[ch]), "confusion");
         if (cm)
@@ -910,6 +951,8 @@ static const char *CSS =
     ".c-train{stroke:var(--grey)}.c-val{stroke:var(--blue)}.c-test{stroke:var(--acc)}\n"
     "line.chance.c-train,line.chance.c-val,line.chance.c-test{stroke-width:1;opacity:.6}\n"
     "circle.thr{fill:#fff;stroke-width:2.6}\n"
+    "circle.kept{fill:none;stroke:var(--acc);stroke-width:2}\n"
+    ".sw.ring{width:12px;height:12px;border:2px solid var(--acc);border-radius:50%}\n"
     "circle.dot{fill:var(--blue);opacity:.55}\n"
     ".legend{display:flex;flex-wrap:wrap;gap:2px 16px;font-size:13px;color:var(--mut);"
     "margin-top:4px}\n"
@@ -938,6 +981,7 @@ static const char *CSS =
     "footer{color:var(--mut);font-size:12px;text-align:center;margin-top:18px}\n"
     "@media (max-width:640px){main{padding:14px 8px}section{padding:12px 12px}"
     ".grid.wide{grid-template-columns:1fr}"
+    "table.metrics td:first-child{white-space:normal;overflow-wrap:anywhere}"
     "th,td{padding:3px 6px;font-size:13px}.kpis b{font-size:20px}}\n"
     "@media print{body{background:#fff;font-size:12px}main{max-width:none;padding:0}"
     "section,.kpis div{border:none;padding:0;margin:12px 0}section,figure{break-inside:avoid}"
@@ -971,6 +1015,7 @@ char *report_html(const json_t *root)
         double k = jnum(d.hp, "num_models");
         d.K = isfinite(k) ? (int)k : 0;
     }
+    d.kept = kept_epoch(&d);
     sb b = {0};
     sbs(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -1004,7 +1049,7 @@ char *report_html(const json_t *root)
             "<code>linlearn train</code>; how to read each picture: docs/REPORT.md."
             "</footer>\n</main></body></html>\n");
     if (b.oom) {
-        free(b.p);
+        mem_free(b.p);
         return NULL;
     }
     return b.p;
@@ -1121,7 +1166,7 @@ char *ll_report_summary(const char *json)
     }
     json_decref(root);
     if (b.oom) {
-        free(b.p);
+        mem_free(b.p);
         return NULL;
     }
     return b.p;

@@ -8,6 +8,7 @@
 #include "sgd.h"
 #include "err.h"
 #include "mem.h"
+#include "pool.h"
 #include <cblas.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -88,6 +89,50 @@ static void spread(const hp_values *hv, double balanced, uint32_t k, sgd_cfg *c)
     }
 }
 
+/* n x size bytes on a cache line (huge pages when large), zeroed when zero is set; NULL on
+ * overflow or out of memory. */
+static void *zalloc_line(size_t n, size_t size, int zero)
+{
+    if (size && n > (size_t)-1 / size)
+        return NULL;
+    void *p = mem_alloc_aligned(n * size);
+    if (p && n * size >= ((size_t)4 << 20))
+        mem_advise_huge(p, n * size);
+    if (p && zero)
+        memset(p, 0, n * size);
+    return p;
+}
+
+static void parts_free(sgd *s)
+{
+    for (unsigned i = 0; s->part && i < s->nparts; i++) {
+        mem_free(s->part[i].lrow);
+        mem_free(s->part[i].ca);
+    }
+    mem_free(s->part);
+    s->part = NULL;
+    s->nparts = 0;
+}
+
+static ll_code parts_new(sgd *s, unsigned np)
+{
+    parts_free(s);
+    s->part = mem_calloc(np, sizeof *s->part);
+    if (!s->part)
+        return LL_E_NOMEM;
+    s->nparts = np;
+    for (unsigned i = 0; i < np; i++) {
+        sgd_part *p = &s->part[i];
+        p->lrow = zalloc_line(s->K, sizeof(float), 1);
+        p->ca = zalloc_line(2 * s->M + 16, sizeof(float), 1);
+        if (!p->lrow || !p->ca)
+            return LL_E_NOMEM;
+        p->cl = p->ca + ((s->M + 15) & ~(size_t)15);
+        p->cache_t0 = p->cache_t1 = UINT64_MAX;
+    }
+    return LL_OK;
+}
+
 ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint64_t seed,
                  ll_err *err)
 {
@@ -108,23 +153,22 @@ ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint
                        "%llu features x %zu model outputs is too many weights (limit 2^31)",
                        (unsigned long long)D, s->M);
     size_t DM = (size_t)D * s->M;
-    s->W = mem_alloc_big(DM * sizeof(float));
-    s->G = mem_alloc_big(DM * sizeof(float));
-    s->s1W = mem_calloc(DM, sizeof(float));
-    s->s2W = mem_calloc(DM, sizeof(float));
-    mem_advise_huge(s->s1W, DM * sizeof(float));
-    mem_advise_huge(s->s2W, DM * sizeof(float));
-    s->B = mem_alloc(s->M * sizeof(float));
-    s->gB = mem_alloc(s->M * sizeof(float));
-    s->s1B = mem_calloc(s->M, sizeof(float));
-    s->s2B = mem_calloc(s->M, sizeof(float));
+    /* what the parts of a sparse step write side by side starts on a cache line */
+    s->W = zalloc_line(DM, sizeof(float), 0);
+    s->G = zalloc_line(DM, sizeof(float), 0);
+    s->s1W = zalloc_line(DM, sizeof(float), 1);
+    s->s2W = zalloc_line(DM, sizeof(float), 1);
+    s->B = zalloc_line(s->M, sizeof(float), 0);
+    s->gB = zalloc_line(s->M, sizeof(float), 0);
+    s->s1B = zalloc_line(s->M, sizeof(float), 1);
+    s->s2B = zalloc_line(s->M, sizeof(float), 1);
     s->cfg = mem_calloc(s->K, sizeof *s->cfg);
     s->lr = mem_calloc(s->K, sizeof *s->lr);
-    s->tl = mem_calloc(s->K, sizeof *s->tl);
-    s->pw = mem_calloc(7 * s->M, sizeof *s->pw);
+    s->tl = zalloc_line(s->K, sizeof *s->tl, 1);
+    s->pw = zalloc_line(7 * s->M, sizeof *s->pw, 1);
     s->posw = mem_calloc(s->K, sizeof *s->posw);
-    s->lrow = mem_calloc(s->K, sizeof *s->lrow);
-    s->drow = mem_calloc(s->K, sizeof *s->drow);
+    s->lrow = zalloc_line(s->K, sizeof *s->lrow, 1);
+    s->drow = zalloc_line(s->K, sizeof *s->drow, 1);
 
     s->last = mem_calloc(D ? D : 1, sizeof *s->last);
     s->stamp = mem_calloc(D ? D : 1, sizeof *s->stamp);
@@ -162,6 +206,11 @@ ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint
         s->posw[k] = (float)s->cfg[k].posw;
         s->any_l1 |= s->cfg[k].l1 > 0;
     }
+    s->owner = mem_calloc(D ? D : 1, 1);
+    if (!s->owner || parts_new(s, 1) != LL_OK) {
+        sgd_deinit(s);
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    }
     s->pwd = s->pw + s->M;
     s->pl1 = s->pwd + s->M;
     s->pb = s->pl1 + s->M;
@@ -184,8 +233,30 @@ ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint
     return LL_OK;
 }
 
+ll_code sgd_threads(sgd *s, unsigned n, ll_err *err)
+{
+    if (n > 64)
+        n = 64;
+    if (n < 2 || n == s->nparts)
+        return LL_OK;
+    pool *p = pool_new(n, err);
+    if (!p)
+        return err->code;
+    if (parts_new(s, n) != LL_OK) {
+        pool_free(p);
+        return err_set(err, LL_E_NOMEM, "out of memory for %u threads", n);
+    }
+    pool_free(s->pool);
+    s->pool = p;
+    return LL_OK;
+}
+
 void sgd_deinit(sgd *s)
 {
+    pool_free(s->pool);
+    parts_free(s);
+    mem_free(s->owner);
+    mem_free(s->rowloss);
     float *fs[] = {s->W,  s->B, s->s1W, s->s2W, s->s1B,   s->s2B,   s->G, s->gB,
                    s->cw, s->X, s->Z,   s->dZ,  s->bestW, s->bestB, s->yb};
     for (size_t i = 0; i < sizeof fs / sizeof fs[0]; i++)
@@ -210,9 +281,11 @@ static ll_code ensure(float **p, size_t *cap, size_t n, ll_err *err)
 {
     if (n <= *cap)
         return LL_OK;
-    float *q = mem_realloc_array(*p, n, sizeof(float));
+    /* the contents are not kept: every user overwrites them */
+    float *q = zalloc_line(n, sizeof(float), 0);
     if (!q)
         return err_set(err, LL_E_NOMEM, "out of memory for %zu floats", n);
+    mem_free(*p);
     *p = q;
     *cap = n;
     return LL_OK;
@@ -235,6 +308,51 @@ static int use_dense(const sgd *s, const ll_batch *b)
     return b->dense || s->sc->shift;
 }
 
+/* Runs fn over every part: on the pool when there is one. */
+static void run_parts(sgd *s, pool_fn fn)
+{
+    if (s->pool)
+        pool_run(s->pool, fn, s);
+    else
+        fn(s, 0, 1);
+}
+
+/* Z = B + x W for rows [i0, i1) of the sparse batch b (scaled features). */
+SGD_VEC static void forward_rows(sgd *s, const ll_batch *b, size_t i0, size_t i1)
+{
+    size_t M = s->M;
+    const float *sc = s->sc->sc;
+    for (size_t i = i0; i < i1; i++) {
+        float *restrict z = s->Z + i * M;
+        memcpy(z, s->B, M * sizeof(float));
+        const float *v = b->val + b->off[i];
+        const uint32_t *ix = b->idx + b->off[i];
+        size_t nv = b->off[i + 1] - b->off[i];
+        for (size_t k = 0; k < nv; k++) {
+            uint32_t j = ix[k];
+            if (k + 4 < nv)
+                __builtin_prefetch(s->W + (size_t)ix[k + 4] * M);
+            float x = v[k] * sc[j];
+            const float *restrict wr = s->W + (size_t)j * M;
+            for (size_t m = 0; m < M; m++)
+                z[m] += x * wr[m];
+        }
+    }
+}
+
+/* Part pi of np's share of 0..n-1. */
+static size_t share(size_t n, unsigned pi, unsigned np)
+{
+    return (size_t)((uint64_t)n * pi / np);
+}
+
+static void forward_part(void *ud, unsigned pi, unsigned np)
+{
+    sgd *s = ud;
+    size_t n = s->jb->n_rows;
+    forward_rows(s, s->jb, share(n, pi, np), share(n, pi + 1, np));
+}
+
 SGD_VEC ll_code sgd_forward(sgd *s, const ll_batch *b, uint64_t row0, ll_err *err)
 {
     size_t n = b->n_rows, M = s->M;
@@ -245,9 +363,9 @@ SGD_VEC ll_code sgd_forward(sgd *s, const ll_batch *b, uint64_t row0, ll_err *er
     if (rc != LL_OK || n == 0)
         return rc;
     const float *sc = s->sc->sc, *mu = s->sc->mu;
-    for (size_t i = 0; i < n; i++)
-        memcpy(s->Z + i * M, s->B, M * sizeof(float));
     if (use_dense(s, b)) {
+        for (size_t i = 0; i < n; i++)
+            memcpy(s->Z + i * M, s->B, M * sizeof(float));
         rc = ensure(&s->X, &s->capX, n * D, err);
         if (rc != LL_OK)
             return rc;
@@ -273,63 +391,85 @@ SGD_VEC ll_code sgd_forward(sgd *s, const ll_batch *b, uint64_t row0, ll_err *er
                     (int)D, s->W, (int)M, 1.0f, s->Z, (int)M);
         return LL_OK;
     }
-    for (size_t i = 0; i < n; i++) {
-        float *z = s->Z + i * M;
-        const float *v = b->val + b->off[i];
-        const uint32_t *ix = b->idx + b->off[i];
-        size_t nv = b->off[i + 1] - b->off[i];
-        for (size_t k = 0; k < nv; k++) {
-            uint32_t j = ix[k];
-            float x = v[k] * sc[j];
-            const float *w = s->W + (size_t)j * M;
-            for (size_t m = 0; m < M; m++)
-                z[m] += x * w[m];
-        }
-    }
+    s->jb = b;
+    run_parts(s, forward_part);
     return LL_OK;
 }
 
 /* dZ = dLoss/dZ (weighted, divided by n) for the batch; adds the losses to tl. */
-SGD_VEC static void gradients(sgd *s, const ll_batch *b, const float *y)
+SGD_VEC static void gradients_rows(sgd *s, sgd_part *p, const ll_batch *b, const float *y,
+                                   size_t i0, size_t i1)
 {
     size_t n = b->n_rows, M = s->M;
-    uint32_t C = s->C;
+    uint32_t C = s->C, k0 = 0, k1 = s->K;
     const hp_values *hv = &s->hv;
     double ymu = s->sc->ymu, ysd = s->sc->ysd;
     float inv = s->allreduce ? 1.0f : 1.0f / (float)n; /* across hosts: after the sum */
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = i0; i < i1; i++) {
         double rw = b->weight ? b->weight[i] : 1.0;
         const float *z = s->Z + i * M;
         float *dz = s->dZ + i * M;
-        s->tw += rw;
+        double *tl = s->rowloss + i * s->K; /* this row's terms of the loss sums */
         if (hv->pred == LL_MULTICLASS_CLASSIFIER) {
             uint32_t t = (uint32_t)y[i];
             double f = rw * (s->cw ? s->cw[t] : 1.0);
-            for (uint32_t k = 0; k < s->K; k++) {
-                s->tl[k] += rw * loss_softmax(z + (size_t)k * C, C, t, dz + (size_t)k * C);
+            for (uint32_t k = k0; k < k1; k++) {
+                tl[k] = rw * loss_softmax(z + (size_t)k * C, C, t, dz + (size_t)k * C);
                 for (uint32_t c = 0; c < C; c++)
                     dz[(size_t)k * C + c] *= (float)f * inv;
             }
         } else if (hv->loss == LOSS_LOGISTIC) {
             int pos = y[i] > 0.5f;
-            float *lk = s->lrow;
-            loss_logistic_n(z, s->K, pos ? 1.0f : 0.0f, lk, dz);
+            float *lk = p->lrow;
+            loss_logistic_n(z, k1, pos ? 1.0f : 0.0f, lk, dz);
             float f = (float)rw * inv;
-            for (uint32_t k = 0; k < s->K; k++) {
-                s->tl[k] += rw * lk[k];
+            for (uint32_t k = k0; k < k1; k++) {
+                tl[k] = rw * lk[k];
                 dz[k] *= pos ? f * s->posw[k] : f;
             }
         } else {
             double yy = hv->pred == LL_REGRESSOR ? (y[i] - ymu) / ysd : y[i];
             int pos = hv->pred == LL_BINARY_CLASSIFIER && y[i] > 0.5f;
-            for (uint32_t k = 0; k < s->K; k++) {
+            for (uint32_t k = k0; k < k1; k++) {
                 double d;
-                s->tl[k] += rw * loss_eval(&s->lp_scaled, z[k], yy, &d);
+                tl[k] = rw * loss_eval(&s->lp_scaled, z[k], yy, &d);
                 double f = rw * (pos ? s->cfg[k].posw : 1.0);
                 dz[k] = (float)(d * f) * inv;
             }
         }
     }
+}
+
+/* Adds the batch's row weights and row losses to tw / tl, in row order. */
+static void loss_sums(sgd *s, const ll_batch *b)
+{
+    uint32_t K = s->K;
+    for (size_t i = 0; i < b->n_rows; i++) {
+        s->tw += b->weight ? b->weight[i] : 1.0;
+        const double *tl = s->rowloss + i * K;
+        for (uint32_t k = 0; k < K; k++)
+            s->tl[k] += tl[k];
+    }
+}
+
+static ll_code ensure_rowloss(sgd *s, size_t n, ll_err *err)
+{
+    size_t need = n * s->K;
+    if (need <= s->cap_rowloss)
+        return LL_OK;
+    double *q = zalloc_line(need, sizeof(double), 0);
+    if (!q)
+        return err_set(err, LL_E_NOMEM, "out of memory for %zu losses", need);
+    mem_free(s->rowloss);
+    s->rowloss = q;
+    s->cap_rowloss = need;
+    return LL_OK;
+}
+
+static void gradients(sgd *s, const ll_batch *b, const float *y)
+{
+    gradients_rows(s, &s->part[0], b, y, 0, b->n_rows);
+    loss_sums(s, b);
 }
 
 /* Per-column (M = K x C) float parameters of optimizer step s->t (already incremented):
@@ -356,12 +496,11 @@ static void step_sizes(sgd *s)
 
 /* The optimizer update of one row of M values at W/G/m1/m2 (a feature's weights for every
  * model, or the biases) with per-column step, L2 and L1 (NULL: none); float, vectorised. */
-SGD_VEC static void update_vals(const sgd *s, float *restrict W, const float *restrict G,
+SGD_VEC static void update_vals(const sgd *s, size_t M, float *restrict W, const float *restrict G,
                                 float *restrict m1, float *restrict m2, const float *restrict st,
                                 const float *restrict wd, const float *restrict l1)
 {
     const hp_values *hv = &s->hv;
-    size_t M = s->M;
     float b1 = (float)hv->beta_1, b2 = (float)hv->beta_2, mo = (float)hv->momentum;
     switch (hv->optimizer) {
     case OPT_ADAM: {
@@ -449,11 +588,11 @@ static ll_code update(sgd *s, ll_err *err)
     const float *l1 = s->any_l1 ? s->pl1 : NULL;
     for (uint64_t j = 0; j < s->D; j++) {
         size_t o = (size_t)j * M;
-        update_vals(s, s->W + o, s->G + o, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
+        update_vals(s, M, s->W + o, s->G + o, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
         s->last[j] = s->t;
     }
     if (s->hv.use_bias)
-        update_vals(s, s->B, s->gB, s->s1B, s->s2B, s->pb, s->pbwd, NULL);
+        update_vals(s, M, s->B, s->gB, s->s1B, s->s2B, s->pb, s->pbwd, NULL);
     return step_done(s, err);
 }
 
@@ -470,30 +609,37 @@ SGD_VEC static void decay_row(float *restrict w, const float *restrict f, const 
         }
 }
 
-/* Brings feature j's weights from step last[j] to step t: the L2 decay and L1 shrinkage of the
- * steps it was absent from (its optimizer state is left as it was, as in lazy adam). The
- * factors depend only on (last[j], t): they are kept for the last pair computed. */
-static void catch_up(sgd *s, uint64_t j)
+/* Brings feature j's weights from step last[j] to step t1: the L2 decay and L1 shrinkage of
+ * the steps it was absent from (its optimizer state is left as it was, as in lazy adam);
+ * last[j] is the caller's to move. The factors depend only on (last[j], t1): each part keeps
+ * them for the last pair it computed. */
+static void catch_up(sgd *s, sgd_part *p, uint64_t j, uint64_t t1)
 {
-    uint64_t t0 = s->last[j], t1 = s->t;
+    uint64_t t0 = s->last[j];
     if (t0 >= t1)
         return;
-    if (t0 != s->cache_t0 || t1 != s->cache_t1) {
+    if (t0 != p->cache_t0 || t1 != p->cache_t1) {
         uint32_t K = s->K, C = s->C;
         const double *a = s->lrsum + t1 * K, *b = s->lrsum + t0 * K;
         for (uint32_t k = 0; k < K; k++) {
             double d = a[k] - b[k];
             for (uint32_t c = 0; c < C; c++) {
-                s->ca[(size_t)k * C + c] = (float)(s->cfg[k].wd * d);
-                s->cl[(size_t)k * C + c] = (float)(s->cfg[k].l1 * d);
+                p->ca[(size_t)k * C + c] = (float)(s->cfg[k].wd * d);
+                p->cl[(size_t)k * C + c] = (float)(s->cfg[k].l1 * d);
             }
         }
-        loss_exp_neg_n(s->ca, s->M, s->ca);
-        s->cache_t0 = t0;
-        s->cache_t1 = t1;
+        loss_exp_neg_n(p->ca, s->M, p->ca);
+        p->cache_t0 = t0;
+        p->cache_t1 = t1;
     }
-    decay_row(s->W + (size_t)j * s->M, s->ca, s->cl, s->M, s->any_l1);
-    s->last[j] = t1;
+    decay_row(s->W + (size_t)j * s->M, p->ca, p->cl, s->M, s->any_l1);
+}
+
+static void sync_part(void *ud, unsigned pi, unsigned np)
+{
+    sgd *s = ud;
+    for (uint64_t j = share(s->D, pi, np), e = share(s->D, pi + 1, np); j < e; j++)
+        catch_up(s, &s->part[pi], j, s->t);
 }
 
 ll_code sgd_restore_step(sgd *s, uint64_t t, ll_err *err)
@@ -513,22 +659,88 @@ ll_code sgd_restore_step(sgd *s, uint64_t t, ll_err *err)
         s->lrsum[(size_t)t * K + k] = 0;
     for (uint64_t j = 0; j < s->D; j++)
         s->last[j] = t;
-    s->cache_t0 = s->cache_t1 = UINT64_MAX;
+    for (unsigned i = 0; i < s->nparts; i++)
+        s->part[i].cache_t0 = s->part[i].cache_t1 = UINT64_MAX;
     return LL_OK;
 }
 
 void sgd_sync(sgd *s)
 {
-    for (uint64_t j = 0; j < s->D; j++)
-        catch_up(s, j);
+    uint64_t j = 0;
+    while (j < s->D && s->last[j] >= s->t)
+        j++;
+    if (j == s->D)
+        return; /* every feature current (the dense path, or nothing pending) */
+    run_parts(s, sync_part);
+    for (j = 0; j < s->D; j++)
+        if (s->last[j] < s->t)
+            s->last[j] = s->t;
+}
+
+/* The three phases of a sparse step on s->jb, each split over the parts: the catch-up of
+ * the touched features (by feature), the forward pass and gradients (by row), the weight
+ * gradients and updates (by feature: a part scans every row but takes only the features it
+ * owns, so each gradient sums its rows in order). */
+static void catchup_part(void *ud, unsigned pi, unsigned np)
+{
+    sgd *s = ud;
+    for (size_t q = share(s->jnt, pi, np), e = share(s->jnt, pi + 1, np); q < e; q++)
+        catch_up(s, &s->part[pi], s->touched[q], s->jT - 1);
+}
+
+static void rows_part(void *ud, unsigned pi, unsigned np)
+{
+    sgd *s = ud;
+    size_t n = s->jb->n_rows, i0 = share(n, pi, np), i1 = share(n, pi + 1, np);
+    forward_rows(s, s->jb, i0, i1);
+    gradients_rows(s, &s->part[pi], s->jb, s->jy, i0, i1);
+}
+
+SGD_VEC static void update_part(void *ud, unsigned pi, unsigned np)
+{
+    sgd *s = ud;
+    const ll_batch *b = s->jb;
+    const uint32_t *tch = s->touched;
+    size_t n = b->n_rows, M = s->M;
+    size_t q0 = share(s->jnt, pi, np), q1 = share(s->jnt, pi + 1, np);
+    for (size_t q = q0; q < q1; q++)
+        memset(s->G + (size_t)tch[q] * M, 0, M * sizeof(float));
+    const float *sc = s->sc->sc;
+    const uint8_t *own = s->owner;
+    uint8_t me = (uint8_t)pi;
+    for (size_t i = 0; i < n; i++) {
+        const float *restrict dz = s->dZ + i * M;
+        const float *v = b->val + b->off[i];
+        const uint32_t *ix = b->idx + b->off[i];
+        size_t nv = b->off[i + 1] - b->off[i];
+        for (size_t k = 0; k < nv; k++) {
+            uint32_t j = ix[k];
+            if (own[j] != me)
+                continue;
+            float x = v[k] * sc[j];
+            float *restrict g = s->G + (size_t)j * M;
+            for (size_t m = 0; m < M; m++)
+                g[m] += x * dz[m];
+        }
+    }
+    const float *l1 = s->any_l1 ? s->pl1 : NULL;
+    for (size_t q = q0; q < q1; q++) {
+        if (q + 2 < q1) {
+            size_t o2 = (size_t)tch[q + 2] * M;
+            __builtin_prefetch(s->W + o2, 1);
+            __builtin_prefetch(s->s1W + o2, 1);
+            __builtin_prefetch(s->s2W + o2, 1);
+        }
+        size_t o = (size_t)tch[q] * M;
+        update_vals(s, M, s->W + o, s->G + o, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
+    }
 }
 
 static ll_code dist_step(sgd *s, size_t nt, int dense, size_t n, ll_err *err);
 
 /* Sparse step: only the features present in the batch (O(nnz x models)); the others catch up
  * when next used (catch_up) or at sgd_sync. */
-SGD_VEC static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0,
-                                   ll_err *err)
+static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0, ll_err *err)
 {
     size_t n = b->n_rows, M = s->M;
     uint64_t T = s->t + 1;
@@ -541,6 +753,12 @@ SGD_VEC static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, ui
         s->cap_touched = nnz;
     }
     ll_code rc = check_rows(s, b, row0, err);
+    if (rc == LL_OK)
+        rc = ensure(&s->Z, &s->capZ, n * M, err);
+    if (rc == LL_OK)
+        rc = ensure(&s->dZ, &s->capdZ, n * M, err);
+    if (rc == LL_OK)
+        rc = ensure_rowloss(s, n, err);
     if (rc != LL_OK)
         return rc;
     size_t nt = 0;
@@ -549,49 +767,49 @@ SGD_VEC static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, ui
         if (s->stamp[j] != T) {
             s->stamp[j] = T;
             s->touched[nt++] = j;
-            catch_up(s, j);
         }
     }
-    rc = sgd_forward(s, b, row0, err);
-    if (rc == LL_OK)
-        rc = ensure(&s->dZ, &s->capdZ, n * M, err);
-    if (rc != LL_OK)
-        return rc;
-    gradients(s, b, y);
+    unsigned np = s->nparts;
+    for (unsigned pi = 0; pi < np; pi++)
+        for (size_t q = share(nt, pi, np), e = share(nt, pi + 1, np); q < e; q++)
+            s->owner[s->touched[q]] = (uint8_t)pi;
+    s->jb = b;
+    s->jy = y;
+    s->jnt = nt;
+    s->jT = T;
+    s->lazy_steps = 1;
+    run_parts(s, catchup_part);
+    run_parts(s, rows_part);
+    loss_sums(s, b);
     memset(s->gB, 0, M * sizeof(float));
     for (size_t i = 0; i < n; i++) {
         const float *dz = s->dZ + i * M;
         for (size_t m = 0; m < M; m++)
             s->gB[m] += dz[m];
     }
-    for (size_t q = 0; q < nt; q++)
-        memset(s->G + (size_t)s->touched[q] * M, 0, M * sizeof(float));
-    const float *sc = s->sc->sc;
-    for (size_t i = 0; i < n; i++) {
-        const float *dz = s->dZ + i * M;
-        const float *v = b->val + b->off[i];
-        const uint32_t *ix = b->idx + b->off[i];
-        size_t nv = b->off[i + 1] - b->off[i];
-        for (size_t k = 0; k < nv; k++) {
-            uint32_t j = ix[k];
-            float x = v[k] * sc[j];
-            float *g = s->G + (size_t)j * M;
-            for (size_t m = 0; m < M; m++)
-                g[m] += x * dz[m];
+    if (s->allreduce) { /* across hosts: the touched features' gradient sums, then the sum */
+        for (size_t q = 0; q < nt; q++)
+            memset(s->G + (size_t)s->touched[q] * M, 0, M * sizeof(float));
+        const float *sc = s->sc->sc;
+        for (size_t i = 0; i < n; i++) {
+            const float *dz = s->dZ + i * M;
+            const float *v = b->val + b->off[i];
+            const uint32_t *ix = b->idx + b->off[i];
+            for (size_t k = 0; k < b->off[i + 1] - b->off[i]; k++) {
+                float x = v[k] * sc[ix[k]], *g = s->G + (size_t)ix[k] * M;
+                for (size_t m = 0; m < M; m++)
+                    g[m] += x * dz[m];
+            }
         }
-    }
-    if (s->allreduce)
         return dist_step(s, nt, 0, n, err);
+    }
     s->t = T;
     step_sizes(s);
-    const float *l1 = s->any_l1 ? s->pl1 : NULL;
-    for (size_t q = 0; q < nt; q++) {
-        size_t o = (size_t)s->touched[q] * M;
-        update_vals(s, s->W + o, s->G + o, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
-        s->last[s->touched[q]] = T;
-    }
+    run_parts(s, update_part);
     if (s->hv.use_bias)
-        update_vals(s, s->B, s->gB, s->s1B, s->s2B, s->pb, s->pbwd, NULL);
+        update_vals(s, M, s->B, s->gB, s->s1B, s->s2B, s->pb, s->pbwd, NULL);
+    for (size_t q = 0; q < nt; q++)
+        s->last[s->touched[q]] = T;
     return step_done(s, err);
 }
 
@@ -646,9 +864,9 @@ static ll_code dist_step(sgd *s, size_t nt, int dense, size_t n, ll_err *err)
     for (size_t j = 0; j < D; j++) {
         if (mark[j] <= 0)
             continue;
-        if (s->stamp[j] != T) {
+        if (s->stamp[j] != T) { /* not in this host's rows: not caught up yet */
             s->stamp[j] = T;
-            catch_up(s, j);
+            catch_up(s, &s->part[0], j, s->t);
         }
         s->touched[nt++] = (uint32_t)j;
         for (size_t m = 0; m < M; m++)
@@ -659,11 +877,11 @@ static ll_code dist_step(sgd *s, size_t nt, int dense, size_t n, ll_err *err)
     const float *l1 = s->any_l1 ? s->pl1 : NULL;
     for (size_t q = 0; q < nt; q++) {
         size_t o = (size_t)s->touched[q] * M;
-        update_vals(s, s->W + o, s->G + o, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
+        update_vals(s, M, s->W + o, s->G + o, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
         s->last[s->touched[q]] = T;
     }
     if (s->hv.use_bias)
-        update_vals(s, s->B, s->gB, s->s1B, s->s2B, s->pb, s->pbwd, NULL);
+        update_vals(s, M, s->B, s->gB, s->s1B, s->s2B, s->pb, s->pbwd, NULL);
     return step_done(s, err);
 }
 
@@ -709,6 +927,8 @@ SGD_VEC ll_code sgd_step(sgd *s, const ll_batch *b, const float *y, uint64_t row
     ll_code rc = sgd_forward(s, b, row0, err);
     if (rc == LL_OK)
         rc = ensure(&s->dZ, &s->capdZ, n * M, err);
+    if (rc == LL_OK)
+        rc = ensure_rowloss(s, n, err);
     if (rc != LL_OK)
         return rc;
     gradients(s, b, y);

@@ -18,6 +18,15 @@ typedef struct sgd_cfg {
     double lr, wd, l1, posw;
 } sgd_cfg;
 
+/* One thread's scratch for the sparse kernels: a row's per-model losses, the catch-up factors
+ * (per column) and the step pair they were computed for. */
+typedef struct sgd_part {
+    float *lrow, *ca, *cl;
+    uint64_t cache_t0, cache_t1;
+} sgd_part;
+
+struct pool;
+
 typedef struct sgd {
     hp_values hv;
     loss_params lp_scaled, lp_raw;
@@ -42,8 +51,18 @@ typedef struct sgd {
     double *lrsum;
     float *pw, *pwd, *pl1, *pb, *pbwd, *ca, *cl; /* per column: step parameters, scratch */
     int any_l1;
-    uint64_t cache_t0, cache_t1; /* the step pair whose catch-up factors ca/cl hold */
-    float *posw, *lrow, *drow;   /* per model: positive-class weight; one row's losses, grads */
+    sgd_part *part; /* one per thread; sparse kernels split rows and features over them */
+    unsigned nparts;
+    struct pool *pool;
+    const ll_batch *jb; /* the job the parts run: batch, labels, touched features, step */
+    const float *jy;
+    size_t jnt;
+    uint64_t jT;
+    double *rowloss; /* n x K row-weighted losses of a batch, summed in row order */
+    size_t cap_rowloss;
+    uint8_t *owner; /* per feature: the part that updates it in this step */
+    int lazy_steps; /* sparse steps were taken: checkpoints keep last[] and lrsum (ckpt.h) */
+    float *posw, *lrow, *drow; /* per model: positive-class weight; one row's losses, grads */
     size_t cap_lrsum;
     /* Across hosts (docs/DISTRIBUTED.md; NULL: one host): sums n floats in place over every
      * host. When set, sgd_step hands each step's gradient sums (gradients of this host's rows,
@@ -60,6 +79,10 @@ typedef struct sgd {
 /* Sets up K models for D features from hv (resolved) and the finished scaler (borrowed). */
 ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint64_t seed,
                  ll_err *err);
+/* Runs the sparse kernels on n threads (the caller's and n - 1 more): the batch's rows for the
+ * forward pass, its features for the updates. Every sum keeps its serial order, so the weights
+ * do not depend on n. */
+ll_code sgd_threads(sgd *s, unsigned n, ll_err *err);
 void sgd_deinit(sgd *s);
 
 /* Raw outputs of every model for the batch into s->Z (n_rows x M), scaled space. Row numbers
@@ -76,8 +99,9 @@ ll_code sgd_eval(sgd *s, const ll_batch *b, const float *y, uint64_t row0, doubl
 
 /* Applies the pending (lazy) regularisation of sparse features: after it every weight is
  * current. sgd_eval and sgd_snapshot call it. */
-/* Sets the step counter to t after a checkpoint's weights were loaded (they are caught up to
- * t: see sgd_sync) and sizes the learning-rate sums for the steps to come. */
+/* Sets the step counter to t after a checkpoint's weights were loaded and sizes the
+ * learning-rate sums for the steps to come; every feature is taken as current at t unless the
+ * checkpoint then restores last[] and the sums (its lazy sparse state, ckpt.h). */
 ll_code sgd_restore_step(sgd *s, uint64_t t, ll_err *err);
 void sgd_sync(sgd *s);
 

@@ -1135,6 +1135,13 @@ static ll_code init_models(run *r, ll_err *err)
         rc = sgd_init(&r->s, hv, D, &r->sc, r->o->seed, err);
     if (rc == LL_OK && r->nh > 1)
         r->s.allreduce = dist_sum_float;
+    if (rc == LL_OK) { /* the sparse kernels run on every core (same weights for any count) */
+        long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+        int nth = r->o->threads > 0 ? r->o->threads : (int)(nproc > 0 ? nproc : 1);
+        if (r->o->threads <= 0 && dist_local_size() > 1) /* ranks on this machine share it */
+            nth = nth / dist_local_size() > 1 ? nth / dist_local_size() : 1;
+        rc = sgd_threads(&r->s, (unsigned)nth, err);
+    }
     for (uint32_t k = 0; rc == LL_OK && r->init && k < r->s.K; k++)
         sgd_unfold(&r->s, k, r->init->w, r->init->b);
     if (rc == LL_OK && r->init)
@@ -1460,7 +1467,8 @@ static void checkpoint_stopped(run *r, const early_stop *es, ll_code rc, uint32_
     ps.part.wt = es->sp.wt;
     ll_err e2;
     char b[700];
-    sgd_sync(&r->s); /* the checkpoint holds weights caught up to the current step */
+    /* the lazy sparse state goes into the checkpoint as it is (ckpt.h, flag 16): catching up
+     * here would give the resumed run other roundings than an uninterrupted one */
     if (ckpt_save(r->ck.path, &ps, &r->s, &r->sc, &e2) == LL_OK)
         logf_(r, "Stopped in epoch %u after %llu mini-batches: checkpoint saved to %s", e,
               (unsigned long long)r->batches, r->ck.path);

@@ -43,8 +43,9 @@ static void rmrf(const char *p)
 
 typedef struct setup {
     const char *set; /* "diabetes" or "breast_cancer" */
-    const char *hp[12];
+    const char *hp[20];
     int validation;
+    const char *file; /* instead of set: a file in g_dir (the sparse runs) */
 } setup;
 
 /* Trains into g_dir/<out>; returns the ll_train result. */
@@ -52,6 +53,8 @@ static ll_code train(const setup *su, const char *out, const char *ckdir, stoppe
 {
     char tr[512], va[512], md[256];
     snprintf(tr, sizeof tr, "%s/datasets/%s/train.csv", tt_testdata(), su->set);
+    if (su->file)
+        snprintf(tr, sizeof tr, "%s/%s", g_dir, su->file);
     snprintf(va, sizeof va, "%s/datasets/%s/validation.csv", tt_testdata(), su->set);
     snprintf(md, sizeof md, "%s/%s", g_dir, out);
     mkdir(md, 0755);
@@ -105,11 +108,13 @@ static int same_model(const char *a, const char *b)
 static const setup REG = {"diabetes",
                           {"predictor_type", "regressor", "epochs", "6", "mini_batch_size", "32",
                            "early_stopping_patience", "10", NULL},
-                          1};
+                          1,
+                          NULL};
 static const setup BIN = {"breast_cancer",
                           {"predictor_type", "binary_classifier", "epochs", "8", "num_models", "4",
                            "early_stopping_patience", "1", "early_stopping_tolerance", "0.1", NULL},
-                          0};
+                          0,
+                          NULL};
 
 /* Stops a checkpointed run when a line matching `when` is logged, then resumes (possibly
  * stopping again at `when2`), and compares the result with the reference. */
@@ -174,7 +179,8 @@ static void resume_regressor_everywhere(void)
 static const setup LONG = {"diabetes",
                            {"predictor_type", "regressor", "epochs", "40", "mini_batch_size", "8",
                             "early_stopping_patience", "50", NULL},
-                           1};
+                           1,
+                           NULL};
 
 static void resume_after_many_steps(void)
 {
@@ -215,13 +221,15 @@ static void *stop_later(void *arg)
 static const setup SLOW = {"diabetes",
                            {"predictor_type", "regressor", "epochs", "12", "mini_batch_size", "4",
                             "early_stopping_patience", "20", "num_models", "8", NULL},
-                           1};
+                           1,
+                           NULL};
 
 static const setup SLOWBIN = {"breast_cancer",
                               {"predictor_type", "binary_classifier", "epochs", "8",
                                "mini_batch_size", "4", "num_models", "4", "early_stopping_patience",
                                "1", NULL},
-                              0};
+                              0,
+                              NULL};
 
 /* Stops su's run at random moments (as a SIGTERM would), resumes each time, until it
  * completes; the model must equal an uninterrupted run's. Returns -1 when it does not (or on
@@ -283,6 +291,87 @@ static void resume_random_stops(void)
         }
         CHECKF(mid > 0, "%s: no stop fell inside an epoch", sets[i]->set);
     }
+}
+
+/* Sparse rows over 300 features, a few very common and many rare (their weights catch up
+ * lazily over many steps), labels from a linear rule: LIBSVM into g_dir/name. */
+static void write_sparse(const char *name)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", g_dir, name);
+    FILE *f = fopen(p, "w");
+    uint64_t x = 42;
+    for (int i = 0; i < 1500 && f; i++) {
+        double z = 0;
+        char line[1024];
+        int n = 0, last = 0;
+        for (int j = 1; j <= 300; j++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            double u = (double)(x >> 11) / 9007199254740992.0;
+            if (u < (j <= 5 ? 0.5 : 0.02)) {
+                double v = ((x >> 3) & 7) / 4.0 - 0.8;
+                n += snprintf(line + n, sizeof line - n, " %d:%.3g", j, v);
+                z += v * ((j % 5) - 2);
+                last = j;
+            }
+        }
+        (void)last;
+        fprintf(f, "%d%s\n", z > 0, line);
+    }
+    if (f)
+        fclose(f);
+}
+
+#define SPARSE_HP(opt)                                                                             \
+    {                                                                                              \
+        "predictor_type", "binary_classifier", "feature_dim", "300", "epochs", "5",                \
+            "mini_batch_size", "6", "num_models", "4", "optimizer", opt, "wd", "0.01", "l1",       \
+            "0.001", "early_stopping_patience", "10", NULL                                         \
+    }
+static const setup SP_ADAM = {"sparse adam", SPARSE_HP("adam"), 0, "sparse.libsvm"};
+static const setup SP_SGD = {"sparse sgd", SPARSE_HP("sgd"), 0, "sparse.libsvm"};
+static const setup SP_RMS = {"sparse rmsprop", SPARSE_HP("rmsprop"), 0, "sparse.libsvm"};
+
+/* Sparse data, every optimizer, wd and l1 (lazy catch-up of rare features): stopped at random
+ * moments again and again (several stops a run) and at fixed points, the resumed model equals
+ * the uninterrupted one bit for bit; the checkpoint carries the lazy state (flag 16). */
+static void resume_sparse_every_optimizer(void)
+{
+    write_sparse("sparse.libsvm");
+    static const setup *sets[] = {&SP_ADAM, &SP_SGD, &SP_RMS};
+    for (int i = 0; i < 3; i++) {
+        int mid = 0;
+        for (unsigned a = 0; a < 6 && mid < 2; a++) {
+            int m = random_stops(sets[i], 500 + 100 * i + a);
+            CHECKF(m >= 0, "%s: the resumed model differs", sets[i]->set);
+            if (m < 0)
+                break;
+            mid += m;
+        }
+        CHECKF(mid >= 2, "%s: only %d stops fell inside an epoch", sets[i]->set, mid);
+        ll_err err;
+        CHECK_OK(train(sets[i], "spref", NULL, NULL, &err));
+        static const char *points[] = {"epoch=0, train", "epoch=2, train", "epoch=4, train"};
+        for (size_t k = 0; k < 3; k++) {
+            int resumed = 0;
+            CHECKF(stop_and_resume(sets[i], "spref", points[k], k == 0 ? "epoch=3, train" : NULL,
+                                   &resumed),
+                   "%s stopped at '%s': the resumed model differs", sets[i]->set, points[k]);
+        }
+    }
+    /* the checkpoint of a sparse run holds the lazy state */
+    char ck[128], path[256];
+    snprintf(ck, sizeof ck, "%s/ck6", g_dir);
+    rmrf(ck);
+    mkdir(ck, 0755);
+    ll_err err;
+    stopper st = {0, "epoch=1, train", 0, 0, ""};
+    CHECK(train(&SP_ADAM, "sp6", ck, &st, &err) == LL_E_STATE);
+    snprintf(path, sizeof path, "%s/%s", ck, CKPT_FILE);
+    size_t len;
+    unsigned char *b = tt_read_file(path, &len);
+    CHECK(b && len > 128 && (b[44] & CKPT_LAZY));
+    free(b);
 }
 
 static void foreign_checkpoint_ignored(void)
@@ -468,6 +557,7 @@ int main(void)
     RUN(resume_after_many_steps);
     RUN(resume_binary_early_stop);
     RUN(resume_random_stops);
+    RUN(resume_sparse_every_optimizer);
     RUN(foreign_checkpoint_ignored);
     RUN(damaged_files);
     RUN(crafted_fields);

@@ -390,6 +390,77 @@ static void test_threads_bit_identical(void)
     }
 }
 
+/* The sparse kernels on 1, 2 and 3 threads (rows of the forward pass, features of the updates
+ * split over them) give the same bytes, for every optimizer, with wd and l1 (the lazy
+ * catch-up), one model and 32, binary, multiclass and regression. */
+static void test_sparse_threads_same_weights(void)
+{
+    ll_err err;
+    FILE *f = fopen(path("mc.libsvm"), "w");
+    for (int i = 0; i < 600; i++) {
+        fprintf(f, "%d", (int)(urand() * 3));
+        for (int j = 1; j <= 40; j++)
+            if (urand() < 0.15)
+                fprintf(f, " %d:%.6g", j, urand() * 2 - 1);
+        fputc('\n', f);
+    }
+    fclose(f);
+    static const char *opt[3] = {"adam", "sgd", "rmsprop"};
+    static const char *pred[3] = {"binary_classifier", "multiclass_classifier", "regressor"};
+    static const char *models[2] = {"1", "32"};
+    int cases = 0, same = 0;
+    for (int o = 0; o < 3; o++)
+        for (int p = 0; p < 3; p++)
+            for (int m = 0; m < 2; m++) {
+                const char *hps[] = {"predictor_type",
+                                     pred[p],
+                                     "feature_dim",
+                                     "40",
+                                     "epochs",
+                                     "2",
+                                     "mini_batch_size",
+                                     "37",
+                                     "optimizer",
+                                     opt[o],
+                                     "num_models",
+                                     models[m],
+                                     "wd",
+                                     "0.01",
+                                     "l1",
+                                     "0.001",
+                                     "momentum",
+                                     "0.5",
+                                     "num_classes",
+                                     "3",
+                                     NULL};
+                if (p != 1)
+                    hps[18] = NULL;
+                char in[128];
+                snprintf(in, sizeof in, "%s", path(p == 1 ? "mc.libsvm" : "sd_reg.libsvm"));
+                ll_model *ref = NULL;
+                for (int t = 1; t <= 3; t++) {
+                    ll_model *a = NULL;
+                    CHECK_OK(train_threads(hps, in, NULL, path("thr"), 9, t, &err));
+                    CHECK_OK(ll_model_load(path("thr"), &a, &err));
+                    if (t == 1) {
+                        ref = a;
+                        continue;
+                    }
+                    cases++;
+                    size_t nw = 40 * (p == 1 ? 3 : 1);
+                    if (a && ref && !memcmp(ll_model_weights(a), ll_model_weights(ref), nw * 4) &&
+                        !memcmp(ll_model_bias(a), ll_model_bias(ref), (p == 1 ? 3 : 1) * 4))
+                        same++;
+                    else
+                        fprintf(stderr, "differ: %s %s %s models, %d threads\n", opt[o], pred[p],
+                                models[m], t);
+                    ll_model_free(a);
+                }
+                ll_model_free(ref);
+            }
+    CHECKF(same == cases, "%d of %d thread counts gave other weights", cases - same, cases);
+}
+
 static void test_sparse_lazy_updates_match_dense(void)
 {
     reseed(5);
@@ -409,6 +480,7 @@ int main(void)
     RUN(test_class_weights_and_criteria);
     RUN(test_sparse_lazy_updates_match_dense);
     RUN(test_threads_bit_identical);
+    RUN(test_sparse_threads_same_weights);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -3,7 +3,8 @@
  * test_warm_start.c - `train --initial-model` (ll_train_opts.initial_model): every model starts
  * from the initial model's weights, mapped into the new run's scaled space; a model trained on
  * A and continued on B ends where one run over A then B ends; mismatches are refused before
- * any data is read. Data: halves of the breast_cancer, diabetes and digits train splits.
+ * any data is read. Data: halves of the breast_cancer, diabetes and digits train splits, and
+ * SageMaker's real titanic artifact (tests/data/sagemaker/models).
  */
 #include "linlearn.h"
 #include "tt.h"
@@ -227,6 +228,56 @@ static void continues_training_regressor(void)
     continues_training(&REG);
 }
 
+/* SageMaker's own artifact (the real titanic model, 5 features) as the initial model: with a
+ * learning rate of 1e-12 the run's loss is the artifact's loss on the data, computed here from
+ * its weights with sigmoid(x.w + b). */
+static void starts_from_a_sagemaker_artifact(void)
+{
+    char art[600], data[700];
+    snprintf(art, sizeof art, "%s/sagemaker/models/titanic-binary-2018/model.tar.gz",
+             tt_testdata());
+    snprintf(data, sizeof data, "%s/titanic-like.csv", g_dir);
+    ll_err err;
+    ll_model *m = NULL;
+    CHECK_OK(ll_model_load(art, &m, &err));
+    CHECK(ll_model_feature_dim(m) == 5 && ll_model_n_outputs(m) == 1);
+    const float *w = ll_model_weights(m), *b = ll_model_bias(m);
+    FILE *f = fopen(data, "w");
+    CHECK(f != NULL);
+    uint64_t x = 99;
+    double loss = 0;
+    int n = 300;
+    for (int i = 0; i < n; i++) {
+        float v[5];
+        double z = b[0];
+        for (int j = 0; j < 5; j++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            v[j] = (float)((double)(x >> 40) / 16777216.0 * 4 - 1); /* exact in float and text */
+            z += (double)w[j] * v[j];
+        }
+        int y = (i * 7919) % 3 == 0;
+        double p = 1 / (1 + exp(-z));
+        loss -= y ? log(p) : log(1 - p);
+        fprintf(f, "%d", y);
+        for (int j = 0; j < 5; j++)
+            fprintf(f, ",%.9g", (double)v[j]);
+        fputc('\n', f);
+    }
+    fclose(f);
+    ll_model_free(m);
+    loss /= n;
+    static const char *const still[] = {"epochs",     "1", "learning_rate", "1e-12", "wd", "0",
+                                        "num_models", "2", "bias_lr_mult",  "1",     NULL};
+    run_out r;
+    CHECK_OK(train(&BIN, data, NULL, art, still, &r, &err));
+    double got = metric(&r, "train:objective_loss");
+    printf("  SageMaker artifact: its loss %.6g, continued (lr 1e-12) %.6g, first epoch %.6g\n",
+           loss, got, r.first_loss);
+    CHECKF(rel(got, loss) < 1e-4 && rel(r.first_loss, loss) < 1e-3, "loss %g / %g, want %g", got,
+           r.first_loss, loss);
+    json_decref(r.metrics);
+}
+
 /* Refused before any data is read: the train channel does not even exist. */
 static void mismatches_refused_first(void)
 {
@@ -273,6 +324,7 @@ int main(void)
     RUN(keeps_the_model_multiclass);
     RUN(continues_training_binary);
     RUN(continues_training_regressor);
+    RUN(starts_from_a_sagemaker_artifact);
     RUN(mismatches_refused_first);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);

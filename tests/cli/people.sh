@@ -43,11 +43,25 @@ if command -v script >/dev/null 2>&1; then
     check "terminal: convert shows bytes, percent and rows" grep -q "convert: .* of .* (.*%), .* rows" $T/pty.out
     pty "$LL predict --model $T/model.tar.gz --label-column 0 $B/test.csv $T/pred.jsonl"
     check "terminal: predict shows its progress" grep -q "predict: .* rows" $T/pty.out
+    # local-job: the container child draws the training progress on the terminal it inherits
+    printf '{"TrainingJobName": "jp", "AlgorithmSpecification": {"TrainingInputMode": "File"}, "HyperParameters": {"predictor_type": "binary_classifier", "epochs": "3"}, "InputDataConfig": [{"ChannelName": "train", "InputMode": "File", "ContentType": "text/csv", "DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "%s"}}}], "OutputDataConfig": {"S3OutputPath": "%s"}, "ResourceConfig": {"InstanceCount": 1}}\n' "$B/train.csv" "$T/jout" >$T/job.json
+    pty "$LL local-job --job $T/job.json"
+    check "terminal: local-job shows the training progress" grep -q "$(printf '\033')\[Ktrain: .*%" $T/pty.out
+    check "terminal: local-job keeps SageMaker's lines" grep -q '#quality_metric: host=algo-1, epoch=0' $T/pty.out
     pty "$LL convert --no-progress $B/train.csv $T/c2.pbr"
     check "terminal: convert --no-progress draws none" sh -c "! grep -q 'convert: .* rows' $T/pty.out"
 else
     skip "progress under a pseudo-terminal" "no script(1) (bsdutils)"
 fi
+mkdir -p $T/pd
+$LL pipe --progress --dir $T/pd --channel train=$B/train.csv 2>$T/pipe.err &
+pp=$!
+wait_for_fifo() { i=0; while [ ! -p "$1" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done; }
+wait_for_fifo $T/pd/train_0
+cat $T/pd/train_0 >$T/fed.csv
+wait $pp
+check "pipe feeds the FIFO" cmp $T/fed.csv $B/train.csv
+check "pipe --progress: bytes fed and percent" grep -q "pipe: .* of .* (.*%)" $T/pipe.err
 $LL convert $B/train.csv $T/c3.pbr 2>$T/c.err
 check "not a terminal: no progress line" sh -c "! grep -q \"\$(printf '\r')\" $T/c.err"
 $LL convert --progress $B/train.csv $T/c4.pbr 2>$T/c.err

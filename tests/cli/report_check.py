@@ -90,8 +90,8 @@ def check_html(mpath, hpath, logpath=None):
         px, py = (float(v) for v in pts[-1].split(","))
         x, y, f = unmap(s[0]["_svg"], px, py)
         tol = 0.01 * (f["y-hi"] - f["y-lo"])  # pixels are written to 0.01
-        if abs(y - final) > tol or abs(x - (n_ep - 1)) > 0.01:
-            fail("%s curve: last point draws (%g, %g), want epoch %d, %g" % (key, x, y, n_ep - 1, final))
+        if abs(y - final) > tol or abs(x - n_ep) > 0.01:  # epochs count from 1
+            fail("%s curve: last point draws (%g, %g), want epoch %d, %g" % (key, x, y, n_ep, final))
         if len(pts) != n_ep:
             fail("%s curve: %d points for %d epochs" % (key, len(pts), n_ep))
         checks += 1
