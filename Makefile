@@ -65,6 +65,14 @@ FEAT_LIB_SRC  :=
 FEAT_CLI_SRC  :=
 FEAT_TARGETS  :=
 
+# Open MPI, for training across hosts (src/dist.c, docs/DISTRIBUTED.md): MPI=1, the default when
+# mpicc is found, builds dist.c against it; MPI=0 keeps dist.c's one-host stubs and links no MPI.
+MPI ?= $(if $(shell command -v mpicc 2>/dev/null),1,0)
+ifeq ($(MPI),1)
+FEAT_CPPFLAGS += -DLL_MPI=1 $(shell mpicc --showme:compile)
+FEAT_LIBS     += $(shell mpicc --showme:link)
+endif
+
 # protobuf-c oracle (tests only): the RecordIO tests compare against code protoc-c generates
 # from tests/record.proto. Without protoc-c (PROTOC_C=) those programs are replaced by stubs
 # that report themselves skipped; the library and the CLI never need it.

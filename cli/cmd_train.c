@@ -48,6 +48,15 @@ static const char *HELP =
     "  --sagemaker [--sm-root DIR]  run as SageMaker's training container: settings from\n"
     "                           /opt/ml/input/config, data from /opt/ml/input/data, model to\n"
     "                           /opt/ml/model (docs/CONTAINER.md; train --sagemaker --help)\n"
+    "  --checkpoint-dir DIR     save the state after every epoch; a run that finds a\n"
+    "                           matching checkpoint there continues from it\n"
+    "\n"
+    "Across hosts (under mpirun, docs/DISTRIBUTED.md; rank r is host algo-(r+1)):\n"
+    "  --shard auto|files|records|none  how the train channel is split (default auto: whole\n"
+    "                           objects when there are at least as many as hosts, else records)\n"
+    "  --average-steps H        average the models every H batches instead of summing the\n"
+    "                           gradients every step (default 1: every step)\n"
+    "  --dist-timeout S         a host waiting S seconds for the others ends the job (300)\n"
     "\n"
     "Hyperparameters (-H NAME=VALUE; --list-hyperparameters shows defaults and ranges):\n"
     "  predictor_type (required), num_classes (multiclass), feature_dim, epochs,\n"
@@ -75,6 +84,10 @@ enum {
     O_PROGRESS,
     O_NOPROGRESS,
     O_LISTHP,
+    O_SHARD,
+    O_AVG,
+    O_DTO,
+    O_CKPT,
     O_INITIAL,
 };
 
@@ -97,6 +110,10 @@ static const struct option LONGOPTS[] = {
     {"progress", no_argument, 0, O_PROGRESS},
     {"no-progress", no_argument, 0, O_NOPROGRESS},
     {"list-hyperparameters", no_argument, 0, O_LISTHP},
+    {"shard", required_argument, 0, O_SHARD},
+    {"average-steps", required_argument, 0, O_AVG},
+    {"dist-timeout", required_argument, 0, O_DTO},
+    {"checkpoint-dir", required_argument, 0, O_CKPT},
     {"initial-model", required_argument, 0, O_INITIAL},
     {"label-column", required_argument, 0, O_LABEL_COL},
     {"header", no_argument, 0, O_HEADER},
@@ -365,6 +382,38 @@ int cmd_train(int argc, char **argv)
         case O_LISTHP:
             list_hyperparameters();
             goto out;
+        case O_SHARD:
+            if (!strcmp(optarg, "auto"))
+                o.shard = LL_SHARD_AUTO;
+            else if (!strcmp(optarg, "files"))
+                o.shard = LL_SHARD_FILES;
+            else if (!strcmp(optarg, "records"))
+                o.shard = LL_SHARD_RECORDS;
+            else if (!strcmp(optarg, "none"))
+                o.shard = LL_SHARD_NONE;
+            else {
+                st = tool_usage_error(cmd, "--shard is auto, files, records or none, not '%s'",
+                                      optarg);
+                goto out;
+            }
+            break;
+        case O_AVG:
+            if (!parse_u64(optarg, &u) || u < 1 || u > 1000000) {
+                st = tool_usage_error(cmd, "bad --average-steps '%s' (1 to 1000000)", optarg);
+                goto out;
+            }
+            o.average_steps = u;
+            break;
+        case O_DTO:
+            if (!parse_u64(optarg, &u) || u < 1 || u > 86400) {
+                st = tool_usage_error(cmd, "bad --dist-timeout '%s' (1 to 86400 seconds)", optarg);
+                goto out;
+            }
+            o.dist_timeout_s = u;
+            break;
+        case O_CKPT:
+            o.checkpoint_dir = optarg;
+            break;
         case 'h':
             fputs(HELP, stdout);
             goto out;
@@ -425,8 +474,23 @@ int cmd_train(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     o.stop = &g_stop;
+    /* under mpirun: join the other ranks; a failure on any host ends the job on every host */
+    if (ll_dist_init(&err) != LL_OK) {
+        st = tool_fail(cmd, &err);
+        goto out;
+    }
+    char who[64];
+    if (ll_dist_size() > 1) {
+        snprintf(who, sizeof who, "train (host algo-%d)", ll_dist_rank() + 1);
+        cmd = who;
+    }
     ll_blas_set_threads(tool_train_blas_threads(o.threads));
     ll_code trc = ll_train(hp, &o, &err);
+    if (trc != LL_OK && ll_dist_size() > 1) {
+        st = trc == LL_E_STATE && g_stop ? 128 + g_stop : tool_fail(cmd, &err);
+        ll_dist_abort(st);
+    }
+    ll_dist_finalize();
     if (trc == LL_E_STATE && g_stop) {
         clear_progress(&tl);
         fprintf(stderr, "linlearn %s: stopped by signal %d; no model written\n", cmd, g_stop);

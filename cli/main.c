@@ -49,6 +49,10 @@ int tool_train_blas_threads(int threads)
 {
     long nproc = sysconf(_SC_NPROCESSORS_ONLN);
     int n = threads > 0 ? threads : (int)(nproc > 0 ? nproc : 1);
+    /* ranks that mpirun started on this machine share its cores */
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    if (threads <= 0 && local && atoi(local) > 1)
+        n = n / atoi(local) > 1 ? n / atoi(local) : 1;
     return n > 1 ? n - 1 : 1;
 }
 

@@ -508,8 +508,19 @@ typedef struct ll_train_opts {
     const char *initial_model;  /* warm start: every model starts from this model (a path as
                                    for ll_model_load); its predictor type and feature_dim must
                                    match, which is checked before any data is read */
-    uint64_t reserved[7];       /* room to grow: see "Options" at the top */
+    /* Across hosts (ll_dist_init, docs/DISTRIBUTED.md); ignored on one host. NULL host: rank r
+     * is "algo-(r+1)". */
+    int64_t shard;           /* LL_SHARD_AUTO (default), _FILES, _RECORDS, _NONE */
+    uint64_t average_steps;  /* 0/1: gradients summed every step; H > 1: models averaged every H */
+    uint64_t dist_timeout_s; /* a host waiting this long for the others ends the job (300) */
+    uint64_t reserved[4];    /* room to grow: see "Options" at the top */
 } ll_train_opts;
+
+/* How the train channel is split over the hosts. AUTO: whole objects (host r of n reads objects
+ * r, r+n, ..., as ShardedByS3Key) when the channel has at least n of them, else RECORDS: every
+ * host reads the stream and keeps its slice of each mini-batch (the model one process trains).
+ * NONE: each host's source already is its own share (SageMaker's ShardedByS3Key channels). */
+enum { LL_SHARD_AUTO = 0, LL_SHARD_FILES = 1, LL_SHARD_RECORDS = 2, LL_SHARD_NONE = 3 };
 
 LL_API void ll_train_opts_init(ll_train_opts *o);
 
@@ -717,6 +728,23 @@ LL_API void ll_job_opts_init(ll_job_opts *o);
  * 0 completed, else the child's exit status (128+signal when killed). A failed job is not an
  * error of this call; an error is returned when the job cannot be run or uploaded. */
 LL_API ll_code ll_job_run(const ll_job_opts *o, int *status, ll_err *err);
+
+/* ---- section: across hosts (issue 13, docs/DISTRIBUTED.md) ---- */
+
+/* Joins the MPI job when a launcher (mpirun) started this process, as its environment shows
+ * (OMPI_COMM_WORLD_SIZE, PMI_SIZE, PMIX_RANK); otherwise does nothing and MPI is never called.
+ * Then ll_train trains together with the other ranks: rank r is host algo-(r+1). Membership of
+ * the job is process-wide, as MPI's is. Call once, from the main thread, before ll_train.
+ * LL_E_ARG when started as one of several ranks by a build without MPI (make MPI=0). */
+LL_API ll_code ll_dist_init(ll_err *err);
+/* This process's rank and the number of ranks (0 and 1 without a launcher). */
+LL_API int ll_dist_rank(void);
+LL_API int ll_dist_size(void);
+/* After a failure on this host: ends the job on every host with status code (returns only on
+ * one host). */
+LL_API void ll_dist_abort(int code);
+/* Waits for every host, then leaves MPI (a no-op on one host). */
+LL_API void ll_dist_finalize(void);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Arrays in memory (issue 14): what language bindings (python/) build on                     */

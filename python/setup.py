@@ -18,6 +18,21 @@ static = os.path.join(build, "liblinlearn.a")
 if "egg_info" not in sys.argv and "sdist" not in sys.argv and not os.path.exists(static):
     sys.exit(f"linlearn: {static} not found; run `make` in {root} first")
 
+# a library built with MPI (make MPI=1, src/dist.c) needs Open MPI's link flags too
+mpi_link = []
+if os.path.exists(static):
+    import shlex
+    import subprocess
+
+    try:
+        syms = subprocess.run(["nm", "-u", static], capture_output=True, text=True).stdout
+        if "MPI_Init_thread" in syms:
+            mpi_link = shlex.split(
+                subprocess.run(["mpicc", "--showme:link"], capture_output=True, text=True).stdout
+            )
+    except OSError:
+        mpi_link = ["-lmpi"]
+
 ext = Extension(
     "linlearn._linlearn",
     sources=["linlearn/_linlearn.c"],
@@ -27,7 +42,7 @@ ext = Extension(
     depends=[static, os.path.join(root, "include", "linlearn.h")],
     libraries=["openblas", "curl", "jansson", "microhttpd", "archive", "expat", "z", "m"],
     extra_compile_args=["-std=c11", "-Wall", "-Wno-missing-field-initializers"],
-    extra_link_args=["-pthread"],
+    extra_link_args=["-pthread"] + mpi_link,
 )
 
 setup(

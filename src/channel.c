@@ -137,10 +137,12 @@ ll_code channel_open_pass(chan *c, ll_err *err)
     /* CompressionType Gzip: File-mode data must be gzip (sources' rd_gz); a Pipe-mode FIFO may
      * carry data the platform already inflated, so there gzip is inflated when it starts with
      * 1F 8B, as every source is by default */
-    if (c->gzip && !c->pipe) {
-        ll_source_opts so;
-        ll_source_opts_init(&so);
-        so.compression = LL_COMPRESSION_GZIP;
+    if ((c->gzip || c->shard_count > 1) && !c->pipe) {
+        ll_source_opts so = *s3_defaults();
+        if (c->gzip)
+            so.compression = LL_COMPRESSION_GZIP;
+        so.shard_index = c->shard_index;
+        so.shard_count = c->shard_count;
         rc = ll_reader_open_ex(src, &so, &c->rd, err);
     } else if (c->pipe) {
         /* never blocks: a FIFO without a writer, or whose writer is silent, fails after the
@@ -192,6 +194,21 @@ ll_code channel_next(chan *c, ll_batch *b, size_t max_rows, int *eof, ll_err *er
     pthread_mutex_unlock(&c->mu);
     if (rc == LL_OK)
         c->rows += b->n_rows;
+    return rc;
+}
+
+ll_code channel_count_objects(const char *src, uint64_t *n, ll_err *err)
+{
+    const ll_source_opts *o = s3_defaults();
+    *n = 1;
+    if (strcmp(src, "-") == 0 || !rd_multi_wants(src, o))
+        return LL_OK;
+    rd_list l;
+    memset(&l, 0, sizeof l);
+    ll_code rc = rd_list_build(src, o, &l, err);
+    if (rc == LL_OK)
+        *n = l.n;
+    rd_list_deinit(&l);
     return rc;
 }
 

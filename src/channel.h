@@ -36,6 +36,7 @@ typedef struct chan {
     size_t max_rows;
     int gzip;                 /* CompressionType Gzip: each pass must be gzip; after channel_init */
     const volatile int *halt; /* non-zero: stop waiting for a FIFO (LL_E_STATE) */
+    uint32_t shard_index, shard_count; /* across hosts: this host's objects (ShardedByS3Key) */
 } chan;
 
 ll_code channel_init(chan *c, const char *name, const char *src, const ll_parse_opts *po, int pipe,
@@ -46,6 +47,8 @@ ll_code channel_open_pass(chan *c, ll_err *err);
  * prefetch ring). An error is delivered after the batches parsed before it. */
 ll_code channel_next(chan *c, ll_batch *b, size_t max_rows, int *eof, ll_err *err);
 void channel_close_pass(chan *c);
+/* The number of objects (files, S3 objects) behind a File-mode source: 1 for a plain file. */
+ll_code channel_count_objects(const char *src, uint64_t *n, ll_err *err);
 void channel_deinit(chan *c);
 /* Whether s is a valid channel name: [A-Za-z0-9._-]{1,64} (SageMaker channels, Pipe-mode
  * FIFOs, local-job names). */

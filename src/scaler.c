@@ -63,6 +63,11 @@ static ll_code grow(scaler *s, uint64_t d, ll_err *err)
     return LL_OK;
 }
 
+ll_code scaler_grow(scaler *s, uint64_t d, ll_err *err)
+{
+    return grow(s, d, err);
+}
+
 ll_code scaler_add(scaler *s, const ll_batch *b, const float *y, size_t limit, ll_err *err)
 {
     size_t n = b->n_rows < limit ? b->n_rows : limit;

@@ -27,6 +27,8 @@ ll_code scaler_init(scaler *s, uint32_t n_cls, ll_err *err);
 void scaler_deinit(scaler *s);
 /* Adds up to `limit` rows of b (labels y already mapped). Returns the number taken. */
 ll_code scaler_add(scaler *s, const ll_batch *b, const float *y, size_t limit, ll_err *err);
+/* Room for statistics of d features (zeros), e.g. before summing them over the hosts. */
+ll_code scaler_grow(scaler *s, uint64_t d, ll_err *err);
 /* Computes the transform for D features from hv's normalize/unbias settings. */
 ll_code scaler_finish(scaler *s, const hp_values *hv, uint64_t D, ll_err *err);
 #endif

@@ -273,6 +273,7 @@ void sgd_deinit(sgd *s)
     mem_free(s->stamp);
     mem_free(s->lrsum);
     mem_free(s->touched);
+    mem_free(s->red);
     memset(s, 0, sizeof *s);
 }
 
@@ -403,7 +404,7 @@ SGD_VEC static void gradients_rows(sgd *s, sgd_part *p, const ll_batch *b, const
     uint32_t C = s->C, k0 = 0, k1 = s->K;
     const hp_values *hv = &s->hv;
     double ymu = s->sc->ymu, ysd = s->sc->ysd;
-    float inv = 1.0f / (float)n;
+    float inv = s->allreduce ? 1.0f : 1.0f / (float)n; /* across hosts: after the sum */
     for (size_t i = i0; i < i1; i++) {
         double rw = b->weight ? b->weight[i] : 1.0;
         const float *z = s->Z + i * M;
@@ -735,6 +736,8 @@ SGD_VEC static void update_part(void *ud, unsigned pi, unsigned np)
     }
 }
 
+static ll_code dist_step(sgd *s, size_t nt, int dense, size_t n, ll_err *err);
+
 /* Sparse step: only the features present in the batch (O(nnz x models)); the others catch up
  * when next used (catch_up) or at sgd_sync. */
 static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0, ll_err *err)
@@ -784,6 +787,22 @@ static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t r
         for (size_t m = 0; m < M; m++)
             s->gB[m] += dz[m];
     }
+    if (s->allreduce) { /* across hosts: the touched features' gradient sums, then the sum */
+        for (size_t q = 0; q < nt; q++)
+            memset(s->G + (size_t)s->touched[q] * M, 0, M * sizeof(float));
+        const float *sc = s->sc->sc;
+        for (size_t i = 0; i < n; i++) {
+            const float *dz = s->dZ + i * M;
+            const float *v = b->val + b->off[i];
+            const uint32_t *ix = b->idx + b->off[i];
+            for (size_t k = 0; k < b->off[i + 1] - b->off[i]; k++) {
+                float x = v[k] * sc[ix[k]], *g = s->G + (size_t)ix[k] * M;
+                for (size_t m = 0; m < M; m++)
+                    g[m] += x * dz[m];
+            }
+        }
+        return dist_step(s, nt, 0, n, err);
+    }
     s->t = T;
     step_sizes(s);
     run_parts(s, update_part);
@@ -794,13 +813,115 @@ static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t r
     return step_done(s, err);
 }
 
+/* Across hosts: sums this host's gradient sums (every feature when dense, else the nt features
+ * in s->touched) with the other hosts' in one buffer [gB | rows, dense, flag | marks D | G D*M],
+ * then applies the step every host applies: dense when any host stepped densely, else to the
+ * features some host touched (caught up here when this host did not see them). */
+static ll_code dist_step(sgd *s, size_t nt, int dense, size_t n, ll_err *err)
+{
+    size_t M = s->M, D = (size_t)s->D, len = M + 3 + D + D * M;
+    ll_code rc = ensure(&s->red, &s->cap_red, len, err);
+    if (rc != LL_OK)
+        return rc;
+    float *gb = s->red, *hdr = gb + M, *mark = hdr + 3, *g = mark + D;
+    memset(s->red, 0, len * sizeof(float));
+    memcpy(gb, s->gB, M * sizeof(float));
+    hdr[0] = (float)n;
+    hdr[1] = dense && n > 0;
+    hdr[2] = s->dist_flag;
+    if (dense && n > 0)
+        memcpy(g, s->G, D * M * sizeof(float));
+    for (size_t q = 0; !dense && q < nt; q++) {
+        size_t j = s->touched[q];
+        mark[j] = 1;
+        memcpy(g + j * M, s->G + j * M, M * sizeof(float));
+    }
+    rc = s->allreduce(s->red, len, err);
+    if (rc != LL_OK)
+        return rc;
+    s->n_step = hdr[0];
+    s->dist_flag = hdr[2];
+    if (hdr[0] <= 0)
+        return LL_OK;
+    float inv = 1.0f / hdr[0];
+    for (size_t m = 0; m < M; m++)
+        s->gB[m] = gb[m] * inv;
+    if (hdr[1] > 0) {
+        sgd_sync(s);
+        for (size_t i = 0; i < D * M; i++)
+            s->G[i] = g[i] * inv;
+        return update(s, err);
+    }
+    if (D > s->cap_touched) {
+        uint32_t *q = mem_realloc_array(s->touched, D, sizeof(uint32_t));
+        if (!q)
+            return err_set(err, LL_E_NOMEM, "out of memory for %zu feature indices", D);
+        s->touched = q;
+        s->cap_touched = D;
+    }
+    uint64_t T = s->t + 1;
+    nt = 0;
+    for (size_t j = 0; j < D; j++) {
+        if (mark[j] <= 0)
+            continue;
+        if (s->stamp[j] != T) { /* not in this host's rows: not caught up yet */
+            s->stamp[j] = T;
+            catch_up(s, &s->part[0], j, s->t);
+        }
+        s->touched[nt++] = (uint32_t)j;
+        for (size_t m = 0; m < M; m++)
+            s->G[j * M + m] = g[j * M + m] * inv;
+    }
+    s->t = T;
+    step_sizes(s);
+    const float *l1 = s->any_l1 ? s->pl1 : NULL;
+    for (size_t q = 0; q < nt; q++) {
+        size_t o = (size_t)s->touched[q] * M;
+        update_vals(s, M, s->W + o, s->G + o, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
+        s->last[s->touched[q]] = T;
+    }
+    if (s->hv.use_bias)
+        update_vals(s, M, s->B, s->gB, s->s1B, s->s2B, s->pb, s->pbwd, NULL);
+    return step_done(s, err);
+}
+
+ll_code sgd_average(sgd *s, uint32_t n_hosts, ll_err *err)
+{
+    if (!s->allreduce || n_hosts < 2)
+        return LL_OK;
+    size_t M = s->M, DM = (size_t)s->D * M, len = 3 * DM + 3 * M + 1;
+    ll_code rc = ensure(&s->red, &s->cap_red, len, err);
+    if (rc != LL_OK)
+        return rc;
+    sgd_sync(s);
+    float *parts[6] = {s->W, s->s1W, s->s2W, s->B, s->s1B, s->s2B};
+    size_t lens[6] = {DM, DM, DM, M, M, M}, o = 0;
+    for (int i = 0; i < 6; i++) {
+        memcpy(s->red + o, parts[i], lens[i] * sizeof(float));
+        o += lens[i];
+    }
+    s->red[o] = s->dist_flag;
+    rc = s->allreduce(s->red, len, err);
+    if (rc != LL_OK)
+        return rc;
+    s->dist_flag = s->red[o];
+    float inv = 1.0f / (float)n_hosts;
+    o = 0;
+    for (int i = 0; i < 6; i++) {
+        for (size_t q = 0; q < lens[i]; q++)
+            parts[i][q] = s->red[o + q] * inv;
+        o += lens[i];
+    }
+    return LL_OK;
+}
+
 SGD_VEC ll_code sgd_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0, ll_err *err)
 {
     size_t n = b->n_rows, M = s->M;
     uint64_t D = s->D;
-    if (n == 0)
+    if (n == 0 && !s->allreduce)
         return LL_OK;
-    if (!use_dense(s, b))
+    if (n == 0 || !use_dense(s, b))
         return sparse_step(s, b, y, row0, err);
     sgd_sync(s);
     ll_code rc = sgd_forward(s, b, row0, err);
@@ -820,6 +941,8 @@ SGD_VEC ll_code sgd_step(sgd *s, const ll_batch *b, const float *y, uint64_t row
     }
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)D, (int)M, (int)n, 1.0f, s->X, (int)D,
                 s->dZ, (int)M, 0.0f, s->G, (int)M);
+    if (s->allreduce)
+        return dist_step(s, 0, 1, n, err);
     return update(s, err);
 }
 

@@ -64,6 +64,16 @@ typedef struct sgd {
     int lazy_steps; /* sparse steps were taken: checkpoints keep last[] and lrsum (ckpt.h) */
     float *posw, *lrow, *drow; /* per model: positive-class weight; one row's losses, grads */
     size_t cap_lrsum;
+    /* Across hosts (docs/DISTRIBUTED.md; NULL: one host): sums n floats in place over every
+     * host. When set, sgd_step hands each step's gradient sums (gradients of this host's rows,
+     * not yet divided by the rows), its row count and dist_flag to it in one buffer, then every
+     * host divides by the step's total rows (n_step; 0: no step) and applies the same update.
+     * dist_flag in: this host's value for the step; out: the sum over the hosts. */
+    ll_code (*allreduce)(float *buf, size_t n, ll_err *err);
+    float dist_flag;
+    double n_step;
+    float *red;
+    size_t cap_red;
 } sgd;
 
 /* Sets up K models for D features from hv (resolved) and the finished scaler (borrowed). */
@@ -100,6 +110,11 @@ void sgd_epoch_begin(sgd *s);
 /* Copies model k (columns) into / out of the best-epoch snapshot. */
 ll_code sgd_snapshot(sgd *s, uint32_t k, ll_err *err);
 void sgd_restore(sgd *s, uint32_t k);
+
+/* Averages the weights, biases and optimizer state over the hosts (s->allreduce, n_hosts):
+ * model averaging every H steps instead of summed gradients every step. dist_flag is summed
+ * as in sgd_step. */
+ll_code sgd_average(sgd *s, uint32_t n_hosts, ll_err *err);
 
 /* Writes model k, unscaled, into m (feature_dim D, n_out C). */
 void sgd_fold(const sgd *s, uint32_t k, float *w, float *b);

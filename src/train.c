@@ -8,8 +8,10 @@
  * caller's callback, naming the host of the options. The SGD kernels are sgd.c's, the metrics
  * metrics.c's, the checkpoint format ckpt.c's.
  */
+#include "batch.h"
 #include "channel.h"
 #include "ckpt.h"
+#include "dist.h"
 #include "err.h"
 #include "float_text.h"
 #include "history.h"
@@ -20,6 +22,7 @@
 #include "report.h"
 #include "scaler.h"
 #include "sgd.h"
+#include "shard.h"
 #include "wr.h"
 #include <cblas.h>
 #include <jansson.h>
@@ -42,6 +45,7 @@ void ll_train_opts_init(ll_train_opts *o)
     memset(o, 0, sizeof *o);
     ll_parse_opts_init(&o->parse);
     o->pipe_timeout_ms = 60000;
+    o->dist_timeout_s = 300;
 }
 
 /* Rows whose scores decide the binary early-stopping criterion each epoch ("sampled_...") */
@@ -53,6 +57,7 @@ typedef struct sampler {
     uint32_t K;
     int sigmoid;
     float *sc, *lab, *wt;
+    uint64_t *key; /* across hosts: each row's place in the pass (run.key0) */
 } sampler;
 
 /* A timer of the final #metrics line: sum, count, min and max of its samples (ms). */
@@ -116,6 +121,14 @@ typedef struct run {
     iter_stats it;
     checkpoint ck;
     hist hist; /* the record for people: curves, selection, ROC (history.h) */
+    /* across hosts (dist.h, shard.h, docs/DISTRIBUTED.md); nh 1 on one host */
+    int nh, rank;
+    char host_rank[32];     /* "algo-(rank+1)" when the options name no host */
+    int split[3];           /* per channel: this host keeps its record slice of every batch */
+    uint64_t key0, kstr;    /* the last batch's row i is row key0 + i * kstr of the pass order */
+    uint64_t epoch_rows;    /* this host's rows in the last epoch */
+    uint64_t *rows_by_host; /* every host's (nh) */
+    double comm_train;      /* seconds of the train passes spent in collectives */
 } run;
 
 static const char *CH_NAME[3] = {"train", "validation", "test"};
@@ -209,7 +222,10 @@ static ll_code next(run *r, int ch, int *eof, ll_err *err)
 {
     if (r->o->stop && __atomic_load_n(r->o->stop, __ATOMIC_ACQUIRE))
         return err_set(err, LL_E_STATE, "training stopped by a signal");
-    ll_code rc = channel_next(&r->ch[ch], &r->b, r->hv.mini_batch_size, eof, err);
+    size_t mbs = r->hv.mini_batch_size;
+    if (r->nh > 1 && !r->split[ch]) /* each host's batch is its part of the global one */
+        mbs = (mbs + (size_t)r->nh - 1) / (size_t)r->nh;
+    ll_code rc = channel_next(&r->ch[ch], &r->b, mbs, eof, err);
     if (rc == LL_OK)
         rc = labels(r, ch, err);
     if (rc == LL_OK && ch == 0 && r->b.n_rows) {
@@ -222,6 +238,18 @@ static ll_code next(run *r, int ch, int *eof, ll_err *err)
             it->max_records = it->pass_records;
         if (it->pass_batches > it->max_batches)
             it->max_batches = it->pass_batches;
+    }
+    size_t n = r->b.n_rows;
+    r->key0 = r->ch[ch].rows - n;
+    r->kstr = 1;
+    if (rc == LL_OK && r->nh > 1 && r->split[ch]) {
+        size_t lo, hi;
+        shard_range(n, r->rank, r->nh, &lo, &hi);
+        shard_slice(&r->b, r->y, lo, hi);
+        r->key0 += lo;
+    } else if (r->nh > 1) { /* whole objects: rows interleave by their place on each host */
+        r->key0 = r->key0 * (uint64_t)r->nh + (uint64_t)r->rank;
+        r->kstr = (uint64_t)r->nh;
     }
     return rc;
 }
@@ -257,7 +285,8 @@ static ll_code sampler_init(sampler *sp, const hp_values *hv, uint32_t K, ll_err
     sp->sc = mem_alloc(sp->cap * K * sizeof(float));
     sp->lab = mem_alloc(sp->cap * sizeof(float));
     sp->wt = mem_alloc(sp->cap * sizeof(float));
-    if (!sp->sc || !sp->lab || !sp->wt)
+    sp->key = mem_alloc(sp->cap * sizeof(uint64_t));
+    if (!sp->sc || !sp->lab || !sp->wt || !sp->key)
         return err_set(err, LL_E_NOMEM, "out of memory for %zu sampled scores", sp->cap * K);
     return LL_OK;
 }
@@ -267,6 +296,7 @@ static void sampler_deinit(sampler *sp)
     mem_free(sp->sc);
     mem_free(sp->lab);
     mem_free(sp->wt);
+    mem_free(sp->key);
     memset(sp, 0, sizeof *sp);
 }
 
@@ -285,7 +315,69 @@ static void sampler_add(run *r, sampler *sp)
             sp->sc[(size_t)k * sp->cap + sp->n] = z[k];
         sp->lab[sp->n] = r->y[i];
         sp->wt[sp->n] = b->weight ? b->weight[i] : 1.0f;
+        sp->key[sp->n] = r->key0 + i * r->kstr;
     }
+}
+
+/* Across hosts: the first `limit` rows of the pass over every host's sampled rows (scores
+ * model-major with stride *cap, labels, weights, keys), as one process would have sampled them;
+ * grows the arrays (and *cap) when more rows come back than fit. */
+static ll_code merge_samples(const run *r, uint32_t K, float **sc, float **lab, float **wt,
+                             uint64_t **key, size_t *n, size_t *cap, size_t limit, ll_err *err)
+{
+    if (r->nh < 2)
+        return LL_OK;
+    size_t P = K + 2, room = *n > limit ? *n : limit;
+    float *rows = mem_alloc((room ? room : 1) * P * sizeof(float));
+    uint64_t *k = mem_alloc((room ? room : 1) * sizeof *k);
+    if (!rows || !k) {
+        mem_free(rows);
+        mem_free(k);
+        return err_set(err, LL_E_NOMEM, "out of memory for %zu sampled rows", room);
+    }
+    for (size_t i = 0; i < *n; i++) {
+        for (uint32_t j = 0; j < K; j++)
+            rows[i * P + j] = (*sc)[(size_t)j * *cap + i];
+        rows[i * P + K] = (*lab)[i];
+        rows[i * P + K + 1] = (*wt)[i];
+        k[i] = (*key)[i];
+    }
+    ll_code rc = shard_merge_rows(k, rows, P, n, limit, err);
+    if (rc == LL_OK && *n > *cap) {
+        float *a = mem_realloc_array(*sc, *n * K, sizeof(float));
+        if (a)
+            *sc = a;
+        float *b = mem_realloc_array(*lab, *n, sizeof(float));
+        if (b)
+            *lab = b;
+        float *c = mem_realloc_array(*wt, *n, sizeof(float));
+        if (c)
+            *wt = c;
+        uint64_t *d = mem_realloc_array(*key, *n, sizeof(uint64_t));
+        if (d)
+            *key = d;
+        if (!a || !b || !c || !d)
+            rc = err_set(err, LL_E_NOMEM, "out of memory for %zu sampled rows", *n);
+        else
+            *cap = *n;
+    }
+    for (size_t i = 0; rc == LL_OK && i < *n; i++) {
+        for (uint32_t j = 0; j < K; j++)
+            (*sc)[(size_t)j * *cap + i] = rows[i * P + j];
+        (*lab)[i] = rows[i * P + K];
+        (*wt)[i] = rows[i * P + K + 1];
+        (*key)[i] = k[i];
+    }
+    mem_free(rows);
+    mem_free(k);
+    return rc;
+}
+
+static ll_code sampler_merge(const run *r, sampler *sp, ll_err *err)
+{
+    size_t cap = sp->cap;
+    return merge_samples(r, sp->K, &sp->sc, &sp->lab, &sp->wt, &sp->key, &sp->n, &cap, sp->cap,
+                         err);
 }
 
 /* Each model's calibrated criterion value over the sample (higher is better). */
@@ -352,16 +444,30 @@ static ll_code scaler_pass(run *r, ll_err *err)
     int eof = 0;
     uint64_t want = r->hv.num_point_for_scaler;
     uint64_t rows = 0;
-    while (rc == LL_OK && !eof && r->sc.n < (double)want) {
+    /* across hosts, the first `want` rows of the record order, or each host's share of them */
+    int split = r->nh > 1 && r->split[0];
+    if (r->nh > 1 && !split)
+        want = (want + (uint64_t)r->nh - 1) / (uint64_t)r->nh;
+    while (rc == LL_OK && !eof && (split ? (double)r->ch[0].rows : r->sc.n) < (double)want) {
         rc = next(r, 0, &eof, err);
         if (rc == LL_OK && r->t_first == 0 && r->b.n_rows)
             r->t_first = now_s();
         if (rc == LL_OK) {
             rows += r->b.n_rows;
-            rc = scaler_add(&r->sc, &r->b, r->y, (size_t)(want - (uint64_t)r->sc.n), err);
+            uint64_t lim = split ? (r->key0 < want ? want - r->key0 : 0) : want - (uint64_t)r->sc.n;
+            rc = scaler_add(&r->sc, &r->b, r->y, (size_t)lim, err);
         }
     }
     channel_close_pass(&r->ch[0]);
+    if (rc == LL_OK && r->nh > 1) {
+        uint64_t v[2] = {rows, eof ? 1u : 0u};
+        dist_where("the scaler statistics", 0);
+        rc = dist_sum_u64(v, 2, err);
+        rows = v[0];
+        eof = v[1] == (uint64_t)r->nh;
+        if (rc == LL_OK)
+            rc = shard_sum_scaler(&r->sc, err);
+    }
     /* The whole channel fits in the scaler sample: its size is known. With the default
      * mini_batch_size, an epoch of fewer than MIN_STEPS_PER_EPOCH batches gets smaller ones. */
     if (rc == LL_OK && eof && r->hv.mbs_default && rows > 0 &&
@@ -372,12 +478,114 @@ static ll_code scaler_pass(run *r, ll_err *err)
     return with_src(r, 0, rc, err);
 }
 
+/* Checks that every host holds the same weights (the sums every host received were the same);
+ * if not, every host takes rank 0's, so they cannot drift apart. */
+static ll_code dist_same_model(run *r, ll_err *err)
+{
+    sgd *s = &r->s;
+    sgd_sync(s);
+    size_t DM = (size_t)s->D * s->M;
+    uint64_t h = 1469598103934665603ull;
+    const unsigned char *p = (const unsigned char *)s->W;
+    for (size_t i = 0; i < DM * sizeof(float); i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    p = (const unsigned char *)s->B;
+    for (size_t i = 0; i < s->M * sizeof(float); i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    uint64_t hi = h, lo = h;
+    dist_where("the end-of-epoch model check", s->t);
+    ll_code rc = dist_max_u64(&hi, 1, err);
+    if (rc == LL_OK)
+        rc = dist_min_u64(&lo, 1, err);
+    if (rc != LL_OK || hi == lo)
+        return rc;
+    logf_(r, "The hosts' models differ after step %llu: every host takes algo-1's.",
+          (unsigned long long)s->t);
+    float *parts[6] = {s->W, s->s1W, s->s2W, s->B, s->s1B, s->s2B};
+    size_t lens[6] = {DM, DM, DM, s->M, s->M, s->M};
+    for (int i = 0; i < 6 && rc == LL_OK; i++)
+        rc = dist_bcast(parts[i], lens[i] * sizeof(float), 0, err);
+    return rc;
+}
+
+/* One epoch across hosts. Each step every host takes its next batch (none once its data has
+ * ended) and sgd_step sums the gradients, row counts and end-of-data flags over the hosts:
+ * the epoch ends at the step where every host's data has ended. With average_steps H > 1 each
+ * host steps on its own batches and the models are averaged every H batches instead. */
+static ll_code dist_epoch(run *r, ll_err *err)
+{
+    ll_code rc = LL_OK;
+    unsigned H = r->o->average_steps > 1 ? r->o->average_steps : 1;
+    int eof = 0;
+    uint64_t it = 0;
+    ll_batch empty;
+    ll_batch_init(&empty);
+    rc = batch_reserve_rows(&empty, 1, err);
+    ll_batch_clear(&empty);
+    r->epoch_rows = 0;
+    r->s.allreduce = H > 1 ? NULL : dist_sum_float;
+    while (rc == LL_OK) {
+        const ll_batch *b = &empty;
+        if (!eof) {
+            rc = next(r, 0, &eof, err);
+            if (rc != LL_OK)
+                break;
+            b = &r->b;
+        }
+        if (b->n_rows && r->t_first == 0)
+            r->t_first = now_s();
+        it++;
+        if (H == 1) {
+            r->s.dist_flag = eof ? 1.0f : 0.0f;
+            dist_where("a training step", r->s.t + 1);
+            rc = sgd_step(&r->s, b, r->y, r->ch[0].rows - b->n_rows, err);
+        } else if (b->n_rows) {
+            rc = sgd_step(&r->s, b, r->y, r->ch[0].rows - b->n_rows, err);
+        }
+        if (b->n_rows) {
+            r->batches++;
+            r->rows_trained += b->n_rows;
+            r->epoch_rows += b->n_rows;
+        }
+        if (rc == LL_OK && H > 1 && it % H == 0) {
+            r->s.allreduce = dist_sum_float;
+            r->s.dist_flag = eof ? 1.0f : 0.0f;
+            dist_where("model averaging", it);
+            rc = sgd_average(&r->s, (uint32_t)r->nh, err);
+            r->s.allreduce = NULL;
+        } else if (H > 1) {
+            continue;
+        }
+        if (rc == LL_OK && r->s.dist_flag >= (float)r->nh)
+            break;
+    }
+    ll_batch_deinit(&empty);
+    /* the epoch's training-loss sums and the sampled rows of every host */
+    double *v = rc == LL_OK ? mem_alloc((r->s.K + 1) * sizeof *v) : NULL;
+    if (rc == LL_OK && !v)
+        rc = err_set(err, LL_E_NOMEM, "out of memory");
+    if (rc == LL_OK) {
+        memcpy(v, r->s.tl, r->s.K * sizeof *v);
+        v[r->s.K] = r->s.tw;
+        dist_where("the epoch's loss sums", r->s.t);
+        rc = dist_sum_double(v, r->s.K + 1, err);
+        memcpy(r->s.tl, v, r->s.K * sizeof *v);
+        r->s.tw = v[r->s.K];
+    }
+    mem_free(v);
+    if (rc == LL_OK)
+        rc = dist_same_model(r, err);
+    r->s.allreduce = dist_sum_float;
+    return rc;
+}
+
 static ll_code train_epoch(run *r, ll_err *err)
 {
     ll_code rc = open_pass(r, 0, err);
     int eof = 0;
     sgd_epoch_begin(&r->s);
     r->batches = 0;
+    r->epoch_rows = 0;
     uint64_t skip = 0;
     const ckpt_partial *pt = r->resume_part;
     if (pt) { /* continue a stopped epoch: its sums so far, then pass over its trained batches */
@@ -388,6 +596,14 @@ static ll_code train_epoch(run *r, ll_err *err)
     }
     r->skipping = skip > 0;
     double t = now_s();
+    if (r->nh > 1) {
+        double c0 = dist_comm_seconds();
+        rc = rc == LL_OK ? dist_epoch(r, err) : rc;
+        r->comm_train += dist_comm_seconds() - c0;
+        r->train_secs += now_s() - t;
+        channel_close_pass(&r->ch[0]);
+        return with_src(r, 0, rc, err);
+    }
     while (rc == LL_OK && !eof) {
         rc = next(r, 0, &eof, err);
         if (rc == LL_OK && r->b.n_rows && r->batches < skip) {
@@ -400,12 +616,30 @@ static ll_code train_epoch(run *r, ll_err *err)
                 r->t_first = now_s();
             rc = sgd_step(&r->s, &r->b, r->y, r->ch[0].rows - r->b.n_rows, err);
             r->rows_trained += r->b.n_rows;
+            r->epoch_rows += r->b.n_rows;
             hist_batch(&r->hist, r->epochs_done, (double)r->ch[0].rows);
         }
     }
     r->train_secs += now_s() - t;
     channel_close_pass(&r->ch[0]);
     return with_src(r, 0, rc, err);
+}
+
+/* Sums K losses and their weight sum over the hosts. */
+static ll_code dist_losses(run *r, double *loss, double *w, ll_err *err)
+{
+    uint32_t K = r->s.K;
+    double *v = mem_alloc((K + 1) * sizeof *v);
+    if (!v)
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    memcpy(v, loss, K * sizeof *v);
+    v[K] = *w;
+    dist_where("the validation losses", r->s.t);
+    ll_code rc = dist_sum_double(v, K + 1, err);
+    memcpy(loss, v, K * sizeof *v);
+    *w = v[K];
+    mem_free(v);
+    return rc;
 }
 
 /* Per-model losses on channel ch (raw units). */
@@ -425,6 +659,10 @@ static ll_code eval_pass(run *r, int ch, double *loss, sampler *sp, ll_err *err)
             sampler_add(r, sp);
     }
     channel_close_pass(&r->ch[ch]);
+    if (rc == LL_OK && r->nh > 1) /* each host scored its part: the sums of all of them */
+        rc = dist_losses(r, loss, &w, err);
+    if (rc == LL_OK && sp)
+        rc = sampler_merge(r, sp, err);
     for (uint32_t k = 0; k < r->s.K; k++)
         loss[k] = w > 0 ? loss[k] / w : 0;
     return with_src(r, ch, rc, err);
@@ -443,6 +681,7 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
     uint32_t K = r->s.K;
     double *loss = mem_calloc(K, sizeof *loss);
     float *sc = NULL, *lab = NULL, *wt = NULL;
+    uint64_t *key = NULL;
     size_t n = 0, cap = 0;
     int binary = r->hv.pred == LL_BINARY_CLASSIFIER;
     int do_cal = binary && r->hv.criteria != CRIT_LOSS;
@@ -459,11 +698,13 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
         sc = mem_alloc_big(cap * K * sizeof(float));
         lab = mem_alloc_big(cap * sizeof(float));
         wt = mem_alloc_big(cap * sizeof(float));
-        if (!sc || !lab || !wt) {
+        key = mem_alloc_big(cap * sizeof(uint64_t));
+        if (!sc || !lab || !wt || !key) {
             mem_free(loss);
             mem_free(sc);
             mem_free(lab);
             mem_free(wt);
+            mem_free(key);
             return err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
         }
     }
@@ -492,7 +733,10 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
                 float *d = mem_realloc_array(wt, c, sizeof(float));
                 if (d)
                     wt = d;
-                if (!a || !bb || !d) {
+                uint64_t *ky = mem_realloc_array(key, c, sizeof(uint64_t));
+                if (ky)
+                    key = ky;
+                if (!a || !bb || !d || !ky) {
                     rc = err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
                     break;
                 }
@@ -510,10 +754,16 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
                 sc[(size_t)k * cap + n] = z[k];
             lab[n] = r->y[i];
             wt[n] = r->b.weight ? r->b.weight[i] : 1.0f;
+            key[n] = r->key0 + i * r->kstr;
         }
     }
     channel_close_pass(&r->ch[ch]);
     rc = with_src(r, ch, rc, err);
+    if (rc == LL_OK && r->nh > 1) {
+        rc = dist_losses(r, loss, &w, err);
+        if (rc == LL_OK && do_cal)
+            rc = merge_samples(r, K, &sc, &lab, &wt, &key, &n, &cap, ncal, err);
+    }
     sel->k = 0;
     sel->thr = 0.5f;
     sel->value = 0;
@@ -546,6 +796,7 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
     mem_free(sc);
     mem_free(lab);
     mem_free(wt);
+    mem_free(key);
     return rc;
 }
 
@@ -620,6 +871,10 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
     }
     channel_close_pass(&r->ch[ch]);
     rc = with_src(r, ch, rc, err);
+    if (rc == LL_OK && r->nh > 1) {
+        dist_where("the final metrics", r->s.t);
+        rc = shard_sum_metrics(&mt, err);
+    }
     if (rc == LL_OK) {
         emit_ctx *e = mem_calloc(1, sizeof *e);
         if (!e)
@@ -714,6 +969,96 @@ static ll_code write_json_file(const char *path, json_t *j, ll_err *err)
 
 /* ---- set-up ---- */
 
+/* How channel c is split over the hosts (ll_train_opts.shard; docs/DISTRIBUTED.md): the train
+ * channel by whole objects when it has at least one per host (or as told), else by records;
+ * validation and test by records. */
+static ll_code dist_channel(run *r, int c, int pipe, ll_err *err)
+{
+    int mode = c == 0 ? r->o->shard : LL_SHARD_RECORDS;
+    if (mode == LL_SHARD_NONE)
+        return LL_OK;
+    uint64_t n = 1;
+    if (!pipe && mode != LL_SHARD_RECORDS) {
+        ll_code rc = channel_count_objects(r->ch[c].src, &n, err);
+        if (rc != LL_OK)
+            return with_src(r, c, rc, err);
+    }
+    if (mode == LL_SHARD_FILES && n < (uint64_t)r->nh) {
+        err_set(err, LL_E_ARG, "%llu object(s) cannot be sharded over %d hosts (--shard files)",
+                (unsigned long long)n, r->nh);
+        return err_src(err, r->ch[c].src);
+    }
+    if (!pipe && mode != LL_SHARD_RECORDS && n >= (uint64_t)r->nh) {
+        r->ch[c].shard_index = (uint32_t)r->rank;
+        r->ch[c].shard_count = (uint32_t)r->nh;
+        logf_(r, "%s channel: %llu objects sharded by key over %d hosts (this host: %s)",
+              CH_NAME[c], (unsigned long long)n, r->nh, r->host);
+    } else {
+        r->split[c] = 1;
+        if (c == 0)
+            logf_(r,
+                  "train channel: split by record over %d hosts (each keeps its slice of every "
+                  "mini-batch)",
+                  r->nh);
+    }
+    return LL_OK;
+}
+
+/* Across hosts: algo-1's checkpoint (if any) for every host; the other hosts get a copy under
+ * buf (*path then points there; the caller removes it). */
+static ll_code dist_ckpt_fetch(run *r, const char *ckpath, char *buf, size_t cap, const char **path,
+                               ll_err *err)
+{
+    uint64_t len = UINT64_MAX;
+    char *bytes = NULL;
+    *path = ckpath;
+    if (r->rank == 0) {
+        FILE *f = fopen(ckpath, "rb");
+        if (f && fseek(f, 0, SEEK_END) == 0) {
+            long l = ftell(f);
+            bytes = l >= 0 ? mem_alloc((size_t)l + 1) : NULL;
+            if (bytes && fseek(f, 0, SEEK_SET) == 0 && fread(bytes, 1, (size_t)l, f) == (size_t)l)
+                len = (uint64_t)l;
+        }
+        if (f)
+            fclose(f);
+    }
+    dist_where("sharing the checkpoint", 0);
+    ll_code rc = dist_bcast(&len, sizeof len, 0, err);
+    if (rc == LL_OK && len != UINT64_MAX && r->rank != 0) {
+        bytes = mem_alloc(len + 1);
+        if (!bytes)
+            rc = err_set(err, LL_E_NOMEM, "out of memory for the checkpoint");
+    }
+    if (rc == LL_OK && len != UINT64_MAX)
+        rc = dist_bcast(bytes, (size_t)len, 0, err);
+    if (rc == LL_OK && len != UINT64_MAX && r->rank != 0) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(buf, cap, "%s/linlearn-ckpt-%d-%ld", tmp && *tmp ? tmp : "/tmp", r->rank,
+                 (long)getpid());
+        FILE *f = fopen(buf, "wb");
+        if (!f || fwrite(bytes, 1, (size_t)len, f) != (size_t)len)
+            rc = err_sys(err, buf, "cannot write the checkpoint copy");
+        if (f && fclose(f) != 0 && rc == LL_OK)
+            rc = err_sys(err, buf, "cannot write the checkpoint copy");
+        *path = buf;
+    }
+    mem_free(bytes);
+    return rc;
+}
+
+/* Every host's rows of the last epoch, for the metrics JSON (train_rows_by_host). */
+static ll_code dist_rows_by_host(run *r, ll_err *err)
+{
+    void *all = NULL;
+    dist_where("counting each host's rows", 0);
+    ll_code rc = dist_gather(&r->epoch_rows, sizeof r->epoch_rows, &all, NULL, err);
+    if (rc == LL_OK)
+        memcpy(r->rows_by_host, all, (size_t)r->nh * sizeof(uint64_t));
+    mem_free(all);
+    return rc;
+}
+
 /* Opens the channels the options name (train is required). */
 static ll_code setup_channels(run *r, ll_err *err)
 {
@@ -736,6 +1081,8 @@ static ll_code setup_channels(run *r, ll_err *err)
         r->ch[c].gzip = (o->gzip_mask >> c) & 1;
         r->ch[c].halt = o->stop;
         r->has[c] = 1;
+        if (r->nh > 1 && (rc = dist_channel(r, c, pipe, err)) != LL_OK)
+            return rc;
     }
     return LL_OK;
 }
@@ -786,9 +1133,13 @@ static ll_code init_models(run *r, ll_err *err)
     ll_code rc = scaler_finish(&r->sc, hv, D, err);
     if (rc == LL_OK)
         rc = sgd_init(&r->s, hv, D, &r->sc, r->o->seed, err);
+    if (rc == LL_OK && r->nh > 1)
+        r->s.allreduce = dist_sum_float;
     if (rc == LL_OK) { /* the sparse kernels run on every core (same weights for any count) */
         long nproc = sysconf(_SC_NPROCESSORS_ONLN);
         int nth = r->o->threads > 0 ? r->o->threads : (int)(nproc > 0 ? nproc : 1);
+        if (r->o->threads <= 0 && dist_local_size() > 1) /* ranks on this machine share it */
+            nth = nth / dist_local_size() > 1 ? nth / dist_local_size() : 1;
         rc = sgd_threads(&r->s, (unsigned)nth, err);
     }
     for (uint32_t k = 0; rc == LL_OK && r->init && k < r->s.K; k++)
@@ -1038,14 +1389,23 @@ static uint32_t resume(run *r, const ll_hparams *hp, early_stop *es, int *done)
     ck->st.epochs = r->hv.epochs;
     ck->st.best = es->best;
     ck->st.bestc = es->bestc;
+    ll_err e;
+    char b[700], local[4300];
+    const char *from = ck->path;
+    /* across hosts every host resumes from algo-1's checkpoint (a copy in a temporary file) */
+    if (r->nh > 1 && dist_ckpt_fetch(r, ck->path, local, sizeof local, &from, &e) != LL_OK) {
+        logf_(r, "Ignoring the checkpoint: %s", ll_err_format(&e, b, sizeof b));
+        return 0;
+    }
     struct stat st;
-    if (stat(ck->path, &st) != 0) {
+    if (stat(from, &st) != 0) {
         logf_(r, "No checkpoint at %s: starting from the first epoch.", ck->path);
         return 0;
     }
-    ll_err e;
-    if (ckpt_load(ck->path, &ck->st, &r->s, &r->sc, &e) != LL_OK) {
-        char b[700];
+    ll_code lrc = ckpt_load(from, &ck->st, &r->s, &r->sc, &e);
+    if (from != ck->path)
+        unlink(from);
+    if (lrc != LL_OK) {
         logf_(r, "Ignoring the checkpoint: %s", ll_err_format(&e, b, sizeof b));
         return 0;
     }
@@ -1055,7 +1415,7 @@ static uint32_t resume(run *r, const ll_hparams *hp, early_stop *es, int *done)
     r->epochs_done = ck->st.epochs_done;
     r->rows_trained = ck->st.rows_trained;
     r->train_secs = ck->st.train_secs;
-    if (ck->st.flags & CKPT_PARTIAL)
+    if ((ck->st.flags & CKPT_PARTIAL) && r->nh == 1) /* across hosts: epochs only */
         r->resume_part = &ck->st.part;
     logf_(r, "Loaded checkpoint %s: %u epoch(s) done, continuing%s.", ck->path, ck->st.epochs_done,
           *done ? " with model selection" : "");
@@ -1066,7 +1426,7 @@ static uint32_t resume(run *r, const ll_hparams *hp, early_stop *es, int *done)
 static ll_code checkpoint_epoch(run *r, const early_stop *es, uint32_t e, ll_err *err)
 {
     checkpoint *ck = &r->ck;
-    if (!ck->on)
+    if (!ck->on || r->rank != 0) /* across hosts algo-1 writes it */
         return LL_OK;
     int fin = es->stop || e + 1 >= r->hv.epochs;
     ck->st.next_epoch = e + 1;
@@ -1088,7 +1448,7 @@ static void checkpoint_stopped(run *r, const early_stop *es, ll_code rc, uint32_
 {
     const ll_train_opts *o = r->o;
     if (rc != LL_E_STATE || !o->stop || !__atomic_load_n(o->stop, __ATOMIC_ACQUIRE) || !r->ck.on ||
-        !r->in_epoch || r->skipping)
+        !r->in_epoch || r->skipping || r->nh > 1)
         return;
     ckpt_state ps = r->ck.st;
     ps.flags = CKPT_PARTIAL;
@@ -1184,7 +1544,12 @@ static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *
     const sgd_cfg *cf = &r->s.cfg[sel->k];
     ll_code rc = LL_OK;
     json_t *hpj = resolved_hp(hp, r);
-    if (o->model_dir) {
+    /* across hosts every host holds the same model: algo-1 writes it */
+    if (r->nh > 1)
+        rc = dist_rows_by_host(r, err);
+    else
+        r->rows_by_host[0] = r->epoch_rows;
+    if (rc == LL_OK && o->model_dir && r->rank == 0) {
         char *hs = json_dumps(hpj, JSON_PRESERVE_ORDER);
         char *ms = json_dumps(r->metrics, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17));
         rc = hs && ms ? model_set_info(m, hs, ms, err) : err_set(err, LL_E_NOMEM, "out of memory");
@@ -1193,7 +1558,7 @@ static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *
         if (rc == LL_OK)
             rc = model_save_as(m, o->model_dir, o->sagemaker_model, err);
     }
-    if (rc == LL_OK && (o->metrics_json || o->report || o->summary)) {
+    if (rc == LL_OK && r->rank == 0 && (o->metrics_json || o->report || o->summary)) {
         json_t *j = json_object();
         json_object_set(j, "hyperparameters", hpj);
         json_object_set_new(j, "epochs_completed", json_integer(r->epochs_done));
@@ -1212,6 +1577,27 @@ static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *
         }
         json_object_set_new(j, "selected_model", sj);
         json_object_set(j, "metrics", r->metrics);
+        json_t *hj = json_array(), *rj = json_object();
+        for (int h = 0; h < r->nh; h++) {
+            char name[32];
+            snprintf(name, sizeof name, "algo-%d", h + 1);
+            if (r->nh == 1)
+                snprintf(name, sizeof name, "%s", r->host);
+            json_array_append_new(hj, json_string(name));
+            json_object_set_new(rj, name, json_integer((json_int_t)r->rows_by_host[h]));
+        }
+        json_object_set_new(j, "hosts", hj);
+        json_object_set_new(j, "train_rows_by_host", rj);
+        if (r->nh > 1) { /* algo-1's view of the collectives (bench/distributed.sh) */
+            json_t *dj = json_object();
+            json_object_set_new(dj, "steps", json_integer((json_int_t)r->s.t));
+            json_object_set_new(dj, "train_seconds", json_real(r->train_secs));
+            json_object_set_new(dj, "comm_seconds", json_real(r->comm_train));
+            json_object_set_new(
+                dj, "average_steps",
+                json_integer((json_int_t)(r->o->average_steps > 1 ? r->o->average_steps : 1)));
+            json_object_set_new(j, "distributed", dj);
+        }
         const char *srcs[3] = {o->train, o->validation, o->test};
         json_object_set_new(j, "history",
                             hist_json(&r->hist, srcs, now_s() - r->t0,
@@ -1336,12 +1722,23 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     ll_code rc = hp_resolve(hp, &r.hv, err);
     if (rc != LL_OK)
         return rc;
+    r.nh = dist_size();
+    r.rank = dist_rank();
+    if (r.nh > 1 && !(o->host && o->host[0])) {
+        snprintf(r.host_rank, sizeof r.host_rank, "algo-%d", r.rank + 1);
+        r.host = r.host_rank;
+    }
+    r.rows_by_host = mem_calloc((size_t)r.nh, sizeof *r.rows_by_host);
+    if (!r.rows_by_host)
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    dist_set_timeout((unsigned)o->dist_timeout_s);
     r.obj = metrics_objective_name(&r.hv);
     snprintf(r.tname, sizeof r.tname, "train_%s", r.obj);
     snprintf(r.vname, sizeof r.vname, "validation_%s", r.obj);
     ll_batch_init(&r.b);
     r.t_setup_ms = (now_s() - r.t0) * 1000;
     rc = run_all(&r, hp, err);
+    mem_free(r.rows_by_host);
     for (int c = 0; c < 3; c++)
         if (r.has[c])
             channel_deinit(&r.ch[c]);
