@@ -28,8 +28,8 @@ static void roundtrip(const char *name, int sparse, int int_labels)
     CHECK_OK(ll_rio_open(rd, LL_SPLIT_DMLC, 0, &rio, &err));
     ll_record *rec = ll_record_new();
     size_t n = 0, cols = 0, nnz = 0, cap = 0, capv = 0;
-    double *vals = NULL; /* widest type: copied per dtype below */
-    uint8_t *raw = NULL;
+    double *vals = NULL;       /* widest type: copied per dtype below */
+    uint8_t *raw = malloc(16); /* never NULL: raw + 0 on NULL is undefined */
     int64_t *ind = NULL, *ptr = calloc(1, sizeof *ptr);
     int64_t *lab_i = NULL;
     float *lab_f = NULL;
