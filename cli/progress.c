@@ -23,11 +23,12 @@ void tool_progress_init(tool_progress *p, const char *what, const char *src, int
     p->what = what;
     p->on = mode >= 0 ? mode : isatty(2);
     p->t0 = mono_s();
-    struct stat st;
-    /* a local file's size; other sources (stdin, FIFOs, URLs) leave the total unknown */
-    if (src && strcmp(src, "-") && !strstr(src, "://") && stat(src, &st) == 0 &&
-        S_ISREG(st.st_mode))
-        p->total = (uint64_t)st.st_size;
+    /* the total from file sizes or the S3 listing (one listing request, only when the line is
+     * drawn); stdin, FIFOs and unsized URLs leave it unknown: no percent, no ETA */
+    uint64_t total = UINT64_MAX;
+    if (p->on && src && ll_source_size(src, tool_source_opts(), &total, NULL) == LL_OK &&
+        total != UINT64_MAX)
+        p->total = total;
 }
 
 const char *tool_human_bytes(char *buf, size_t n, double v)

@@ -188,6 +188,12 @@ LL_API void ll_source_opts_init(ll_source_opts *o);
 LL_API ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **out,
                                  ll_err *err);
 
+/* The bytes src will deliver before decompression, from the file sizes or the S3 listing (no
+ * data is read): *total is UINT64_MAX when some part's size is unknown (stdin, FIFOs, plain
+ * http(s) without a length). Progress lines use it for percent and ETA. */
+LL_API ll_code ll_source_size(const char *src, const ll_source_opts *o, uint64_t *total,
+                              ll_err *err);
+
 /* Pipe mode, reading side: waits up to timeout_ms (0: 60 s) for the FIFO "<prefix>_<epoch>"
  * (e.g. "/opt/ml/input/data/train", 0 -> ".../train_0") and opens it. The epoch's data is
  * inflated when it starts with 1F 8B (LL_COMPRESSION_AUTO). */

@@ -8,6 +8,7 @@
 #include "rd_net.h"
 #include "s3.h"
 #include <string.h>
+#include <sys/stat.h>
 
 ll_code ll_reader_open(const char *src, ll_reader **out, ll_err *err)
 {
@@ -48,4 +49,34 @@ ll_code ll_reader_open_ex(const char *src, const ll_source_opts *o, ll_reader **
         return rc;
     /* CompressionType: inflate gzip data (rd_gz.c), decided on the first bytes */
     return rd_gz_wrap(m, o->compression, out, err);
+}
+
+ll_code ll_source_size(const char *src, const ll_source_opts *o, uint64_t *total, ll_err *err)
+{
+    *total = UINT64_MAX;
+    if (!src || !*src)
+        return err_set(err, LL_E_ARG, "empty source name");
+    if (!o)
+        o = s3_defaults();
+    if (strcmp(src, "-") == 0)
+        return LL_OK;
+    if (!rd_multi_wants(src, o)) {
+        struct stat st;
+        if (stat(src, &st) != 0)
+            return err_sys(err, src, "cannot read");
+        if (S_ISREG(st.st_mode))
+            *total = (uint64_t)st.st_size;
+        return LL_OK;
+    }
+    rd_list l;
+    memset(&l, 0, sizeof l);
+    ll_code rc = rd_list_build(src, o, &l, err);
+    if (rc != LL_OK)
+        return rc;
+    uint64_t sum = 0;
+    for (size_t i = 0; i < l.n && sum != UINT64_MAX; i++)
+        sum = l.objs[i].size == UINT64_MAX ? UINT64_MAX : sum + l.objs[i].size;
+    rd_list_deinit(&l);
+    *total = sum;
+    return LL_OK;
 }

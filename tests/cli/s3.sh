@@ -51,6 +51,9 @@ data=${LL_TESTDATA:-tests/data}/recordio/concat_two_objects.pbr
     cmp -s "$dir/back.jsonl" "$dir/ref.jsonl" && ok || bad "read back the uploaded shards"
 n=$("$BIN" inspect --json s3://lltest/cli/ | grep -o '"records": *[0-9]*' | grep -o '[0-9]*$')
 [ "$n" = 8 ] && ok || bad "inspect s3 prefix ($n records)"
+# progress on an S3 prefix: the total comes from the listing, so the line has a percent
+"$BIN" convert --progress s3://lltest/cli/ "$dir/prog.jsonl" 2>"$dir/prog.err" &&
+    tr '\r' '\n' < "$dir/prog.err" | grep -qE '\([0-9]+%\)' && ok || { cat "$dir/prog.err"; bad "progress percent for an s3 prefix"; }
 # a wrong secret: exit status 4, the message names the bucket and code, never the secret
 msg=$(AWS_SECRET_ACCESS_KEY=NotTheSecret42 "$BIN" inspect s3://lltest/cli/ 2>&1); st=$?
 [ $st -eq 4 ] && echo "$msg" | grep -q SignatureDoesNotMatch && ! echo "$msg" | grep -q NotTheSecret42 && ok || bad "wrong secret: $st $msg"
