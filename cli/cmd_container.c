@@ -42,13 +42,7 @@ static const struct option LONGOPTS[] = {
     {0, 0, 0, 0},
 };
 
-static volatile int g_stop;
-
-static void on_term(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
+static volatile int *g_stop; /* the signal that asked to stop (tool_stop_on_signals) */
 
 /* the progress line on stderr (a terminal only: SageMaker's stderr is a log stream) */
 static int g_drawn;
@@ -150,13 +144,8 @@ int cmd_train_sagemaker(int argc, char **argv)
     }
     if (optind < argc)
         return tool_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    o.stop = &g_stop;
+    g_stop = tool_stop_on_signals();
+    o.stop = g_stop;
     o.log = log_line;
     if (isatty(2)) {
         g_t0 = mono_s();
@@ -167,7 +156,7 @@ int cmd_train_sagemaker(int argc, char **argv)
     ll_code rc = ll_sm_train(&o, &err);
     if (rc == LL_OK)
         return 0;
-    if (g_stop && rc == LL_E_STATE) {
+    if (*g_stop && rc == LL_E_STATE) {
         log_line(NULL, "Stopped by SIGTERM.");
         return 128 + SIGTERM;
     }

@@ -44,13 +44,7 @@ static const struct option LONGOPTS[] = {
     {0, 0, 0, 0},
 };
 
-static volatile int g_stop;
-
-static void on_term(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
+static volatile int *g_stop; /* the signal that asked to stop (tool_stop_on_signals) */
 
 static void log_line(void *ud, const char *line)
 {
@@ -114,14 +108,9 @@ int cmd_local_job(int argc, char **argv)
         self[n] = 0;
         o.exe = self;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
+    g_stop = tool_stop_on_signals();
     signal(SIGPIPE, SIG_IGN);
-    o.stop = &g_stop;
+    o.stop = g_stop;
     o.log = log_line;
     ll_err err;
     int status = 1;

@@ -259,12 +259,7 @@ static int parse_u64(const char *s, unsigned long long *v)
     return *end == 0;
 }
 
-static volatile int g_stop; /* the signal that asked training to stop */
-
-static void on_term(int sig)
-{
-    g_stop = sig;
-}
+static volatile int *g_stop; /* the signal that asked to stop (tool_stop_on_signals) */
 
 int cmd_train(int argc, char **argv)
 {
@@ -467,13 +462,8 @@ int cmd_train(int argc, char **argv)
     if (tl.people)
         o.summary = on_summary;
     /* SIGTERM/SIGINT stop training promptly, even while it waits for a Pipe-mode FIFO */
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_term;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    o.stop = &g_stop;
+    g_stop = tool_stop_on_signals();
+    o.stop = g_stop;
     /* under mpirun: join the other ranks; a failure on any host ends the job on every host */
     if (ll_dist_init(&err) != LL_OK) {
         st = tool_fail(cmd, &err);
@@ -487,14 +477,14 @@ int cmd_train(int argc, char **argv)
     ll_blas_set_threads(tool_train_blas_threads(o.threads));
     ll_code trc = ll_train(hp, &o, &err);
     if (trc != LL_OK && ll_dist_size() > 1) {
-        st = trc == LL_E_STATE && g_stop ? 128 + g_stop : tool_fail(cmd, &err);
+        st = trc == LL_E_STATE && *g_stop ? 128 + *g_stop : tool_fail(cmd, &err);
         ll_dist_abort(st);
     }
     ll_dist_finalize();
-    if (trc == LL_E_STATE && g_stop) {
+    if (trc == LL_E_STATE && *g_stop) {
         clear_progress(&tl);
-        fprintf(stderr, "linlearn %s: stopped by signal %d; no model written\n", cmd, g_stop);
-        st = 128 + g_stop;
+        fprintf(stderr, "linlearn %s: stopped by signal %d; no model written\n", cmd, *g_stop);
+        st = 128 + *g_stop;
         goto out;
     } else if (trc != LL_OK) {
         clear_progress(&tl);

@@ -24,6 +24,10 @@ int tool_exit_code(ll_code code);
 int tool_train_blas_threads(int threads);
 /* Prints "linlearn CMD: <formatted err>" to stderr and returns the exit status for it. */
 int tool_fail(const char *cmd, const ll_err *err);
+
+/* Installs SIGTERM and SIGINT handlers that set the returned flag to the signal's number (the
+ * library's stop flag for long runs). */
+volatile int *tool_stop_on_signals(void);
 /* Prints "linlearn CMD: msg" and a hint to run --help; returns 2. */
 int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reports the option getopt_long just refused (opterr is 0: main sets it), once, with a "did
