@@ -156,7 +156,7 @@ int cmd_train_sagemaker(int argc, char **argv)
     ll_code rc = ll_sm_train(&o, &err);
     if (rc == LL_OK)
         return 0;
-    if (*g_stop && rc == LL_E_STATE) {
+    if (tool_stop_signal() && rc == LL_E_STATE) {
         log_line(NULL, "Stopped by SIGTERM.");
         return 128 + SIGTERM;
     }

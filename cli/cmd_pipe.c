@@ -78,13 +78,7 @@ static const struct option LONGOPTS[] = {
     {0, 0, 0, 0},
 };
 
-static volatile int g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
+static volatile int *g_stop; /* the signal that asked to stop (tool_stop_on_signals) */
 
 /* The progress line of a Pipe-mode run: the bytes the channels' threads have fed, sampled
  * five times a second. */
@@ -222,11 +216,7 @@ int cmd_pipe(int argc, char **argv)
         }
         return 0;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    g_stop = tool_stop_on_signals();
     signal(SIGPIPE, SIG_IGN);
     pipe_watch pw;
     memset(&pw, 0, sizeof pw);
@@ -242,7 +232,7 @@ int cmd_pipe(int argc, char **argv)
         }
     pthread_t th;
     int watching = pw.pr.on && pthread_create(&th, NULL, watch_main, &pw) == 0;
-    ll_code rc = ll_pipe_run_counted(dir, ch, n_ch, epochs, &o, &g_stop, &pw.fed, &err);
+    ll_code rc = ll_pipe_run_counted(dir, ch, n_ch, epochs, &o, g_stop, &pw.fed, &err);
     if (watching) {
         __atomic_store_n(&pw.done, 1, __ATOMIC_RELEASE);
         pthread_join(th, NULL);
@@ -250,5 +240,5 @@ int cmd_pipe(int argc, char **argv)
     tool_progress_done(&pw.pr);
     if (rc != LL_OK)
         return tool_fail("pipe", &err);
-    return g_stop ? 130 : 0;
+    return tool_stop_signal() ? 130 : 0;
 }

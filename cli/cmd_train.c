@@ -477,14 +477,16 @@ int cmd_train(int argc, char **argv)
     ll_blas_set_threads(tool_train_blas_threads(o.threads));
     ll_code trc = ll_train(hp, &o, &err);
     if (trc != LL_OK && ll_dist_size() > 1) {
-        st = trc == LL_E_STATE && *g_stop ? 128 + *g_stop : tool_fail(cmd, &err);
+        st = trc == LL_E_STATE && tool_stop_signal() ? 128 + tool_stop_signal()
+                                                     : tool_fail(cmd, &err);
         ll_dist_abort(st);
     }
     ll_dist_finalize();
-    if (trc == LL_E_STATE && *g_stop) {
+    if (trc == LL_E_STATE && tool_stop_signal()) {
         clear_progress(&tl);
-        fprintf(stderr, "linlearn %s: stopped by signal %d; no model written\n", cmd, *g_stop);
-        st = 128 + *g_stop;
+        fprintf(stderr, "linlearn %s: stopped by signal %d; no model written\n", cmd,
+                tool_stop_signal());
+        st = 128 + tool_stop_signal();
         goto out;
     } else if (trc != LL_OK) {
         clear_progress(&tl);

@@ -7,9 +7,11 @@
 
 static volatile int g_stop; /* the signal that asked to stop, 0 until then */
 
+/* An atomic store: the library's threads read the flag with atomic loads (a lock-free int
+ * store is async-signal-safe). */
 static void on_term(int sig)
 {
-    g_stop = sig;
+    __atomic_store_n(&g_stop, sig, __ATOMIC_RELEASE);
 }
 
 volatile int *tool_stop_on_signals(void)
@@ -21,4 +23,9 @@ volatile int *tool_stop_on_signals(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     return &g_stop;
+}
+
+int tool_stop_signal(void)
+{
+    return __atomic_load_n(&g_stop, __ATOMIC_ACQUIRE);
 }

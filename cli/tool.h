@@ -28,6 +28,8 @@ int tool_fail(const char *cmd, const ll_err *err);
 /* Installs SIGTERM and SIGINT handlers that set the returned flag to the signal's number (the
  * library's stop flag for long runs). */
 volatile int *tool_stop_on_signals(void);
+/* The signal that asked to stop, 0 if none. */
+int tool_stop_signal(void);
 /* Prints "linlearn CMD: msg" and a hint to run --help; returns 2. */
 int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reports the option getopt_long just refused (opterr is 0: main sets it), once, with a "did

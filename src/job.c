@@ -714,8 +714,9 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
                 break;
             }
             double t = now_s();
-            if (!term_at && (t - t0 >= (double)j->max_runtime_s || (o->stop && *o->stop))) {
-                killed_by_limit = !(o->stop && *o->stop);
+            if (!term_at && (t - t0 >= (double)j->max_runtime_s ||
+                             (o->stop && __atomic_load_n(o->stop, __ATOMIC_ACQUIRE)))) {
+                killed_by_limit = !(o->stop && __atomic_load_n(o->stop, __ATOMIC_ACQUIRE));
                 jlog(o, "%s: sending SIGTERM to the container",
                      killed_by_limit ? "MaxRuntimeInSeconds reached" : "stop requested");
                 kill(pid, SIGTERM);
