@@ -10,6 +10,7 @@
 #include "serve.h"
 #include "batch.h"
 #include "err.h"
+#include "gate.h"
 #include "json_req.h"
 #include "media.h"
 #include "mem.h"
@@ -56,6 +57,14 @@ struct ll_server {
     struct conn *conns;
     pthread_t reaper;
     int reaper_on, reaper_stop;
+    /* the accept-and-peek step (gate.c) owns the listening socket; connections it passes on
+     * wait here, with their header deadline from accept, until libmicrohttpd announces them */
+    gate *g;
+    struct handed {
+        int fd;
+        double deadline_ms;
+    } *handed;
+    size_t n_handed, cap_handed;
 };
 
 /* What a request turned out to be on its first call; answered once its body is in. */
@@ -77,9 +86,7 @@ typedef struct conn {
 
 static double mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+    return gate_now_ms();
 }
 
 typedef struct req {
@@ -750,6 +757,12 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
             k->in_head = 1;
             k->deadline_ms = mono_ms() + 1e3 * s->o.header_timeout_s;
             pthread_mutex_lock(&s->cmu);
+            for (size_t i = 0; i < s->n_handed; i++)
+                if (s->handed[i].fd == k->fd) { /* the deadline counts from the accept */
+                    k->deadline_ms = s->handed[i].deadline_ms;
+                    s->handed[i] = s->handed[--s->n_handed];
+                    break;
+                }
             k->next = s->conns;
             if (s->conns)
                 s->conns->prev = k;
@@ -838,6 +851,37 @@ static void *reaper(void *arg)
     }
 }
 
+/* The gate passed a connection on (its thread): hand it to libmicrohttpd, noting its header
+ * deadline for on_connection. */
+static void on_pass(void *cls, int fd, const struct sockaddr *a, socklen_t alen, double accepted_ms)
+{
+    ll_server *s = cls;
+    pthread_mutex_lock(&s->cmu);
+    if (s->n_handed == s->cap_handed) {
+        size_t nc = s->cap_handed ? s->cap_handed * 2 : 16;
+        struct handed *h = mem_realloc(s->handed, nc * sizeof *h);
+        if (h) {
+            s->handed = h;
+            s->cap_handed = nc;
+        }
+    }
+    if (s->n_handed < s->cap_handed) {
+        s->handed[s->n_handed].fd = fd;
+        s->handed[s->n_handed].deadline_ms = accepted_ms + 1e3 * s->o.header_timeout_s;
+        s->n_handed++;
+    }
+    pthread_mutex_unlock(&s->cmu);
+    if (MHD_add_connection(s->d, fd, a, alen) != MHD_YES) { /* it closed fd */
+        pthread_mutex_lock(&s->cmu);
+        for (size_t i = 0; i < s->n_handed; i++)
+            if (s->handed[i].fd == fd) {
+                s->handed[i] = s->handed[--s->n_handed];
+                break;
+            }
+        pthread_mutex_unlock(&s->cmu);
+    }
+}
+
 ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **out, ll_err *err)
 {
     *out = NULL;
@@ -884,38 +928,47 @@ ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **o
 
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_EPOLL;
+    socklen_t sl;
     if (strchr(s->host, ':')) {
         struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
         a6->sin6_family = AF_INET6;
         a6->sin6_port = htons(s->o.port);
         if (inet_pton(AF_INET6, s->host, &a6->sin6_addr) != 1)
             goto bad_host;
-        flags |= MHD_USE_IPv6;
+        sl = sizeof *a6;
     } else {
         struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
         a4->sin_family = AF_INET;
         a4->sin_port = htons(s->o.port);
         if (inet_pton(AF_INET, s->host, &a4->sin_addr) != 1)
             goto bad_host;
+        sl = sizeof *a4;
     }
+    /* libmicrohttpd gets no socket of its own: the gate accepts and hands connections over */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_EPOLL |
+                     MHD_USE_NO_LISTEN_SOCKET;
+    errno = 0;
     s->d = MHD_start_daemon(
-        flags, s->o.port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->o.threads, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned int)s->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)1024, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
-    if (!s->d) {
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)s->o.threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->o.timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
+    ll_code grc = LL_E_IO;
+    if (s->d)
+        grc = gate_start((struct sockaddr *)&ss, sl, 1000 * s->o.header_timeout_s, 4096, on_pass,
+                         s, &s->g, err);
+    if (grc != LL_OK) {
         int e = errno;
-        err_set(err, LL_E_IO, "cannot listen on %s:%u: %s", s->host, (unsigned)s->o.port,
-                e ? strerror(e) : "libmicrohttpd refused the settings");
-        if (err)
-            err->sys_errno = e;
+        if (grc == LL_E_IO) {
+            err_set(err, LL_E_IO, "cannot listen on %s:%u: %s", s->host, (unsigned)s->o.port,
+                    e ? strerror(e) : "libmicrohttpd refused the settings");
+            if (err)
+                err->sys_errno = e;
+        }
         ll_server_stop(s, 0);
-        return LL_E_IO;
+        return grc;
     }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : s->o.port;
+    s->port = gate_port(s->g);
     s->reaper_on = pthread_create(&s->reaper, NULL, reaper, s) == 0;
     *out = s;
     return LL_OK;
@@ -953,10 +1006,9 @@ void ll_server_stop(ll_server *s, unsigned grace_ms)
 {
     if (!s)
         return;
+    gate_stop(s->g); /* no new connections; those still at their first line are closed */
+    s->g = NULL;
     if (s->d) {
-        MHD_socket fd = MHD_quiesce_daemon(s->d);
-        if (fd != MHD_INVALID_SOCKET)
-            close(fd);
         struct timespec dl;
         clock_gettime(CLOCK_REALTIME, &dl);
         dl.tv_sec += grace_ms / 1000;
@@ -981,6 +1033,7 @@ void ll_server_stop(ll_server *s, unsigned grace_ms)
         mem_free(s->pool[i]);
     }
     mem_free(s->pool);
+    mem_free(s->handed);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->cmu);
