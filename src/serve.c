@@ -989,6 +989,7 @@ void serve_reuse_stats(const ll_server *s, serve_reuse *out)
     out->work_reused = __atomic_load_n(&s->reuse.work_reused, __ATOMIC_RELAXED);
     out->conn_new = __atomic_load_n(&s->reuse.conn_new, __ATOMIC_RELAXED);
     out->body_allocs = __atomic_load_n(&s->reuse.body_allocs, __ATOMIC_RELAXED);
+    out->bad_lines = s->g ? gate_refused(s->g) : 0;
 }
 
 void ll_server_stats(const ll_server *s, uint64_t *served, unsigned *in_flight)

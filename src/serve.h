@@ -43,6 +43,7 @@ typedef struct serve_reuse {
     uint64_t work_reused; /* requests scored with scratch from the pool */
     uint64_t conn_new;    /* connection states created (one per TCP connection) */
     uint64_t body_allocs; /* request body buffers allocated or grown */
+    uint64_t bad_lines;   /* connections the gate answered 400 (gate.c) */
 } serve_reuse;
 void serve_reuse_stats(const ll_server *s, serve_reuse *out);
 

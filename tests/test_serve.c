@@ -3,10 +3,13 @@
  * test_serve.c - the HTTP endpoint in process: a model saved and loaded as model.tar.gz, served
  * on a free port, every request format against every response format for each predictor type,
  * decoded and compared with scores computed by hand from the weights; then the bad-request list
- * (400/404/405/406/413/415) and a check that the server still answers afterwards.
+ * (400/404/405/406/413/415) and a check that the server still answers afterwards; request lines
+ * no HTTP parser can route (a bare GET, garbage, binary bytes, sent whole or a byte at a time)
+ * answered 400 by the gate (gate.c), whose line check is also tested on every prefix.
  * `test_serve --write-model DIR binary|multiclass|regressor` writes the same models for the
  * shell tests.
  */
+#include "gate.h"
 #include "model.h"
 #include "pb.h"
 #include "rio.h"
@@ -14,7 +17,12 @@
 #include "tt.h"
 #include <curl/curl.h>
 #include <jansson.h>
+#include <arpa/inet.h>
 #include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define D 3
@@ -500,6 +508,186 @@ static void bad_requests(void)
     CHECK(ok);
 }
 
+/* gate_line on whole lines and on every prefix of them: a prefix is GATE_MORE or already has
+ * the whole line's verdict (the gate may decide on any read). */
+static void gate_line_verdicts(void)
+{
+    static const struct {
+        const char *line;
+        size_t len;
+        gate_verdict want;
+        const char *why;
+    } C[] = {
+        {"GET /ping HTTP/1.1\r\n\r\n", 22, GATE_PASS, NULL},
+        {"POST /invocations HTTP/1.1\r\n", 28, GATE_PASS, NULL},
+        {"\r\n\r\nGET / HTTP/1.1\r\n", 20, GATE_PASS, NULL},
+        {"get / HTTP/1.1\r\n", 16, GATE_PASS, NULL}, /* a token: 405 is libmicrohttpd's */
+        {"GET /ping\r\n", 11, GATE_PASS, NULL},      /* HTTP/0.9: libmicrohttpd answers 400 */
+        {"GET\r\n", 5, GATE_BAD, "'GET' has no request target and HTTP version"},
+        {"GET\n", 4, GATE_BAD, "'GET' has no request target"},
+        {"GARBAGE\r\n\r\n", 11, GATE_BAD, "'GARBAGE' has no request target"},
+        {"\x01\x02\xff\xfe\r\n", 6, GATE_BAD, "byte 0 is \\x01"},
+        {" GET / HTTP/1.1\r\n", 17, GATE_BAD, "byte 0 is \\x20"},
+        {"\r\n\x16\x03\x01", 5, GATE_BAD, "byte 2 is \\x16"},
+        {"G\0T / HTTP/1.1\r\n", 16, GATE_BAD, "'G' is followed by \\x00 at byte 1"},
+        {"GET\t/ HTTP/1.1\r\n", 16, GATE_BAD, "followed by \\x09"},
+        {"HELLO\x01 WORLD\r\n", 14, GATE_BAD, "'HELLO' is followed by \\x01"},
+        {"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA / HTTP/1.1", 51, GATE_BAD, "longer than 32"},
+        {"\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\n\r\nGET / HTTP/1.1", 48,
+         GATE_BAD, "empty lines"},
+    };
+    int ok = 1;
+    for (size_t c = 0; c < sizeof C / sizeof C[0]; c++) {
+        const uint8_t *p = (const uint8_t *)C[c].line;
+        char why[256] = "";
+        gate_verdict v = gate_line(p, C[c].len, why, sizeof why);
+        if (v != C[c].want || (C[c].why && !strstr(why, C[c].why))) {
+            fprintf(stderr, "  case %zu: verdict %d (want %d), '%s' (want '%s')\n", c, v,
+                    C[c].want, why, C[c].why ? C[c].why : "");
+            ok = 0;
+        }
+        for (size_t k = 0; k < C[c].len; k++) {
+            gate_verdict pv = gate_line(p, k, NULL, 0);
+            if (pv != GATE_MORE && pv != v) {
+                fprintf(stderr, "  case %zu: prefix %zu gives %d, the line %d\n", c, k, pv, v);
+                ok = 0;
+            }
+        }
+    }
+    /* the answer is a whole HTTP response with a JSON body that escapes what it shows */
+    char out[1024];
+    size_t n = gate_answer("a \"quoted\" \\ \x01 byte", out, sizeof out);
+    ok = ok && n == strlen(out) &&
+         !strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26) && strstr(out, "Connection: close\r\n") &&
+         strstr(out, "\"message\": \"a \\\"quoted\\\" \\\\ \\u0001 byte\"}\n");
+    const char *cl = strstr(out, "Content-Length: ");
+    const char *body = strstr(out, "\r\n\r\n");
+    ok = ok && cl && body && (size_t)atoi(cl + 16) == strlen(body + 4);
+    if (!ok)
+        fprintf(stderr, "  answer: %s\n", out);
+    CHECK(ok);
+}
+
+/* Sends the pieces of a request on one connection (pause_ms between them) and returns all it
+ * reads until the server closes (or 5 s pass), NUL-terminated in out. */
+static size_t raw_talk(uint16_t port, const char *const *pieces, const size_t *lens, int n_pieces,
+                       int pause_ms, char *out, size_t cap)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    size_t got = 0;
+    out[0] = 0;
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    for (int i = 0; i < n_pieces; i++) {
+        if (i && pause_ms)
+            usleep((useconds_t)pause_ms * 1000);
+        if (send(fd, pieces[i], lens[i], MSG_NOSIGNAL) < 0)
+            break;
+    }
+    for (int spins = 0; spins < 50 && got + 1 < cap; spins++) {
+        struct pollfd pf = {.fd = fd, .events = POLLIN};
+        if (poll(&pf, 1, 100) <= 0)
+            continue;
+        ssize_t k = recv(fd, out + got, cap - 1 - got, 0);
+        if (k <= 0)
+            break;
+        got += (size_t)k;
+    }
+    out[got] = 0;
+    close(fd);
+    return got;
+}
+
+/* Request lines libmicrohttpd would close without a word get a 400 the client reads (whole or
+ * trickled, with bytes after them), and the server keeps serving; a connection that never
+ * sends its line is closed at the header deadline. */
+static void bad_request_lines(void)
+{
+    ll_err err;
+    ll_model *m = NULL;
+    CHECK_OK(make_model(LL_BINARY_CLASSIFIER, &m, &err));
+    ll_serve_opts o;
+    ll_serve_opts_init(&o);
+    o.port = 0;
+    o.threads = 2;
+    o.header_timeout_s = 1;
+    ll_server *s = NULL;
+    CHECK_OK(ll_server_start(m, &o, &s, &err));
+    uint16_t port = ll_server_port(s);
+    static const struct {
+        const char *p;
+        size_t len;
+        const char *frag;
+    } C[] = {
+        {"GET\r\n", 5, "'GET' has no request target"},
+        {"GARBAGE\r\n\r\n", 11, "'GARBAGE' has no request target"},
+        {"\x01\x02\x03\xff\xfe\r\n\r\n", 9, "byte 0 is \\\\x01"},
+        {"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11, "byte 0 is \\\\x16"}, /* TLS */
+        {" GET /ping HTTP/1.1\r\n\r\n", 23, "byte 0 is \\\\x20"},
+    };
+    char out[4096];
+    response_buf b = {0};
+    int ok = 1;
+    uint64_t refused = 0;
+    for (size_t c = 0; c < sizeof C / sizeof C[0]; c++) {
+        const char *pc[1] = {C[c].p};
+        size_t lc[1] = {C[c].len};
+        raw_talk(port, pc, lc, 1, 0, out, sizeof out);
+        if (strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26) || !strstr(out, C[c].frag) ||
+            !strstr(out, "Connection: close\r\n")) {
+            fprintf(stderr, "  case %zu: got '%.300s'\n", c, out);
+            ok = 0;
+        }
+        refused++;
+        /* still serving */
+        ok = ok && http(port, "GET", "/ping", NULL, NULL, NULL, 0, 0, &b) == 200;
+    }
+    /* a bare GET a byte at a time, then garbage after it: the 400 still arrives */
+    const char *tp[] = {"G", "E", "T", "\r\n", "more bytes the client sends anyway\r\n"};
+    size_t tl[] = {1, 1, 1, 2, 36};
+    raw_talk(port, tp, tl, 5, 60, out, sizeof out);
+    refused++;
+    if (strncmp(out, "HTTP/1.1 400 ", 13) || !strstr(out, "'GET' has no request target")) {
+        fprintf(stderr, "  trickled bare GET: got '%.300s'\n", out);
+        ok = 0;
+    }
+    /* a good line trickled through the gate is served */
+    const char *gp[] = {"GE", "T /pi", "ng HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"};
+    size_t gl[] = {2, 5, strlen(gp[2])};
+    raw_talk(port, gp, gl, 3, 60, out, sizeof out);
+    if (strncmp(out, "HTTP/1.1 200 OK\r\n", 17)) {
+        fprintf(stderr, "  trickled /ping: got '%.300s'\n", out);
+        ok = 0;
+    }
+    /* silence: closed at the 1 s header deadline, with nothing sent */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    size_t n = raw_talk(port, NULL, NULL, 0, 0, out, sizeof out);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (n != 0 || took < 0.8 || took > 3) {
+        fprintf(stderr, "  silent client: %zu bytes, closed after %.2f s\n", n, took);
+        ok = 0;
+    }
+    serve_reuse ru;
+    serve_reuse_stats(s, &ru);
+    if (ru.bad_lines != refused) {
+        fprintf(stderr, "  the gate refused %llu, want %llu\n", (unsigned long long)ru.bad_lines,
+                (unsigned long long)refused);
+        ok = 0;
+    }
+    ok = ok && http(port, "GET", "/ping", NULL, NULL, NULL, 0, 0, &b) == 200;
+    ll_server_stop(s, 1000);
+    ll_model_free(m);
+    response_buf_deinit(&b);
+    CHECK(ok);
+}
+
 static void predict_matches_serve(void)
 {
     /* ll_predict over a file gives the bytes the server gives for the same body */
@@ -742,6 +930,8 @@ int main(int argc, char **argv)
     }
     RUN(every_format_pair);
     RUN(bad_requests);
+    RUN(gate_line_verdicts);
+    RUN(bad_request_lines);
     RUN(predict_matches_serve);
     RUN(keep_alive_reuses_buffers);
     RUN(recordio_in_place_matches_reader);
