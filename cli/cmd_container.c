@@ -105,7 +105,7 @@ int cmd_train_sagemaker(int argc, char **argv)
     unsigned long long u;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "h", LONGOPTS)) != -1) {
         switch (c) {
         case O_SM:
             break;

@@ -173,7 +173,7 @@ int cmd_convert(int argc, char **argv)
     ll_convert_opts_init(&o);
     int c, prog = -1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "h", LONGOPTS)) != -1) {
         int r = tool_parse_input_opt("convert", c, optarg, &o.in);
         if (r < 0)
             return 2;

@@ -38,7 +38,7 @@ int cmd_export(int argc, char **argv)
         {"format", required_argument, 0, 'f'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "f:h", lo, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "f:h", lo)) != -1) {
         if (c == 'f')
             fmt = optarg;
         else if (c == 'h') {

@@ -54,7 +54,7 @@ int cmd_inspect(int argc, char **argv)
     ll_inspect_opts_init(&o);
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "h", LONGOPTS)) != -1) {
         int r = tool_parse_input_opt("inspect", c, optarg, &o.in);
         if (r < 0)
             return 2;

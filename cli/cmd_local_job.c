@@ -61,7 +61,7 @@ int cmd_local_job(int argc, char **argv)
     int c;
     char *end;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "h", LONGOPTS)) != -1) {
         switch (c) {
         case O_JOB:
             o.job = optarg;

@@ -112,7 +112,7 @@ int cmd_pipe(int argc, char **argv)
     int c, prog = -1;
     char *end;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "h", LONGOPTS)) != -1) {
         switch (c) {
         case 'h':
             fputs(HELP, stdout);

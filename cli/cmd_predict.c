@@ -61,7 +61,7 @@ int cmd_predict(int argc, char **argv)
     const char *model = NULL;
     int c, prog = -1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "h", LONGOPTS)) != -1) {
         int r = tool_parse_input_opt("predict", c, optarg, &o.in);
         if (r < 0)
             return 2;

@@ -32,8 +32,7 @@ int cmd_report(int argc, char **argv)
     const char *cmd = "report";
     int c;
     optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "+h", LONGOPTS, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "+h", LONGOPTS)) != -1) {
         switch (c) {
         case 'h':
             fputs(HELP, stdout);

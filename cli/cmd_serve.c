@@ -86,7 +86,7 @@ int cmd_serve(int argc, char **argv)
     unsigned long v;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", LONGOPTS, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "h", LONGOPTS)) != -1) {
         switch (c) {
         case 'h':
             fputs(HELP, stdout);

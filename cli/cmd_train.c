@@ -282,7 +282,7 @@ int cmd_train(int argc, char **argv)
     int nh = 0, c, st = 0;
     unsigned long long u;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "H:h", LONGOPTS, NULL)) != -1) {
+    while ((c = tool_getopt(argc, argv, "H:h", LONGOPTS)) != -1) {
         int r = tool_parse_input_opt(cmd, c, optarg, &o.parse);
         if (r < 0) {
             st = 2;

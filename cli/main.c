@@ -76,46 +76,6 @@ int tool_usage_error(const char *cmd, const char *fmt, ...)
     return 2;
 }
 
-int tool_bad_option(const char *cmd, char **argv, const struct option *longopts)
-{
-    const char *arg = optind > 0 ? argv[optind - 1] : NULL;
-    if (arg && arg[0] == '-' && arg[1] && arg[1] != '-') {
-        /* a short option: unknown, or missing its value */
-        for (const struct option *o = longopts; o->name; o++)
-            if (optopt && o->val == optopt && o->has_arg == required_argument && !arg[2])
-                return tool_usage_error(cmd, "option '-%c' needs a value", optopt);
-        return tool_usage_error(cmd, "unknown option '-%c'", optopt ? optopt : arg[1]);
-    }
-    if (!arg || strncmp(arg, "--", 2))
-        return tool_usage_error(cmd, "unknown option '%s'", arg ? arg : "?");
-    char name[128];
-    snprintf(name, sizeof name, "%s", arg + 2);
-    char *eq = strchr(name, '=');
-    if (eq)
-        *eq = 0;
-    const char *names[256];
-    size_t n = 0, hits = 0;
-    const struct option *exact = NULL;
-    for (const struct option *o = longopts; o->name && n < 256; o++) {
-        names[n++] = o->name;
-        if (!strcmp(o->name, name))
-            exact = o;
-        if (!strncmp(o->name, name, strlen(name)))
-            hits++;
-    }
-    if (exact && exact->has_arg == required_argument)
-        return tool_usage_error(cmd, "option '--%s' needs a value", name);
-    if (exact && exact->has_arg == no_argument && eq)
-        return tool_usage_error(cmd, "option '--%s' takes no value", name);
-    if (!exact && hits > 1)
-        return tool_usage_error(cmd, "option '--%s' is ambiguous (%zu options begin so)", name,
-                                hits);
-    const char *near = ll_closest(name, names, n);
-    if (near)
-        return tool_usage_error(cmd, "unknown option '--%s'; did you mean '--%s'?", name, near);
-    return tool_usage_error(cmd, "unknown option '--%s'", name);
-}
-
 uint64_t tool_parse_size(const char *s)
 {
     char *end;
@@ -197,8 +157,6 @@ int main(int argc, char **argv)
         printf("linlearn %s\n", ll_version());
         return close_stdout(NULL, 0);
     }
-    /* the commands report unknown options themselves, once, with a suggestion */
-    opterr = 0;
     const char *names[sizeof commands / sizeof commands[0]];
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         if (!strcmp(argv[1], commands[i].name))
@@ -206,10 +164,12 @@ int main(int argc, char **argv)
         names[i] = commands[i].name;
     }
     const char *near = ll_closest(argv[1], names, sizeof names / sizeof names[0]);
+    char shown[512]; /* what was typed may hold a presigned URL */
+    ll_redact(argv[1], shown, sizeof shown);
     if (near)
-        fprintf(stderr, "linlearn: unknown command '%s'; did you mean '%s'?\n", argv[1], near);
+        fprintf(stderr, "linlearn: unknown command '%s'; did you mean '%s'?\n", shown, near);
     else
-        fprintf(stderr, "linlearn: unknown command '%s'\n", argv[1]);
+        fprintf(stderr, "linlearn: unknown command '%s'\n", shown);
     fprintf(stderr, "Try 'linlearn --help' for the list of commands.\n");
     return 2;
 }

@@ -32,9 +32,13 @@ volatile int *tool_stop_on_signals(void);
 int tool_stop_signal(void);
 /* Prints "linlearn CMD: msg" and a hint to run --help; returns 2. */
 int tool_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Reports the option getopt_long just refused (opterr is 0: main sets it), once, with a "did
- * you mean" among longopts, or that it needs a value; returns 2. */
+/* getopt_long for every command (options.c): glibc's own messages off (they would echo an
+ * option's text, presigned URL and all), and the refused option's argv element noted for
+ * tool_bad_option. */
 struct option;
+int tool_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts);
+/* Reports the option tool_getopt just refused, once, redacted: unknown (with a "did you mean"
+ * among longopts), ambiguous, needing a value or taking none; returns 2. */
 int tool_bad_option(const char *cmd, char **argv, const struct option *longopts);
 /* Option numbers of the input options shared by convert, inspect, train and predict. */
 enum {

@@ -94,8 +94,8 @@ gate_verdict gate_line(const uint8_t *p, size_t n, char *why, size_t cap)
                  "'%.*s /path HTTP/1.1')",
                  (int)len, (const char *)p + m0, (int)len, (const char *)p + m0);
     else
-        snprintf(why, cap, "the method '%.*s' is followed by %s at byte %zu, not a space",
-                 (int)len, (const char *)p + m0, b, i);
+        snprintf(why, cap, "the method '%.*s' is followed by %s at byte %zu, not a space", (int)len,
+                 (const char *)p + m0, b, i);
     return GATE_BAD;
 }
 

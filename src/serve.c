@@ -63,7 +63,7 @@ struct ll_server {
     struct handed {
         int fd;
         double deadline_ms;
-    } *handed;
+    } * handed;
     size_t n_handed, cap_handed;
 };
 
@@ -945,18 +945,18 @@ ll_code ll_server_start(const ll_model *m, const ll_serve_opts *o, ll_server **o
         sl = sizeof *a4;
     }
     /* libmicrohttpd gets no socket of its own: the gate accepts and hands connections over */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_EPOLL |
-                     MHD_USE_NO_LISTEN_SOCKET;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET;
     errno = 0;
-    s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int)s->o.threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)s->o.timeout_s,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4096, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-        s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_THREAD_POOL_SIZE,
+                            (unsigned int)s->o.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+                            (unsigned int)s->o.timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned int)4096, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_END);
     ll_code grc = LL_E_IO;
     if (s->d)
-        grc = gate_start((struct sockaddr *)&ss, sl, 1000 * s->o.header_timeout_s, 4096, on_pass,
-                         s, &s->g, err);
+        grc = gate_start((struct sockaddr *)&ss, sl, 1000 * s->o.header_timeout_s, 4096, on_pass, s,
+                         &s->g, err);
     if (grc != LL_OK) {
         int e = errno;
         if (grc == LL_E_IO) {

@@ -15,9 +15,9 @@
 #include "rio.h"
 #include "serve.h"
 #include "tt.h"
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <jansson.h>
-#include <arpa/inet.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -542,8 +542,8 @@ static void gate_line_verdicts(void)
         char why[256] = "";
         gate_verdict v = gate_line(p, C[c].len, why, sizeof why);
         if (v != C[c].want || (C[c].why && !strstr(why, C[c].why))) {
-            fprintf(stderr, "  case %zu: verdict %d (want %d), '%s' (want '%s')\n", c, v,
-                    C[c].want, why, C[c].why ? C[c].why : "");
+            fprintf(stderr, "  case %zu: verdict %d (want %d), '%s' (want '%s')\n", c, v, C[c].want,
+                    why, C[c].why ? C[c].why : "");
             ok = 0;
         }
         for (size_t k = 0; k < C[c].len; k++) {
@@ -557,8 +557,8 @@ static void gate_line_verdicts(void)
     /* the answer is a whole HTTP response with a JSON body that escapes what it shows */
     char out[1024];
     size_t n = gate_answer("a \"quoted\" \\ \x01 byte", out, sizeof out);
-    ok = ok && n == strlen(out) &&
-         !strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26) && strstr(out, "Connection: close\r\n") &&
+    ok = ok && n == strlen(out) && !strncmp(out, "HTTP/1.1 400 Bad Request\r\n", 26) &&
+         strstr(out, "Connection: close\r\n") &&
          strstr(out, "\"message\": \"a \\\"quoted\\\" \\\\ \\u0001 byte\"}\n");
     const char *cl = strstr(out, "Content-Length: ");
     const char *body = strstr(out, "\r\n\r\n");

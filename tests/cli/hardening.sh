@@ -1,6 +1,8 @@
 # Hostile inputs and faults (docs/RELIABILITY.md): non-finite training data refused where it
 # stands and never hanging, diverged training never writing a model that does not load, write
-# errors on every output (stdout included) named and failing, secrets in URLs redacted.
+# errors on every output (stdout included) named and failing, secrets in URLs redacted (in
+# messages, in names, and in the options getopt refuses), request lines no HTTP parser can route
+# answered 400 by `linlearn serve`.
 . tests/cli/lib.sh
 NAME=cli_hardening
 
@@ -108,5 +110,72 @@ $LL pipe --input-mode file --dir $T/pf --channel "train=$U" >$T/p.txt 2>&1
 check "pipe --input-mode file: the file is named by the path only" test -s $T/pf/train/bad.csv
 check "pipe --input-mode file: no secret in names or messages" sh -c "! ls -R $T/pf | grep -q 'X-Amz\|hunter2' && ! grep -q 'hunter2\|deadbeefcafe' $T/p.txt"
 kill $hp 2>/dev/null
+
+# ---- refused options: every command's own message, the option's text redacted
+S='https://alice:hunter2@h.example/x.csv?X-Amz-Security-Token=FQoGZXIvYXdzSECRET&X-Amz-Signature=deadbeefcafe'
+for c in "inspect --sourc=$S x" "train --trainn=$S" "convert --fromm=$S a b" "predict --modle=$S a b" \
+    "serve --modle=$S" "export --formatt=$S m" "pipe --chanel=$S" "local-job --rot=$S" \
+    "report --outt=$S a b" "train --sagemaker --sm-rot=$S"; do
+    $LL $c >$T/o.txt 2>&1; st=$?
+    check "'${c%%=*}=URL': exit 2, an unknown option" sh -c "test $st = 2 && grep -q 'unknown option' $T/o.txt"
+    check "'${c%%=*}=URL': no secret in the message" no_secret $T/o.txt
+done
+check_fails "an unknown option with a suggestion" 2 "unknown option '--sm-rot'; did you mean '--sm-root'?" \
+    $LL train --sagemaker --sm-rot=$S
+check_fails "an option needing a value" 2 "option '--train' needs a value" $LL train --train
+check_fails "an abbreviation needing a value names the option" 2 "option '--model' needs a value" $LL serve --mode
+check_fails "a flag given a value" 2 "option '--json' takes no value" $LL inspect --json=$S x
+$LL inspect --json=$S x >$T/o.txt 2>&1
+check "... with no secret" no_secret $T/o.txt
+check_fails "a flag given a value (container mode)" 2 "option '--no-checkpoints' takes no value" \
+    $LL train --sagemaker --no-checkpoints=$S
+check_fails "a flag given a value (serve)" 2 "option '--sagemaker' takes no value" $LL serve --sagemaker=$S
+check_fails "an unknown short option inside a cluster is itself named" 2 "unknown option '-Z'" \
+    $LL inspect --json -Z$S x
+$LL inspect --json -Z$S x >$T/o.txt 2>&1
+check "... with no secret" no_secret $T/o.txt
+check_fails "a short option needing a value" 2 "option '-f' needs a value" $LL export -f
+check_fails "an option that is a URL: redacted" 2 "unknown option '--https://\*\*\*@h.example/x.csv?X-Amz-Security-Token'" \
+    $LL inspect --$S x
+check_fails "an unknown command that is a URL: redacted" 2 "unknown command 'https://\*\*\*@h.example" $LL "$S"
+$LL "--x=$S" >$T/o.txt 2>&1
+check "... and as --x=URL, no secret" no_secret $T/o.txt
+
+# ---- request lines libmicrohttpd would close without a word: 400, and serving goes on
+$LL serve --model $T/bm/model.tar.gz --port 0 --threads 2 2>$T/serve.log & sp=$!
+SPORT=
+for i in $(seq 1 100); do
+    SPORT=$(sed -n 's/.*listening on http:\/\/[^:]*:\([0-9][0-9]*\).*/\1/p' $T/serve.log)
+    [ -n "$SPORT" ] && break
+    sleep 0.1
+done
+check "serve: up" test -n "$SPORT"
+cat >$T/line.py <<'EOF'
+import socket, sys
+port, case = int(sys.argv[1]), sys.argv[2]
+data = {"bare-get": b"GET\r\n", "garbage": b"GARBAGE\r\n\r\n", "binary": bytes(range(1, 40)) + b"\r\n\r\n",
+        "tls": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + bytes(64),
+        "ping": b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"}[case]
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(data)
+out = b""
+while True:
+    k = s.recv(65536)
+    if not k:
+        break
+    out += k
+line = out.split(b"\r\n", 1)[0]
+want = b"HTTP/1.1 200 OK" if case == "ping" else b"HTTP/1.1 400 Bad Request"
+if line != want or (case != "ping" and b"Connection: close\r\n" not in out):
+    print("got", out[:300])
+    sys.exit(1)
+print(out.decode("latin-1").split("\r\n\r\n", 1)[1])
+EOF
+for c in bare-get garbage binary tls; do
+    check "serve: a '$c' request line is answered 400" /usr/bin/python3 $T/line.py $SPORT $c
+    check "serve: /ping still 200 after '$c'" /usr/bin/python3 $T/line.py $SPORT ping
+done
+check "serve: the 400 says what was wrong" sh -c "/usr/bin/python3 $T/line.py $SPORT bare-get | grep -q \"request line 'GET' has no request target\""
+kill $sp; wait $sp
 
 finish
