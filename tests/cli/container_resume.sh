@@ -1,6 +1,8 @@
 # Kill and resume: `linlearn train --sagemaker` with a checkpoint folder is killed (SIGKILL or
 # SIGTERM) at random moments and restarted until it completes; the final model must equal the
-# model of an uninterrupted run, bit for bit (same seed and threads). Also File vs Pipe.
+# model of an uninterrupted run, bit for bit (same seed and threads): dense CSV, then sparse
+# RecordIO with each optimizer (sgd, adam, rmsprop), each killed several times. Also File vs
+# Pipe.
 . tests/cli/lib.sh
 NAME=cli_container_resume
 DS=$TD/datasets/digits
@@ -51,6 +53,61 @@ check "and resumed from checkpoints ($resumes resumes)" test $resumes -ge 1
 check "no failure file after a clean finish" test ! -e $T/k/output/failure
 check "resumed model equals the uninterrupted one" sh -c "$LL export --format csv $T/k/model/model.tar.gz | cmp - $T/ref.csv"
 check "checkpoint file present" test -s $T/k/checkpoints/linlearn-state.ckpt
+
+# ---- sparse RecordIO (10,000 features, ~20 a row: the lazy sparse updates) with each optimizer,
+# killed several times in one run (SIGTERM saves mid-epoch, with the lazy state as it is; SIGKILL
+# falls back to the last epoch's checkpoint): the resumed model equals the uninterrupted one
+SP=$TD/datasets/sparse_synthetic
+$LL convert --from libsvm --index-base 0 --feature-dim 10000 $SP/train.libsvm $T/sp_train.pbr 2>/dev/null
+head -2000 $SP/validation.libsvm > $T/sp_val.libsvm
+$LL convert --from libsvm --index-base 0 --feature-dim 10000 $T/sp_val.libsvm $T/sp_val.pbr 2>/dev/null
+mkroot_sp() { # NAME OPTIMIZER
+    r=$T/$1; rm -rf "$r"; mkdir -p "$r/input/config" "$r/input/data/train" "$r/input/data/validation"
+    printf '{"predictor_type": "binary_classifier", "feature_dim": "10000", "epochs": "10", "mini_batch_size": "20", "num_models": "8", "optimizer": "%s", "early_stopping_patience": "20"}\n' "$2" > "$r/input/config/hyperparameters.json"
+    printf '{"train": {"TrainingInputMode": "File", "ContentType": "application/x-recordio-protobuf"}, "validation": {"TrainingInputMode": "File", "ContentType": "application/x-recordio-protobuf"}}\n' > "$r/input/config/inputdataconfig.json"
+    cp $T/sp_train.pbr "$r/input/data/train/"; cp $T/sp_val.pbr "$r/input/data/validation/"
+}
+partials=0
+for opt in sgd adam rmsprop; do
+    mkroot_sp sref_$opt $opt
+    t0=$(ms_now)
+    check "sparse $opt: uninterrupted run" sh -c "$LL train --sagemaker --threads 1 --no-checkpoints --sm-root $T/sref_$opt > $T/sref_$opt.log 2>&1"
+    tref=$(( $(ms_now) - t0 ))
+    $LL export --format csv $T/sref_$opt/model/model.tar.gz > $T/sref_$opt.csv
+    # kill after a random 10-70 % of the uninterrupted run time until the run completes; a round
+    # with fewer than two kills that resumed is started over (at most 3 rounds)
+    round=0; resumes=0
+    while [ $resumes -lt 2 ] && [ $round -lt 3 ]; do
+        round=$((round + 1))
+        mkroot_sp sk_$opt $opt; mkdir -p $T/sk_$opt/checkpoints
+        kills=0; resumes=0; done=0; tries=0
+        while [ $done = 0 ] && [ $tries -lt 40 ]; do
+            tries=$((tries + 1))
+            lg=$T/sk_$opt.log.$tries
+            $LL train --sagemaker --threads 1 --sm-root $T/sk_$opt > $lg 2>&1 & pid=$!
+            ms=$(( tref / 10 + $(rnd) % (tref * 3 / 5 + 1) ))
+            sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+            if [ $((tries % 2)) = 0 ]; then sig=KILL; else sig=TERM; fi
+            kill -$sig $pid 2>/dev/null
+            wait $pid 2>/dev/null; st=$?
+            case $st in
+                0) done=1 ;;
+                137|143) kills=$((kills + 1)) ;;
+                *) echo "unexpected exit $st"; tail -3 $lg; break ;;
+            esac
+            grep -q 'Loaded checkpoint' $lg && resumes=$((resumes + 1))
+            grep -q 'Stopped in epoch' $lg && partials=$((partials + 1))
+        done
+    done
+    [ $done = 1 ] || { $LL train --sagemaker --threads 1 --sm-root $T/sk_$opt > $T/sk_$opt.log.last 2>&1 && done=1; }
+    echo "sparse $opt: run time ${tref} ms, round $round: $tries runs, $kills kills, $resumes resumes"
+    check "sparse $opt: the interrupted job completes" test $done = 1
+    check "sparse $opt: killed several times ($kills kills)" test $kills -ge 2
+    check "sparse $opt: resumed several times ($resumes resumes)" test $resumes -ge 2
+    check "sparse $opt: resumed model equals the uninterrupted one" sh -c "$LL export --format csv $T/sk_$opt/model/model.tar.gz | cmp - $T/sref_$opt.csv"
+done
+echo "sparse: $partials mid-epoch checkpoints saved on SIGTERM"
+check "sparse: some SIGTERM stops saved mid-epoch ($partials)" test $partials -ge 1
 
 # SIGTERM: clean stop, exit 143, no failure file, the log says so
 mkroot t; mkdir -p $T/t/checkpoints
