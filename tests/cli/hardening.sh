@@ -30,6 +30,12 @@ printf '{"features":[1,2],"label":1}\n{"features":[1,NaN],"label":0}\n' >$T/nan.
 check_fails "jsonl: NaN refused at its line" 1 'nan.jsonl:2 .*NaN in feature 1' \
     timeout 20 $LL train --train $T/nan.jsonl -H predictor_type=binary_classifier --model-dir $T/m --threads 1
 
+# non-finite hyperparameters are refused by name before any data is read
+for h in learning_rate=nan wd=inf l1=-inf positive_example_weight_mult=nan; do
+    check_fails "hyperparameter ${h%%=*}=${h#*=} refused" 2 "hyperparameter ${h%%=*}: invalid value '${h#*=}'" \
+        $LL train --train $T/nan.csv -H predictor_type=binary_classifier -H $h --model-dir $T/m --threads 1
+done
+
 # ---- finite but diverging: no hang, no model that export would refuse
 printf '1,0.5,2\n0,1.5,3e38\n1,2,3\n0,1,1\n1,3,2\n' >$T/big.csv
 check_fails "binary diverged: refused, no hang" 2 'training diverged' \
