@@ -146,6 +146,7 @@ struct gate {
     struct pollfd *pfd;
     pthread_t th;
     int th_on;
+    double accept_after_ms; /* out of descriptors: the listening socket rests until then */
     uint16_t port;
     uint64_t refused; /* atomic */
 };
@@ -230,8 +231,13 @@ static void accept_some(gate *g, double now)
         struct sockaddr_storage a;
         socklen_t al = sizeof a;
         int fd = accept4(g->lfd, (struct sockaddr *)&a, &al, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0)
-            return; /* EAGAIN, or a transient error (EMFILE, ECONNABORTED): next round */
+        if (fd < 0) {
+            /* out of descriptors: the connection waits in the backlog, and the listening
+             * socket (still readable) is left alone for a moment rather than spun on */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                g->accept_after_ms = now + 100;
+            return; /* EAGAIN, or a transient error (ECONNABORTED): next round */
+        }
         if (g->n == g->max_pending) {
             /* full: the connection waiting longest (likely a slow client) makes room */
             size_t old = 0;
@@ -265,7 +271,12 @@ static void *run(void *arg)
         double next = -1;
         size_t np = 0;
         g->pfd[np++] = (struct pollfd){.fd = g->wake[0], .events = POLLIN};
-        g->pfd[np++] = (struct pollfd){.fd = g->lfd, .events = POLLIN};
+        short lev = POLLIN;
+        if (g->accept_after_ms > now) {
+            lev = 0;
+            next = g->accept_after_ms;
+        }
+        g->pfd[np++] = (struct pollfd){.fd = g->lfd, .events = lev};
         for (size_t i = 0; i < g->n; i++) {
             pending *q = &g->p[i];
             double due = q->deadline_ms;
@@ -280,8 +291,11 @@ static void *run(void *arg)
         }
         int timeout = next < 0 ? -1 : (int)(next - now) + 1;
         int r = poll(g->pfd, np, timeout);
-        if (r < 0 && errno != EINTR)
+        if (r < 0 && errno != EINTR) {
+            struct timespec ts = {0, 10 * 1000 * 1000}; /* never spin on a failing poll */
+            nanosleep(&ts, NULL);
             continue;
+        }
         if (g->pfd[0].revents)
             return NULL;
         now = gate_now_ms();
