@@ -110,8 +110,12 @@ ll_code batch_reserve_labels(ll_batch *b, size_t n_labels, ll_err *err)
 
 /* Whether every value is finite: a branch-free pass the compiler vectorises (an exponent of
  * all ones, NaN or infinity, carries into bit 31 when 2^23 is added to it). */
-__attribute__((optimize("tree-vectorize"))) static int all_finite(const float *v, size_t k0,
-                                                                  size_t k1)
+#if defined(__GNUC__) && !defined(__clang__)
+#define BATCH_VEC __attribute__((optimize("tree-vectorize")))
+#else
+#define BATCH_VEC
+#endif
+BATCH_VEC static int all_finite(const float *v, size_t k0, size_t k1)
 {
     uint32_t acc = 0;
     for (size_t k = k0; k < k1; k++) {
