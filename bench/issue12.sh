@@ -10,9 +10,12 @@
 #     fit-s     sklearn SGDClassifier(log_loss, max_iter=1, tol=None).fit on the same rows
 #     ratio     fit-s / whole-s (the issue's targets: >= 1 with one model; with 32, >= 1 dense
 #               and >= 0.5 sparse)
+#     ep-ratio  fit-s / epoch-s (the training pass alone beside the same fit)
+#     fin/ep    finish-s / epoch-s (the issue's target: <= 0.5)
 #   convert row: MB/s of CSV, and the ratio to the Python writer (target >= 20)
 # Usage: sh bench/issue12.sh   (BENCH_DENSE_ROWS=500000, BENCH_SPARSE_ROWS=300000,
-#                               BENCH_THREADS=0: all cores, BENCH_REPS=3: best of)
+#                               BENCH_THREADS=0: all cores, BENCH_REPS=3: best of,
+#                               BENCH_CONVERT=0: the train rows only)
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -42,7 +45,7 @@ fi
 now() { date +%s.%N; }
 
 echo "linlearn $(git rev-parse --short HEAD 2>/dev/null), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-28s %8s %8s %8s %8s %8s %8s\n' run whole-s epoch-s finish-s fin/ep fit-s ratio
+printf '%-30s %8s %8s %8s %8s %8s %8s %8s\n' run whole-s epoch-s finish-s fin/ep fit-s ratio ep-ratio
 fit() { # KIND FILE: sklearn fit seconds (best of REPS)
     "$PY" - "$1" "$2" "$REPS" <<'PYEOF'
 import sys, time, warnings
@@ -76,7 +79,7 @@ ours() { # NAME FILE DIM K FITSECONDS
         w=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
         best=$(printf '%s\n%s %s\n' "$best" "$w" "$line" | awk 'NF == 3' | sort -n | head -1)
     done
-    echo "$best" | awk -v n="$1" -v f="$5" '{ printf "%-28s %8.3f %8.3f %8.3f %8.2f %8.3f %8.2f\n", n, $1, $2, $3, $3 / $2, f, f / $1 }'
+    echo "$best" | awk -v n="$1" -v f="$5" '{ printf "%-30s %8.3f %8.3f %8.3f %8.2f %8.3f %8.2f %8.2f\n", n, $1, $2, $3, $3 / $2, f, f / $1, f / $2 }'
 }
 fd=$(fit dense "$D/d.csv")
 fs=$(fit sparse "$D/s.libsvm")
@@ -86,6 +89,7 @@ ours "sparse $SR x 100k, 1 model" "$D/s.pbr" 100000 1 "$fs"
 ours "sparse $SR x 100k, 32 models" "$D/s.pbr" 100000 32 "$fs"
 
 # CSV -> RecordIO on a %.9g CSV
+[ "${BENCH_CONVERT:-1}" = 0 ] && exit 0
 [ -s "$D/d9.csv" ] || { cc -O2 -o "$OUT/print9g" bench/print9g.c && "$OUT/print9g" <"$D/d.csv" >"$D/d9.csv"; }
 mb=$(($(wc -c <"$D/d9.csv") / 1000000))
 cat "$D/d9.csv" >/dev/null

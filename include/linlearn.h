@@ -519,6 +519,10 @@ typedef struct ll_train_opts {
     int64_t shard;           /* LL_SHARD_AUTO (default), _FILES, _RECORDS, _NONE */
     uint64_t average_steps;  /* 0/1: gradients summed every step; H > 1: models averaged every H */
     uint64_t dist_timeout_s; /* a host waiting this long for the others ends the job (300) */
+    int exact_final_metrics; /* 1: the final metrics of the selection channel come from a pass
+                                of the saved model; 0 (default): from the selection pass's
+                                scores of the selected model where every row fits (they agree
+                                to float32 rounding: docs/TRAINING.md, "Finishing passes") */
     uint64_t reserved[4];    /* room to grow: see "Options" at the top */
 } ll_train_opts;
 

@@ -58,6 +58,15 @@ LL_VEC void loss_logistic_n(const float *restrict z, size_t n, float y, float *r
     }
 }
 
+LL_VEC void loss_logistic_value_n(const float *restrict z, size_t n, float y, float *restrict loss)
+{
+    for (size_t i = 0; i < n; i++) {
+        float zz = z[i], pz = zz > 0.0f ? zz : 0.0f;
+        float e = exp_neg(pz - (zz - pz));
+        loss[i] = pz - y * zz + log1p_01(e); /* loss_logistic_n's loss, bit for bit */
+    }
+}
+
 LL_VEC void loss_exp_neg_n(const float *a, size_t n, float *out)
 {
     for (size_t i = 0; i < n; i++)

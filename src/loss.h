@@ -33,6 +33,9 @@ void loss_logistic_n(const float *restrict z, size_t n, float y, float *restrict
 /* out[i] = e^-a[i] for a[i] >= 0 (float polynomial; out may be a). */
 void loss_exp_neg_n(const float *a, size_t n, float *out);
 
+/* loss_logistic_n's losses alone (the same values, bit for bit). */
+void loss_logistic_value_n(const float *restrict z, size_t n, float y, float *restrict loss);
+
 /* p[i] = 1 / (1 + e^-z[i]) in float (the same polynomial exp). */
 void loss_sigmoid_n(const float *restrict z, size_t n, float *restrict p);
 

@@ -58,24 +58,38 @@ void metrics_deinit(metrics *m)
     memset(m, 0, sizeof *m);
 }
 
+static ll_code grow(metrics *m, size_t c, ll_err *err)
+{
+    float *a = mem_realloc_array(m->sc, c, sizeof(float));
+    if (a)
+        m->sc = a;
+    float *b = mem_realloc_array(m->lab, c, sizeof(float));
+    if (b)
+        m->lab = b;
+    float *d = mem_realloc_array(m->wt, c, sizeof(float));
+    if (d)
+        m->wt = d;
+    if (!a || !b || !d)
+        return err_set(err, LL_E_NOMEM, "out of memory for %zu scores", c);
+    m->cap = c;
+    return LL_OK;
+}
+
+ll_code metrics_reserve(metrics *m, uint64_t n, ll_err *err)
+{
+    size_t c = n < METRICS_MAX_ROWS ? (size_t)n : METRICS_MAX_ROWS;
+    return m->pred == LL_BINARY_CLASSIFIER && c > m->cap ? grow(m, c, err) : LL_OK;
+}
+
 static ll_code keep(metrics *m, float s, float y, float w, ll_err *err)
 {
     if (m->ns == m->cap) {
         if (m->cap >= METRICS_MAX_ROWS)
             return LL_OK;
         size_t c = m->cap ? m->cap * 2 : 4096;
-        float *a = mem_realloc_array(m->sc, c, sizeof(float));
-        if (a)
-            m->sc = a;
-        float *b = mem_realloc_array(m->lab, c, sizeof(float));
-        if (b)
-            m->lab = b;
-        float *d = mem_realloc_array(m->wt, c, sizeof(float));
-        if (d)
-            m->wt = d;
-        if (!a || !b || !d)
-            return err_set(err, LL_E_NOMEM, "out of memory for %zu scores", c);
-        m->cap = c;
+        ll_code rc = grow(m, c < METRICS_MAX_ROWS ? c : METRICS_MAX_ROWS, err);
+        if (rc != LL_OK)
+            return rc;
     }
     m->sc[m->ns] = s;
     m->lab[m->ns] = y;

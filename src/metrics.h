@@ -35,6 +35,8 @@ ll_code metrics_init(metrics *m, const hp_values *hv, const loss_params *lp, int
                      ll_err *err);
 void metrics_deinit(metrics *m);
 
+/* Room for the scores of n rows (binary; the AUC keeps up to 2^24), so adding them moves none. */
+ll_code metrics_reserve(metrics *m, uint64_t n, ll_err *err);
 /* Adds n rows: z holds n * C raw outputs (label units for regressors), y the labels, w the row
  * weights (NULL: 1). */
 ll_code metrics_add(metrics *m, const float *z, const float *y, const float *w, size_t n,

@@ -353,6 +353,33 @@ static void forward_part(void *ud, unsigned pi, unsigned np)
     forward_rows(s, s->jb, share(n, pi, np), share(n, pi + 1, np));
 }
 
+/* Rows [i0, i1) of the dense path: Z = B, X = the scaled features. */
+SGD_VEC static void dense_rows(sgd *s, const ll_batch *b, size_t i0, size_t i1)
+{
+    size_t M = s->M;
+    uint64_t D = s->D;
+    const float *sc = s->sc->sc, *mu = s->sc->mu;
+    for (size_t i = i0; i < i1; i++) {
+        memcpy(s->Z + i * M, s->B, M * sizeof(float));
+        float *x = s->X + i * D;
+        const float *v = b->val + b->off[i];
+        if (b->sparse[i]) {
+            memset(x, 0, D * sizeof(float));
+            const uint32_t *ix = b->idx + b->off[i];
+            for (size_t k = 0; k < b->off[i + 1] - b->off[i]; k++)
+                x[ix[k]] = v[k];
+        } else {
+            memcpy(x, v, D * sizeof(float));
+        }
+        if (mu)
+            for (uint64_t j = 0; j < D; j++)
+                x[j] = (x[j] - mu[j]) * sc[j];
+        else
+            for (uint64_t j = 0; j < D; j++)
+                x[j] *= sc[j];
+    }
+}
+
 SGD_VEC ll_code sgd_forward(sgd *s, const ll_batch *b, uint64_t row0, ll_err *err)
 {
     size_t n = b->n_rows, M = s->M;
@@ -362,31 +389,11 @@ SGD_VEC ll_code sgd_forward(sgd *s, const ll_batch *b, uint64_t row0, ll_err *er
         rc = ensure(&s->Z, &s->capZ, n * M, err);
     if (rc != LL_OK || n == 0)
         return rc;
-    const float *sc = s->sc->sc, *mu = s->sc->mu;
     if (use_dense(s, b)) {
-        for (size_t i = 0; i < n; i++)
-            memcpy(s->Z + i * M, s->B, M * sizeof(float));
         rc = ensure(&s->X, &s->capX, n * D, err);
         if (rc != LL_OK)
             return rc;
-        for (size_t i = 0; i < n; i++) {
-            float *x = s->X + i * D;
-            const float *v = b->val + b->off[i];
-            if (b->sparse[i]) {
-                memset(x, 0, D * sizeof(float));
-                const uint32_t *ix = b->idx + b->off[i];
-                for (size_t k = 0; k < b->off[i + 1] - b->off[i]; k++)
-                    x[ix[k]] = v[k];
-            } else {
-                memcpy(x, v, D * sizeof(float));
-            }
-            if (mu)
-                for (uint64_t j = 0; j < D; j++)
-                    x[j] = (x[j] - mu[j]) * sc[j];
-            else
-                for (uint64_t j = 0; j < D; j++)
-                    x[j] *= sc[j];
-        }
+        dense_rows(s, b, 0, n);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)M, (int)D, 1.0f, s->X,
                     (int)D, s->W, (int)M, 1.0f, s->Z, (int)M);
         return LL_OK;
@@ -466,6 +473,9 @@ static ll_code ensure_rowloss(sgd *s, size_t n, ll_err *err)
     return LL_OK;
 }
 
+/* The dense path's dZ and row losses on the calling thread (the batch's GEMMs use the BLAS
+ * threads; splitting these rows over the pool as well cost more in wake-ups than it saved on
+ * two cores). */
 static void gradients(sgd *s, const ll_batch *b, const float *y)
 {
     gradients_rows(s, &s->part[0], b, y, 0, b->n_rows);
@@ -955,33 +965,55 @@ void sgd_unscale(sgd *s, size_t n_rows)
         s->Z[i] = (float)(s->Z[i] * ysd + ymu);
 }
 
+/* Rows [i0, i1) of an evaluation: each model's loss term of the row (before the row, class
+ * and positive weights), logistic ones as floats in dZ, the others in rowloss. */
+SGD_VEC static void eval_rows(sgd *s, const ll_batch *b, const float *y, size_t i0, size_t i1)
+{
+    size_t M = s->M;
+    uint32_t C = s->C, K = s->K;
+    for (size_t i = i0; i < i1; i++) {
+        const float *z = s->Z + i * M;
+        if (s->hv.loss == LOSS_LOGISTIC) {
+            int pos = s->hv.pred == LL_BINARY_CLASSIFIER && y[i] > 0.5f;
+            loss_logistic_value_n(z, K, pos ? 1.0f : 0.0f, s->dZ + i * K);
+            continue;
+        }
+        double *t = s->rowloss + i * K;
+        for (uint32_t k = 0; k < K; k++)
+            t[k] = C > 1 ? loss_softmax(z + (size_t)k * C, C, (uint32_t)y[i], NULL)
+                         : loss_eval(&s->lp_raw, z[k], y[i], NULL);
+    }
+}
+
 ll_code sgd_eval(sgd *s, const ll_batch *b, const float *y, uint64_t row0, double *loss,
                  double *wsum, ll_err *err)
 {
     sgd_sync(s);
     ll_code rc = sgd_forward(s, b, row0, err);
+    if (rc == LL_OK)
+        rc = ensure(&s->dZ, &s->capdZ, b->n_rows * s->M, err);
+    if (rc == LL_OK)
+        rc = ensure_rowloss(s, b->n_rows, err);
     if (rc != LL_OK)
         return rc;
     sgd_unscale(s, b->n_rows);
-    size_t M = s->M;
-    uint32_t C = s->C;
+    eval_rows(s, b, y, 0, b->n_rows);
+    uint32_t C = s->C, K = s->K;
     for (size_t i = 0; i < b->n_rows; i++) {
         double rw = b->weight ? b->weight[i] : 1.0;
-        const float *z = s->Z + i * M;
         *wsum += rw;
         /* the objective each model is trained on: class weights included */
         double cw = C > 1 && s->cw ? s->cw[(uint32_t)y[i]] : 1.0;
         int pos = s->hv.pred == LL_BINARY_CLASSIFIER && y[i] > 0.5f;
         if (s->hv.loss == LOSS_LOGISTIC) {
-            loss_logistic_n(z, s->K, pos ? 1.0f : 0.0f, s->lrow, s->drow);
-            for (uint32_t k = 0; k < s->K; k++)
-                loss[k] += rw * (pos ? s->posw[k] : 1.0f) * s->lrow[k];
+            const float *l = s->dZ + i * K;
+            for (uint32_t k = 0; k < K; k++)
+                loss[k] += rw * (pos ? s->posw[k] : 1.0f) * l[k];
             continue;
         }
-        for (uint32_t k = 0; k < s->K; k++)
-            loss[k] += rw * cw * (pos ? s->cfg[k].posw : 1.0) *
-                       (C > 1 ? loss_softmax(z + (size_t)k * C, C, (uint32_t)y[i], NULL)
-                              : loss_eval(&s->lp_raw, z[k], y[i], NULL));
+        const double *t = s->rowloss + i * K;
+        for (uint32_t k = 0; k < K; k++)
+            loss[k] += rw * cw * (pos ? s->cfg[k].posw : 1.0) * t[k];
     }
     return LL_OK;
 }

@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "model.h"
+#include "pool.h"
 #include "report.h"
 #include "scaler.h"
 #include "sgd.h"
@@ -676,112 +677,239 @@ typedef struct selection {
     double value;
 } selection;
 
-static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
+/* The selection pass's outputs of every model on every row of its channel (raw units, model k's
+ * at z + k * cap), kept so that the final metrics of that channel need no second pass
+ * (docs/TRAINING.md, "Finishing passes"). all: no row was left out. */
+typedef struct kept {
+    float *z, *lab, *wt;
+    size_t n, cap;
+    int all;
+} kept;
+
+static void kept_free(kept *kp)
+{
+    mem_free(kp->z);
+    mem_free(kp->lab);
+    mem_free(kp->wt);
+    memset(kp, 0, sizeof *kp);
+}
+
+/* Every model's calibration over the first n kept rows, the models split over the threads
+ * (each is independent of the others, so the result does not depend on the thread count). */
+typedef struct cal_job {
+    const run *r;
+    const kept *kp;
+    size_t n;
+    const double *loss; /* per model: skipped where not finite */
+    int sigmoid;
+    calib *c;
+    ll_code *rc;
+    ll_err *err;
+    float **tmp; /* per part: n sigmoid scores */
+} cal_job;
+
+static void cal_part(void *ud, unsigned part, unsigned np)
+{
+    cal_job *j = ud;
+    uint32_t K = j->r->s.K;
+    for (uint32_t k = part; k < K; k += np) {
+        if (!isfinite(j->loss[k]))
+            continue;
+        const float *s = j->kp->z + (size_t)k * j->kp->cap;
+        if (j->sigmoid) {
+            loss_sigmoid_n(s, j->n, j->tmp[part]);
+            s = j->tmp[part];
+        }
+        j->rc[k] =
+            metrics_calibrate(s, j->kp->lab, j->kp->wt, j->n, &j->r->hv, &j->c[k], &j->err[k]);
+    }
+}
+
+static ll_code calibrate_all(run *r, const kept *kp, size_t n, const double *loss, int sigmoid,
+                             calib *c, ll_err *err)
 {
     uint32_t K = r->s.K;
+    unsigned np = r->s.pool ? pool_parts(r->s.pool) : 1;
+    if (np > K)
+        np = K;
+    cal_job j = {r, kp, n, loss, sigmoid, c, NULL, NULL, NULL};
+    j.rc = mem_calloc(K, sizeof *j.rc);
+    j.err = mem_calloc(K, sizeof *j.err);
+    j.tmp = mem_calloc(np, sizeof *j.tmp);
+    ll_code rc = j.rc && j.err && j.tmp ? LL_OK : err_set(err, LL_E_NOMEM, "out of memory");
+    for (unsigned p = 0; rc == LL_OK && sigmoid && p < np; p++)
+        if (!(j.tmp[p] = mem_alloc((n ? n : 1) * sizeof(float))))
+            rc = err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
+    if (rc == LL_OK) {
+        if (np > 1)
+            pool_run(r->s.pool, cal_part, &j);
+        else
+            cal_part(&j, 0, 1);
+        for (uint32_t k = 0; k < K && rc == LL_OK; k++)
+            if (j.rc[k] != LL_OK) {
+                *err = j.err[k];
+                rc = j.rc[k];
+            }
+    }
+    for (unsigned p = 0; j.tmp && p < np; p++)
+        mem_free(j.tmp[p]);
+    mem_free(j.tmp);
+    mem_free(j.rc);
+    mem_free(j.err);
+    return rc;
+}
+
+static void sigmoid_in_place(float *z, size_t n)
+{
+    float t[1024];
+    for (size_t i = 0; i < n; i += 1024) {
+        size_t m = n - i < 1024 ? n - i : 1024;
+        loss_sigmoid_n(z + i, m, t);
+        memcpy(z + i, t, m * sizeof *t);
+    }
+}
+
+/* Grows the kept rows to c (model-major with stride c). */
+static ll_code kept_grow(kept *kp, uint32_t K, size_t c, ll_err *err)
+{
+    float *a = mem_alloc_big(c * K * sizeof(float));
+    float *bb = mem_realloc_array(kp->lab, c, sizeof(float));
+    if (bb)
+        kp->lab = bb;
+    float *d = mem_realloc_array(kp->wt, c, sizeof(float));
+    if (d)
+        kp->wt = d;
+    if (!a || !bb || !d) {
+        mem_free(a);
+        return err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
+    }
+    for (uint32_t k = 0; k < K && kp->z; k++)
+        memcpy(a + (size_t)k * c, kp->z + (size_t)k * kp->cap, kp->n * sizeof(float));
+    mem_free(kp->z);
+    kp->z = a;
+    kp->cap = c;
+    return LL_OK;
+}
+
+/* The selection pass over channel ch: each model's loss and, for binary classifiers with a
+ * criterion other than the loss, its calibrated threshold and criterion value; the best model.
+ * fold: keep every model's outputs on every row (up to CALIB_MAX_SCORES in all) in *kp for the
+ * final metrics (kp->all says whether every row fit). */
+static ll_code select_model(run *r, int ch, selection *sel, int fold, kept *kp, ll_err *err)
+{
+    uint32_t K = r->s.K;
+    memset(kp, 0, sizeof *kp);
     double *loss = mem_calloc(K, sizeof *loss);
-    float *sc = NULL, *lab = NULL, *wt = NULL;
     uint64_t *key = NULL;
-    size_t n = 0, cap = 0;
     int binary = r->hv.pred == LL_BINARY_CLASSIFIER;
     int do_cal = binary && r->hv.criteria != CRIT_LOSS;
+    fold = fold && r->nh == 1 && r->s.C == 1;
     size_t ncal = CALIB_MAX_SCORES / K;
-    if (ncal > r->hv.num_calibration_samples)
+    if (do_cal && ncal > r->hv.num_calibration_samples)
         ncal = (size_t)r->hv.num_calibration_samples;
+    /* rows kept: the calibration sample, or (fold) every row that fits */
+    size_t nkeep = fold ? CALIB_MAX_SCORES / K : do_cal ? ncal : 0;
     if (!loss)
         return err_set(err, LL_E_NOMEM, "out of memory");
     /* room for as many rows as the channel's last pass had (growing a K-strided buffer moves
      * every score at each doubling) */
     uint64_t hint = r->ch[ch].rows;
-    if (do_cal && hint > 0) {
-        cap = hint < ncal ? (size_t)hint : ncal;
-        sc = mem_alloc_big(cap * K * sizeof(float));
-        lab = mem_alloc_big(cap * sizeof(float));
-        wt = mem_alloc_big(cap * sizeof(float));
-        key = mem_alloc_big(cap * sizeof(uint64_t));
-        if (!sc || !lab || !wt || !key) {
-            mem_free(loss);
-            mem_free(sc);
-            mem_free(lab);
-            mem_free(wt);
-            mem_free(key);
-            return err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
-        }
+    ll_code rc = LL_OK;
+    if (nkeep && hint > 0)
+        rc = kept_grow(kp, K, hint < nkeep ? (size_t)hint : nkeep, err);
+    if (rc == LL_OK && do_cal && r->nh > 1) /* the hosts' samples merge by row key */
+        if (!(key = mem_alloc_big((kp->cap ? kp->cap : 1) * sizeof(uint64_t))))
+            rc = err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
+    if (rc != LL_OK) {
+        mem_free(loss);
+        kept_free(kp);
+        return rc;
     }
     double w = 0;
-    ll_code rc = open_pass(r, ch, err);
+    size_t n = 0;
+    int left_out = 0;
+    rc = open_pass(r, ch, err);
     int eof = 0;
-    int sigmoid = r->hv.loss == LOSS_LOGISTIC;
     while (rc == LL_OK && !eof) {
         rc = next(r, ch, &eof, err);
         if (rc != LL_OK || !r->b.n_rows)
             continue;
         rc = sgd_eval(&r->s, &r->b, r->y, r->ch[ch].rows - r->b.n_rows, loss, &w, err);
-        if (rc != LL_OK || !do_cal)
+        if (rc != LL_OK || !nkeep)
             continue;
-        for (size_t i = 0; i < r->b.n_rows && n < ncal; i++, n++) {
-            if (n == cap) {
-                size_t c = cap ? cap * 2 : 4096;
-                if (c > ncal)
-                    c = ncal;
-                float *a = mem_realloc_array(sc, c * K, sizeof(float));
-                if (a)
-                    sc = a;
-                float *bb = mem_realloc_array(lab, c, sizeof(float));
-                if (bb)
-                    lab = bb;
-                float *d = mem_realloc_array(wt, c, sizeof(float));
-                if (d)
-                    wt = d;
-                uint64_t *ky = mem_realloc_array(key, c, sizeof(uint64_t));
-                if (ky)
-                    key = ky;
-                if (!a || !bb || !d || !ky) {
-                    rc = err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
-                    break;
-                }
-                /* re-stride: scores are stored model-major with stride cap */
-                for (uint32_t k = K; k-- > 0;)
-                    memmove(sc + (size_t)k * c, sc + (size_t)k * cap, n * sizeof(float));
-                cap = c;
-            }
-            const float *z = r->s.Z + i * r->s.M;
-            if (sigmoid) {
-                loss_sigmoid_n(z, K, r->s.lrow);
-                z = r->s.lrow;
-            }
-            for (uint32_t k = 0; k < K; k++)
-                sc[(size_t)k * cap + n] = z[k];
-            lab[n] = r->y[i];
-            wt[n] = r->b.weight ? r->b.weight[i] : 1.0f;
-            key[n] = r->key0 + i * r->kstr;
+        size_t m = r->b.n_rows;
+        if (m > nkeep - n) {
+            m = nkeep - n;
+            left_out = 1;
         }
+        if (n + m > kp->cap) {
+            size_t c = kp->cap * 2 > n + m ? kp->cap * 2 : n + m + 4096;
+            if (c > nkeep)
+                c = nkeep;
+            rc = kept_grow(kp, K, c, err);
+            if (rc == LL_OK && key) {
+                uint64_t *ky = mem_realloc_array(key, c, sizeof *key);
+                if (!ky)
+                    rc = err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
+                key = ky ? ky : key;
+            }
+            if (rc != LL_OK)
+                break;
+        }
+        size_t M = r->s.M, cap = kp->cap;
+        const float *Z = r->s.Z;
+        for (size_t i = 0; i < m; i++) {
+            const float *z = Z + i * M;
+            for (uint32_t k = 0; k < K; k++)
+                kp->z[(size_t)k * cap + n + i] = z[k];
+            kp->lab[n + i] = r->y[i];
+            kp->wt[n + i] = r->b.weight ? r->b.weight[i] : 1.0f;
+            if (key)
+                key[n + i] = r->key0 + i * r->kstr;
+        }
+        n += m;
+        kp->n = n;
     }
     channel_close_pass(&r->ch[ch]);
     rc = with_src(r, ch, rc, err);
+    kp->all = rc == LL_OK && fold && !left_out;
     if (rc == LL_OK && r->nh > 1) {
         rc = dist_losses(r, loss, &w, err);
-        if (rc == LL_OK && do_cal)
-            rc = merge_samples(r, K, &sc, &lab, &wt, &key, &n, &cap, ncal, err);
+        if (rc == LL_OK && do_cal) {
+            /* across hosts the sample holds sigmoid scores, as sampler_add keeps them */
+            if (r->hv.loss == LOSS_LOGISTIC)
+                for (uint32_t k = 0; k < K; k++)
+                    sigmoid_in_place(kp->z + (size_t)k * kp->cap, n);
+            rc = merge_samples(r, K, &kp->z, &kp->lab, &kp->wt, &key, &n, &kp->cap, ncal, err);
+            kp->n = n;
+        }
     }
     sel->k = 0;
     sel->thr = 0.5f;
     sel->value = 0;
+    for (uint32_t k = 0; k < K; k++)
+        loss[k] = w > 0 ? loss[k] / w : 0;
+    calib *c = do_cal ? mem_calloc(K, sizeof *c) : NULL;
+    if (rc == LL_OK && do_cal && !c)
+        rc = err_set(err, LL_E_NOMEM, "out of memory");
+    if (rc == LL_OK && do_cal) {
+        size_t nc = kp->n < ncal ? kp->n : ncal;
+        /* across hosts the merged sample holds sigmoid scores already */
+        rc = calibrate_all(r, kp, nc, loss, r->hv.loss == LOSS_LOGISTIC && r->nh == 1, c, err);
+    }
     double best = INFINITY, bestl = INFINITY;
     for (uint32_t k = 0; rc == LL_OK && k < K; k++) {
-        double l = w > 0 ? loss[k] / w : 0;
+        double l = loss[k];
         if (!isfinite(l))
             continue;
         if (do_cal) {
-            calib c;
-            rc = metrics_calibrate(sc + (size_t)k * cap, lab, wt, n, &r->hv, &c, err);
-            hist_select(&r->hist, k, l, rc == LL_OK ? c.value : NAN);
-            if (rc == LL_OK && (-c.value < best || (-c.value == best && l < bestl))) {
-                best = -c.value;
+            hist_select(&r->hist, k, l, c[k].value);
+            if (-c[k].value < best || (-c[k].value == best && l < bestl)) {
+                best = -c[k].value;
                 bestl = l;
                 sel->k = k;
-                sel->thr = c.threshold;
-                sel->value = c.value;
+                sel->thr = c[k].threshold;
+                sel->value = c[k].value;
             }
         } else {
             hist_select(&r->hist, k, l, l);
@@ -792,11 +920,11 @@ static ll_code select_model(run *r, int ch, selection *sel, ll_err *err)
             }
         }
     }
+    mem_free(c);
     mem_free(loss);
-    mem_free(sc);
-    mem_free(lab);
-    mem_free(wt);
     mem_free(key);
+    if (rc != LL_OK || !kp->all)
+        kept_free(kp);
     return rc;
 }
 
@@ -838,7 +966,10 @@ static void emit(void *ud, const char *name, const char *log_name, double v, int
                  is_loss ? "loss" : "score", nb);
 }
 
-static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
+/* Channel ch's final metrics of model m: from a pass over the channel, or (kp) from the
+ * selection pass's outputs of model k on every row of it. */
+static ll_code final_metrics(run *r, int ch, const ll_model *m, const kept *kp, uint32_t k,
+                             ll_err *err)
 {
     metrics mt;
     ll_code rc =
@@ -847,8 +978,19 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
         return rc;
     float *z = NULL;
     size_t capz = 0;
-    rc = open_pass(r, ch, err);
-    int eof = 0;
+    uint64_t hint = kp ? kp->n : r->ch[ch].rows;
+    if (r->hv.pred == LL_BINARY_CLASSIFIER && hint)
+        rc = metrics_reserve(&mt, hint, err);
+    if (rc == LL_OK && kp && r->o->stop && __atomic_load_n(r->o->stop, __ATOMIC_ACQUIRE))
+        rc = err_set(err, LL_E_STATE, "training stopped by a signal"); /* as a pass would */
+    if (rc == LL_OK && kp) {
+        const float *zk = kp->z + (size_t)k * kp->cap;
+        hist_rows(&r->hist, ch, zk, kp->lab, kp->wt, kp->n, m->threshold);
+        rc = metrics_add(&mt, zk, kp->lab, kp->wt, kp->n, err);
+    }
+    if (rc == LL_OK && !kp)
+        rc = open_pass(r, ch, err);
+    int eof = kp != NULL;
     while (rc == LL_OK && !eof) {
         rc = next(r, ch, &eof, err);
         if (rc != LL_OK || !r->b.n_rows)
@@ -869,8 +1011,10 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, ll_err *err)
         if (rc == LL_OK)
             rc = metrics_add(&mt, z, r->y, r->b.weight, r->b.n_rows, err);
     }
-    channel_close_pass(&r->ch[ch]);
-    rc = with_src(r, ch, rc, err);
+    if (!kp) {
+        channel_close_pass(&r->ch[ch]);
+        rc = with_src(r, ch, rc, err);
+    }
     if (rc == LL_OK && r->nh > 1) {
         dist_where("the final metrics", r->s.t);
         rc = shard_sum_metrics(&mt, err);
@@ -1519,17 +1663,18 @@ static void log_best(run *r, const selection *sel)
 
 /* The final model's metrics on train and validation, then (after the selected model's line, as
  * SageMaker orders them) on test; into r->metrics and the log. */
-static ll_code report_final(run *r, const ll_model *m, const selection *sel, ll_err *err)
+static ll_code report_final(run *r, const ll_model *m, const selection *sel, int kch,
+                            const kept *kp, ll_err *err)
 {
     ll_code rc = LL_OK;
     r->metrics = json_object();
     for (int c = 0; c < 2 && rc == LL_OK; c++)
         if (r->has[c])
-            rc = final_metrics(r, c, m, err);
+            rc = final_metrics(r, c, m, c == kch && kp->all ? kp : NULL, sel->k, err);
     if (rc == LL_OK)
         log_best(r, sel);
     if (rc == LL_OK && r->has[2])
-        rc = final_metrics(r, 2, m, err);
+        rc = final_metrics(r, 2, m, NULL, 0, err);
     else if (rc == LL_OK)
         logf_(r, "Test data is not provided.");
     return rc;
@@ -1695,11 +1840,14 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
 
     selection sel = {0, 0.5f, 0};
     ll_model *m = NULL;
-    rc = select_model(r, r->has[1] ? 1 : 0, &sel, err);
+    kept kp;
+    int kch = r->has[1] ? 1 : 0;
+    rc = select_model(r, kch, &sel, !r->o->exact_final_metrics, &kp, err);
     if (rc == LL_OK)
         rc = build_model(r, &sel, &m, err);
     if (rc == LL_OK)
-        rc = report_final(r, m, &sel, err);
+        rc = report_final(r, m, &sel, kch, &kp, err);
+    kept_free(&kp);
     double t_fin0 = now_s();
     if (rc == LL_OK)
         rc = save(r, hp, m, &sel, err);

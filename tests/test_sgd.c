@@ -5,6 +5,7 @@
  * way they should on an imbalanced data set. Every case writes the data it reads and starts
  * its random numbers from its own seed, so cases run alone or in any order. */
 #include "linlearn.h"
+#include "loss.h"
 #include "model.h"
 #include "tt.h"
 #include <math.h>
@@ -468,6 +469,37 @@ static void test_sparse_lazy_updates_match_dense(void)
     compare_sparse_dense("0.01", "0.001", 2e-3, "reg");
 }
 
+/* The evaluation passes use loss_logistic_value_n (no derivative): its losses must be
+ * loss_logistic_n's bit for bit, or model selection would change. */
+static void test_logistic_value_matches(void)
+{
+    enum { N = 4099 };
+    static float z[N], l0[N], d0[N], l1[N];
+    reseed(7);
+    for (int i = 0; i < N; i++) {
+        double u = urand();
+        z[i] = (float)((u - 0.5) * (i % 3 ? 20 : 400)); /* beyond the exp clamp too */
+    }
+    z[0] = 0.0f;
+    z[1] = -0.0f;
+    z[2] = 88.0f;
+    z[3] = -88.0f;
+    size_t bad = 0;
+    for (int y = 0; y < 2; y++) {
+        loss_logistic_n(z, N, (float)y, l0, d0);
+        loss_logistic_value_n(z, N, (float)y, l1);
+        bad += memcmp(l0, l1, sizeof l0) != 0;
+        /* and one element at a time (the vector lanes and the scalar tail agree) */
+        for (int i = 0; i < N; i += 97) {
+            float one;
+            loss_logistic_value_n(z + i, 1, (float)y, &one);
+            bad += memcmp(&one, &l0[i], sizeof one) != 0;
+        }
+    }
+    CHECKF(bad == 0, "%zu loss arrays differ from loss_logistic_n", bad);
+    CHECK(l0[5] > 0 && isfinite(l0[3]));
+}
+
 int main(void)
 {
     TT_BEGIN("test_sgd");
@@ -481,6 +513,7 @@ int main(void)
     RUN(test_sparse_lazy_updates_match_dense);
     RUN(test_threads_bit_identical);
     RUN(test_sparse_threads_same_weights);
+    RUN(test_logistic_value_matches);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -31,7 +31,10 @@ static double ref_of(json_t *ref, const char *metric)
     return NAN;
 }
 
-static int run(const dataset *d, json_t **metrics, json_t **ref)
+/* exact: the options' exact_final_metrics; no_val: without the validation channel; *sel
+ * (when not NULL): the metrics file's selected_model. */
+static int run_as(const dataset *d, int exact, int no_val, json_t **metrics, json_t **ref,
+                  json_t **sel)
 {
     char tr[512], va[512], te[512], rp[512];
     const char *td = tt_testdata();
@@ -51,8 +54,9 @@ static int run(const dataset *d, json_t **metrics, json_t **ref)
     ll_train_opts o;
     ll_train_opts_init(&o);
     o.train = tr;
-    o.validation = va;
+    o.validation = no_val ? NULL : va;
     o.test = te;
+    o.exact_final_metrics = exact;
     o.parse.index_base = d->index_base;
     o.metrics_json = mj;
     if (rc == LL_OK)
@@ -70,11 +74,18 @@ static int run(const dataset *d, json_t **metrics, json_t **ref)
     if (!j || !*ref)
         return 0;
     *metrics = json_incref(json_object_get(j, "metrics"));
+    if (sel)
+        *sel = json_incref(json_object_get(j, "selected_model"));
     const char *mbs = json_string_value(
         json_object_get(json_object_get(j, "hyperparameters"), "mini_batch_size"));
     snprintf(last_mbs, sizeof last_mbs, "%s", mbs ? mbs : "?");
     json_decref(j);
     return 1;
+}
+
+static int run(const dataset *d, json_t **metrics, json_t **ref)
+{
+    return run_as(d, 0, 0, metrics, ref, NULL);
 }
 
 static double got(json_t *m, const char *k)
@@ -154,6 +165,58 @@ static void test_digits(void)
     json_decref(ref);
 }
 
+/* The final metrics of the selection channel from the selection pass's scores (the default)
+ * against a second pass of the saved model (exact_final_metrics): the same selected model and
+ * threshold, every metric within float32 rounding of the scores (docs/TRAINING.md). */
+static void fold_vs_exact(const dataset *d, int no_val)
+{
+    json_t *m0 = NULL, *m1 = NULL, *s0 = NULL, *s1 = NULL, *ref = NULL;
+    CHECK(run_as(d, 0, no_val, &m0, &ref, &s0));
+    json_decref(ref);
+    ref = NULL;
+    CHECK(run_as(d, 1, no_val, &m1, &ref, &s1));
+    json_decref(ref);
+    CHECKF(json_equal(s0, s1), "%s: the selected model differs", d->name);
+    CHECKF(json_object_size(m0) > 4 && json_object_size(m0) == json_object_size(m1),
+           "%s: %zu metrics, exact %zu", d->name, json_object_size(m0), json_object_size(m1));
+    const char *k;
+    json_t *v;
+    size_t n = 0, same = 0;
+    json_object_foreach(m1, k, v)
+    {
+        double a = got(m0, k), b = json_number_value(v);
+        CHECKF(fabs(a - b) <= 1e-6 * fmax(1, fabs(b)), "%s: %s = %.17g, exact %.17g", d->name, k, a,
+               b);
+        n++;
+        same += a == b;
+    }
+    printf("  %-16s %s: %zu metrics, %zu bit-identical to the exact pass\n", d->name,
+           no_val ? "no validation" : "validation", n, same);
+    json_decref(m0);
+    json_decref(m1);
+    json_decref(s0);
+    json_decref(s1);
+}
+
+static void test_folded_final_metrics(void)
+{
+    dataset bc = {"breast_cancer",
+                  "csv",
+                  {"predictor_type", "binary_classifier", "feature_dim", "30", NULL},
+                  1};
+    dataset ss = {"sparse_synthetic",
+                  "libsvm",
+                  {"predictor_type", "binary_classifier", "feature_dim", "10000",
+                   "binary_classifier_model_selection_criteria", "precision_at_target_recall",
+                   NULL},
+                  0};
+    dataset db = {"diabetes", "csv", {"predictor_type", "regressor", "feature_dim", "10", NULL}, 1};
+    fold_vs_exact(&bc, 0);
+    fold_vs_exact(&bc, 1);
+    fold_vs_exact(&ss, 1);
+    fold_vs_exact(&db, 1);
+}
+
 int main(void)
 {
     TT_BEGIN("test_train_quality");
@@ -161,5 +224,6 @@ int main(void)
     RUN(test_diabetes);
     RUN(test_sparse_synthetic);
     RUN(test_digits);
+    RUN(test_folded_final_metrics);
     TT_END();
 }
