@@ -294,7 +294,8 @@ ll_code pmt_next(pmt *m, ll_batch *b, size_t max_rows, int *eof, int *seq, ll_er
         while (s->state != S_DONE)
             pthread_cond_wait(&m->done, &m->mu);
         pthread_mutex_unlock(&m->mu);
-        if (s->rc != LL_OK || s->used != s->len) {
+        if ((s->rc != LL_OK || s->used != s->len) && s->taken == s->b.n_rows) {
+            /* the rows before the failure are delivered first, as on one thread */
             m->fail_rc = reparse(m, s, &m->fail_err);
             if (err)
                 *err = m->fail_err;
@@ -308,7 +309,7 @@ ll_code pmt_next(pmt *m, ll_batch *b, size_t max_rows, int *eof, int *seq, ll_er
         if (rc != LL_OK)
             return rc;
         s->taken = to;
-        if (s->taken == s->b.n_rows) { /* the chunk is delivered: the true position moves on */
+        if (s->taken == s->b.n_rows && s->rc == LL_OK && s->used == s->len) { /* the chunk is delivered: the true position moves on */
             m->ts->offset += s->len;
             m->ts->line += s->ts.line - 1;
             if (s->ts.max_dim > m->ts->max_dim)
