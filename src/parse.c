@@ -3,11 +3,11 @@
  * owns the read window, and drives the RecordIO decoder or a text chunk parser until a batch
  * is full. It knows nothing about where the bytes come from. */
 #include "parse.h"
-#include "parse_mt.h"
 #include "batch.h"
 #include "err.h"
 #include "media.h"
 #include "mem.h"
+#include "parse_mt.h"
 #include "pb.h"
 #include "rd.h"
 #include "rio.h"

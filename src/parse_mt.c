@@ -31,18 +31,18 @@ typedef struct slot {
     int state;
     char *buf;
     size_t len, cap;
-    int last;       /* the chunk ends the source (a final line without newline is complete) */
-    uint64_t off;   /* source offset of buf[0] */
-    text_state ts;  /* the worker's: settings copied from the stream, line from 1 */
-    ll_batch b;     /* the chunk's rows */
-    size_t taken;   /* rows already copied out */
-    ll_code rc;     /* the worker's result (a failure is re-parsed for its message) */
-    size_t used;    /* bytes the worker consumed */
+    int last;      /* the chunk ends the source (a final line without newline is complete) */
+    uint64_t off;  /* source offset of buf[0] */
+    text_state ts; /* the worker's: settings copied from the stream, line from 1 */
+    ll_batch b;    /* the chunk's rows */
+    size_t taken;  /* rows already copied out */
+    ll_code rc;    /* the worker's result (a failure is re-parsed for its message) */
+    size_t used;   /* bytes the worker consumed */
 } slot;
 
 struct pmt {
-    rd_buf *tb;         /* the parser's window (borrowed) */
-    text_state *ts;     /* the parser's state: the true position (borrowed) */
+    rd_buf *tb;     /* the parser's window (borrowed) */
+    text_state *ts; /* the parser's state: the true position (borrowed) */
     text_parse_fn fn;
     size_t chunk;
     unsigned n_threads, n_slots;
@@ -54,8 +54,8 @@ struct pmt {
     pthread_cond_t work, done;
     int stop;
     int csv;
-    int in_done;  /* no more chunks: the input ended, or... */
-    int seq;      /* ... the rest goes to the one-thread path */
+    int in_done;   /* no more chunks: the input ended, or... */
+    int seq;       /* ... the rest goes to the one-thread path */
     ll_code in_rc; /* a read error, delivered after the chunks before it */
     ll_err in_err;
     ll_code fail_rc; /* a chunk failed: every later call returns it */
@@ -309,7 +309,8 @@ ll_code pmt_next(pmt *m, ll_batch *b, size_t max_rows, int *eof, int *seq, ll_er
         if (rc != LL_OK)
             return rc;
         s->taken = to;
-        if (s->taken == s->b.n_rows && s->rc == LL_OK && s->used == s->len) { /* the chunk is delivered: the true position moves on */
+        if (s->taken == s->b.n_rows && s->rc == LL_OK &&
+            s->used == s->len) { /* the chunk is delivered: the true position moves on */
             m->ts->offset += s->len;
             m->ts->line += s->ts.line - 1;
             if (s->ts.max_dim > m->ts->max_dim)

@@ -217,8 +217,9 @@ static ll_code labels(run *r, int ch, ll_err *err)
             break;
         case LL_MULTICLASS_CLASSIFIER:
             if (!(v >= 0 && v < (float)r->hv.num_classes && v == floorf(v)))
-                return bad_label(r, ch, i, row, err, "label %g is not a class 0..%u (num_classes=%u)",
-                                 (double)v, r->hv.num_classes - 1, r->hv.num_classes);
+                return bad_label(r, ch, i, row, err,
+                                 "label %g is not a class 0..%u (num_classes=%u)", (double)v,
+                                 r->hv.num_classes - 1, r->hv.num_classes);
             break;
         case LL_REGRESSOR:
             if (!isfinite(v))

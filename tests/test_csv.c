@@ -417,8 +417,17 @@ static char *gen_csv(size_t n, int w, char delim, size_t *len)
 {
     size_t cap = n * (size_t)(w + 1) * 24 + 64, k = 0;
     char *s = malloc(cap);
-    static const char *sp[] = {"1", "-0.5", "3.25e-3", "12345678", "0", "-7e+2", "0.1", ".5",
-                               "2.", "1e-40", "340282346638528859811704183484516925440"};
+    static const char *sp[] = {"1",
+                               "-0.5",
+                               "3.25e-3",
+                               "12345678",
+                               "0",
+                               "-7e+2",
+                               "0.1",
+                               ".5",
+                               "2.",
+                               "1e-40",
+                               "340282346638528859811704183484516925440"};
     for (size_t i = 0; i < n; i++) {
         uint64_t r = tsup_rnd();
         if (r % 7 == 0)
@@ -433,7 +442,8 @@ static char *gen_csv(size_t n, int w, char delim, size_t *len)
             else if (tsup_rnd() % 3 == 0)
                 k += (size_t)sprintf(s + k, "%s", sp[tsup_rnd() % (sizeof sp / sizeof *sp)]);
             else
-                k += (size_t)sprintf(s + k, "%.9g", (double)(int64_t)(tsup_rnd() % 2000001 - 1000000) / 997.0);
+                k += (size_t)sprintf(s + k, "%.9g",
+                                     (double)(int64_t)(tsup_rnd() % 2000001 - 1000000) / 997.0);
         }
         if (r % 5 == 0)
             s[k++] = '\r';

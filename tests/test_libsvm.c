@@ -8,11 +8,11 @@
 #include "support_mt.h"
 #include "support_rows.h"
 #include "tt.h"
-#include <string.h>
-#include <stdlib.h>
-#include <stdio.h>
 #include <locale.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static locale_t cloc;
