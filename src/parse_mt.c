@@ -13,9 +13,9 @@
  *
  * Where a chunk boundary cannot be known without parsing everything before it, the rest of the
  * input goes back to the one-thread path (parse.c): a CSV holding a '"' (a quoted field may
- * hold a newline), or a line longer than the window can hold (which the one-thread path then
- * reports). The CSV settings that the first rows decide (delimiter, header, width) are decided
- * by the one-thread path before chunks start.
+ * hold a newline), or a line longer than the window may grow to (max_record_len, which the
+ * one-thread path then reports). The CSV settings that the first rows decide (delimiter, header,
+ * width) are decided by the one-thread path before chunks start.
  */
 #include "parse_mt.h"
 #include "batch.h"
@@ -176,26 +176,44 @@ static int cut(pmt *m, slot *s)
         m->in_done = 1;
         return 0;
     }
-    size_t avail = rd_buf_avail(tb), take;
-    const char *p = (const char *)tb->p + tb->beg;
+    size_t avail, take;
+    const char *p;
     int last = 0;
-    if (avail == 0) {
-        m->in_done = 1;
-        return 0;
-    }
-    if (tb->eof && avail <= m->chunk) {
-        take = avail;
-        last = 1;
-    } else {
+    for (;;) {
+        avail = rd_buf_avail(tb);
+        p = (const char *)tb->p + tb->beg;
+        if (avail == 0) {
+            m->in_done = 1;
+            return 0;
+        }
+        if (tb->eof && avail <= m->chunk) {
+            take = avail;
+            last = 1;
+            break;
+        }
         size_t look = avail < m->chunk ? avail : m->chunk;
         const char *nl = memrchr(p, '\n', look);
-        if (!nl) /* a line longer than the chunk: a longer chunk, up to the window */
+        if (!nl) /* a line longer than the chunk: a longer chunk */
             nl = memchr(p + look, '\n', avail - look);
-        if (!nl) { /* a line longer than the window: the one-thread path reads it */
+        if (nl) {
+            take = (size_t)(nl - p) + 1;
+            break;
+        }
+        if (tb->eof) { /* the rest is one line */
+            take = avail;
+            last = 1;
+            break;
+        }
+        if (avail >= tb->max) { /* longer than the window: the one-thread path reports it */
             m->in_done = m->seq = 1;
             return 0;
         }
-        take = (size_t)(nl - p) + 1;
+        rc = rd_buf_fill(tb, avail > tb->max / 2 ? tb->max : 2 * avail, &m->in_err);
+        if (rc != LL_OK) {
+            m->in_rc = rc;
+            m->in_done = 1;
+            return 0;
+        }
     }
     if (m->csv && memchr(p, '"', take)) { /* quotes may hold newlines */
         m->in_done = m->seq = 1;

@@ -519,6 +519,25 @@ static void threads_same(void)
     CHECK(tsup_mt_same(big, k, &o, "mem.csv", &rc, msg, sizeof msg) && rc == LL_OK);
     free(big);
     free(s);
+    /* wide rows (lines longer than the chunk), then one longer than max_record_len */
+    s = malloc(64 * 1024);
+    k = 0;
+    for (int i = 0; i < 12; i++) {
+        for (int j = 0; j < 300; j++)
+            k += (size_t)sprintf(s + k, j ? ",%d" : "%d", (i + j) % 2);
+        if (i == 8) { /* row 9 ends in a number of 3000 digits */
+            k += (size_t)sprintf(s + k, ".");
+            memset(s + k, '0', 2999);
+            k += 2999;
+            s[k++] = '1';
+        }
+        s[k++] = '\n';
+    }
+    CHECK(tsup_mt_same(s, k, &o, "mem.csv", &rc, msg, sizeof msg) && rc == LL_OK);
+    o.max_record_len = 2048;
+    CHECK(tsup_mt_same(s, k, &o, "mem.csv", &rc, msg, sizeof msg) && rc == LL_E_TOOBIG);
+    CHECKF(strstr(msg, "longer than 2048 bytes") && strstr(msg, "mem.csv:9 "), "%s", msg);
+    free(s);
 }
 
 int main(void)
