@@ -52,6 +52,21 @@ check "gzip on stdin, 2 threads" sh -c "gzip -c $T/awk.csv | LL_PARSE_CHUNK_BYTE
 mkfifo "$T/fifo"
 check "FIFO, 3 threads" sh -c "cat $T/awk.csv > $T/fifo & LL_PARSE_CHUNK_BYTES=50 $LL convert --threads 3 --header --from csv $T/fifo $T/fifo.pbr && cmp $T/ref.pbr $T/fifo.pbr"
 
+# over HTTP (the bytes come through the remote reader and its prefetch thread)
+mkdir -p "$T/www" && cp "$T/awk.csv" "$T/awk.csv.gz" "$T/www/"
+(cd "$T/www" && exec /usr/bin/python3 -c '
+import http.server, socketserver
+class H(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *a): pass
+s = socketserver.TCPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()' >"$T/port") & hp=$!
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do [ -s "$T/port" ] && break; sleep 0.2; done
+PORT=$(cat "$T/port")
+check "HTTP source, 2 threads" sh -c "LL_PARSE_CHUNK_BYTES=500 $LL convert --threads 2 --header http://127.0.0.1:$PORT/awk.csv $T/h.pbr && cmp $T/ref.pbr $T/h.pbr"
+check "HTTP gzip source, 4 threads" sh -c "LL_PARSE_CHUNK_BYTES=70 $LL convert --threads 4 --header --from csv http://127.0.0.1:$PORT/awk.csv.gz $T/hg.pbr && cmp $T/ref.pbr $T/hg.pbr"
+kill $hp 2>/dev/null
+
 # errors: the first in input order, located as on one thread
 awk 'NR >= 3000 && !a && /,/ { sub(/,/, ",x"); a = 1 } NR >= 3500 && !b && /,/ { sub(/,/, ",y"); b = 1 } { print }' "$T/awk.csv" >"$T/bad.csv"
 "$LL" convert --threads 1 --header "$T/bad.csv" "$T/bad1.pbr" 2>"$T/e1"
