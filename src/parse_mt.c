@@ -2,11 +2,12 @@
 /*
  * parse_mt.c - CSV and LIBSVM parsed on several threads. The caller's thread (the one calling
  * ll_parser_next) cuts the text window into chunks that end at a line end, copies each into one
- * of a fixed number of slots and hands it to the workers; a worker runs the format's chunk
- * parser over the whole chunk into the slot's own batch, counting lines from 1 and LIBSVM's
- * running dimension from 0. The caller takes the slots back strictly in input order, copies
- * their rows into the batch it was asked to fill (adding the line numbers and dimensions of the
- * chunks before), so the rows, their order, the batch boundaries and every message are those of
+ * of a fixed number of slots and hands it to the workers (threads - 1 of them: the caller's
+ * thread parses chunks too while it waits for the next one in order); a worker runs the chunk
+ * parser of the format over the whole chunk into the slot's own batch, counting lines from 1 and
+ * LIBSVM's running dimension from 0. The caller takes the slots back strictly in input order,
+ * copies their rows into the batch it was asked to fill (adding the line numbers and dimensions of
+ * the chunks before), so the rows, their order, the batch boundaries and every message are those of
  * the one-thread path. A chunk that fails is parsed again on the caller's thread with the true
  * position, which gives exactly the one-thread message; the first failing chunk in input order
  * is the one reported, after the rows before it.
@@ -62,33 +63,40 @@ struct pmt {
     ll_err fail_err;
 };
 
+/* The earliest chunk waiting for a parser (m->mu held), or NULL. */
+static slot *ready_slot(pmt *m)
+{
+    for (unsigned k = 0, i = m->head; k < m->inflight; k++, i = (i + 1) % m->n_slots)
+        if (m->s[i].state == S_READY)
+            return &m->s[i];
+    return NULL;
+}
+
+/* Parses slot s, taken (S_BUSY) under m->mu; called and returning with m->mu held. */
+static void parse_slot(pmt *m, slot *s)
+{
+    s->state = S_BUSY;
+    pthread_mutex_unlock(&m->mu);
+    ll_err e;
+    ll_batch_clear(&s->b);
+    s->used = 0;
+    s->rc = m->fn(&s->ts, s->buf, s->len, s->last, (size_t)-1, &s->b, &s->used, &e);
+    pthread_mutex_lock(&m->mu);
+    s->state = S_DONE;
+    pthread_cond_broadcast(&m->done);
+}
+
 static void *worker(void *arg)
 {
     pmt *m = arg;
     pthread_mutex_lock(&m->mu);
     for (;;) {
         slot *s = NULL;
-        while (!m->stop) {
-            for (unsigned k = 0, i = m->head; k < m->inflight; k++, i = (i + 1) % m->n_slots)
-                if (m->s[i].state == S_READY) {
-                    s = &m->s[i];
-                    break;
-                }
-            if (s)
-                break;
+        while (!m->stop && !(s = ready_slot(m)))
             pthread_cond_wait(&m->work, &m->mu);
-        }
         if (m->stop)
             break;
-        s->state = S_BUSY;
-        pthread_mutex_unlock(&m->mu);
-        ll_err e;
-        ll_batch_clear(&s->b);
-        s->used = 0;
-        s->rc = m->fn(&s->ts, s->buf, s->len, s->last, (size_t)-1, &s->b, &s->used, &e);
-        pthread_mutex_lock(&m->mu);
-        s->state = S_DONE;
-        pthread_cond_broadcast(&m->done);
+        parse_slot(m, s);
     }
     pthread_mutex_unlock(&m->mu);
     return NULL;
@@ -111,11 +119,13 @@ ll_code pmt_new(rd_buf *tb, text_state *ts, text_parse_fn fn, int csv, uint64_t 
     m->ts = ts;
     m->fn = fn;
     m->csv = csv;
-    m->n_threads = threads ? (threads > 256 ? 256 : (unsigned)threads) : cores();
+    /* the caller's thread is one of the parsers: it parses chunks while it waits for one */
+    unsigned n = threads ? (threads > 256 ? 256 : (unsigned)threads) : cores();
+    m->n_threads = n > 1 ? n - 1 : 1;
     m->chunk = chunk ? (size_t)chunk : (size_t)1 << 20;
     if (m->chunk > tb->max / 2)
         m->chunk = tb->max / 2 ? tb->max / 2 : 1;
-    m->n_slots = 2 * m->n_threads + 1;
+    m->n_slots = 2 * n + 1;
     m->s = mem_calloc(m->n_slots, sizeof *m->s);
     m->th = mem_calloc(m->n_threads, sizeof *m->th);
     if (!m->s || !m->th) {
@@ -309,8 +319,13 @@ ll_code pmt_next(pmt *m, ll_batch *b, size_t max_rows, int *eof, int *seq, ll_er
         }
         slot *s = &m->s[m->head];
         pthread_mutex_lock(&m->mu);
-        while (s->state != S_DONE)
-            pthread_cond_wait(&m->done, &m->mu);
+        while (s->state != S_DONE) { /* the caller's thread parses too while it waits */
+            slot *r = ready_slot(m);
+            if (r)
+                parse_slot(m, r);
+            else
+                pthread_cond_wait(&m->done, &m->mu);
+        }
         pthread_mutex_unlock(&m->mu);
         if ((s->rc != LL_OK || s->used != s->len) && s->taken == s->b.n_rows) {
             /* the rows before the failure are delivered first, as on one thread */
