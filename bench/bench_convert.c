@@ -3,7 +3,8 @@
  * bench_convert.c - conversion throughput of the library beside baselines measured in the
  * same run: CSV -> RecordIO (baseline: reading the file, and a naive fgets+strtof parse),
  * LIBSVM -> RecordIO (baseline: naive fgets+strtol/strtof), RecordIO -> mini-batches decode
- * only (baseline: reading the file) and RecordIO -> CSV (baseline: decode + fprintf "%.9g").
+ * only (baseline: reading the file) and RecordIO -> CSV (baseline: decode + fprintf "%.9g");
+ * the text conversions once more with the text parsed on every core (ll_parse_opts.threads 0).
  * Each measurement runs in a child process so its peak RSS (getrusage) is its own.
  * Usage: bench_convert DATA_DIR OUT_DIR  (DATA_DIR holds dense.csv and sparse.libsvm)
  */
@@ -126,11 +127,12 @@ static result naive_libsvm(const char *path)
     return r;
 }
 
-static result convert(const char *in, const char *out)
+static result convert(const char *in, const char *out, uint64_t threads)
 {
     result r = {0, 0, 0};
     ll_convert_opts o;
     ll_convert_opts_init(&o);
+    o.in.threads = threads;
     ll_err err;
     double t = now();
     ll_code rc = ll_convert(in, out, &o, &r.rows, &err);
@@ -214,7 +216,7 @@ static result naive_to_csv(const char *in, const char *out)
 
 /* ---- running each in a child for its own peak RSS ---- */
 
-enum { CAT, NAIVE_CSV, NAIVE_SVM, CONVERT, DECODE, NAIVE_TO_CSV };
+enum { CAT, NAIVE_CSV, NAIVE_SVM, CONVERT, CONVERT_MT, DECODE, NAIVE_TO_CSV };
 
 static result measure(int what, const char *a, const char *b, long *rss_kb)
 {
@@ -236,7 +238,10 @@ static result measure(int what, const char *a, const char *b, long *rss_kb)
             r = naive_libsvm(a);
             break;
         case CONVERT:
-            r = convert(a, b);
+            r = convert(a, b, 1);
+            break;
+        case CONVERT_MT: /* text parsed on every core */
+            r = convert(a, b, 0);
             break;
         case DECODE:
             r = decode(a);
@@ -307,7 +312,9 @@ int main(int argc, char **argv)
         return 1;
     }
     long r0 = 0, r1 = 0, r2 = 0;
-    printf("best of %d runs, one core; MB = 10^6 bytes; RSS in MiB (peak, per step)\n", reps);
+    printf("best of %d runs, one core (\"all cores\": text parsed on every core); MB = 10^6 bytes; "
+           "RSS in MiB (peak, per step)\n",
+           reps);
     printf("%-34s %10s %10s %9s  %-8s  %7s %7s\n", "name", "base", "now", "now/base", "unit",
            "baseRSS", "RSS");
     result cat = best(CAT, csv, NULL, reps, &r0);
@@ -318,6 +325,11 @@ int main(int argc, char **argv)
     row("CSV->RecordIO vs cat", "MB/s", mb_csv / cat.secs, mb_csv / cv.secs, r0, r2);
     row("CSV->RecordIO vs fgets+strtof", "MB/s", mb_csv / nv.secs, mb_csv / cv.secs, r1, r2);
     row("CSV->RecordIO rows", "krows/s", nv.rows / nv.secs / 1e3, cv.rows / cv.secs / 1e3, r1, r2);
+    long r3 = 0;
+    result cm = best(CONVERT_MT, csv, pbr, reps, &r3);
+    if (!cm.ok)
+        return 1;
+    row("CSV->RecordIO all cores vs 1 thread", "MB/s", mb_csv / cv.secs, mb_csv / cm.secs, r2, r3);
     result scat = best(CAT, svm, NULL, reps, &r0);
     result ns = best(NAIVE_SVM, svm, NULL, reps, &r1);
     result sv = best(CONVERT, svm, spbr, reps, &r2);
@@ -327,6 +339,10 @@ int main(int argc, char **argv)
     row("LIBSVM->RecordIO vs fgets+strtof", "MB/s", mb_svm / ns.secs, mb_svm / sv.secs, r1, r2);
     row("LIBSVM->RecordIO rows", "krows/s", ns.rows / ns.secs / 1e3, sv.rows / sv.secs / 1e3, r1,
         r2);
+    result sm = best(CONVERT_MT, svm, spbr, reps, &r3);
+    if (!sm.ok)
+        return 1;
+    row("LIBSVM->RecordIO all cores vs 1", "MB/s", mb_svm / sv.secs, mb_svm / sm.secs, r2, r3);
     double mb_pbr = file_size(pbr) / 1e6, mb_spbr = file_size(spbr) / 1e6;
     result pcat = best(CAT, pbr, NULL, reps, &r0);
     result dc = best(DECODE, pbr, NULL, reps, &r2);

@@ -12,10 +12,11 @@
 #               and >= 0.5 sparse)
 #     ep-ratio  fit-s / epoch-s (the training pass alone beside the same fit)
 #     fin/ep    finish-s / epoch-s (the issue's target: <= 0.5)
-#   convert row: MB/s of CSV, and the ratio to the Python writer (target >= 20)
+#   convert row: MB/s of CSV with --threads BENCH_THREADS and with --threads 1, and the ratios to
+#     the Python writer (target >= 20)
 # Usage: sh bench/issue12.sh   (BENCH_DENSE_ROWS=500000, BENCH_SPARSE_ROWS=300000,
-#                               BENCH_THREADS=0: all cores, BENCH_REPS=3: best of,
-#                               BENCH_CONVERT=0: the train rows only)
+#                               BENCH_THREADS=0: all cores (train and convert), BENCH_REPS=3: best of,
+#                               BENCH_CONVERT=0: the train rows only, BENCH_CONVERT_ONLY=1: the convert row only)
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -81,26 +82,34 @@ ours() { # NAME FILE DIM K FITSECONDS
     done
     echo "$best" | awk -v n="$1" -v f="$5" '{ printf "%-30s %8.3f %8.3f %8.3f %8.2f %8.3f %8.2f %8.2f\n", n, $1, $2, $3, $3 / $2, f, f / $1, f / $2 }'
 }
-fd=$(fit dense "$D/d.csv")
-fs=$(fit sparse "$D/s.libsvm")
-ours "dense $DR x 100, 1 model" "$D/d.pbr" 100 1 "$fd"
-ours "dense $DR x 100, 32 models" "$D/d.pbr" 100 32 "$fd"
-ours "sparse $SR x 100k, 1 model" "$D/s.pbr" 100000 1 "$fs"
-ours "sparse $SR x 100k, 32 models" "$D/s.pbr" 100000 32 "$fs"
+if [ -z "${BENCH_CONVERT_ONLY:-}" ]; then
+    fd=$(fit dense "$D/d.csv")
+    fs=$(fit sparse "$D/s.libsvm")
+    ours "dense $DR x 100, 1 model" "$D/d.pbr" 100 1 "$fd"
+    ours "dense $DR x 100, 32 models" "$D/d.pbr" 100 32 "$fd"
+    ours "sparse $SR x 100k, 1 model" "$D/s.pbr" 100000 1 "$fs"
+    ours "sparse $SR x 100k, 32 models" "$D/s.pbr" 100000 32 "$fs"
+fi
 
 # CSV -> RecordIO on a %.9g CSV
 [ "${BENCH_CONVERT:-1}" = 0 ] && exit 0
 [ -s "$D/d9.csv" ] || { cc -O2 -o "$OUT/print9g" bench/print9g.c && "$OUT/print9g" <"$D/d.csv" >"$D/d9.csv"; }
 mb=$(($(wc -c <"$D/d9.csv") / 1000000))
 cat "$D/d9.csv" >/dev/null
-best=1e9
-for r in $(seq "$REPS"); do
-    t0=$(now); "$LL" convert "$D/d9.csv" "$OUT/c.pbr" >/dev/null 2>&1; t1=$(now)
-    best=$(awk -v a="$t0" -v b="$t1" -v c="$best" 'BEGIN { d = b - a; print d < c ? d : c }')
-done
+convert_best() { # THREADS: best seconds of REPS conversions (the output is left in c.pbr)
+    best=1e9
+    for r in $(seq "$REPS"); do
+        t0=$(now); "$LL" convert --threads "$1" "$D/d9.csv" "$OUT/c.pbr" >/dev/null 2>&1; t1=$(now)
+        best=$(awk -v a="$t0" -v b="$t1" -v c="$best" 'BEGIN { d = b - a; print d < c ? d : c }')
+    done
+    echo "$best"
+}
+one=$(convert_best 1)
+cp "$OUT/c.pbr" "$OUT/c1.pbr"
+best=$(convert_best "$TH")
 py=$("$PY" bench/sdk_writer.py "$D/d9.csv" "$OUT/py.pbr")
-cmp -s "$OUT/c.pbr" "$OUT/py.pbr" && same="same bytes" || same="DIFFERENT bytes"
-awk -v n="$mb" -v a="$best" -v p="$py" -v s="$same" 'BEGIN {
-    printf "CSV->RecordIO (%%.9g, %d MB): linlearn %.3f s (%.0f MB/s), SDK-style Python %.2f s (%.1f MB/s): %.1fx, %s\n",
-        n, a, n / a, p, n / p, p / a, s }'
-rm -f "$OUT/c.pbr" "$OUT/py.pbr"
+cmp -s "$OUT/c.pbr" "$OUT/py.pbr" && cmp -s "$OUT/c1.pbr" "$OUT/py.pbr" && same="same bytes" || same="DIFFERENT bytes"
+awk -v n="$mb" -v a="$best" -v o="$one" -v p="$py" -v s="$same" -v th="$TH" 'BEGIN {
+    printf "CSV->RecordIO (%%.9g, %d MB): linlearn --threads %s %.3f s (%.0f MB/s; --threads 1 %.3f s, %.0f MB/s), SDK-style Python %.2f s (%.1f MB/s): %.1fx (one thread %.1fx), %s\n",
+        n, th, a, n / a, o, n / o, p, n / p, p / a, p / o, s }'
+rm -f "$OUT/c.pbr" "$OUT/c1.pbr" "$OUT/py.pbr"

@@ -36,6 +36,8 @@ static const char *HELP =
     "  --shard-records N      OUT is a folder/prefix: a new part-NNNNN every N records\n"
     "  --shard-bytes SIZE     ... or once a part reaches SIZE bytes (e.g. 64M)\n"
     "  --batch-rows N         rows per internal batch (default 4096)\n"
+    "  --threads N            threads parsing CSV/LIBSVM input (default: one per core;\n"
+    "                         1: one thread); the output is the same bytes for every N\n"
     "  --progress | --no-progress  the progress line on stderr (default: when stderr is a\n"
     "                         terminal)\n"
     "\n"
@@ -46,7 +48,7 @@ static const char *HELP =
     "  cat big.csv | linlearn convert --from csv --to recordio - - > big.pbr\n"
     "  linlearn convert --shard-bytes 64M big.csv shards/\n";
 
-enum { O_SHARD_REC = O_TOOL_LAST, O_SHARD_BYTES, O_BATCH };
+enum { O_SHARD_REC = O_TOOL_LAST, O_SHARD_BYTES, O_BATCH, O_THREADS };
 
 static const struct option LONGOPTS[] = {
     {"from", required_argument, 0, O_FROM},
@@ -65,6 +67,7 @@ static const struct option LONGOPTS[] = {
     {"shard-records", required_argument, 0, O_SHARD_REC},
     {"shard-bytes", required_argument, 0, O_SHARD_BYTES},
     {"batch-rows", required_argument, 0, O_BATCH},
+    {"threads", required_argument, 0, O_THREADS},
     {"progress", no_argument, 0, O_PROGRESS_ON},
     {"no-progress", no_argument, 0, O_PROGRESS_OFF},
     {"help", no_argument, 0, 'h'},
@@ -88,6 +91,15 @@ static int g_source_set;
 const ll_source_opts *tool_source_opts(void)
 {
     return g_source_set ? &g_source : NULL;
+}
+
+void tool_parse_threads(ll_parse_opts *in, uint64_t n)
+{
+    in->threads = n;
+    const char *cb = getenv("LL_PARSE_CHUNK_BYTES");
+    uint64_t v;
+    if (cb && parse_u64(cb, &v) && v)
+        in->chunk_bytes = v;
 }
 
 int tool_parse_input_opt(const char *cmd, int opt, const char *arg, ll_parse_opts *in)
@@ -172,6 +184,7 @@ int cmd_convert(int argc, char **argv)
     ll_convert_opts o;
     ll_convert_opts_init(&o);
     int c, prog = -1;
+    uint64_t threads = 0;
     optind = 1;
     while ((c = tool_getopt(argc, argv, "h", LONGOPTS)) != -1) {
         int r = tool_parse_input_opt("convert", c, optarg, &o.in);
@@ -209,6 +222,10 @@ int cmd_convert(int argc, char **argv)
                 return tool_usage_error("convert", "--batch-rows takes a count from 1 to 1e7");
             o.batch_rows = (size_t)v;
             break;
+        case O_THREADS:
+            if (!parse_u64(optarg, &threads) || threads > 1024)
+                return tool_usage_error("convert", "--threads takes 0 (one per core) to 1024");
+            break;
         case O_PROGRESS_ON:
         case O_PROGRESS_OFF:
             prog = c == O_PROGRESS_ON;
@@ -220,6 +237,7 @@ int cmd_convert(int argc, char **argv)
     if (argc - optind != 2)
         return tool_usage_error("convert", "expected IN and OUT");
     const char *in = argv[optind], *outp = argv[optind + 1];
+    tool_parse_threads(&o.in, threads);
     /* options that name an output property */
     if (o.in.label_column < 0)
         o.out.no_label = 1;

@@ -27,7 +27,8 @@ static const char *HELP =
     "  --header                CSV: skip one header line\n"
     "  --delimiter C           CSV: ',' (default), 'tab' or another character\n"
     "  --mini-batch-size N     rows scored at a time (default 1000)\n"
-    "  --threads N             threads of the matrix kernels (default: the library's)\n"
+    "  --threads N             threads of the matrix kernels (default: the library's) and\n"
+    "                          of parsing CSV/LIBSVM input (default: one per core)\n"
     "  --progress | --no-progress  the progress line on stderr (default: when stderr is\n"
     "                          a terminal)\n"
     "\n"
@@ -60,6 +61,7 @@ int cmd_predict(int argc, char **argv)
     ll_predict_opts_init(&o);
     const char *model = NULL;
     int c, prog = -1;
+    unsigned long threads = 0;
     optind = 1;
     while ((c = tool_getopt(argc, argv, "h", LONGOPTS)) != -1) {
         int r = tool_parse_input_opt("predict", c, optarg, &o.in);
@@ -93,6 +95,7 @@ int cmd_predict(int argc, char **argv)
             if (*end || !v || v > 1024 || optarg[0] == '-')
                 return tool_usage_error("predict", "--threads takes 1 to 1024");
             ll_blas_set_threads((int)v);
+            threads = v;
             break;
         case O_PROGRESS_ON:
         case O_PROGRESS_OFF:
@@ -104,6 +107,7 @@ int cmd_predict(int argc, char **argv)
     }
     if (!model)
         return tool_usage_error("predict", "--model is required");
+    tool_parse_threads(&o.in, threads);
     if (argc - optind != 2)
         return tool_usage_error("predict", "expected IN and OUT");
     ll_err err;

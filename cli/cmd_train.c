@@ -42,7 +42,8 @@ static const char *HELP =
     "  --initial-model MODEL    warm start: every model starts from MODEL's weights (same\n"
     "                           predictor_type and feature_dim)\n"
     "  --seed N                 random seed (default 0); same seed and threads, same model\n"
-    "  --threads N              kernel threads: BLAS, sparse steps (default: all cores)\n"
+    "  --threads N              kernel threads: BLAS, sparse steps, CSV/LIBSVM parsing\n"
+    "                           (default: all cores)\n"
     "  --label-column N  --header  --delimiter C  --index-base 0|1\n"
     "                           input options as for convert\n"
     "  --sagemaker [--sm-root DIR]  run as SageMaker's training container: settings from\n"
@@ -475,6 +476,7 @@ int cmd_train(int argc, char **argv)
         cmd = who;
     }
     ll_blas_set_threads(tool_train_blas_threads(o.threads));
+    tool_parse_threads(&o.parse, o.threads > 0 ? (uint64_t)o.threads : 0);
     ll_code trc = ll_train(hp, &o, &err);
     if (trc != LL_OK && ll_dist_size() > 1) {
         st = trc == LL_E_STATE && tool_stop_signal() ? 128 + tool_stop_signal()

@@ -61,6 +61,9 @@ enum {
 /* Handles one of the shared input options: 1 handled, 0 not one of them, -1 bad value (message
  * printed). */
 int tool_parse_input_opt(const char *cmd, int opt, const char *arg, ll_parse_opts *in);
+/* The parse threads of convert, predict and train: N from --threads (0: one per core), and the
+ * chunk size from LL_PARSE_CHUNK_BYTES when set (tests force many chunk boundaries with it). */
+void tool_parse_threads(ll_parse_opts *in, uint64_t n);
 /* The source settings given by those options (--endpoint-url); NULL: the built-in ones. */
 const ll_source_opts *tool_source_opts(void);
 

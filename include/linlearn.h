@@ -276,7 +276,11 @@ typedef struct ll_parse_opts {
     int allow_no_features; /* RecordIO: a Record with no features["values"] becomes a row of no
                               values and dimension 0 (ll_convert and ll_inspect set it); 0: it
                               is refused with its offset and record index (train, predict) */
-    uint64_t reserved[8];  /* room to grow: see "Options" at the top */
+    uint64_t threads;      /* CSV and LIBSVM: threads parsing chunks of the input at once (the
+                              rows, their order and every message stay those of one thread);
+                              1 (the default): the caller's thread only; 0: one per core */
+    uint64_t chunk_bytes;  /* with threads: bytes of text per chunk (default 1 MiB) */
+    uint64_t reserved[6];  /* room to grow: see "Options" at the top */
 } ll_parse_opts;
 
 LL_API void ll_parse_opts_init(ll_parse_opts *o);
@@ -330,6 +334,11 @@ struct ll_batch {
     int dense;       /* all rows dense and of the same width */
     uint64_t width;  /* that width when dense, else the largest dim */
     size_t n_sparse; /* rows stored sparse */
+    /* Where each row came from, for messages: src_line[i] is its 1-based line in a text source
+     * (0: not known, e.g. RecordIO or rows added by ll_batch_add_row); src_off[i] the byte
+     * offset in the (decompressed) source of that line or of its RecordIO record. */
+    uint64_t *src_line;
+    uint64_t *src_off;
     /* capacities, private */
     size_t cap_rows, cap_val, cap_label;
 };

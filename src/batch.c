@@ -24,6 +24,8 @@ void ll_batch_deinit(ll_batch *b)
     mem_free(b->label);
     mem_free(b->loff);
     mem_free(b->weight);
+    mem_free(b->src_line);
+    mem_free(b->src_off);
     memset(b, 0, sizeof *b);
 }
 
@@ -67,7 +69,13 @@ ll_code batch_reserve_rows(ll_batch *b, size_t rows, ll_err *err)
     float *w = mem_realloc_array(b->weight, n, sizeof *w);
     if (w)
         b->weight = w;
-    if (!off || !loff || !dim || !sp || !w)
+    uint64_t *sl = mem_realloc_array(b->src_line, n, sizeof *sl);
+    if (sl)
+        b->src_line = sl;
+    uint64_t *so = mem_realloc_array(b->src_off, n, sizeof *so);
+    if (so)
+        b->src_off = so;
+    if (!off || !loff || !dim || !sp || !w || !sl || !so)
         return err_set(err, LL_E_NOMEM, "cannot grow a batch to %zu rows", n);
     if (b->cap_rows == 0) {
         b->off[0] = 0;
@@ -175,6 +183,8 @@ void batch_commit_row(ll_batch *b, size_t n_vals, uint64_t dim, int sparse, size
     b->dim[i] = dim;
     b->sparse[i] = (uint8_t)sparse;
     b->weight[i] = 1.0f;
+    b->src_line[i] = 0;
+    b->src_off[i] = 0;
     if (sparse) {
         b->n_sparse++;
         b->dense = 0;
@@ -216,5 +226,40 @@ ll_code ll_batch_add_row(ll_batch *b, const float *vals, const uint32_t *idx, si
     if (n_labels)
         memcpy(b->label + b->loff[b->n_rows], labels, n_labels * sizeof *labels);
     batch_commit_row(b, n, dim, idx != NULL, n_labels);
+    return LL_OK;
+}
+
+ll_code batch_append_rows(ll_batch *dst, const ll_batch *src, size_t from, size_t to,
+                          uint64_t line_add, uint64_t dim_floor, ll_err *err)
+{
+    if (from >= to)
+        return LL_OK;
+    const size_t n0 = dst->n_rows, v0 = src->off[from], nv = src->off[to] - v0;
+    const size_t l0 = src->loff[from], nl = src->loff[to] - l0;
+    ll_code rc = batch_reserve_rows(dst, n0 + (to - from), err);
+    if (rc == LL_OK)
+        rc = batch_reserve_vals(dst, dst->off[n0] + nv, err);
+    if (rc == LL_OK)
+        rc = batch_reserve_labels(dst, dst->loff[n0] + nl, err);
+    if (rc != LL_OK)
+        return rc;
+    const size_t dv = dst->off[n0], dl = dst->loff[n0];
+    if (nv)
+        memcpy(dst->val + dv, src->val + v0, nv * sizeof *src->val);
+    if (nv && src->n_sparse)
+        memcpy(dst->idx + dv, src->idx + v0, nv * sizeof *src->idx);
+    if (nl)
+        memcpy(dst->label + dl, src->label + l0, nl * sizeof *src->label);
+    for (size_t i = from; i < to; i++) {
+        uint64_t dim = src->dim[i];
+        if (src->sparse[i] && dim < dim_floor)
+            dim = dim_floor;
+        batch_commit_row(dst, src->off[i + 1] - src->off[i], dim, src->sparse[i],
+                         src->loff[i + 1] - src->loff[i]);
+        size_t k = dst->n_rows - 1;
+        dst->weight[k] = src->weight[i];
+        dst->src_line[k] = src->src_line[i] ? src->src_line[i] + line_add : 0;
+        dst->src_off[k] = src->src_off[i];
+    }
     return LL_OK;
 }

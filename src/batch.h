@@ -16,6 +16,12 @@ ll_code batch_reserve_vals(ll_batch *b, size_t n_vals, ll_err *err);
 ll_code batch_reserve_labels(ll_batch *b, size_t n_labels, ll_err *err);
 /* Ends the row whose values were written at off[n_rows]; sets its weight to 1. */
 void batch_commit_row(ll_batch *b, size_t n_vals, uint64_t dim, int sparse, size_t n_labels);
+/* Appends rows [from, to) of src to dst as they are, except that a src_line that is not 0 gets
+ * line_add added and a sparse row's dim is raised to dim_floor when below it (the parallel text
+ * parser's chunks, parse_mt.c, counted lines and LIBSVM's running dimension from their own
+ * start). */
+ll_code batch_append_rows(ll_batch *dst, const ll_batch *src, size_t from, size_t to,
+                          uint64_t line_add, uint64_t dim_floor, ll_err *err);
 /* Whether row i holds a NaN or an infinity: 0 if not; else 1 with *at the value's position in
  * the row (or the label's, with *is_label set) and *v the value. */
 int batch_row_nonfinite(const ll_batch *b, size_t i, size_t *at, int *is_label, float *v);

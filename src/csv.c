@@ -398,6 +398,8 @@ ll_code csv_parse(text_state *st, const char *buf, size_t len, int eof, size_t m
         if (lab >= 0)
             b->label[b->loff[b->n_rows]] = label;
         batch_commit_row(b, nv, nv, 0, lab >= 0 ? 1 : 0);
+        b->src_line[b->n_rows - 1] = c.line;
+        b->src_off[b->n_rows - 1] = st->offset + (uint64_t)(p - buf);
         lines += nl;
         done = p = r;
     }

@@ -155,6 +155,8 @@ ll_code libsvm_parse(text_state *st, const char *buf, size_t len, int eof, size_
         }
         b->label[b->loff[b->n_rows]] = label;
         batch_commit_row(b, nv, dim, 1, 1);
+        b->src_line[b->n_rows - 1] = line;
+        b->src_off[b->n_rows - 1] = st->offset + (uint64_t)(p - buf);
         lines += eol != NULL;
         p = next;
     }

@@ -7,6 +7,7 @@
 #include "err.h"
 #include "media.h"
 #include "mem.h"
+#include "parse_mt.h"
 #include "pb.h"
 #include "rd.h"
 #include "rio.h"
@@ -29,6 +30,8 @@ struct ll_parser {
     rd_buf tb;
     text_state ts;
     text_parse_fn parse;
+    pmt *mt;   /* CSV and LIBSVM on worker threads (parse_mt.c) */
+    int mt_no; /* one thread for the rest: asked for, too small, or handed back by mt */
 };
 
 void ll_parse_opts_init(ll_parse_opts *o)
@@ -39,6 +42,7 @@ void ll_parse_opts_init(ll_parse_opts *o)
     o->index_base = 1;
     o->split = LL_SPLIT_AUTO;
     o->max_record_len = (size_t)64 << 20;
+    o->threads = 1;
 }
 
 ll_format ll_format_from_name(const char *name)
@@ -249,6 +253,8 @@ static ll_code next_recordio(ll_parser *p, ll_batch *b, size_t max_rows, int *eo
         }
         if (rc == LL_OK)
             rc = row_of_record(p, b, err);
+        if (rc == LL_OK)
+            b->src_off[b->n_rows - 1] = p->rio.rec_off;
         if (rc == LL_OK && p->o.finite &&
             batch_row_nonfinite(b, b->n_rows - 1, &(size_t){0}, &(int){0}, &(float){0}))
             rc = batch_nonfinite_error(b, b->n_rows - 1, err);
@@ -301,6 +307,31 @@ static ll_code next_text(ll_parser *p, ll_batch *b, size_t max_rows, int *eof, l
     return LL_OK;
 }
 
+/* Starts the worker threads once the text's settings are decided (CSV: delimiter, header and
+ * width, from the first rows on this thread) and the input is more than one chunk. */
+static ll_code mt_start(ll_parser *p, ll_err *err)
+{
+    if (p->o.threads == 1 || (p->fmt != LL_FMT_CSV && p->fmt != LL_FMT_LIBSVM)) {
+        p->mt_no = 1;
+        return LL_OK;
+    }
+    if (p->fmt == LL_FMT_CSV &&
+        (!p->ts.delim || (p->o.header && !p->ts.header_done) || !p->ts.n_fields))
+        return LL_OK; /* not yet */
+    size_t chunk = p->o.chunk_bytes ? (size_t)p->o.chunk_bytes : (size_t)1 << 20;
+    if (chunk > p->tb.max / 2)
+        chunk = p->tb.max / 2 ? p->tb.max / 2 : 1;
+    ll_code rc = rd_buf_fill(&p->tb, chunk + 1, err);
+    if (rc != LL_OK)
+        return rc;
+    if (p->tb.eof && rd_buf_avail(&p->tb) <= chunk) { /* one chunk: not worth threads */
+        p->mt_no = 1;
+        return LL_OK;
+    }
+    return pmt_new(&p->tb, &p->ts, p->parse, p->fmt == LL_FMT_CSV, p->o.threads, chunk, &p->mt,
+                   err);
+}
+
 ll_code ll_parser_next(ll_parser *p, ll_batch *b, size_t max_rows, int *eof, ll_err *err)
 {
     ll_batch_clear(b);
@@ -313,6 +344,25 @@ ll_code ll_parser_next(ll_parser *p, ll_batch *b, size_t max_rows, int *eof, ll_
         max_rows = 1;
     if (p->fmt == LL_FMT_RECORDIO)
         return next_recordio(p, b, max_rows, eof, err);
+    if (!p->mt && !p->mt_no) {
+        ll_code rc = mt_start(p, err);
+        if (rc != LL_OK)
+            return rc;
+    }
+    if (p->mt) {
+        int seq = 0;
+        size_t before = b->n_rows;
+        ll_code rc = pmt_next(p->mt, b, max_rows, eof, &seq, err);
+        p->rows += b->n_rows - before;
+        if (rc != LL_OK || !seq) {
+            if (*eof)
+                p->done = 1;
+            return rc;
+        }
+        pmt_free(p->mt); /* the rest on this thread */
+        p->mt = NULL;
+        p->mt_no = 1;
+    }
     return next_text(p, b, max_rows, eof, err);
 }
 
@@ -320,6 +370,7 @@ void ll_parser_free(ll_parser *p)
 {
     if (!p)
         return;
+    pmt_free(p->mt);
     rio_reader_deinit(&p->rio);
     rd_buf_deinit(&p->tb);
     if (p->parse)

@@ -169,6 +169,27 @@ static const char *num(char *buf, double v)
     return buf;
 }
 
+/* A bad label in row i of b (number `row` of the pass): named by its file:line when a text
+ * parser recorded it, else by the row's number. */
+static ll_code bad_label(const run *r, int ch, size_t i, unsigned long long row, ll_err *err,
+                         const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static ll_code bad_label(const run *r, int ch, size_t i, unsigned long long row, ll_err *err,
+                         const char *fmt, ...)
+{
+    const ll_batch *b = &r->b;
+    char what[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (b->src_line && b->src_line[i]) {
+        err_set(err, LL_E_PARSE, "%s", what);
+        return err_line(err, r->ch[ch].src, b->src_off[i], b->src_line[i], 0);
+    }
+    err_set(err, LL_E_PARSE, "row %llu: %s", row, what);
+    return err_src(err, r->ch[ch].src);
+}
+
 /* Maps and checks the labels of b into r->y. */
 static ll_code labels(run *r, int ch, ll_err *err)
 {
@@ -183,34 +204,27 @@ static ll_code labels(run *r, int ch, ll_err *err)
     uint64_t row0 = r->ch[ch].rows - b->n_rows;
     for (size_t i = 0; i < b->n_rows; i++) {
         unsigned long long row = (unsigned long long)(row0 + i + 1);
-        if (b->loff[i + 1] == b->loff[i]) {
-            err_set(err, LL_E_PARSE, "row %llu has no label (training data needs one)", row);
-            return err_src(err, r->ch[ch].src);
-        }
+        if (b->loff[i + 1] == b->loff[i])
+            return bad_label(r, ch, i, row, err, "no label (training data needs one)");
         float v = b->label[b->loff[i]];
         switch (r->hv.pred) {
         case LL_BINARY_CLASSIFIER:
             if (v == -1.0f)
                 v = 0.0f;
-            if (v != 0.0f && v != 1.0f) {
-                err_set(err, LL_E_PARSE,
-                        "row %llu: label %g is not 0 or 1 (binary_classifier; -1 reads as 0)", row,
-                        (double)v);
-                return err_src(err, r->ch[ch].src);
-            }
+            if (v != 0.0f && v != 1.0f)
+                return bad_label(r, ch, i, row, err,
+                                 "label %g is not 0 or 1 (binary_classifier; -1 reads as 0)",
+                                 (double)v);
             break;
         case LL_MULTICLASS_CLASSIFIER:
-            if (!(v >= 0 && v < (float)r->hv.num_classes && v == floorf(v))) {
-                err_set(err, LL_E_PARSE, "row %llu: label %g is not a class 0..%u (num_classes=%u)",
-                        row, (double)v, r->hv.num_classes - 1, r->hv.num_classes);
-                return err_src(err, r->ch[ch].src);
-            }
+            if (!(v >= 0 && v < (float)r->hv.num_classes && v == floorf(v)))
+                return bad_label(r, ch, i, row, err,
+                                 "label %g is not a class 0..%u (num_classes=%u)", (double)v,
+                                 r->hv.num_classes - 1, r->hv.num_classes);
             break;
         case LL_REGRESSOR:
-            if (!isfinite(v)) {
-                err_set(err, LL_E_PARSE, "row %llu: label is not a finite number", row);
-                return err_src(err, r->ch[ch].src);
-            }
+            if (!isfinite(v))
+                return bad_label(r, ch, i, row, err, "label is not a finite number");
             break;
         }
         r->y[i] = v;

@@ -5,10 +5,14 @@
 #include "linlearn.h"
 #include "mem.h"
 #include "rd.h"
+#include "support_mt.h"
 #include "support_rows.h"
 #include "tt.h"
 #include <locale.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -408,6 +412,134 @@ static void out_of_memory(void)
     CHECK(tsup_parse_oom(s, sizeof s - 1, &o, "oom.csv", 5));
 }
 
+/* A CSV of n rows of w values in assorted spellings, with blank lines, CRLF and spaces. */
+static char *gen_csv(size_t n, int w, char delim, size_t *len)
+{
+    size_t cap = n * (size_t)(w + 1) * 24 + 64, k = 0;
+    char *s = malloc(cap);
+    static const char *sp[] = {"1",
+                               "-0.5",
+                               "3.25e-3",
+                               "12345678",
+                               "0",
+                               "-7e+2",
+                               "0.1",
+                               ".5",
+                               "2.",
+                               "1e-40",
+                               "340282346638528859811704183484516925440"};
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = tsup_rnd();
+        if (r % 7 == 0)
+            s[k++] = '\n'; /* a blank line */
+        if (r % 11 == 0)
+            k += (size_t)sprintf(s + k, "  \r\n");
+        for (int j = 0; j <= w; j++) {
+            if (j)
+                s[k++] = delim;
+            if (j == 0)
+                k += (size_t)sprintf(s + k, "%d", (int)(tsup_rnd() % 2));
+            else if (tsup_rnd() % 3 == 0)
+                k += (size_t)sprintf(s + k, "%s", sp[tsup_rnd() % (sizeof sp / sizeof *sp)]);
+            else
+                k += (size_t)sprintf(s + k, "%.9g",
+                                     (double)(int64_t)(tsup_rnd() % 2000001 - 1000000) / 997.0);
+        }
+        if (r % 5 == 0)
+            s[k++] = '\r';
+        s[k++] = '\n';
+    }
+    s[k] = 0;
+    *len = k;
+    return s;
+}
+
+/* The same rows, batches and messages for every thread count and chunk size (parse_mt.c). */
+static void threads_same(void)
+{
+    ll_parse_opts o = tsup_opts(LL_FMT_CSV);
+    ll_code rc;
+    char msg[1024];
+    size_t n;
+    char *s = gen_csv(300, 5, ',', &n);
+    CHECK(tsup_mt_same(s, n, &o, "mem.csv", &rc, msg, sizeof msg) && rc == LL_OK);
+    s[n - 1] = '7'; /* a last line without a newline */
+    CHECK(tsup_mt_same(s, n, &o, "mem.csv", &rc, msg, sizeof msg) && rc == LL_OK);
+    /* header, a label in column 2, tab */
+    free(s);
+    s = gen_csv(200, 3, '\t', &n);
+    memcpy(s, "h\th\th\th", 7); /* the first row becomes the header */
+    o.header = 1;
+    o.label_column = 2;
+    CHECK(tsup_mt_same(s, n, &o, "mem.csv", &rc, msg, sizeof msg) && rc == LL_OK);
+    o.header = 0;
+    o.label_column = 0;
+    free(s);
+    /* errors: the first in input order wins, with the one-thread location */
+    s = gen_csv(300, 4, ',', &n);
+    char *second = strchr(s + n / 2, '\n') + 1, *third = strchr(s + 3 * n / 4, '\n') + 1;
+    *second = 'x'; /* a bad number ... */
+    *third = '#';  /* ... and a later one */
+    CHECK(tsup_mt_same(s, n, &o, "mem.csv", &rc, msg, sizeof msg) && rc == LL_E_PARSE);
+    CHECKF(strstr(msg, "found 'x"), "%s", msg);
+    uint64_t line = 1;
+    for (const char *q = s; q < second; q++)
+        line += *q == '\n';
+    char want[64];
+    snprintf(want, sizeof want, "mem.csv:%llu:1 ", (unsigned long long)line);
+    CHECKF(strstr(msg, want), "%s (want %s)", msg, want);
+    free(s);
+    /* a row of the wrong width far from the start; a NaN refused with finite */
+    s = gen_csv(200, 4, ',', &n);
+    char *at = strchr(s + n / 3, '\n') + 1;
+    while (*at == '\n' || *at == ' ' || *at == '\r')
+        at++;
+    *strchr(at, ',') = '\n';
+    CHECK(tsup_mt_same(s, n, &o, "mem.csv", &rc, msg, sizeof msg) && rc == LL_E_PARSE);
+    CHECKF(strstr(msg, "expected 5 fields"), "%s", msg);
+    free(s);
+    s = gen_csv(200, 4, ',', &n);
+    at = strchr(s + n / 2, ',') + 1;
+    memcpy(at, "nan", 3);
+    at[3] = at[3] == ',' || at[3] == '\n' ? at[3] : ' ';
+    o.finite = 1;
+    CHECK(tsup_mt_same(s, n, &o, "mem.csv", &rc, msg, sizeof msg) && rc == LL_E_PARSE);
+    o.finite = 0;
+    CHECK(tsup_mt_same(s, n, &o, "mem.csv", &rc, msg, sizeof msg));
+    free(s);
+    /* a quoted field (with a newline inside) late in the input: the rest on one thread */
+    s = gen_csv(200, 2, ',', &n);
+    char *big = malloc(n + 64);
+    at = strchr(s + n / 2, '\n') + 1;
+    size_t k = (size_t)(at - s);
+    memcpy(big, s, k);
+    k += (size_t)sprintf(big + k, "1,\"2\n\",\"3\"\n");
+    memcpy(big + k, at, n - (size_t)(at - s));
+    k += n - (size_t)(at - s);
+    CHECK(tsup_mt_same(big, k, &o, "mem.csv", &rc, msg, sizeof msg) && rc == LL_OK);
+    free(big);
+    free(s);
+    /* wide rows (lines longer than the chunk), then one longer than max_record_len */
+    s = malloc(64 * 1024);
+    k = 0;
+    for (int i = 0; i < 12; i++) {
+        for (int j = 0; j < 300; j++)
+            k += (size_t)sprintf(s + k, j ? ",%d" : "%d", (i + j) % 2);
+        if (i == 8) { /* row 9 ends in a number of 3000 digits */
+            k += (size_t)sprintf(s + k, ".");
+            memset(s + k, '0', 2999);
+            k += 2999;
+            s[k++] = '1';
+        }
+        s[k++] = '\n';
+    }
+    CHECK(tsup_mt_same(s, k, &o, "mem.csv", &rc, msg, sizeof msg) && rc == LL_OK);
+    o.max_record_len = 2048;
+    CHECK(tsup_mt_same(s, k, &o, "mem.csv", &rc, msg, sizeof msg) && rc == LL_E_TOOBIG);
+    CHECKF(strstr(msg, "longer than 2048 bytes") && strstr(msg, "mem.csv:9 "), "%s", msg);
+    free(s);
+}
+
 int main(void)
 {
     TT_BEGIN("csv");
@@ -420,6 +552,7 @@ int main(void)
     RUN(fast_path_mix);
     RUN(fast_path_errors);
     RUN(convert_round_trip);
+    RUN(threads_same);
     RUN(out_of_memory);
     freelocale(cloc);
     TT_END();

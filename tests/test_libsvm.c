@@ -5,10 +5,14 @@
 #include "linlearn.h"
 #include "mem.h"
 #include "rd.h"
+#include "support_mt.h"
 #include "support_rows.h"
 #include "tt.h"
 #include <locale.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static locale_t cloc;
@@ -184,6 +188,72 @@ static void out_of_memory(void)
     CHECK(tsup_parse_oom(s, sizeof s - 1, &o, "oom.svm", 4));
 }
 
+/* LIBSVM of n rows with comments, qid, blank lines and a dimension that grows now and then. */
+static char *gen_svm(size_t n, size_t *len)
+{
+    size_t cap = n * 200 + 64, k = 0;
+    char *s = malloc(cap);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t r = tsup_rnd();
+        if (r % 9 == 0)
+            k += (size_t)sprintf(s + k, "# a comment\n");
+        if (r % 13 == 0)
+            k += (size_t)sprintf(s + k, "  \n");
+        k += (size_t)sprintf(s + k, "%d", (int)(tsup_rnd() % 2));
+        if (r % 4 == 0)
+            k += (size_t)sprintf(s + k, " qid:%d", (int)(r % 100));
+        unsigned col = 1 + (unsigned)(tsup_rnd() % 5);
+        unsigned top = r % 17 == 0 ? 50 + (unsigned)(i % 1000) : 30;
+        while (col < top) {
+            k += (size_t)sprintf(s + k, " %u:%.9g", col,
+                                 (double)(int64_t)(tsup_rnd() % 200001 - 100000) / 331.0);
+            col += 1 + (unsigned)(tsup_rnd() % 9);
+        }
+        if (r % 6 == 0)
+            k += (size_t)sprintf(s + k, " # trailing");
+        if (r % 5 == 0)
+            s[k++] = '\r';
+        s[k++] = '\n';
+    }
+    s[k] = 0;
+    *len = k;
+    return s;
+}
+
+/* The same rows (dimensions too), batches and messages for every thread count and chunk
+ * size (parse_mt.c). */
+static void threads_same(void)
+{
+    ll_parse_opts o = tsup_opts(LL_FMT_LIBSVM);
+    ll_code rc;
+    char msg[1024];
+    size_t n;
+    char *s = gen_svm(300, &n);
+    CHECK(tsup_mt_same(s, n, &o, "mem.svm", &rc, msg, sizeof msg) && rc == LL_OK);
+    s[n - 1] = ' '; /* a last line without a newline */
+    CHECK(tsup_mt_same(s, n, &o, "mem.svm", &rc, msg, sizeof msg) && rc == LL_OK);
+    o.feature_dim = 2000;
+    CHECK(tsup_mt_same(s, n, &o, "mem.svm", &rc, msg, sizeof msg) && rc == LL_OK);
+    o.feature_dim = 0;
+    /* the first error in input order wins, located as on one thread */
+    char *a = strchr(s + n / 2, ':'), *b = strchr(s + 3 * n / 4, ':');
+    *a = ';';
+    *b = ';';
+    CHECK(tsup_mt_same(s, n, &o, "mem.svm", &rc, msg, sizeof msg) && rc == LL_E_PARSE);
+    uint64_t line = 1;
+    for (const char *q = s; q < a; q++)
+        line += *q == '\n';
+    char want[64];
+    snprintf(want, sizeof want, "mem.svm:%llu:", (unsigned long long)line);
+    CHECKF(strstr(msg, want) && strstr(msg, "'index:value'"), "%s (want %s)", msg, want);
+    free(s);
+    s = gen_svm(100, &n);
+    o.feature_dim = 40; /* an index beyond it somewhere */
+    CHECK(tsup_mt_same(s, n, &o, "mem.svm", &rc, msg, sizeof msg) && rc == LL_E_PARSE);
+    CHECKF(strstr(msg, "outside feature_dim 40"), "%s", msg);
+    free(s);
+}
+
 int main(void)
 {
     TT_BEGIN("libsvm");
@@ -192,6 +262,7 @@ int main(void)
     RUN(exact_values);
     RUN(errors);
     RUN(convert_round_trip);
+    RUN(threads_same);
     RUN(out_of_memory);
     freelocale(cloc);
     TT_END();
