@@ -152,7 +152,7 @@ void serve_work_deinit(serve_work *w)
 void serve_work_trim(serve_work *w, size_t keep_bytes)
 {
     size_t held = w->b.cap_val * (sizeof(float) + sizeof(uint32_t)) +
-                  w->b.cap_rows * (2 * sizeof(size_t) + sizeof(uint64_t) + 1 + sizeof(float)) +
+                  w->b.cap_rows * (2 * sizeof(size_t) + 3 * sizeof(uint64_t) + 1 + sizeof(float)) +
                   w->b.cap_label * sizeof(float) + w->sb.cap_scores * sizeof(float) +
                   w->sb.cap_rows * sizeof(float) + w->out.cap + w->ts.fcap * sizeof(float) +
                   w->ts.icap * sizeof(uint32_t) + w->ts.scap;
