@@ -41,6 +41,8 @@ static const char *HELP =
     "  --list-hyperparameters   print every hyperparameter, its default and valid values\n"
     "  --initial-model MODEL    warm start: every model starts from MODEL's weights (same\n"
     "                           predictor_type and feature_dim)\n"
+    "  --exact-final-metrics    score the selected model's final metrics on the selection\n"
+    "                           channel in a pass of their own (docs/TRAINING.md)\n"
     "  --seed N                 random seed (default 0); same seed and threads, same model\n"
     "  --threads N              kernel threads: BLAS, sparse steps, CSV/LIBSVM parsing\n"
     "                           (default: all cores)\n"
@@ -90,6 +92,7 @@ enum {
     O_DTO,
     O_CKPT,
     O_INITIAL,
+    O_EXACT,
 };
 
 static const struct option LONGOPTS[] = {
@@ -116,6 +119,7 @@ static const struct option LONGOPTS[] = {
     {"dist-timeout", required_argument, 0, O_DTO},
     {"checkpoint-dir", required_argument, 0, O_CKPT},
     {"initial-model", required_argument, 0, O_INITIAL},
+    {"exact-final-metrics", no_argument, 0, O_EXACT},
     {"label-column", required_argument, 0, O_LABEL_COL},
     {"header", no_argument, 0, O_HEADER},
     {"delimiter", required_argument, 0, O_DELIM},
@@ -341,6 +345,9 @@ int cmd_train(int argc, char **argv)
             break;
         case O_INITIAL:
             o.initial_model = optarg;
+            break;
+        case O_EXACT:
+            o.exact_final_metrics = 1;
             break;
         case O_SEED:
             if (!parse_u64(optarg, &u)) {

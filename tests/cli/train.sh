@@ -123,6 +123,19 @@ S=$DS/sparse_synthetic
 head -2000 $S/train.libsvm >$T/s.libsvm
 check "sparse libsvm trains" sh -c "$LL train --train $T/s.libsvm --index-base 0 -H predictor_type=binary_classifier -H feature_dim=10000 -H epochs=2 -H num_models=4 --metrics-json $T/s.json >$T/s.log 2>&1 && grep -q '\"feature_dim\": \"10000\"' $T/s.json"
 
+# ---- the selection channel's final metrics: from the selection pass (default) or a pass of their own
+$LL train --train $B/train.csv -H predictor_type=binary_classifier -H epochs=3 --metrics-json $T/fold.json >/dev/null 2>&1
+$LL train --train $B/train.csv -H predictor_type=binary_classifier -H epochs=3 --exact-final-metrics --metrics-json $T/exact.json >/dev/null 2>&1
+check "--exact-final-metrics: the same selected model and threshold, metrics within 1e-6" /usr/bin/python3 -c "
+import json, sys
+a, b = json.load(open('$T/fold.json')), json.load(open('$T/exact.json'))
+assert a['selected_model'] == b['selected_model'], (a['selected_model'], b['selected_model'])
+assert a['metrics'].keys() == b['metrics'].keys()
+for k in a['metrics']:
+    x, y = a['metrics'][k], b['metrics'][k]
+    assert abs(x - y) <= 1e-6 * max(1.0, abs(y)), (k, x, y)
+"
+
 # ---- bad hyperparameters: exit 2 naming name, value and range, before the data is read
 NOPE=$T/does-not-exist.csv
 check_fails "unknown name" 2 "unknown hyperparameter 'mini_batch_siz'" $LL train --train $NOPE -H predictor_type=regressor -H mini_batch_siz=5
