@@ -42,6 +42,15 @@ static uint64_t mono_ns(void)
 
 #endif
 
+int dist_built(void)
+{
+#if LL_MPI
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 int dist_rank(void)
 {
     return g.rank;

@@ -974,7 +974,9 @@ static ll_code write_json_file(const char *path, json_t *j, ll_err *err)
  * validation and test by records. */
 static ll_code dist_channel(run *r, int c, int pipe, ll_err *err)
 {
-    int mode = c == 0 ? r->o->shard : LL_SHARD_RECORDS;
+    int mode = c == 0                              ? r->o->shard
+               : ((r->o->shard_own_mask >> c) & 1) ? LL_SHARD_NONE
+                                                   : LL_SHARD_RECORDS;
     if (mode == LL_SHARD_NONE)
         return LL_OK;
     uint64_t n = 1;
