@@ -142,26 +142,31 @@ check "model averaging: a model with test metrics" sh -c "grep -q '\"test:binary
 LONG="--train $T/sp.libsvm --index-base 0 -H feature_dim=10000 -H predictor_type=binary_classifier
     -H epochs=400 -H num_models=32 -H mini_batch_size=100 -H early_stopping_patience=1000"
 LONG=$(echo $LONG) # one line: it goes through sh -c
-fault() { # fault SIGNAL LIMIT_S: signal rank 1 once it trains; the job must end within LIMIT_S
+fault() { # fault SIGNAL LIMIT_S [RANK]: signal RANK (default 1) once it trains; the job must end within LIMIT_S
+    fr=${3:-1}
     rm -f "$T/pid."*
     t0=$(date +%s)
     $MPI 2 sh -c "echo \$\$ > $T/pid.\$OMPI_COMM_WORLD_RANK; exec '$LL' train --log-format sagemaker $LONG --dist-timeout 3" \
         > "$T/fault.log" 2>&1 & mp=$!
-    i=0; while [ ! -s "$T/pid.1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    i=0; while [ ! -s "$T/pid.$fr" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     while ! grep -q "epoch=1," "$T/fault.log" && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -"$1" "$(cat "$T/pid.1")"
+    kill -"$1" "$(cat "$T/pid.$fr")"
     ts=$(date +%s)
     wait $mp; st=$?
     t1=$(date +%s)
-    [ "$1" = STOP ] && kill -CONT "$(cat "$T/pid.1")" 2>/dev/null
+    [ "$1" = STOP ] && kill -CONT "$(cat "$T/pid.$fr")" 2>/dev/null
     echo "exit $st after $((t1 - ts)) s"; tail -5 "$T/fault.log"
     [ $st -ne 0 ] && [ $((t1 - ts)) -le "$2" ]
 }
 check "a killed rank ends the job (non-zero, within 20 s)" fault KILL 20
 check "mpirun names the killed rank (rank 1 = algo-2)" grep -q "rank 1" "$T/fault.log"
 check "a hung rank trips the watchdog (non-zero, within 20 s)" fault STOP 20
-check "the watchdog message names its host and what it waited for" \
-    grep -q "host algo-1 (rank 0 of 2): waited 3 s for the other hosts in a training step" "$T/fault.log"
+check "the watchdog names the waiting host, what it waited in and the hung host" \
+    grep -q "host algo-1 (rank 0 of 2): waited 3 s in a training step (step [0-9]*) for host algo-2 (rank 1), which stopped answering" "$T/fault.log"
+check "no host blames a host that was waiting" sh -c "! grep -q 'for host algo-1' '$T/fault.log'"
+check "a hung algo-1 trips the watchdog too" fault STOP 20 0
+check "algo-2's watchdog names algo-1" \
+    grep -q "host algo-2 (rank 1 of 2): waited 3 s in a training step (step [0-9]*) for host algo-1 (rank 0), which stopped answering" "$T/fault.log"
 
 # resume: kill a rank after a checkpoint, start again, get the uninterrupted model
 RES="--train $T/sp.libsvm --index-base 0 -H feature_dim=10000 -H predictor_type=binary_classifier
