@@ -31,7 +31,7 @@ static const char *HELP =
     "                           (default: $LINLEARN_CHECKPOINT_STEPS, else epoch ends only)\n"
     "  --print-hosts            print resourceconfig.json's hosts in rank order and this\n"
     "                           host's place, as shell assignments (LL_HOSTS, LL_HOST_INDEX,\n"
-    "                           LL_CURRENT_HOST), and exit: docker/entrypoint's launch plan\n"
+    "                           LL_CURRENT_HOST, LL_NIC), and exit: docker/entrypoint's plan\n"
     "\n"
     "Under mpirun (one rank per host of resourceconfig.json, rank i = host i in natural order)\n"
     "the hosts train together (docs/DISTRIBUTED.md).\n";
@@ -167,15 +167,16 @@ int cmd_train_sagemaker(int argc, char **argv)
     if (print_hosts) {
         static char hosts[65536];
         uint32_t cur = 0;
-        if (ll_sm_hosts(o.root, hosts, sizeof hosts, &cur, &err) != LL_OK)
+        char nic[64];
+        if (ll_sm_hosts(o.root, hosts, sizeof hosts, &cur, nic, &err) != LL_OK)
             return tool_fail(cmd, &err);
         const char *me = hosts;
         for (uint32_t i = 0; i < cur; i++)
             me = strchr(me, ' ') + 1;
         size_t ml = strcspn(me, " ");
         /* names are [A-Za-z0-9.-_] only (checked), so these lines are safe for sh's eval */
-        printf("LL_HOSTS='%s'\nLL_HOST_INDEX=%u\nLL_CURRENT_HOST='%.*s'\n", hosts, cur, (int)ml,
-               me);
+        printf("LL_HOSTS='%s'\nLL_HOST_INDEX=%u\nLL_CURRENT_HOST='%.*s'\nLL_NIC='%s'\n", hosts, cur,
+               (int)ml, me, nic);
         return 0;
     }
     const char *env_steps = getenv("LINLEARN_CHECKPOINT_STEPS");

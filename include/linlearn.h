@@ -710,9 +710,10 @@ LL_API ll_code ll_sm_train(const ll_sm_opts *o, ll_err *err);
 /* The hosts of root/input/config/resourceconfig.json in rank order (natural order: algo-1,
  * algo-2, ..., algo-10; under mpirun host i is rank i) into buf, separated by single spaces,
  * and *current, current_host's place among them. Every name is checked to be 1-127 of
- * [A-Za-z0-9.-_] (it goes on a command line). For docker/entrypoint's launch (docs/CONTAINER.md).
- */
-LL_API ll_code ll_sm_hosts(const char *root, char *buf, size_t cap, uint32_t *current, ll_err *err);
+ * [A-Za-z0-9.-_] (it goes on a command line); nic (64 bytes, may be NULL) receives
+ * network_interface_name ("eth0" when absent). For docker/entrypoint (docs/CONTAINER.md). */
+LL_API ll_code ll_sm_hosts(const char *root, char *buf, size_t cap, uint32_t *current, char *nic,
+                           ll_err *err);
 
 /* Whether a code is the customer's fault (bad setting, bad data): LL_E_ARG, PARSE, TOOBIG. */
 LL_API int ll_sm_is_customer_error(ll_code code);

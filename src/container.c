@@ -454,7 +454,8 @@ ll_code ll_sm_train(const ll_sm_opts *o, ll_err *err)
     return rc;
 }
 
-ll_code ll_sm_hosts(const char *root, char *buf, size_t cap, uint32_t *current, ll_err *err)
+ll_code ll_sm_hosts(const char *root, char *buf, size_t cap, uint32_t *current, char *nic,
+                    ll_err *err)
 {
     char p[4200];
     snprintf(p, sizeof p, "%s/input/config/resourceconfig.json", root ? root : "/opt/ml");
@@ -484,6 +485,14 @@ ll_code ll_sm_hosts(const char *root, char *buf, size_t cap, uint32_t *current, 
     }
     if (current)
         *current = res.host_index;
+    if (nic && rc == LL_OK) {
+        if (!sm_config_host_name_ok(res.nic)) {
+            rc = err_set(err, LL_E_ARG, "network_interface_name '%.40s' is not [A-Za-z0-9.-_]",
+                         res.nic);
+            err_src(err, p);
+        } else
+            snprintf(nic, 64, "%s", res.nic);
+    }
     sm_config_resource_deinit(&res);
     return rc;
 }
