@@ -184,7 +184,7 @@ static void hb_missing(uint64_t seq, uint64_t now, uint64_t fresh, char *out, si
 static void *watchdog(void *arg)
 {
     (void)arg;
-    uint64_t last_hb = 0;
+    uint64_t last_hb = 0, tick = mono_ns(), thawed = 0;
     while (!__atomic_load_n(&g.th_stop, __ATOMIC_ACQUIRE)) {
         usleep(100000);
         if (g.hb)
@@ -192,8 +192,15 @@ static void *watchdog(void *arg)
         uint64_t t0 = __atomic_load_n(&g.entered_ns, __ATOMIC_ACQUIRE);
         unsigned lim = __atomic_load_n(&g.timeout_s, __ATOMIC_RELAXED);
         uint64_t now = mono_ns(), limit_ns = (uint64_t)lim * 1000000000ull;
+        /* a tick that came seconds late: this process itself was stopped (SIGSTOP, a frozen
+         * VM), so the wait so far says nothing about the others; count it from now */
+        if (now - tick > 2000000000ull)
+            thawed = now;
+        tick = now;
         if (!t0)
             continue;
+        if (thawed > t0)
+            t0 = thawed;
         uint64_t seq = __atomic_load_n(&g.seq, __ATOMIC_ACQUIRE);
         /* waiting longer than a quarter of the timeout (at most 1 s): say so, twice a second */
         uint64_t quiet = limit_ns / 4 < 1000000000ull ? limit_ns / 4 : 1000000000ull;
