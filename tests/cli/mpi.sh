@@ -223,10 +223,14 @@ if grep "Saved checkpoint" "$T/rem/log1" | tail -1 | grep -q "inside epoch"; the
 else
     skip "mid-epoch resume (records)" "the kill came after the epoch's end checkpoint"
 fi
-FDS="--train $T/dir -H predictor_type=binary_classifier -H epochs=6 -H num_models=4 -H mini_batch_size=20"
+mkdir -p "$T/dir2"
+head -300 "$DS/breast_cancer/train.csv" > "$T/dir2/part-0.csv"
+tail -n +301 "$DS/breast_cancer/train.csv" > "$T/dir2/part-1.csv"
+FDS="--train $T/dir2 -H predictor_type=binary_classifier -H epochs=6 -H num_models=4 -H mini_batch_size=20"
 check "object shards, uninterrupted" trainN 2 "$T/fdu" $FDS
-# algo-1 has 20 mini-batches an epoch, algo-2 15: at step 16 only algo-1 is still reading
-midkill f "inside epoch 2 after 16 " $FDS --checkpoint-steps 16
+# algo-1 has 30 mini-batches an epoch, algo-2 5: from step 6 on only algo-1 is still reading
+# (checkpoints at steps 8, 16 and 24 of every epoch)
+midkill f "inside epoch 2 after 8 " $FDS --checkpoint-steps 8
 if grep "Saved checkpoint" "$T/ref/log1" | tail -1 | grep -q "inside epoch"; then
     check "restart resumes inside the epoch (object shards of different lengths)" midresume f $FDS
     check "mid-epoch resume = uninterrupted model, bit for bit (object shards)" bitsame "$T/fdu" "$T/ref"
