@@ -26,9 +26,17 @@ static const char *HELP =
     "  --no-checkpoints         do not save or load checkpoints\n"
     "  --pipe-timeout-ms N      how long to wait for a Pipe-mode FIFO (default 60000)\n"
     "  --seed N                 random seed (default 0)\n"
-    "  --threads N              BLAS threads (default: all cores)\n";
+    "  --threads N              BLAS threads (default: all cores)\n"
+    "  --checkpoint-steps N     also checkpoint every N mini-batch steps inside an epoch\n"
+    "                           (default: $LINLEARN_CHECKPOINT_STEPS, else epoch ends only)\n"
+    "  --print-hosts            print resourceconfig.json's hosts in rank order and this\n"
+    "                           host's place, as shell assignments (LL_HOSTS, LL_HOST_INDEX,\n"
+    "                           LL_CURRENT_HOST, LL_NIC), and exit: docker/entrypoint's plan\n"
+    "\n"
+    "Under mpirun (one rank per host of resourceconfig.json, rank i = host i in natural order)\n"
+    "the hosts train together (docs/DISTRIBUTED.md).\n";
 
-enum { O_SM = 1000, O_ROOT, O_CKPT, O_NOCKPT, O_PTO, O_SEED, O_THREADS };
+enum { O_SM = 1000, O_ROOT, O_CKPT, O_NOCKPT, O_PTO, O_SEED, O_THREADS, O_CKSTEPS, O_HOSTS };
 
 static const struct option LONGOPTS[] = {
     {"sagemaker", no_argument, 0, O_SM},
@@ -38,6 +46,8 @@ static const struct option LONGOPTS[] = {
     {"pipe-timeout-ms", required_argument, 0, O_PTO},
     {"seed", required_argument, 0, O_SEED},
     {"threads", required_argument, 0, O_THREADS},
+    {"checkpoint-steps", required_argument, 0, O_CKSTEPS},
+    {"print-hosts", no_argument, 0, O_HOSTS},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -103,7 +113,7 @@ int cmd_train_sagemaker(int argc, char **argv)
     ll_sm_opts o;
     ll_sm_opts_init(&o);
     unsigned long long u;
-    int c;
+    int c, print_hosts = 0, ck_steps_set = 0;
     optind = 1;
     while ((c = tool_getopt(argc, argv, "h", LONGOPTS)) != -1) {
         switch (c) {
@@ -133,6 +143,15 @@ int cmd_train_sagemaker(int argc, char **argv)
                 return tool_usage_error(cmd, "bad --threads '%s'", optarg);
             o.threads = (int)u;
             break;
+        case O_CKSTEPS:
+            if (!parse_u64(optarg, &u))
+                return tool_usage_error(cmd, "bad --checkpoint-steps '%s'", optarg);
+            o.checkpoint_steps = u;
+            ck_steps_set = 1;
+            break;
+        case O_HOSTS:
+            print_hosts = 1;
+            break;
         case 'h':
             fputs(HELP, stdout);
             return 0;
@@ -144,6 +163,28 @@ int cmd_train_sagemaker(int argc, char **argv)
     }
     if (optind < argc)
         return tool_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    ll_err err;
+    if (print_hosts) {
+        static char hosts[65536];
+        uint32_t cur = 0;
+        char nic[64];
+        if (ll_sm_hosts(o.root, hosts, sizeof hosts, &cur, nic, &err) != LL_OK)
+            return tool_fail(cmd, &err);
+        const char *me = hosts;
+        for (uint32_t i = 0; i < cur; i++)
+            me = strchr(me, ' ') + 1;
+        size_t ml = strcspn(me, " ");
+        /* names are [A-Za-z0-9.-_] only (checked), so these lines are safe for sh's eval */
+        printf("LL_HOSTS='%s'\nLL_HOST_INDEX=%u\nLL_CURRENT_HOST='%.*s'\nLL_NIC='%s'\n", hosts, cur,
+               (int)ml, me, nic);
+        return 0;
+    }
+    const char *env_steps = getenv("LINLEARN_CHECKPOINT_STEPS");
+    if (!ck_steps_set && env_steps && *env_steps) {
+        if (!parse_u64(env_steps, &u))
+            return tool_usage_error(cmd, "bad LINLEARN_CHECKPOINT_STEPS '%s'", env_steps);
+        o.checkpoint_steps = u;
+    }
     g_stop = tool_stop_on_signals();
     o.stop = g_stop;
     o.log = log_line;
@@ -151,18 +192,40 @@ int cmd_train_sagemaker(int argc, char **argv)
         g_t0 = mono_s();
         o.progress = progress;
     }
-    ll_err err;
+    /* under mpirun (docker/entrypoint on algo-1, or local-job with InstanceCount > 1): join the
+     * other hosts' ranks; a failure on one host ends the job on every host */
+    if (ll_dist_init(&err) != LL_OK) {
+        char buf[1400];
+        ll_sm_failure_text(&err, buf, sizeof buf);
+        ll_err e2;
+        ll_sm_write_failure(o.root, &err, &e2);
+        fprintf(stderr, "linlearn %s: %s\n", cmd, buf);
+        return 2;
+    }
+    char who[64];
+    if (ll_dist_size() > 1) {
+        snprintf(who, sizeof who, "train --sagemaker (host algo-%d)", ll_dist_rank() + 1);
+        cmd = who;
+    }
     ll_blas_set_threads(tool_train_blas_threads(o.threads));
     ll_code rc = ll_sm_train(&o, &err);
-    if (rc == LL_OK)
+    int st = 0;
+    if (rc == LL_OK) {
+        ll_dist_finalize();
         return 0;
+    }
     if (tool_stop_signal() && rc == LL_E_STATE) {
         log_line(NULL, "Stopped by SIGTERM.");
-        return 128 + SIGTERM;
+        st = 128 + SIGTERM;
+    } else {
+        char buf[1400];
+        ll_sm_failure_text(&err, buf, sizeof buf);
+        fprintf(stderr, "linlearn %s: %s\n", cmd, buf);
+        st = tool_exit_code(rc);
+        st = st ? st : 5;
     }
-    char buf[1400];
-    ll_sm_failure_text(&err, buf, sizeof buf);
-    fprintf(stderr, "linlearn %s: %s\n", cmd, buf);
-    int st = tool_exit_code(rc);
-    return st ? st : 5;
+    if (ll_dist_size() > 1) /* the other hosts would wait for this one: end the job */
+        ll_dist_abort(st);
+    ll_dist_finalize();
+    return st;
 }

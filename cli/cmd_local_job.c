@@ -29,9 +29,15 @@ static const char *HELP =
     "  --grace-s N              seconds between SIGTERM and SIGKILL at the limit (default 120)\n"
     "  --container PROGRAM      run PROGRAM train --sagemaker --sm-root ROOT as the container\n"
     "                           (default: this linlearn)\n"
-    "  --endpoint-url URL       S3-compatible endpoint for s3:// inputs and outputs\n";
+    "  --endpoint-url URL       S3-compatible endpoint for s3:// inputs and outputs\n"
+    "  --mpirun PROGRAM         Open MPI's launcher for InstanceCount > 1 (default: mpirun)\n"
+    "\n"
+    "With ResourceConfig.InstanceCount N > 1 the job runs as N MPI ranks on this machine\n"
+    "(docs/DISTRIBUTED.md): ROOT/algo-1 .. ROOT/algo-N are the hosts' /opt/ml roots, each\n"
+    "with its resourceconfig.json and its share of ShardedByS3Key channels; algo-1 writes\n"
+    "the model that is uploaded.\n";
 
-enum { O_JOB = 1000, O_ROOT, O_KEEP, O_GRACE, O_EXE, O_EP };
+enum { O_JOB = 1000, O_ROOT, O_KEEP, O_GRACE, O_EXE, O_EP, O_MPIRUN };
 
 static const struct option LONGOPTS[] = {
     {"job", required_argument, 0, O_JOB},
@@ -40,6 +46,7 @@ static const struct option LONGOPTS[] = {
     {"grace-s", required_argument, 0, O_GRACE},
     {"container", required_argument, 0, O_EXE},
     {"endpoint-url", required_argument, 0, O_EP},
+    {"mpirun", required_argument, 0, O_MPIRUN},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -84,6 +91,9 @@ int cmd_local_job(int argc, char **argv)
             break;
         case O_EP:
             o.endpoint = optarg;
+            break;
+        case O_MPIRUN:
+            o.mpirun = optarg;
             break;
         case 'h':
             fputs(HELP, stdout);

@@ -53,6 +53,8 @@ static const char *HELP =
     "                           /opt/ml/model (docs/CONTAINER.md; train --sagemaker --help)\n"
     "  --checkpoint-dir DIR     save the state after every epoch; a run that finds a\n"
     "                           matching checkpoint there continues from it\n"
+    "  --checkpoint-steps N     also save it every N mini-batch steps inside an epoch (across\n"
+    "                           hosts too), so a killed run resumes mid-epoch\n"
     "\n"
     "Across hosts (under mpirun, docs/DISTRIBUTED.md; rank r is host algo-(r+1)):\n"
     "  --shard auto|files|records|none  how the train channel is split (default auto: whole\n"
@@ -93,6 +95,7 @@ enum {
     O_CKPT,
     O_INITIAL,
     O_EXACT,
+    O_CKSTEPS,
 };
 
 static const struct option LONGOPTS[] = {
@@ -118,6 +121,7 @@ static const struct option LONGOPTS[] = {
     {"average-steps", required_argument, 0, O_AVG},
     {"dist-timeout", required_argument, 0, O_DTO},
     {"checkpoint-dir", required_argument, 0, O_CKPT},
+    {"checkpoint-steps", required_argument, 0, O_CKSTEPS},
     {"initial-model", required_argument, 0, O_INITIAL},
     {"exact-final-metrics", no_argument, 0, O_EXACT},
     {"label-column", required_argument, 0, O_LABEL_COL},
@@ -416,6 +420,13 @@ int cmd_train(int argc, char **argv)
             break;
         case O_CKPT:
             o.checkpoint_dir = optarg;
+            break;
+        case O_CKSTEPS:
+            if (!parse_u64(optarg, &u)) {
+                st = tool_usage_error(cmd, "bad --checkpoint-steps '%s'", optarg);
+                goto out;
+            }
+            o.checkpoint_steps = u;
             break;
         case 'h':
             fputs(HELP, stdout);

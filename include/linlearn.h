@@ -532,7 +532,11 @@ typedef struct ll_train_opts {
                                 of the saved model; 0 (default): from the selection pass's
                                 scores of the selected model where every row fits (they agree
                                 to float32 rounding: docs/TRAINING.md, "Finishing passes") */
-    uint64_t reserved[4];    /* room to grow: see "Options" at the top */
+    unsigned shard_own_mask; /* bit c: channel c (1 validation, 2 test) already is this host's
+                                share (ShardedByS3Key), not split again; train: see shard */
+    uint64_t checkpoint_steps; /* >0: also checkpoint every this many mini-batch steps inside an
+                                  epoch (across hosts too), so a killed job resumes mid-epoch */
+    uint64_t reserved[2];      /* room to grow: see "Options" at the top */
 } ll_train_opts;
 
 /* How the train channel is split over the hosts. AUTO: whole objects (host r of n reads objects
@@ -701,9 +705,10 @@ typedef struct ll_sm_opts {
     int threads; /* 0: all cores */
     ll_log_fn log;
     void *ud;
-    volatile int *stop;      /* set by a SIGTERM handler: checkpoint and stop */
-    ll_progress_fn progress; /* the fraction of training done (ll_train_opts); NULL: none */
-    uint64_t reserved[8];    /* room to grow: see "Options" at the top */
+    volatile int *stop;        /* set by a SIGTERM handler: checkpoint and stop */
+    ll_progress_fn progress;   /* the fraction of training done (ll_train_opts); NULL: none */
+    uint64_t checkpoint_steps; /* ll_train_opts.checkpoint_steps (0: epoch ends only) */
+    uint64_t reserved[7];      /* room to grow: see "Options" at the top */
 } ll_sm_opts;
 
 LL_API void ll_sm_opts_init(ll_sm_opts *o);
@@ -714,6 +719,14 @@ LL_API void ll_sm_opts_init(ll_sm_opts *o);
  * root/model/model.tar.gz. On failure it also writes root/output/failure: one paragraph that
  * starts with "Customer Error: " when the job's settings or data are at fault. */
 LL_API ll_code ll_sm_train(const ll_sm_opts *o, ll_err *err);
+
+/* The hosts of root/input/config/resourceconfig.json in rank order (natural order: algo-1,
+ * algo-2, ..., algo-10; under mpirun host i is rank i) into buf, separated by single spaces,
+ * and *current, current_host's place among them. Every name is checked to be 1-127 of
+ * [A-Za-z0-9.-_] (it goes on a command line); nic (64 bytes, may be NULL) receives
+ * network_interface_name ("eth0" when absent). For docker/entrypoint (docs/CONTAINER.md). */
+LL_API ll_code ll_sm_hosts(const char *root, char *buf, size_t cap, uint32_t *current, char *nic,
+                           ll_err *err);
 
 /* Whether a code is the customer's fault (bad setting, bad data): LL_E_ARG, PARSE, TOOBIG. */
 LL_API int ll_sm_is_customer_error(ll_code code);
@@ -736,7 +749,8 @@ typedef struct ll_job_opts {
     ll_log_fn log; /* the job's own progress lines */
     void *ud;
     volatile int *stop;   /* becomes non-zero: stop the job (SIGTERM to the container) */
-    uint64_t reserved[8]; /* room to grow: see "Options" at the top */
+    const char *mpirun;   /* InstanceCount > 1: Open MPI's launcher (NULL: "mpirun" on PATH) */
+    uint64_t reserved[7]; /* room to grow: see "Options" at the top */
 } ll_job_opts;
 
 LL_API void ll_job_opts_init(ll_job_opts *o);

@@ -145,6 +145,10 @@ void ckpt_state_deinit(ckpt_state *st)
     mem_free(st->part.sc);
     mem_free(st->part.lab);
     mem_free(st->part.wt);
+    mem_free(st->part.h_batches);
+    mem_free(st->part.h_rows);
+    mem_free(st->part.h_tw);
+    mem_free(st->part.h_tl);
     memset(&st->part, 0, sizeof st->part);
     st->owns_part = 0;
 }
@@ -172,6 +176,8 @@ ll_code ckpt_save(const char *path, const ckpt_state *st, const sgd *s, const sc
             t0 = s->last[j];
     if (s->lazy_steps && s->t > 0)
         flags |= CKPT_LAZY;
+    if ((flags & CKPT_PARTIAL) && st->part.nh > 1)
+        flags |= CKPT_HOSTS;
     if (sc->shift && sc->mu)
         flags |= CKPT_SHIFT;
     uint64_t D = s->D, M = s->M, K = s->K;
@@ -211,6 +217,8 @@ ll_code ckpt_save(const char *path, const ckpt_state *st, const sgd *s, const sc
         P += 16 + 8 * K * (s->t - t0 + 1) + 8 * D;
     if (flags & CKPT_PARTIAL) {
         P += 8 * K + 8 + 8 + 4 * (K * st->part.n + 2 * st->part.n);
+        if (flags & CKPT_HOSTS)
+            P += 16 + (uint64_t)st->part.nh * (24 + 8 * K);
         put_u64(h + 120, st->part.batches);
     }
     put_u64(h + 112, P);
@@ -242,6 +250,16 @@ ll_code ckpt_save(const char *path, const ckpt_state *st, const sgd *s, const sc
         w_f64s(o, pt->tl, K);
         w_f64s(o, &pt->tw, 1);
         put_u64(room(o, 8), pt->n);
+        if (flags & CKPT_HOSTS) {
+            put_u64(room(o, 8), pt->batches);
+            put_u64(room(o, 8), pt->nh);
+            for (uint32_t hh = 0; hh < pt->nh; hh++) {
+                put_u64(room(o, 8), pt->h_batches[hh]);
+                put_u64(room(o, 8), pt->h_rows[hh]);
+                w_f64s(o, &pt->h_tw[hh], 1);
+                w_f64s(o, pt->h_tl + (size_t)hh * K, K);
+            }
+        }
         for (uint64_t k = 0; k < K && pt->n; k++)
             w_f32s(o, pt->sc + k * pt->stride, pt->n);
         if (pt->n) {
@@ -277,6 +295,7 @@ typedef struct ckpt_file {
     /* byte offsets of the arrays (0: absent) */
     uint64_t o_lr, o_best, o_bestc, o_mu, o_sc, o_W, o_B, o_s1W, o_s2W, o_s1B, o_s2B, o_bestW,
         o_bestB, o_tl, o_tw, o_n, o_psc, o_lab, o_wt;
+    uint64_t nh, o_hosts; /* flag 32: hosts and where their records start */
     uint64_t lazy_t0, lazy_n, o_lazy, o_lrsum, o_last; /* flag 16 */
 } ckpt_file;
 
@@ -485,8 +504,10 @@ static ll_code decode(const char *path, const uint8_t *p, uint64_t len, ckpt_fil
     f->ysd = get_f64(p + 96);
     f->seed = get_u64(p + 104);
     f->batches = get_u64(p + 120);
-    if (f->flags & ~(uint32_t)(CKPT_DONE | CKPT_HAS_BEST | CKPT_SHIFT | CKPT_PARTIAL | CKPT_LAZY) ||
-        ((f->flags & CKPT_DONE) && (f->flags & CKPT_PARTIAL)))
+    if (f->flags & ~(uint32_t)(CKPT_DONE | CKPT_HAS_BEST | CKPT_SHIFT | CKPT_PARTIAL | CKPT_LAZY |
+                               CKPT_HOSTS) ||
+        ((f->flags & CKPT_DONE) && (f->flags & CKPT_PARTIAL)) ||
+        ((f->flags & CKPT_HOSTS) && !(f->flags & CKPT_PARTIAL)))
         return bad(err, path, 44, "unknown flags");
     if (f->D == 0 || f->D > f->P)
         return bad_field(err, path, 24, f->D, "does not fit the payload");
@@ -528,6 +549,18 @@ static ll_code decode(const char *path, const uint8_t *p, uint64_t len, ckpt_fil
             !(f->o_n = take(&at, end, 1, 8)))
             return bad(err, path, 112, "the payload is too short for a partial epoch");
         f->pn = get_u64(p + f->o_n);
+        if (f->flags & CKPT_HOSTS) {
+            uint64_t oh = take(&at, end, 2, 8);
+            if (!oh)
+                return bad(err, path, 112, "the payload is too short for the hosts' positions");
+            if (get_u64(p + oh) != f->batches)
+                return bad(err, path, oh, "the hosts' steps differ from the mini-batches at 120");
+            f->nh = get_u64(p + oh + 8);
+            uint64_t rec = 24 + 8 * (uint64_t)f->K;
+            if (f->nh < 2 || f->nh > 65536 || f->nh > (end - at) / rec)
+                return bad_field(err, path, oh + 8, f->nh, "hosts do not fit the payload");
+            f->o_hosts = take(&at, end, f->nh * (3 + (uint64_t)f->K), 8);
+        }
         uint64_t per = 4 * ((uint64_t)f->K + 2);
         if (f->pn > (end - at) / per || end - at != per * f->pn)
             return bad(err, path, f->o_n, "the sampled-row count does not match the payload size");
@@ -635,6 +668,18 @@ static ll_code validate(const char *path, const ckpt_file *f, const ckpt_state *
         if (!isfinite(tw) || tw < 0)
             return bad(err, path, f->o_tw, "the epoch weight sum is not a finite number >= 0");
     }
+    for (uint64_t hh = 0; hh < f->nh; hh++) {
+        uint64_t o = f->o_hosts + hh * (24 + 8 * (uint64_t)f->K);
+        if (get_u64(p + o) > f->batches)
+            return bad_field(err, path, o, get_u64(p + o), "host mini-batches exceed the steps");
+        if (get_u64(p + o + 8) > f->rows_trained)
+            return bad_field(err, path, o + 8, get_u64(p + o + 8), "host rows exceed rows trained");
+        for (uint64_t k = 0; k < 1 + (uint64_t)f->K; k++) {
+            double v = get_f64(p + o + 16 + 8 * k);
+            if (!isfinite(v) || (k == 0 && v < 0))
+                return bad(err, path, o + 16 + 8 * k, "a host's epoch sum is not finite");
+        }
+    }
     if (f->flags & CKPT_LAZY) {
         if (f->lazy_t0 > f->steps || f->lazy_n != f->steps - f->lazy_t0 + 1)
             return bad(err, path, f->o_lazy,
@@ -679,6 +724,14 @@ static ll_code apply(const ckpt_file *f, ckpt_state *st, sgd *s, ll_err *err)
         part.lab = mem_alloc(((size_t)pn + 1) * sizeof(float));
         part.wt = mem_alloc(((size_t)pn + 1) * sizeof(float));
         ok = part.tl && part.sc && part.lab && part.wt;
+        if (ok && f->nh) {
+            part.nh = (uint32_t)f->nh;
+            part.h_batches = mem_alloc((size_t)f->nh * sizeof(uint64_t));
+            part.h_rows = mem_alloc((size_t)f->nh * sizeof(uint64_t));
+            part.h_tw = mem_alloc((size_t)f->nh * sizeof(double));
+            part.h_tl = mem_alloc((size_t)(f->nh * K) * sizeof(double));
+            ok = part.h_batches && part.h_rows && part.h_tw && part.h_tl;
+        }
     }
     if (ok && (f->flags & CKPT_HAS_BEST) && !s->bestW) {
         bw = mem_alloc(DM * sizeof(float));
@@ -694,6 +747,10 @@ static ll_code apply(const ckpt_file *f, ckpt_state *st, sgd *s, ll_err *err)
         mem_free(part.sc);
         mem_free(part.lab);
         mem_free(part.wt);
+        mem_free(part.h_batches);
+        mem_free(part.h_rows);
+        mem_free(part.h_tw);
+        mem_free(part.h_tl);
         return rc;
     }
     if (bw) {
@@ -732,6 +789,14 @@ static ll_code apply(const ckpt_file *f, ckpt_state *st, sgd *s, ll_err *err)
         r_f32s(p + f->o_psc, part.sc, (size_t)(K * pn));
         r_f32s(p + f->o_lab, part.lab, (size_t)pn);
         r_f32s(p + f->o_wt, part.wt, (size_t)pn);
+        for (uint64_t hh = 0; hh < f->nh; hh++) {
+            uint64_t o = f->o_hosts + hh * (24 + 8 * K);
+            part.h_batches[hh] = get_u64(p + o);
+            part.h_rows[hh] = get_u64(p + o + 8);
+            part.h_tw[hh] = get_f64(p + o + 16);
+            for (uint64_t k = 0; k < K; k++)
+                part.h_tl[hh * K + k] = get_f64(p + o + 24 + 8 * k);
+        }
         ckpt_state_deinit(st);
         st->part = part;
         st->owns_part = 1;

@@ -44,6 +44,11 @@
  *                  then catches up exactly as an uninterrupted one, bit for bit,
  *                then with flag 8 (stopped inside an epoch):
  *                  f64 epoch_loss_sum[K], f64 epoch_weight_sum, u64 n (sampled rows),
+ *                  then with flag 32 (written across H hosts; the sums above are the hosts'
+ *                  totals and "mini-batches" at 120 the steps every host took together):
+ *                    u64 steps (= the value at 120), u64 H, then for each host h in rank
+ *                    order: u64 batches (its own mini-batches of the epoch read so far),
+ *                    u64 rows (its rows of them), f64 weight_sum, f64 loss_sum[K],
  *                  f32 sampled_scores[K*n] (model-major), f32 labels[n], f32 weights[n]
  *   128+P  4     u32 CRC-32 (zlib) of bytes 0 .. 128+P-1
  */
@@ -53,7 +58,14 @@
 #include "sgd.h"
 
 #define CKPT_FILE "linlearn-state.ckpt"
-enum { CKPT_DONE = 1, CKPT_HAS_BEST = 2, CKPT_SHIFT = 4, CKPT_PARTIAL = 8, CKPT_LAZY = 16 };
+enum {
+    CKPT_DONE = 1,
+    CKPT_HAS_BEST = 2,
+    CKPT_SHIFT = 4,
+    CKPT_PARTIAL = 8,
+    CKPT_LAZY = 16,
+    CKPT_HOSTS = 32
+};
 
 /* A stop inside an epoch (flag 8): how far its train pass got. Borrowed views when saving;
  * owned by the state (ckpt_state_deinit) after loading. */
@@ -63,6 +75,10 @@ typedef struct ckpt_partial {
     uint64_t n;       /* rows in the early-stopping sample so far */
     size_t stride;    /* distance between models' scores in sc (the sample's capacity) */
     float *sc, *lab, *wt;
+    /* across hosts (flag 32; nh 0 or 1: one host): where each host's share of the epoch got */
+    uint32_t nh;
+    uint64_t *h_batches, *h_rows; /* nh each */
+    double *h_tw, *h_tl;          /* nh, and nh * K (host-major) */
 } ckpt_partial;
 
 /* The driver's state around the models. best and bestc point at K values each. */

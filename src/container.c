@@ -5,6 +5,7 @@
  * ll_train_opts, runs ll_train into <root>/model, and writes <root>/output/failure when
  * anything goes wrong. The metric log format itself belongs to train.c.
  */
+#include "dist.h"
 #include "err.h"
 #include "mem.h"
 #include "sm_config.h"
@@ -293,11 +294,33 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
         snprintf(res.current_host, sizeof res.current_host, "algo-1");
         res.n_hosts = 1;
     }
-    if (res.n_hosts > 1) {
+    /* several hosts: this process must be the rank mpirun gave that host (docker/entrypoint
+     * starts mpirun on algo-1 over the hosts; local-job starts one rank per host root) */
+    if (res.n_hosts > 1 && (size_t)dist_size() != res.n_hosts) {
         rc = err_set(err, LL_E_ARG,
-                     "resourceconfig.json lists %zu hosts; this implementation trains on one "
-                     "instance (set InstanceCount to 1)",
-                     res.n_hosts);
+                     "resourceconfig.json lists %zu hosts, but this process is %s: start the "
+                     "container through its entry point (docker/entrypoint train runs mpirun on "
+                     "%s over the hosts) or run `linlearn local-job` with InstanceCount %zu",
+                     res.n_hosts,
+                     dist_size() > 1 ? "one rank of an MPI job of another size"
+                                     : "not one of the ranks of an MPI job",
+                     res.hosts[0], res.n_hosts);
+        err_src(err, p_rc);
+        goto out;
+    }
+    if (res.n_hosts == 1 && dist_size() > 1) {
+        rc = err_set(err, LL_E_ARG,
+                     "started as rank %d of %d, but resourceconfig.json lists one host "
+                     "(set InstanceCount to %d)",
+                     dist_rank(), dist_size(), dist_size());
+        err_src(err, p_rc);
+        goto out;
+    }
+    if (res.n_hosts > 1 && res.host_index != (uint32_t)dist_rank()) {
+        rc = err_set(err, LL_E_ARG,
+                     "this is rank %d of the MPI job, which is host %s in resourceconfig.json's "
+                     "order, but current_host is %s: mpirun must list the hosts in that order",
+                     dist_rank(), res.hosts[dist_rank()], res.current_host);
         err_src(err, p_rc);
         goto out;
     }
@@ -359,7 +382,13 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
             to.pipe_mask |= 1u << c;
         if (ch[c]->gzip)
             to.gzip_mask |= 1u << c;
+        /* across hosts a ShardedByS3Key channel already is this host's share; a
+         * FullyReplicated one (every host has all of it) is split by record, so every record
+         * is used once and the model is the one one instance trains */
+        if (ch[c]->sharded)
+            to.shard_own_mask |= 1u << c;
     }
+    to.shard = ch[0]->sharded ? LL_SHARD_NONE : LL_SHARD_RECORDS;
     to.train = src[0];
     to.validation = ch[1] ? src[1] : NULL;
     to.test = ch[2] ? src[2] : NULL;
@@ -370,6 +399,7 @@ static ll_code sm_train(const ll_sm_opts *o, ll_err *err)
     to.sagemaker_model = 1;
     to.stop = o->stop;
     to.checkpoint_dir = o->checkpoint_dir;
+    to.checkpoint_steps = o->checkpoint_steps;
     char ck[4200];
     if (!to.checkpoint_dir) {
         snprintf(ck, sizeof ck, "%s/checkpoints", root);
@@ -421,5 +451,48 @@ ll_code ll_sm_train(const ll_sm_opts *o, ll_err *err)
         ll_err e2;
         ll_sm_write_failure(o->root, err, &e2);
     }
+    return rc;
+}
+
+ll_code ll_sm_hosts(const char *root, char *buf, size_t cap, uint32_t *current, char *nic,
+                    ll_err *err)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/input/config/resourceconfig.json", root ? root : "/opt/ml");
+    sm_resource res;
+    ll_code rc = sm_config_load_resource(p, &res, err);
+    if (rc != LL_OK)
+        return rc;
+    size_t n = 0;
+    if (cap)
+        buf[0] = 0;
+    for (size_t i = 0; i < res.n_hosts && rc == LL_OK; i++) {
+        size_t l = strlen(res.hosts[i]);
+        if (!sm_config_host_name_ok(res.hosts[i])) {
+            rc = err_set(err, LL_E_ARG,
+                         "host name '%.60s' is not 1-127 of [A-Za-z0-9.-_] (it goes on mpirun's "
+                         "command line)",
+                         res.hosts[i]);
+            err_src(err, p);
+        } else if (n + l + 2 > cap)
+            rc = err_set(err, LL_E_TOOBIG, "%zu hosts do not fit in %zu bytes", res.n_hosts, cap);
+        else {
+            if (n)
+                buf[n++] = ' ';
+            memcpy(buf + n, res.hosts[i], l + 1);
+            n += l;
+        }
+    }
+    if (current)
+        *current = res.host_index;
+    if (nic && rc == LL_OK) {
+        if (!sm_config_host_name_ok(res.nic)) {
+            rc = err_set(err, LL_E_ARG, "network_interface_name '%.40s' is not [A-Za-z0-9.-_]",
+                         res.nic);
+            err_src(err, p);
+        } else
+            snprintf(nic, 64, "%s", res.nic);
+    }
+    sm_config_resource_deinit(&res);
     return rc;
 }

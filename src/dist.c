@@ -29,8 +29,19 @@ static struct {
     const char *what;
     uint64_t step;
     pthread_t th;
-    int th_on;
-} g = {0, 1, 0, 300, 0, 0, "start-up", 0, 0, 0};
+    int th_on, th_stop;
+    /* heartbeats (MPI_THREAD_MULTIPLE only): the collectives entered so far, and per rank the
+     * last collective it said it waits in and when that word came (ns) */
+    uint64_t seq;
+    int hb;
+    uint64_t *hb_seq, *hb_ns;
+} g = {0, 1, 0, 300, 0, 0, "start-up", 0, 0, 0, 0, 0, 0, NULL, NULL};
+#if LL_MPI
+static MPI_Comm g_hb_comm;
+static MPI_Request *g_hb_req;
+static uint64_t *g_hb_out;
+#define HB_TAG 7301
+#endif
 
 #if LL_MPI
 static uint64_t mono_ns(void)
@@ -41,6 +52,15 @@ static uint64_t mono_ns(void)
 }
 
 #endif
+
+int dist_built(void)
+{
+#if LL_MPI
+    return 1;
+#else
+    return 0;
+#endif
+}
 
 int dist_rank(void)
 {
@@ -110,20 +130,106 @@ static int env_size(int *rank)
 }
 
 #if LL_MPI
+/* Heartbeats, on a communicator of their own so they never meet the training's messages.
+ * Every host's watchdog thread reads the words the others sent; while this host has waited in
+ * a collective for a while it tells every other host so, twice a second. When the wait passes
+ * the timeout, the hosts that did not say they wait in this same collective recently are the
+ * ones that stopped answering (hung, stopped, or still computing before it): they are named. */
+static void hb_drain(void)
+{
+    for (;;) {
+        int flag = 0;
+        MPI_Status st;
+        if (MPI_Iprobe(MPI_ANY_SOURCE, HB_TAG, g_hb_comm, &flag, &st) != MPI_SUCCESS || !flag)
+            return;
+        uint64_t v = 0;
+        if (MPI_Recv(&v, 1, MPI_UINT64_T, st.MPI_SOURCE, HB_TAG, g_hb_comm, MPI_STATUS_IGNORE) !=
+            MPI_SUCCESS)
+            return;
+        if (st.MPI_SOURCE >= 0 && st.MPI_SOURCE < g.size) {
+            g.hb_seq[st.MPI_SOURCE] = v;
+            g.hb_ns[st.MPI_SOURCE] = mono_ns();
+        }
+    }
+}
+
+static void hb_send(uint64_t seq)
+{
+    for (int d = 0; d < g.size; d++) {
+        if (d == g.rank)
+            continue;
+        int done = 1;
+        if (g_hb_req[d] != MPI_REQUEST_NULL)
+            MPI_Test(&g_hb_req[d], &done, MPI_STATUS_IGNORE);
+        if (!done) /* the last word is still on its way: do not pile them up */
+            continue;
+        g_hb_out[d] = seq;
+        MPI_Isend(&g_hb_out[d], 1, MPI_UINT64_T, d, HB_TAG, g_hb_comm, &g_hb_req[d]);
+    }
+}
+
+/* The hosts that did not say, within the last `fresh` ns, that they wait in collective seq. */
+static void hb_missing(uint64_t seq, uint64_t now, uint64_t fresh, char *out, size_t cap)
+{
+    size_t n = 0;
+    int k = 0;
+    out[0] = 0;
+    for (int d = 0; d < g.size && n + 40 < cap; d++) {
+        if (d == g.rank || (g.hb_seq[d] == seq && now - g.hb_ns[d] <= fresh))
+            continue;
+        n += (size_t)snprintf(out + n, cap - n, "%salgo-%d (rank %d)", k++ ? ", " : "", d + 1, d);
+    }
+}
+
 static void *watchdog(void *arg)
 {
     (void)arg;
-    for (;;) {
+    uint64_t last_hb = 0, tick = mono_ns(), thawed = 0;
+    while (!__atomic_load_n(&g.th_stop, __ATOMIC_ACQUIRE)) {
         usleep(100000);
+        if (g.hb)
+            hb_drain();
         uint64_t t0 = __atomic_load_n(&g.entered_ns, __ATOMIC_ACQUIRE);
         unsigned lim = __atomic_load_n(&g.timeout_s, __ATOMIC_RELAXED);
-        if (!t0 || mono_ns() - t0 < (uint64_t)lim * 1000000000ull)
+        uint64_t now = mono_ns(), limit_ns = (uint64_t)lim * 1000000000ull;
+        /* a tick that came seconds late: this process itself was stopped (SIGSTOP, a frozen
+         * VM), so the wait so far says nothing about the others; count it from now */
+        if (now - tick > 2000000000ull)
+            thawed = now;
+        tick = now;
+        if (!t0)
             continue;
-        fprintf(stderr,
-                "linlearn: host algo-%d (rank %d of %d): waited %u s for the other hosts in %s "
-                "(step %llu): a host died or hangs; ending the job on every host\n",
-                g.rank + 1, g.rank, g.size, lim, __atomic_load_n(&g.what, __ATOMIC_RELAXED),
-                (unsigned long long)__atomic_load_n(&g.step, __ATOMIC_RELAXED));
+        if (thawed > t0)
+            t0 = thawed;
+        uint64_t seq = __atomic_load_n(&g.seq, __ATOMIC_ACQUIRE);
+        /* waiting longer than a quarter of the timeout (at most 1 s): say so, twice a second */
+        uint64_t quiet = limit_ns / 4 < 1000000000ull ? limit_ns / 4 : 1000000000ull;
+        if (g.hb && now - t0 >= quiet && now - last_hb >= 500000000ull) {
+            hb_send(seq);
+            last_hb = now;
+        }
+        if (now - t0 < limit_ns)
+            continue;
+        const char *what = __atomic_load_n(&g.what, __ATOMIC_RELAXED);
+        unsigned long long step = (unsigned long long)__atomic_load_n(&g.step, __ATOMIC_RELAXED);
+        char who[2048] = "";
+        if (g.hb) {
+            hb_drain();
+            /* a word within the last 2 s (4 heartbeats), or the whole wait when it is shorter */
+            uint64_t fresh = limit_ns < 2000000000ull ? limit_ns : 2000000000ull;
+            hb_missing(seq, mono_ns(), fresh, who, sizeof who);
+        }
+        if (who[0])
+            fprintf(stderr,
+                    "linlearn: host algo-%d (rank %d of %d): waited %u s in %s (step %llu) for "
+                    "host %s, which stopped answering (it has not said it is waiting there: hung, "
+                    "stopped or still busy before it); ending the job on every host\n",
+                    g.rank + 1, g.rank, g.size, lim, what, step, who);
+        else
+            fprintf(stderr,
+                    "linlearn: host algo-%d (rank %d of %d): waited %u s for the other hosts in %s "
+                    "(step %llu): a host died or hangs; ending the job on every host\n",
+                    g.rank + 1, g.rank, g.size, lim, what, step);
         fflush(stderr);
         /* mpirun ends the other ranks when one exits without MPI_Finalize */
         _exit(5);
@@ -133,6 +239,7 @@ static void *watchdog(void *arg)
 
 static void enter(void)
 {
+    __atomic_add_fetch(&g.seq, 1, __ATOMIC_ACQ_REL);
     __atomic_store_n(&g.entered_ns, mono_ns(), __ATOMIC_RELEASE);
 }
 
@@ -302,8 +409,12 @@ ll_code ll_dist_init(ll_err *err)
 #if LL_MPI
     int have = 0, prov = 0;
     MPI_Initialized(&have);
-    if (!have && MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &prov) != MPI_SUCCESS)
+    /* THREAD_MULTIPLE lets the watchdog thread exchange heartbeats while the main thread waits
+     * in a collective; with less the watchdog only times out (and cannot name the host) */
+    if (!have && MPI_Init_thread(NULL, NULL, MPI_THREAD_MULTIPLE, &prov) != MPI_SUCCESS)
         return err_set(err, LL_E_REMOTE, "MPI_Init failed (started by mpirun?)");
+    if (have)
+        MPI_Query_thread(&prov);
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &g.rank);
     MPI_Comm_size(MPI_COMM_WORLD, &g.size);
@@ -311,10 +422,18 @@ ll_code ll_dist_init(ll_err *err)
     const char *t = getenv("LL_DIST_TIMEOUT_S");
     if (t && atoi(t) > 0)
         g.timeout_s = (unsigned)atoi(t);
-    if (g.size > 1 && pthread_create(&g.th, NULL, watchdog, NULL) == 0) {
-        pthread_detach(g.th);
-        g.th_on = 1;
+    if (g.size > 1 && prov >= MPI_THREAD_MULTIPLE &&
+        MPI_Comm_dup(MPI_COMM_WORLD, &g_hb_comm) == MPI_SUCCESS) {
+        g.hb_seq = mem_calloc((size_t)g.size, sizeof *g.hb_seq);
+        g.hb_ns = mem_calloc((size_t)g.size, sizeof *g.hb_ns);
+        g_hb_out = mem_calloc((size_t)g.size, sizeof *g_hb_out);
+        g_hb_req = mem_calloc((size_t)g.size, sizeof *g_hb_req);
+        g.hb = g.hb_seq && g.hb_ns && g_hb_out && g_hb_req;
+        for (int d = 0; g.hb && d < g.size; d++)
+            g_hb_req[d] = MPI_REQUEST_NULL;
     }
+    if (g.size > 1 && pthread_create(&g.th, NULL, watchdog, NULL) == 0)
+        g.th_on = 1;
     return LL_OK;
 #else
     if (n > 1)
@@ -346,11 +465,31 @@ void ll_dist_finalize(void)
         MPI_Finalized(&fin);
         if (!fin) {
             if (g.size > 1) { /* a host that failed ends the job before this barrier */
-                enter();
                 dist_where("the final barrier", 0);
+                enter();
                 MPI_Barrier(MPI_COMM_WORLD);
                 leave();
             }
+            if (g.th_on) { /* the watchdog uses MPI: it stops before MPI does */
+                __atomic_store_n(&g.th_stop, 1, __ATOMIC_RELEASE);
+                pthread_join(g.th, NULL);
+                g.th_on = 0;
+            }
+            if (g.hb) {
+                /* every host has passed the barrier, so no more words are sent: take the
+                 * ones still in flight, then let go of the communicator */
+                for (int d = 0; d < g.size; d++)
+                    if (g_hb_req[d] != MPI_REQUEST_NULL)
+                        MPI_Wait(&g_hb_req[d], MPI_STATUS_IGNORE);
+                MPI_Barrier(g_hb_comm);
+                hb_drain();
+                MPI_Comm_free(&g_hb_comm);
+                g.hb = 0;
+            }
+            mem_free(g.hb_seq);
+            mem_free(g.hb_ns);
+            mem_free(g_hb_out);
+            mem_free(g_hb_req);
             MPI_Finalize();
         }
         g.mpi = 0;

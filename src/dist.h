@@ -10,6 +10,8 @@
 #define LL_DIST_H
 #include "linlearn.h"
 
+/* Non-zero when this build can join an MPI job (LL_MPI). */
+int dist_built(void);
 int dist_rank(void);
 int dist_size(void);
 /* Ranks on this machine (OMPI_COMM_WORLD_LOCAL_SIZE; 1 without a launcher). */

@@ -8,8 +8,10 @@
  */
 #include "job.h"
 #include "channel.h"
+#include "dist.h"
 #include "err.h"
 #include "mem.h"
+#include "rd_net.h"
 #include "wr.h"
 #include <dirent.h>
 #include <errno.h>
@@ -276,6 +278,11 @@ static ll_code write_json(const char *path, json_t *v, ll_err *err)
 
 ll_code job_layout(const job_spec *j, const char *root, ll_err *err)
 {
+    return job_layout_host(j, root, 0, err);
+}
+
+ll_code job_layout_host(const job_spec *j, const char *root, uint32_t host, ll_err *err)
+{
     static const char *dirs[] = {"input/config", "input/data", "model", "output/data",
                                  "checkpoints"};
     char p[4200];
@@ -345,7 +352,9 @@ ll_code job_layout(const job_spec *j, const char *root, ll_err *err)
     if (rc != LL_OK)
         return rc;
     json_t *res = json_object(), *hosts = json_array();
-    json_object_set_new(res, "current_host", json_string("algo-1"));
+    char cur[32];
+    snprintf(cur, sizeof cur, "algo-%u", host + 1);
+    json_object_set_new(res, "current_host", json_string(cur));
     for (uint32_t i = 0; i < j->instance_count; i++) {
         char h[32];
         snprintf(h, sizeof h, "algo-%u", i + 1);
@@ -594,33 +603,105 @@ static ll_code env_build(const job_spec *j, job_env *e, ll_err *err)
     return LL_OK;
 }
 
-/* Starts the container: exe train --sagemaker --sm-root root, with the job's environment.
- * Everything the child needs is prepared here; after fork it only resets the signal mask and
- * calls execve. */
-static ll_code spawn(const ll_job_opts *o, const job_spec *j, const char *root, pid_t *pid,
-                     ll_err *err)
+size_t job_mpirun_argv(const char *mpirun, const char *exe, char *const *roots, uint32_t n,
+                       char **argv, size_t cap)
+{
+    /* every rank on this machine: more ranks than cores is allowed (--oversubscribe), and no
+     * binding, since each rank runs its own threads */
+    static const char *head[] = {"--oversubscribe", "--bind-to", "none"};
+    size_t k = 0;
+    if (cap < 1 + 3 + (size_t)n * 8 + 1)
+        return 0;
+    argv[k++] = (char *)mpirun;
+    for (size_t i = 0; i < 3; i++)
+        argv[k++] = (char *)head[i];
+    for (uint32_t h = 0; h < n; h++) {
+        if (h)
+            argv[k++] = (char *)":";
+        argv[k++] = (char *)"-np";
+        argv[k++] = (char *)"1";
+        argv[k++] = (char *)exe;
+        argv[k++] = (char *)"train";
+        argv[k++] = (char *)"--sagemaker";
+        argv[k++] = (char *)"--sm-root";
+        argv[k++] = roots[h];
+    }
+    argv[k] = NULL;
+    return k;
+}
+
+/* The full path of prog (as given when it has a '/', else found on PATH) into out; 0 when
+ * there is no such executable. */
+static int find_exe(const char *prog, char *out, size_t cap)
+{
+    if (strchr(prog, '/'))
+        return pathf(out, cap, "%s", prog) && access(out, X_OK) == 0;
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    while (*path) {
+        size_t n = strcspn(path, ":");
+        if (n && pathf(out, cap, "%.*s/%s", (int)n, path, prog) && access(out, X_OK) == 0)
+            return 1;
+        path += n + (path[n] == ':');
+    }
+    return 0;
+}
+
+/* Starts the container: exe train --sagemaker --sm-root root, with the job's environment; with
+ * several hosts, mpirun starting one such rank per host root. Everything the child needs is
+ * prepared here; after fork it only resets the signal mask, makes its own process group (so
+ * that SIGKILL at the limit reaches mpirun's ranks too) and calls execve. */
+static ll_code spawn(const ll_job_opts *o, const job_spec *j, char *const *roots,
+                     const char *mpirun, pid_t *pid, ll_err *err)
 {
     const char *exe = o->exe; /* checked by ll_job_run */
     job_env env;
     ll_code rc = env_build(j, &env, err);
     if (rc != LL_OK)
         return rc;
-    char *argv[] = {(char *)"linlearn",  (char *)"train", (char *)"--sagemaker",
-                    (char *)"--sm-root", (char *)root,    NULL};
+    uint32_t n = j->instance_count;
+    /* mpirun refuses to start ranks as root unless told that is meant */
+    if (n > 1 && geteuid() == 0 &&
+        !(env_put(&env, "OMPI_ALLOW_RUN_AS_ROOT", "1") &&
+          env_put(&env, "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1"))) {
+        env_free(&env);
+        return err_set(err, LL_E_NOMEM, "out of memory building the job's environment");
+    }
+    size_t cap = 1 + 3 + (size_t)n * 8 + 1;
+    char **argv = mem_calloc(cap < 8 ? 8 : cap, sizeof *argv);
+    if (!argv) {
+        env_free(&env);
+        return err_set(err, LL_E_NOMEM, "out of memory");
+    }
+    const char *prog = exe;
+    if (n > 1) {
+        job_mpirun_argv(mpirun, exe, roots, n, argv, cap);
+        prog = mpirun;
+    } else {
+        char *one[] = {(char *)"linlearn",  (char *)"train", (char *)"--sagemaker",
+                       (char *)"--sm-root", roots[0],        NULL};
+        memcpy(argv, one, sizeof one);
+    }
     sigset_t none;
     sigemptyset(&none);
     pid_t p = fork();
     if (p == 0) {
         sigprocmask(SIG_SETMASK, &none, NULL);
-        execve(exe, argv, env.v);
+        if (n > 1)
+            setpgid(0, 0);
+        execve(prog, argv, env.v);
         _exit(127);
     }
     int e = errno;
     env_free(&env);
+    mem_free(argv);
     if (p < 0) {
         errno = e;
-        return err_sys(err, exe, "cannot fork");
+        return err_sys(err, prog, "cannot fork");
     }
+    if (n > 1)
+        setpgid(p, p); /* also here: whichever runs first */
     *pid = p;
     return LL_OK;
 }
@@ -630,78 +711,161 @@ static ll_code write_text(const char *path, const char *text, ll_err *err)
     return wr_write_file(path, text, strlen(text), err);
 }
 
+/* Checkpoints from a previous run of the job into root/checkpoints. */
+static ll_code fetch_checkpoints(const ll_job_opts *o, const job_spec *j, const char *root,
+                                 ll_err *err)
+{
+    char p[4200];
+    pathf(p, sizeof p, "%s/checkpoints", root);
+    ll_source_opts so;
+    ll_source_opts_init(&so);
+    so.endpoint_url = o->endpoint;
+    ll_err e2;
+    uint64_t nf = 0;
+    struct stat st;
+    int absent = strncmp(j->ckpt_uri, "s3://", 5) && stat(j->ckpt_uri, &st) != 0;
+    char pre[4200]; /* always a prefix: s3://b/ckpt -> s3://b/ckpt/ */
+    size_t ul = strlen(j->ckpt_uri);
+    pathf(pre, sizeof pre, "%s%s", j->ckpt_uri, ul && j->ckpt_uri[ul - 1] == '/' ? "" : "/");
+    if (!absent && ll_source_download(pre, &so, p, &nf, NULL, &e2) != LL_OK &&
+        !(e2.code == LL_E_ARG && (strstr(e2.msg, "no objects") || strstr(e2.msg, "no files")))) {
+        *err = e2;
+        return e2.code;
+    }
+    jlog(o, "checkpoints: %llu file(s) from %s into %s", (unsigned long long)nf, j->ckpt_uri, p);
+    return LL_OK;
+}
+
+/* A ShardedByS3Key channel over several instances: every host must get at least one object
+ * (SageMaker would start a host with an empty channel; linlearn refuses that job instead). */
+static ll_code check_shards(const ll_job_opts *o, const job_spec *j, const job_channel *c,
+                            const char *src, ll_err *err)
+{
+    if (!c->sharded || j->instance_count < 2)
+        return LL_OK;
+    uint64_t n = 1;
+    ll_source_opts so;
+    source_opts(o, j, c, &so);
+    so.shard_count = 0; /* all of them */
+    if (rd_multi_wants(src, &so)) {
+        rd_list l;
+        memset(&l, 0, sizeof l);
+        ll_code rc = rd_list_build(src, &so, &l, err);
+        n = l.n;
+        rd_list_deinit(&l);
+        if (rc != LL_OK)
+            return rc;
+    }
+    if (n < j->instance_count) {
+        err_set(err, LL_E_ARG,
+                "channel '%s': %llu object(s) ShardedByS3Key over %u instances: algo-%llu would "
+                "get no data (use FullyReplicated, more objects or fewer instances)",
+                c->name, (unsigned long long)n, j->instance_count, (unsigned long long)n + 1);
+        return err_src(err, src);
+    }
+    jlog(o, "channel %s: %llu objects ShardedByS3Key over %u instances", c->name,
+         (unsigned long long)n, j->instance_count);
+    return LL_OK;
+}
+
 static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root, int *status,
                        ll_err *err)
 {
-    char p[4200], q[4200];
-    ll_code rc = job_layout(j, root, err);
-    if (rc != LL_OK)
-        return rc;
+    char p[4200], q[4200], mpirun[4200] = "";
+    const uint32_t N = j->instance_count;
+    ll_code rc = LL_OK;
+    if (N > 1) {
+        if (!dist_built())
+            return err_set(err, LL_E_ARG,
+                           "ResourceConfig.InstanceCount is %u, but this linlearn was built "
+                           "without MPI (make MPI=0): rebuild with Open MPI (openmpi-bin, "
+                           "libopenmpi-dev) to run a job on several instances",
+                           N);
+        const char *mp = o->mpirun && *o->mpirun ? o->mpirun : "mpirun";
+        if (!find_exe(mp, mpirun, sizeof mpirun))
+            return err_set(err, LL_E_ARG,
+                           "ResourceConfig.InstanceCount is %u, which runs the job as %u MPI "
+                           "ranks, but '%s' was not found%s: install Open MPI (openmpi-bin) or "
+                           "give --mpirun",
+                           N, N, mp, strchr(mp, '/') ? "" : " on PATH");
+    }
+    /* one root per host: the root itself for one instance, root/algo-<h> for several */
+    char **roots = mem_calloc(N, sizeof *roots);
+    feed *fd = mem_calloc((size_t)N * j->n_ch, sizeof *fd);
     volatile int stop_feed = 0;
-    feed *fd = mem_calloc(j->n_ch, sizeof *fd);
-    if (!fd)
+    if (!roots || !fd) {
+        mem_free(roots);
+        mem_free(fd);
         return err_set(err, LL_E_NOMEM, "out of memory");
-    /* checkpoints from a previous run of the job */
-    if (j->ckpt_uri) {
-        pathf(p, sizeof p, "%s/checkpoints", root);
-        ll_source_opts so;
-        ll_source_opts_init(&so);
-        so.endpoint_url = o->endpoint;
-        ll_err e2;
-        uint64_t nf = 0;
-        struct stat st;
-        int absent = strncmp(j->ckpt_uri, "s3://", 5) && stat(j->ckpt_uri, &st) != 0;
-        char pre[4200]; /* always a prefix: s3://b/ckpt -> s3://b/ckpt/ */
-        size_t ul = strlen(j->ckpt_uri);
-        pathf(pre, sizeof pre, "%s%s", j->ckpt_uri, ul && j->ckpt_uri[ul - 1] == '/' ? "" : "/");
-        if (!absent && ll_source_download(pre, &so, p, &nf, NULL, &e2) != LL_OK &&
-            !(e2.code == LL_E_ARG &&
-              (strstr(e2.msg, "no objects") || strstr(e2.msg, "no files")))) {
-            *err = e2;
-            rc = e2.code;
-            goto out;
-        }
-        jlog(o, "checkpoints: %llu file(s) from %s", (unsigned long long)nf, j->ckpt_uri);
+    }
+    for (uint32_t h = 0; h < N && rc == LL_OK; h++) {
+        roots[h] = mem_alloc(4200);
+        if (!roots[h])
+            rc = err_set(err, LL_E_NOMEM, "out of memory");
+        else if (N == 1)
+            pathf(roots[h], 4200, "%s", root);
+        else
+            pathf(roots[h], 4200, "%s/algo-%u", root, h + 1);
+        if (rc == LL_OK)
+            rc = job_layout_host(j, roots[h], h, err);
+        if (rc == LL_OK && j->ckpt_uri)
+            rc = fetch_checkpoints(o, j, roots[h], err);
+    }
+    for (size_t i = 0; i < j->n_ch && rc == LL_OK; i++) {
+        char src[4200];
+        channel_src(&j->ch[i], src, sizeof src);
+        rc = check_shards(o, j, &j->ch[i], src, err);
     }
     /* File channels are copied first (as SageMaker does before the container starts), then
-     * the Pipe feeders start */
+     * the Pipe feeders start; a ShardedByS3Key channel gives host h objects h, h+N, ... */
     for (size_t n = 0; n < 2 * j->n_ch && rc == LL_OK; n++) {
         const job_channel *c = &j->ch[n % j->n_ch];
         size_t i = n % j->n_ch;
         if ((n < j->n_ch) == (c->pipe != 0))
             continue;
-        ll_source_opts so;
-        source_opts(o, j, c, &so);
         char src[4200];
         channel_src(c, src, sizeof src);
-        if (c->pipe) {
-            feed *f = &fd[i];
-            pathf(f->dir, sizeof f->dir, "%s/input/data", root);
-            pathf(f->src, sizeof f->src, "%s", src);
-            f->ch.name = c->name;
-            f->ch.src = f->src;
-            f->so = so;
-            f->stop = &stop_feed;
-            if (pthread_create(&f->th, NULL, feed_main, f) != 0)
-                rc = err_set(err, LL_E_NOMEM, "cannot start the Pipe-mode feeder");
-            else
-                f->started = 1;
-            jlog(o, "channel %s: Pipe mode from %s", c->name, src);
-        } else {
-            pathf(p, sizeof p, "%s/input/data/%s", root, c->name);
-            uint64_t nf = 0, nb = 0;
-            rc = wr_mkdirs(p, err);
-            if (rc == LL_OK)
-                rc = ll_source_download(src, &so, p, &nf, &nb, err);
-            if (rc == LL_OK)
-                jlog(o, "channel %s: File mode, %llu file(s), %llu bytes from %s", c->name,
-                     (unsigned long long)nf, (unsigned long long)nb, src);
+        for (uint32_t h = 0; h < N && rc == LL_OK; h++) {
+            ll_source_opts so;
+            source_opts(o, j, c, &so);
+            if (c->sharded && N > 1)
+                so.shard_index = h;
+            char who[48] = "";
+            if (N > 1)
+                snprintf(who, sizeof who, " (algo-%u)", h + 1);
+            if (c->pipe) {
+                feed *f = &fd[(size_t)h * j->n_ch + i];
+                pathf(f->dir, sizeof f->dir, "%s/input/data", roots[h]);
+                pathf(f->src, sizeof f->src, "%s", src);
+                f->ch.name = c->name;
+                f->ch.src = f->src;
+                f->so = so;
+                f->stop = &stop_feed;
+                if (pthread_create(&f->th, NULL, feed_main, f) != 0)
+                    rc = err_set(err, LL_E_NOMEM, "cannot start the Pipe-mode feeder");
+                else
+                    f->started = 1;
+                jlog(o, "channel %s%s: Pipe mode from %s", c->name, who, src);
+            } else {
+                pathf(p, sizeof p, "%s/input/data/%s", roots[h], c->name);
+                uint64_t nf = 0, nb = 0;
+                rc = wr_mkdirs(p, err);
+                if (rc == LL_OK)
+                    rc = ll_source_download(src, &so, p, &nf, &nb, err);
+                if (rc == LL_OK)
+                    jlog(o, "channel %s%s: File mode, %llu file(s), %llu bytes from %s", c->name,
+                         who, (unsigned long long)nf, (unsigned long long)nb, src);
+            }
         }
     }
     pid_t pid = -1;
     int killed_by_limit = 0;
-    if (rc == LL_OK)
-        rc = spawn(o, j, root, &pid, err);
+    if (rc == LL_OK) {
+        if (N > 1)
+            jlog(o, "starting %u instances as MPI ranks: %s -np 1 ... --sm-root %s : ...", N,
+                 mpirun, roots[0]);
+        rc = spawn(o, j, roots, mpirun, &pid, err);
+    }
     if (rc == LL_OK) {
         double t0 = now_s(), term_at = 0;
         int ws = 0;
@@ -717,13 +881,14 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
             if (!term_at && (t - t0 >= (double)j->max_runtime_s ||
                              (o->stop && __atomic_load_n(o->stop, __ATOMIC_ACQUIRE)))) {
                 killed_by_limit = !(o->stop && __atomic_load_n(o->stop, __ATOMIC_ACQUIRE));
-                jlog(o, "%s: sending SIGTERM to the container",
-                     killed_by_limit ? "MaxRuntimeInSeconds reached" : "stop requested");
+                jlog(o, "%s: sending SIGTERM to the container%s",
+                     killed_by_limit ? "MaxRuntimeInSeconds reached" : "stop requested",
+                     N > 1 ? "s (through mpirun)" : "");
                 kill(pid, SIGTERM);
                 term_at = t;
             } else if (term_at && t - term_at >= (double)o->grace_s) {
                 jlog(o, "the container did not stop within %u s: SIGKILL", o->grace_s);
-                kill(pid, SIGKILL);
+                kill(N > 1 ? -pid : pid, SIGKILL);
                 term_at = t + 1e18;
             }
             struct timespec ts = {0, 20 * 1000 * 1000};
@@ -731,10 +896,12 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
         }
         if (rc == LL_OK)
             *status = WIFEXITED(ws) ? WEXITSTATUS(ws) : WIFSIGNALED(ws) ? 128 + WTERMSIG(ws) : 1;
-        jlog(o, "container exited with status %d", *status);
+        if (N > 1) /* ranks mpirun left behind (it was killed): they must not outlive the job */
+            kill(-pid, SIGKILL);
+        jlog(o, "container%s exited with status %d", N > 1 ? "s (mpirun)" : "", *status);
     }
     __atomic_store_n(&stop_feed, 1, __ATOMIC_RELEASE);
-    for (size_t i = 0; i < j->n_ch; i++)
+    for (size_t i = 0; i < (size_t)N * j->n_ch; i++)
         if (fd[i].started)
             pthread_join(fd[i].th, NULL);
     ll_source_opts so_out; /* uploads: the job's endpoint, the default retries */
@@ -747,15 +914,26 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
         /* the job could not start (input download, feeder): its failure reason goes where
          * the container's would (best effort; the error is returned either way) */
         ll_err e2;
-        pathf(p, sizeof p, "%s/output/failure", root);
+        pathf(p, sizeof p, "%s/output/failure", roots[0] ? roots[0] : root);
         join_path(q, sizeof q, outp, "failure");
-        if (ll_sm_write_failure(root, err, &e2) == LL_OK && copy_to(&so_out, p, q, &e2) == LL_OK)
+        if (ll_sm_write_failure(roots[0] ? roots[0] : root, err, &e2) == LL_OK &&
+            copy_to(&so_out, p, q, &e2) == LL_OK)
             jlog(o, "uploaded %s", q);
         goto out;
     }
-    /* outputs */
-    pathf(p, sizeof p, "%s/output/failure", root);
+    /* outputs: the failure reason of the first host that wrote one (several hosts: a host that
+     * failed ends the job, and the others are stopped without writing one), algo-1's model and
+     * checkpoints (algo-1 writes them) */
     struct stat st;
+    uint32_t hf = 0;
+    for (uint32_t h = 0; h < N; h++) {
+        pathf(p, sizeof p, "%s/output/failure", roots[h]);
+        if (stat(p, &st) == 0) {
+            hf = h;
+            break;
+        }
+    }
+    pathf(p, sizeof p, "%s/output/failure", roots[hf]);
     if (killed_by_limit && stat(p, &st) != 0) {
         char msg[256];
         snprintf(msg, sizeof msg,
@@ -771,9 +949,9 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
         join_path(q, sizeof q, outp, "failure");
         if ((rc = copy_to(&so_out, p, q, err)) != LL_OK)
             goto out;
-        jlog(o, "uploaded %s", q);
+        jlog(o, "uploaded %s%s", q, N > 1 ? (hf ? " (from algo-2 or later)" : " (algo-1's)") : "");
     }
-    pathf(p, sizeof p, "%s/model/model.tar.gz", root);
+    pathf(p, sizeof p, "%s/model/model.tar.gz", roots[0]);
     if (stat(p, &st) == 0) {
         join_path(q, sizeof q, outp, "model.tar.gz");
         if ((rc = copy_to(&so_out, p, q, err)) != LL_OK)
@@ -781,12 +959,15 @@ static ll_code run_job(const ll_job_opts *o, const job_spec *j, const char *root
         jlog(o, "uploaded %s", q);
     }
     if (j->ckpt_uri) {
-        pathf(p, sizeof p, "%s/checkpoints", root);
+        pathf(p, sizeof p, "%s/checkpoints", roots[0]);
         if ((rc = upload_dir(&so_out, p, j->ckpt_uri, err)) != LL_OK)
             goto out;
         jlog(o, "checkpoints synced to %s", j->ckpt_uri);
     }
 out:
+    for (uint32_t h = 0; h < N; h++)
+        mem_free(roots[h]);
+    mem_free(roots);
     mem_free(fd);
     return rc;
 }

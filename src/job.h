@@ -39,6 +39,16 @@ ll_code job_parse(const char *text, size_t len, const char *name, job_spec *out,
 void job_spec_deinit(job_spec *j);
 
 /* Creates root/{input/config,input/data,model,output/data,checkpoints} and writes
- * hyperparameters.json, inputdataconfig.json and resourceconfig.json. */
+ * hyperparameters.json, inputdataconfig.json and resourceconfig.json (current_host algo-1,
+ * hosts algo-1..algo-<InstanceCount>). */
 ll_code job_layout(const job_spec *j, const char *root, ll_err *err);
+/* The same for host h (0-based) of the job: current_host is algo-(h+1). */
+ll_code job_layout_host(const job_spec *j, const char *root, uint32_t h, ll_err *err);
+
+/* InstanceCount > 1: the mpirun command line that starts host h's container (exe train
+ * --sagemaker --sm-root roots[h]) as rank h, one rank per host root (MPMD: "-np 1 ... : -np 1
+ * ..."). Fills argv (cap entries, NULL-terminated; the strings are exe, mpirun, roots and
+ * static text, borrowed) and returns the count, 0 when cap is too small. */
+size_t job_mpirun_argv(const char *mpirun, const char *exe, char *const *roots, uint32_t n,
+                       char **argv, size_t cap);
 #endif

@@ -248,9 +248,53 @@ const sm_channel *sm_config_channel(const sm_input *in, const char *name)
     return NULL;
 }
 
+/* Host names in natural order: runs of digits compare as numbers, so algo-2 comes before
+ * algo-10 and host i of the sorted list is algo-(i+1) (the rank that host gets under mpirun). */
+int sm_config_host_cmp(const char *a, const char *b)
+{
+    while (*a && *b) {
+        if (*a >= '0' && *a <= '9' && *b >= '0' && *b <= '9') {
+            const char *ea = a, *eb = b;
+            while (*a == '0')
+                a++;
+            while (*b == '0')
+                b++;
+            while (*ea >= '0' && *ea <= '9')
+                ea++;
+            while (*eb >= '0' && *eb <= '9')
+                eb++;
+            size_t la = (size_t)(ea - a), lb = (size_t)(eb - b);
+            if (la != lb)
+                return la < lb ? -1 : 1;
+            int c = strncmp(a, b, la);
+            if (c)
+                return c;
+            a = ea;
+            b = eb;
+            continue;
+        }
+        if (*a != *b)
+            return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+        a++;
+        b++;
+    }
+    return *a ? 1 : *b ? -1 : 0;
+}
+
 static int cmp_host(const void *a, const void *b)
 {
-    return strcmp((const char *)a, (const char *)b);
+    int c = sm_config_host_cmp((const char *)a, (const char *)b);
+    return c ? c : strcmp((const char *)a, (const char *)b);
+}
+
+int sm_config_host_name_ok(const char *h)
+{
+    size_t n = 0;
+    for (; h[n]; n++)
+        if (!((h[n] >= 'a' && h[n] <= 'z') || (h[n] >= 'A' && h[n] <= 'Z') ||
+              (h[n] >= '0' && h[n] <= '9') || h[n] == '-' || h[n] == '.' || h[n] == '_'))
+            return 0;
+    return n > 0 && n < 128;
 }
 
 ll_code sm_config_parse_resource(const char *text, size_t len, const char *name, sm_resource *out,
@@ -292,6 +336,11 @@ ll_code sm_config_parse_resource(const char *text, size_t len, const char *name,
         snprintf(out->hosts[i], sizeof out->hosts[i], "%s", json_string_value(h));
     }
     qsort(out->hosts, out->n_hosts, sizeof out->hosts[0], cmp_host);
+    for (size_t k = 1; k < out->n_hosts; k++)
+        if (!strcmp(out->hosts[k - 1], out->hosts[k])) {
+            rc = err_set(err, LL_E_ARG, "host '%s' is listed twice in hosts", out->hosts[k]);
+            goto out;
+        }
     size_t i = 0;
     while (i < out->n_hosts && strcmp(out->hosts[i], out->current_host))
         i++;

@@ -30,9 +30,9 @@ typedef struct sm_input {
 
 typedef struct sm_resource {
     char current_host[128];
-    char (*hosts)[128];
     size_t n_hosts;
-    uint32_t host_index; /* position of current_host in hosts (sorted) */
+    char (*hosts)[128];  /* in natural order (sm_config_host_cmp): algo-1, algo-2, ..., algo-10 */
+    uint32_t host_index; /* position of current_host in hosts: its rank under mpirun */
     char nic[64];        /* network_interface_name, default "eth0" */
 } sm_resource;
 
@@ -49,6 +49,10 @@ const sm_channel *sm_config_channel(const sm_input *in, const char *name);
 
 ll_code sm_config_parse_resource(const char *text, size_t len, const char *name, sm_resource *out,
                                  ll_err *err);
+/* Natural order of host names (digit runs compare as numbers: algo-2 < algo-10). */
+int sm_config_host_cmp(const char *a, const char *b);
+/* A host name safe on a command line and in a hostfile: 1-127 of [A-Za-z0-9.-_]. */
+int sm_config_host_name_ok(const char *h);
 ll_code sm_config_load_resource(const char *path, sm_resource *out, ll_err *err);
 void sm_config_resource_deinit(sm_resource *rc);
 

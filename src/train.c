@@ -129,8 +129,14 @@ typedef struct run {
     uint64_t key0, kstr;    /* the last batch's row i is row key0 + i * kstr of the pass order */
     uint64_t epoch_rows;    /* this host's rows in the last epoch */
     uint64_t *rows_by_host; /* every host's (nh) */
+    uint64_t resume_steps;  /* resuming inside an epoch across hosts: the steps taken together */
     double comm_train;      /* seconds of the train passes spent in collectives */
+    /* checkpoints inside an epoch (o->checkpoint_steps): the epoch and its early-stopping state */
+    const struct early_stop *es_now;
+    uint32_t e_now;
 } run;
+
+static ll_code checkpoint_inside(run *r, uint64_t steps, ll_err *err);
 
 static const char *CH_NAME[3] = {"train", "validation", "test"};
 
@@ -539,6 +545,22 @@ static ll_code dist_epoch(run *r, ll_err *err)
     ll_batch_clear(&empty);
     r->epoch_rows = 0;
     r->s.allreduce = H > 1 ? NULL : dist_sum_float;
+    /* resuming inside the epoch (train_epoch set it up): this host passes over its own
+     * mini-batches the checkpoint covers, and the hosts continue at the step they reached */
+    uint64_t skip = r->batches;
+    r->batches = 0;
+    if (r->resume_steps) {
+        it = r->resume_steps;
+        r->resume_steps = 0;
+    }
+    while (rc == LL_OK && !eof && r->batches < skip) {
+        rc = next(r, 0, &eof, err);
+        if (rc == LL_OK && r->b.n_rows) {
+            r->batches++;
+            r->epoch_rows += r->b.n_rows;
+        }
+    }
+    r->skipping = 0;
     while (rc == LL_OK) {
         const ll_batch *b = &empty;
         if (!eof) {
@@ -573,6 +595,8 @@ static ll_code dist_epoch(run *r, ll_err *err)
         }
         if (rc == LL_OK && r->s.dist_flag >= (float)r->nh)
             break;
+        if (rc == LL_OK && H == 1 && r->o->checkpoint_steps && it % r->o->checkpoint_steps == 0)
+            rc = checkpoint_inside(r, it, err);
     }
     ll_batch_deinit(&empty);
     /* the epoch's training-loss sums and the sampled rows of every host */
@@ -608,10 +632,17 @@ static ll_code train_epoch(run *r, ll_err *err)
         skip = pt->batches;
         memcpy(r->s.tl, pt->tl, r->s.K * sizeof *r->s.tl);
         r->s.tw = pt->tw;
+        if (r->nh > 1 && pt->nh == (uint32_t)r->nh) { /* this host's own share of the epoch */
+            skip = pt->h_batches[r->rank];
+            memcpy(r->s.tl, pt->h_tl + (size_t)r->rank * r->s.K, r->s.K * sizeof *r->s.tl);
+            r->s.tw = pt->h_tw[r->rank];
+            r->resume_steps = pt->batches;
+        }
     }
     r->skipping = skip > 0;
     double t = now_s();
     if (r->nh > 1) {
+        r->batches = skip;
         double c0 = dist_comm_seconds();
         rc = rc == LL_OK ? dist_epoch(r, err) : rc;
         r->comm_train += dist_comm_seconds() - c0;
@@ -633,6 +664,8 @@ static ll_code train_epoch(run *r, ll_err *err)
             r->rows_trained += r->b.n_rows;
             r->epoch_rows += r->b.n_rows;
             hist_batch(&r->hist, r->epochs_done, (double)r->ch[0].rows);
+            if (rc == LL_OK && r->o->checkpoint_steps && r->batches % r->o->checkpoint_steps == 0)
+                rc = checkpoint_inside(r, r->batches, err);
         }
     }
     r->train_secs += now_s() - t;
@@ -1132,7 +1165,9 @@ static ll_code write_json_file(const char *path, json_t *j, ll_err *err)
  * validation and test by records. */
 static ll_code dist_channel(run *r, int c, int pipe, ll_err *err)
 {
-    int mode = c == 0 ? r->o->shard : LL_SHARD_RECORDS;
+    int mode = c == 0                              ? r->o->shard
+               : ((r->o->shard_own_mask >> c) & 1) ? LL_SHARD_NONE
+                                                   : LL_SHARD_RECORDS;
     if (mode == LL_SHARD_NONE)
         return LL_OK;
     uint64_t n = 1;
@@ -1534,7 +1569,8 @@ static void restore_best(run *r, const early_stop *es)
 /* Loads the checkpoint directory's state into the models when it matches this run; returns the
  * epoch to start with (0 when there is none or it does not apply, which is logged). *done: the
  * checkpointed run had finished its epochs. */
-static uint32_t resume(run *r, const ll_hparams *hp, early_stop *es, int *done)
+static uint32_t resume(run *r, const ll_hparams *hp, early_stop *es, int *done, ll_code *rc,
+                       ll_err *err)
 {
     checkpoint *ck = &r->ck;
     *done = 0;
@@ -1573,10 +1609,27 @@ static uint32_t resume(run *r, const ll_hparams *hp, early_stop *es, int *done)
     r->epochs_done = ck->st.epochs_done;
     r->rows_trained = ck->st.rows_trained;
     r->train_secs = ck->st.train_secs;
-    if ((ck->st.flags & CKPT_PARTIAL) && r->nh == 1) /* across hosts: epochs only */
+    if (ck->st.flags & CKPT_PARTIAL) {
+        uint32_t wrote = ck->st.part.nh > 1 ? ck->st.part.nh : 1;
+        if (wrote != (uint32_t)r->nh) { /* the hosts' positions are of another job's shares */
+            *rc = err_set(err, LL_E_STATE,
+                          "the checkpoint was saved inside epoch %u by %u host(s); resume it "
+                          "with %u (this job has %d), or remove it to start over",
+                          ck->st.next_epoch, wrote, wrote, r->nh);
+            err_src(err, ck->path);
+            return 0;
+        }
         r->resume_part = &ck->st.part;
-    logf_(r, "Loaded checkpoint %s: %u epoch(s) done, continuing%s.", ck->path, ck->st.epochs_done,
-          *done ? " with model selection" : "");
+    }
+    if (r->resume_part)
+        logf_(r,
+              "Loaded checkpoint %s: %u epoch(s) done, continuing inside epoch %u after %llu "
+              "mini-batch steps.",
+              ck->path, ck->st.epochs_done, ck->st.next_epoch,
+              (unsigned long long)ck->st.part.batches);
+    else
+        logf_(r, "Loaded checkpoint %s: %u epoch(s) done, continuing%s.", ck->path,
+              ck->st.epochs_done, *done ? " with model selection" : "");
     return ck->st.next_epoch;
 }
 
@@ -1633,6 +1686,96 @@ static void checkpoint_stopped(run *r, const early_stop *es, ll_code rc, uint32_
     else
         logf_(r, "Stopped, but the checkpoint could not be saved: %s",
               ll_err_format(&e2, b, sizeof b));
+}
+
+/* o->checkpoint_steps: saves the state after `steps` mini-batch steps of the epoch in progress,
+ * as a stop would (flag 8). Across hosts every host calls it at the same step: the hosts'
+ * own positions and loss sums are gathered and algo-1 writes them too (flag 32), so each host
+ * of a restarted job resumes its own share where it was. */
+static ll_code checkpoint_inside(run *r, uint64_t steps, ll_err *err)
+{
+    if (!r->ck.on || !r->es_now)
+        return LL_OK;
+    const early_stop *es = r->es_now;
+    uint32_t K = r->s.K, nh = (uint32_t)r->nh;
+    size_t rec = 3 + (size_t)K; /* batches, rows, tw, tl[K] as 8-byte words */
+    double *all = NULL;
+    uint64_t rows = r->rows_trained;
+    ll_code rc = LL_OK;
+    if (nh > 1) {
+        double *mine = mem_alloc(rec * sizeof *mine);
+        if (!mine)
+            return err_set(err, LL_E_NOMEM, "out of memory");
+        mine[0] = (double)r->batches;
+        mine[1] = (double)r->epoch_rows;
+        mine[2] = r->s.tw;
+        memcpy(mine + 3, r->s.tl, K * sizeof *mine);
+        dist_where("a checkpoint inside the epoch", r->s.t);
+        void *g = NULL;
+        rc = dist_gather(mine, rec * sizeof *mine, &g, NULL, err);
+        mem_free(mine);
+        all = g;
+        if (rc == LL_OK)
+            rc = dist_sum_u64(&rows, 1, err);
+    }
+    ckpt_state ps = r->ck.st;
+    uint64_t *hb = NULL, *hr = NULL;
+    double *htw = NULL, *htl = NULL, *tl = NULL;
+    if (rc == LL_OK && r->rank == 0) {
+        ps.flags = CKPT_PARTIAL;
+        ps.next_epoch = ps.epochs_done = r->e_now;
+        ps.stale = es->stale;
+        ps.global_best = es->global_best;
+        ps.rows_trained = rows;
+        ps.train_secs = r->train_secs;
+        ps.part.batches = steps;
+        ps.part.tl = r->s.tl;
+        ps.part.tw = r->s.tw;
+        ps.part.n = 0; /* the criterion's sample comes from validation, never the train pass */
+        ps.part.stride = es->sp.cap;
+        ps.part.sc = es->sp.sc;
+        ps.part.lab = es->sp.lab;
+        ps.part.wt = es->sp.wt;
+        ps.part.nh = 0;
+        if (nh > 1) {
+            hb = mem_alloc(nh * sizeof *hb);
+            hr = mem_alloc(nh * sizeof *hr);
+            htw = mem_alloc(nh * sizeof *htw);
+            htl = mem_alloc((size_t)nh * K * sizeof *htl);
+            tl = mem_calloc(K, sizeof *tl);
+            if (!hb || !hr || !htw || !htl || !tl)
+                rc = err_set(err, LL_E_NOMEM, "out of memory");
+            for (uint32_t h = 0; rc == LL_OK && h < nh; h++) {
+                const double *a = all + (size_t)h * rec;
+                hb[h] = (uint64_t)a[0];
+                hr[h] = (uint64_t)a[1];
+                htw[h] = a[2];
+                memcpy(htl + (size_t)h * K, a + 3, K * sizeof *htl);
+                ps.part.tw = h ? ps.part.tw + a[2] : a[2];
+                for (uint32_t k = 0; k < K; k++)
+                    tl[k] += a[3 + k];
+            }
+            ps.part.tl = tl;
+            ps.part.nh = nh;
+            ps.part.h_batches = hb;
+            ps.part.h_rows = hr;
+            ps.part.h_tw = htw;
+            ps.part.h_tl = htl;
+        }
+        /* the lazy sparse state goes in as it is (ckpt.h, flag 16), as for a stop */
+        if (rc == LL_OK)
+            rc = ckpt_save(r->ck.path, &ps, &r->s, &r->sc, err);
+        if (rc == LL_OK)
+            logf_(r, "Saved checkpoint inside epoch %u after %llu mini-batch steps to \"%s\"",
+                  r->e_now, (unsigned long long)steps, r->ck.path);
+    }
+    mem_free(all);
+    mem_free(hb);
+    mem_free(hr);
+    mem_free(htw);
+    mem_free(htl);
+    mem_free(tl);
+    return rc;
 }
 
 /* ---- after the epochs ---- */
@@ -1823,11 +1966,13 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
     if (rc == LL_OK)
         rc = hist_init(&r->hist, &r->hv, &r->s, r->obj, es.crit_name, es.by_crit, r->o, err);
     int done = 0;
-    uint32_t e = rc == LL_OK ? resume(r, hp, &es, &done) : 0;
+    uint32_t e = rc == LL_OK ? resume(r, hp, &es, &done, &rc, err) : 0;
     if (rc == LL_OK && !done)
         iter_line(r, "init_train_data_iter", -1);
     for (; rc == LL_OK && !done && e < r->hv.epochs; e++) {
         r->in_epoch = 1;
+        r->es_now = &es;
+        r->e_now = e;
         rc = train(r, &es, e, err);
         if (rc == LL_OK)
             rc = validate(r, &es, e, err);

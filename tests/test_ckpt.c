@@ -20,9 +20,23 @@ typedef struct stopper {
     char ignored[700];   /* the "Ignoring the checkpoint" line, if any */
 } stopper;
 
+/* checkpoints inside epochs (ll_train_opts.checkpoint_steps), and copying the checkpoint file
+ * aside when a line matching g_copy_when is logged (as a SIGKILL right after it would leave) */
+static uint64_t g_ck_steps;
+static const char *g_copy_when;
+static char g_copy_cmd[600];
+static char g_loaded[700];
+
 static void on_log(void *ud, const char *line)
 {
     stopper *s = ud;
+    if (g_copy_when && strstr(line, g_copy_when)) {
+        g_copy_when = NULL;
+        if (system(g_copy_cmd) != 0)
+            fprintf(stderr, "  could not copy the checkpoint\n");
+    }
+    if (strstr(line, "Loaded checkpoint"))
+        snprintf(g_loaded, sizeof g_loaded, "%s", line);
     if (s->when && strstr(line, s->when))
         s->stop = 1;
     if (strstr(line, "Loaded checkpoint"))
@@ -71,6 +85,7 @@ static ll_code train(const setup *su, const char *out, const char *ckdir, stoppe
         o.threads = 1;
         o.seed = 7;
         o.checkpoint_dir = ckdir;
+        o.checkpoint_steps = g_ck_steps;
         o.stop = st ? &st->stop : NULL;
         o.log = on_log;
         o.ud = st;
@@ -181,6 +196,35 @@ static const setup LONG = {"diabetes",
                             "early_stopping_patience", "50", NULL},
                            1,
                            NULL};
+
+/* checkpoint_steps: saving inside epochs changes nothing; the checkpoint a kill right after
+ * "Saved checkpoint inside epoch 2 after 3 mini-batch steps" leaves resumes inside that epoch
+ * to the uninterrupted model, bit for bit */
+static void resume_inside_epoch_checkpoint(void)
+{
+    ll_err err;
+    CHECK_OK(train(&REG, "ref_in", NULL, NULL, &err));
+    char ck[128], ck2[128];
+    snprintf(ck, sizeof ck, "%s/ck_in", g_dir);
+    snprintf(ck2, sizeof ck2, "%s/ck_in2", g_dir);
+    rmrf(ck);
+    rmrf(ck2);
+    mkdir(ck, 0755);
+    mkdir(ck2, 0755);
+    snprintf(g_copy_cmd, sizeof g_copy_cmd, "cp '%s/linlearn-state.ckpt' '%s/'", ck, ck2);
+    g_copy_when = "Saved checkpoint inside epoch 2 after 3 mini-batch steps";
+    g_ck_steps = 3;
+    CHECK_OK(train(&REG, "run_in", ck, NULL, &err));
+    CHECK(g_copy_when == NULL); /* the line came */
+    CHECK(same_model("run_in", "ref_in"));
+    g_ck_steps = 0;
+    g_loaded[0] = 0;
+    CHECK_OK(train(&REG, "run_in2", ck2, NULL, &err));
+    CHECKF(strstr(g_loaded, "continuing inside epoch 2 after 3 mini-batch steps"), "loaded: %s",
+           g_loaded);
+    CHECK(same_model("run_in2", "ref_in"));
+    g_copy_when = NULL;
+}
 
 static void resume_after_many_steps(void)
 {
@@ -555,6 +599,7 @@ int main(void)
         return 1;
     RUN(resume_regressor_everywhere);
     RUN(resume_after_many_steps);
+    RUN(resume_inside_epoch_checkpoint);
     RUN(resume_binary_early_stop);
     RUN(resume_random_stops);
     RUN(resume_sparse_every_optimizer);

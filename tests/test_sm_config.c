@@ -79,6 +79,25 @@ static void resource_config(void)
     CHECK(strstr(err.msg, "algo-9") && !strcmp(err.src, "rc"));
     CHECK(sm_config_parse_resource(S("{\"hosts\": [\"algo-1\"]}"), "rc", &r, &err) == LL_E_ARG);
     CHECK(strstr(err.msg, "current_host"));
+    /* natural order: host i is rank i, algo-(i+1), also past 9 hosts */
+    CHECK_OK(sm_config_parse_resource(S("{\"current_host\": \"algo-10\", \"hosts\": [\"algo-10\", "
+                                        "\"algo-2\", \"algo-1\", \"algo-9\", \"algo-11\"]}"),
+                                      "rc", &r, &err));
+    CHECK(r.n_hosts == 5 && !strcmp(r.hosts[0], "algo-1") && !strcmp(r.hosts[1], "algo-2") &&
+          !strcmp(r.hosts[2], "algo-9") && !strcmp(r.hosts[3], "algo-10") &&
+          !strcmp(r.hosts[4], "algo-11") && r.host_index == 3);
+    sm_config_resource_deinit(&r);
+    CHECK(sm_config_host_cmp("algo-2", "algo-10") < 0 &&
+          sm_config_host_cmp("algo-10", "algo-9") > 0);
+    CHECK(sm_config_host_cmp("a-02", "a-2") == 0 && sm_config_host_cmp("b", "a-1") > 0);
+    CHECK(sm_config_host_cmp("algo-1", "algo-1a") < 0);
+    CHECK(sm_config_parse_resource(S("{\"current_host\": \"algo-1\", \"hosts\": [\"algo-1\", "
+                                     "\"algo-1\"]}"),
+                                   "rc", &r, &err) == LL_E_ARG);
+    CHECK(strstr(err.msg, "listed twice"));
+    CHECK(sm_config_host_name_ok("algo-1") && sm_config_host_name_ok("ip-10-0-0-1.ec2_x"));
+    CHECK(!sm_config_host_name_ok("a b") && !sm_config_host_name_ok("a;rm") &&
+          !sm_config_host_name_ok("") && !sm_config_host_name_ok("x'"));
 }
 
 static void content_types(void)
@@ -147,7 +166,7 @@ static void job_document(void)
     char root[] = "/tmp/ll_job_XXXXXX";
     CHECK(mkdtemp(root));
     CHECK_OK(job_layout(&j, root, &err));
-    char p[256];
+    char p[400];
     snprintf(p, sizeof p, "%s/input/config/inputdataconfig.json", root);
     sm_input in;
     CHECK_OK(sm_config_load_input(p, &in, &err));
@@ -161,6 +180,25 @@ static void job_document(void)
     CHECK_OK(sm_config_load_resource(p, &r, &err));
     CHECK(r.n_hosts == 2 && !strcmp(r.current_host, "algo-1"));
     sm_config_resource_deinit(&r);
+    /* host 2 of the job: its own root names it */
+    char root2[300];
+    snprintf(root2, sizeof root2, "%s/algo-2", root);
+    CHECK_OK(job_layout_host(&j, root2, 1, &err));
+    snprintf(p, sizeof p, "%s/input/config/resourceconfig.json", root2);
+    CHECK_OK(sm_config_load_resource(p, &r, &err));
+    CHECK(r.n_hosts == 2 && !strcmp(r.current_host, "algo-2") && r.host_index == 1);
+    sm_config_resource_deinit(&r);
+    /* the mpirun command line: one rank per host root, in host order */
+    char *roots[2] = {(char *)"/r/algo-1", (char *)"/r/algo-2"}, *argv[32];
+    CHECK(job_mpirun_argv("/usr/bin/mpirun", "/bin/ll", roots, 2, argv, 4) == 0);
+    size_t na = job_mpirun_argv("/usr/bin/mpirun", "/bin/ll", roots, 2, argv, 32);
+    char line[512] = "";
+    for (size_t i = 0; i < na; i++)
+        snprintf(line + strlen(line), sizeof line - strlen(line), "%s%s", i ? " " : "", argv[i]);
+    CHECK(na == 19 && argv[na] == NULL);
+    CHECK(!strcmp(line, "/usr/bin/mpirun --oversubscribe --bind-to none -np 1 /bin/ll train "
+                        "--sagemaker --sm-root /r/algo-1 : -np 1 /bin/ll train --sagemaker "
+                        "--sm-root /r/algo-2"));
     snprintf(p, sizeof p, "%s/input/config/hyperparameters.json", root);
     size_t len;
     unsigned char *hp = tt_read_file(p, &len);
