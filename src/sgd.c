@@ -317,6 +317,17 @@ static void run_parts(sgd *s, pool_fn fn)
         fn(s, 0, 1);
 }
 
+/* Prefetches the n floats at p (for writing when w is set), one cache line at a time. */
+static inline void prefetch_row(const float *p, size_t n, int w)
+{
+    for (size_t i = 0; i < n; i += 16) {
+        if (w)
+            __builtin_prefetch(p + i, 1);
+        else
+            __builtin_prefetch(p + i);
+    }
+}
+
 /* Z = B + x W for rows [i0, i1) of the sparse batch b (scaled features). */
 SGD_VEC static void forward_rows(sgd *s, const ll_batch *b, size_t i0, size_t i1)
 {
@@ -331,7 +342,7 @@ SGD_VEC static void forward_rows(sgd *s, const ll_batch *b, size_t i0, size_t i1
         for (size_t k = 0; k < nv; k++) {
             uint32_t j = ix[k];
             if (k + 4 < nv)
-                __builtin_prefetch(s->W + (size_t)ix[k + 4] * M);
+                prefetch_row(s->W + (size_t)ix[k + 4] * M, M, 0);
             float x = v[k] * sc[j];
             const float *restrict wr = s->W + (size_t)j * M;
             for (size_t m = 0; m < M; m++)
@@ -694,8 +705,16 @@ void sgd_sync(sgd *s)
 static void catchup_part(void *ud, unsigned pi, unsigned np)
 {
     sgd *s = ud;
-    for (size_t q = share(s->jnt, pi, np), e = share(s->jnt, pi + 1, np); q < e; q++)
-        catch_up(s, &s->part[pi], s->touched[q], s->jT - 1);
+    size_t M = s->M;
+    const uint32_t *tch = s->touched;
+    for (size_t q = share(s->jnt, pi, np), e = share(s->jnt, pi + 1, np); q < e; q++) {
+        /* the touched rows are scattered: fetch a few ahead (their step, then their weights) */
+        if (q + 16 < e)
+            __builtin_prefetch(&s->last[tch[q + 16]]);
+        if (q + 8 < e && s->last[tch[q + 8]] < s->jT - 1)
+            prefetch_row(s->W + (size_t)tch[q + 8] * M, M, 1);
+        catch_up(s, &s->part[pi], tch[q], s->jT - 1);
+    }
 }
 
 static void rows_part(void *ud, unsigned pi, unsigned np)
@@ -725,6 +744,8 @@ SGD_VEC static void update_part(void *ud, unsigned pi, unsigned np)
         size_t nv = b->off[i + 1] - b->off[i];
         for (size_t k = 0; k < nv; k++) {
             uint32_t j = ix[k];
+            if (k + 4 < nv)
+                prefetch_row(s->G + (size_t)ix[k + 4] * M, M, 1);
             if (own[j] != me)
                 continue;
             float x = v[k] * sc[j];
@@ -737,9 +758,12 @@ SGD_VEC static void update_part(void *ud, unsigned pi, unsigned np)
     for (size_t q = q0; q < q1; q++) {
         if (q + 2 < q1) {
             size_t o2 = (size_t)tch[q + 2] * M;
-            __builtin_prefetch(s->W + o2, 1);
-            __builtin_prefetch(s->s1W + o2, 1);
-            __builtin_prefetch(s->s2W + o2, 1);
+            prefetch_row(s->W + o2, M, 1);
+            prefetch_row(s->G + o2, M, 0);
+            if (s->hv.optimizer != OPT_RMSPROP)
+                prefetch_row(s->s1W + o2, M, 1);
+            if (s->hv.optimizer != OPT_SGD)
+                prefetch_row(s->s2W + o2, M, 1);
         }
         size_t o = (size_t)tch[q] * M;
         update_vals(s, M, s->W + o, s->G + o, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
