@@ -18,11 +18,14 @@ typedef struct sgd_cfg {
     double lr, wd, l1, posw;
 } sgd_cfg;
 
-/* One thread's scratch for the sparse kernels: a row's per-model losses, the catch-up factors
- * (per column) and the step pair they were computed for. */
+/* One thread's scratch for the sparse kernels: a row's per-model losses and a small
+ * direct-mapped cache (slot t0 mod nslot) of catch-up factors: per slot the step pair
+ * (t0, t1) it holds (UINT64_MAX: none) and its 2 x stride floats, decay then shrinkage. */
 typedef struct sgd_part {
-    float *lrow, *ca, *cl;
-    uint64_t cache_t0, cache_t1;
+    float *lrow, *ca;
+    uint64_t *cache_t; /* 2 per slot: t0, t1 */
+    size_t stride;
+    unsigned nslot;
 } sgd_part;
 
 struct pool;

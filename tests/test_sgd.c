@@ -469,6 +469,87 @@ static void test_sparse_lazy_updates_match_dense(void)
     compare_sparse_dense("0.01", "0.001", 2e-3, "reg");
 }
 
+/* Features that come back after long and varied gaps (up to ~150 steps of one row): the
+ * catch-ups of a step need the decay factors of many different last steps, more than the
+ * per-thread cache holds, so its slots are reused. The weights must not depend on the thread
+ * count (each thread has its own cache) and must stay the dense path's (which decays every
+ * feature at every step) within rounding. */
+static void test_sparse_catch_up_long_gaps(void)
+{
+    ll_err err;
+    enum { DL = 150 };
+    FILE *fs = fopen(path("gap.libsvm"), "w"), *fd = fopen(path("gap.csv"), "w");
+    reseed(11);
+    for (int i = 0; i < 900; i++) {
+        float x[DL] = {0};
+        x[0] = 1;
+        x[1 + i % (DL - 1)] = (float)(urand() + 0.5);
+        x[1 + (i * 7 + i / 50) % (DL - 1)] = (float)(urand() - 1.5);
+        double z = 0.2 + x[0] * 0.1;
+        for (int j = 1; j < DL; j++)
+            z += x[j] * (j % 3 - 1);
+        int y = urand() < 1 / (1 + exp(-3 * z));
+        fprintf(fs, "%d", y);
+        fprintf(fd, "%d", y);
+        for (int j = 0; j < DL; j++) {
+            if (x[j] != 0)
+                fprintf(fs, " %d:%.9g", j + 1, x[j]);
+            fprintf(fd, ",%.9g", x[j]);
+        }
+        fputc('\n', fs);
+        fputc('\n', fd);
+    }
+    fclose(fs);
+    fclose(fd);
+    const char *hps[] = {"predictor_type",
+                         "binary_classifier",
+                         "feature_dim",
+                         "150",
+                         "normalize_data",
+                         "false",
+                         "optimizer",
+                         "sgd",
+                         "learning_rate",
+                         "0.05",
+                         "wd",
+                         "0.02",
+                         "l1",
+                         "0.0005",
+                         "num_models",
+                         "1",
+                         "mini_batch_size",
+                         "1",
+                         "epochs",
+                         "2",
+                         "binary_classifier_model_selection_criteria",
+                         "loss_function",
+                         NULL};
+    ll_model *m[4] = {NULL, NULL, NULL, NULL};
+    CHECK_OK(train_threads(hps, path("gap.libsvm"), NULL, path("gap1"), 4, 1, &err));
+    CHECK_OK(train_threads(hps, path("gap.libsvm"), NULL, path("gap2"), 4, 2, &err));
+    CHECK_OK(train_threads(hps, path("gap.libsvm"), NULL, path("gap3"), 4, 3, &err));
+    CHECK_OK(train_threads(hps, path("gap.csv"), NULL, path("gapd"), 4, 1, &err));
+    CHECK_OK(ll_model_load(path("gap1"), &m[0], &err));
+    CHECK_OK(ll_model_load(path("gap2"), &m[1], &err));
+    CHECK_OK(ll_model_load(path("gap3"), &m[2], &err));
+    CHECK_OK(ll_model_load(path("gapd"), &m[3], &err));
+    if (m[0] && m[1] && m[2] && m[3]) {
+        for (int t = 1; t < 3; t++)
+            CHECKF(!memcmp(ll_model_weights(m[0]), ll_model_weights(m[t]), DL * sizeof(float)),
+                   "%d threads: other weights than 1", t + 1);
+        double worst = 0, big = 0;
+        for (int j = 0; j < DL; j++) {
+            worst = fmax(worst, fabs(ll_model_weights(m[0])[j] - ll_model_weights(m[3])[j]));
+            big = fmax(big, fabs(ll_model_weights(m[3])[j]));
+        }
+        fprintf(stderr, "long gaps: sparse vs dense %g (largest weight %g)\n", worst, big);
+        CHECKF(worst <= 2e-3, "sparse and dense weights differ by %g", worst);
+        CHECKF(big > 0.1, "the model learned nothing (largest weight %g)", big);
+    }
+    for (int i = 0; i < 4; i++)
+        ll_model_free(m[i]);
+}
+
 /* The evaluation passes use loss_logistic_value_n (no derivative): its losses must be
  * loss_logistic_n's bit for bit, or model selection would change. */
 static void test_logistic_value_matches(void)
@@ -513,6 +594,7 @@ int main(void)
     RUN(test_sparse_lazy_updates_match_dense);
     RUN(test_threads_bit_identical);
     RUN(test_sparse_threads_same_weights);
+    RUN(test_sparse_catch_up_long_gaps);
     RUN(test_logistic_value_matches);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
