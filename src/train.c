@@ -29,6 +29,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1765,9 +1766,21 @@ static ll_code checkpoint_inside(run *r, uint64_t steps, ll_err *err)
         /* the lazy sparse state goes in as it is (ckpt.h, flag 16), as for a stop */
         if (rc == LL_OK)
             rc = ckpt_save(r->ck.path, &ps, &r->s, &r->sc, err);
-        if (rc == LL_OK)
+        if (rc == LL_OK) {
             logf_(r, "Saved checkpoint inside epoch %u after %llu mini-batch steps to \"%s\"",
                   r->e_now, (unsigned long long)steps, r->ck.path);
+            /* fault injection for the kill-and-resume tests (tests/cli/mpi.sh), which cannot
+             * time a kill from outside between two checkpoints of a fast epoch:
+             * LINLEARN_FAULT_KILL_AT=E:S ends the host that saved with SIGKILL right after the
+             * checkpoint inside epoch E after S steps */
+            const char *f = getenv("LINLEARN_FAULT_KILL_AT");
+            unsigned fe = 0;
+            unsigned long long fs = 0;
+            if (f && sscanf(f, "%u:%llu", &fe, &fs) == 2 && fe == r->e_now && fs == steps) {
+                fflush(NULL);
+                raise(SIGKILL);
+            }
+        }
     }
     mem_free(all);
     mem_free(hb);
