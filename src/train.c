@@ -28,8 +28,8 @@
 #include <cblas.h>
 #include <jansson.h>
 #include <math.h>
-#include <stdarg.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
