@@ -1654,6 +1654,28 @@ static ll_code checkpoint_epoch(run *r, const early_stop *es, uint32_t e, ll_err
     return rc;
 }
 
+/* The checkpoint state of a stop inside epoch e after `batches` steps, `rows` trained so far. */
+static ckpt_state partial_state(const run *r, const early_stop *es, uint32_t e, uint64_t rows,
+                                uint64_t batches)
+{
+    ckpt_state ps = r->ck.st;
+    ps.flags = CKPT_PARTIAL;
+    ps.next_epoch = ps.epochs_done = e;
+    ps.stale = es->stale;
+    ps.global_best = es->global_best;
+    ps.rows_trained = rows;
+    ps.train_secs = r->train_secs;
+    ps.part.batches = batches;
+    ps.part.tl = r->s.tl;
+    ps.part.tw = r->s.tw;
+    ps.part.n = 0; /* the criterion's sample comes from validation, never the train pass */
+    ps.part.stride = es->sp.cap;
+    ps.part.sc = es->sp.sc;
+    ps.part.lab = es->sp.lab;
+    ps.part.wt = es->sp.wt;
+    return ps;
+}
+
 /* Stopped by a signal (rc LL_E_STATE) inside epoch e: saves how far it got, unless it was still
  * passing over batches a checkpoint already covers. Logs the outcome. */
 static void checkpoint_stopped(run *r, const early_stop *es, ll_code rc, uint32_t e)
@@ -1662,21 +1684,7 @@ static void checkpoint_stopped(run *r, const early_stop *es, ll_code rc, uint32_
     if (rc != LL_E_STATE || !o->stop || !__atomic_load_n(o->stop, __ATOMIC_ACQUIRE) || !r->ck.on ||
         !r->in_epoch || r->skipping || r->nh > 1)
         return;
-    ckpt_state ps = r->ck.st;
-    ps.flags = CKPT_PARTIAL;
-    ps.next_epoch = ps.epochs_done = e;
-    ps.stale = es->stale;
-    ps.global_best = es->global_best;
-    ps.rows_trained = r->rows_trained;
-    ps.train_secs = r->train_secs;
-    ps.part.batches = r->batches;
-    ps.part.tl = r->s.tl;
-    ps.part.tw = r->s.tw;
-    ps.part.n = 0; /* the criterion's sample comes from validation, never the train pass */
-    ps.part.stride = es->sp.cap;
-    ps.part.sc = es->sp.sc;
-    ps.part.lab = es->sp.lab;
-    ps.part.wt = es->sp.wt;
+    ckpt_state ps = partial_state(r, es, e, r->rows_trained, r->batches);
     ll_err e2;
     char b[700];
     /* the lazy sparse state goes into the checkpoint as it is (ckpt.h, flag 16): catching up
@@ -1723,20 +1731,7 @@ static ll_code checkpoint_inside(run *r, uint64_t steps, ll_err *err)
     uint64_t *hb = NULL, *hr = NULL;
     double *htw = NULL, *htl = NULL, *tl = NULL;
     if (rc == LL_OK && r->rank == 0) {
-        ps.flags = CKPT_PARTIAL;
-        ps.next_epoch = ps.epochs_done = r->e_now;
-        ps.stale = es->stale;
-        ps.global_best = es->global_best;
-        ps.rows_trained = rows;
-        ps.train_secs = r->train_secs;
-        ps.part.batches = steps;
-        ps.part.tl = r->s.tl;
-        ps.part.tw = r->s.tw;
-        ps.part.n = 0; /* the criterion's sample comes from validation, never the train pass */
-        ps.part.stride = es->sp.cap;
-        ps.part.sc = es->sp.sc;
-        ps.part.lab = es->sp.lab;
-        ps.part.wt = es->sp.wt;
+        ps = partial_state(r, es, r->e_now, rows, steps);
         ps.part.nh = 0;
         if (nh > 1) {
             hb = mem_alloc(nh * sizeof *hb);
