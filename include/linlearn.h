@@ -279,7 +279,7 @@ typedef struct ll_parse_opts {
     uint64_t threads;      /* CSV and LIBSVM: threads parsing chunks of the input at once (the
                               rows, their order and every message stay those of one thread);
                               1 (the default): the caller's thread only; 0: one per core */
-    uint64_t chunk_bytes;  /* with threads: bytes of text per chunk (default 1 MiB) */
+    uint64_t chunk_bytes;  /* with threads: bytes of text per chunk (default 256 KiB) */
     uint64_t reserved[6];  /* room to grow: see "Options" at the top */
 } ll_parse_opts;
 

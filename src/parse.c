@@ -318,7 +318,7 @@ static ll_code mt_start(ll_parser *p, ll_err *err)
     if (p->fmt == LL_FMT_CSV &&
         (!p->ts.delim || (p->o.header && !p->ts.header_done) || !p->ts.n_fields))
         return LL_OK; /* not yet */
-    size_t chunk = p->o.chunk_bytes ? (size_t)p->o.chunk_bytes : (size_t)1 << 20;
+    size_t chunk = p->o.chunk_bytes ? (size_t)p->o.chunk_bytes : PMT_CHUNK_DEFAULT;
     if (chunk > p->tb.max / 2)
         chunk = p->tb.max / 2 ? p->tb.max / 2 : 1;
     ll_code rc = rd_buf_fill(&p->tb, chunk + 1, err);

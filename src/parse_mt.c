@@ -122,7 +122,7 @@ ll_code pmt_new(rd_buf *tb, text_state *ts, text_parse_fn fn, int csv, uint64_t 
     /* the caller's thread is one of the parsers: it parses chunks while it waits for one */
     unsigned n = threads ? (threads > 256 ? 256 : (unsigned)threads) : cores();
     m->n_threads = n > 1 ? n - 1 : 1;
-    m->chunk = chunk ? (size_t)chunk : (size_t)1 << 20;
+    m->chunk = chunk ? (size_t)chunk : PMT_CHUNK_DEFAULT;
     if (m->chunk > tb->max / 2)
         m->chunk = tb->max / 2 ? tb->max / 2 : 1;
     m->n_slots = 2 * n + 1;

@@ -3,8 +3,13 @@
  * (parse_mt.c); used by parse.c when ll_parse_opts.threads is not 1. */
 #ifndef LL_PARSE_MT_H
 #define LL_PARSE_MT_H
+
 #include "rd.h"
 #include "text.h"
+
+/* Bytes of text per chunk when ll_parse_opts.chunk_bytes is 0: small enough that the
+ * 2 x threads + 1 chunks in flight, with their parsed rows, stay a few MiB on narrow rows. */
+#define PMT_CHUNK_DEFAULT ((size_t)256 << 10)
 
 typedef struct pmt pmt;
 

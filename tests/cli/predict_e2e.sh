@@ -42,7 +42,7 @@ check "label column skipped" [ "$(cat "$T/f.csv")" = '0,0.34298953' ]
 
 # a larger input: identical bytes with mini-batches of 1, 7 and 1000 rows; bounded memory
 awk 'BEGIN { for (i = 0; i < 200000; i++) printf "%d,%.3f,%d\n", i % 7, (i % 13) / 4.0, i % 5 - 2 }' >"$T/big.csv"
-/usr/bin/time -f '%M' -o "$T/mem" "$BIN" predict --model "$T/reg" --accept application/json "$T/big.csv" "$T/big1.json" 2>/dev/null
+/usr/bin/time -f '%M' -o "$T/mem" "$BIN" predict --threads 1 --model "$T/reg" --accept application/json "$T/big.csv" "$T/big1.json" 2>/dev/null
 "$BIN" predict --model "$T/reg" --mini-batch-size 7 --accept application/json "$T/big.csv" "$T/big7.json" 2>/dev/null
 check "mini-batch size does not change the output" cmp -s "$T/big1.json" "$T/big7.json"
 head -n 5 "$T/big.csv" >"$T/small.csv"
@@ -54,7 +54,16 @@ check "200000 predictions" [ "$n" = 200000 ]
 kb=$(cat "$T/mem")
 bytes=$(wc -c <"$T/big.csv")
 echo "peak RSS ${kb} kB for a $bytes-byte input"
-check "streaming: peak RSS under 40 MB" [ "$kb" -lt 40000 ]
+check "streaming: peak RSS under 40 MB on one thread" [ "$kb" -lt 40000 ]
+# on every core (parse workers, 2 x threads + 1 chunks in flight): the same output, and a
+# five times larger input does not raise the peak (bounded, not growing with the input)
+/usr/bin/time -f '%M' -o "$T/mem2" "$BIN" predict --threads 2 --model "$T/reg" --accept application/json "$T/big.csv" "$T/big2.json" 2>/dev/null
+check "two threads: the one-thread output" cmp -s "$T/big1.json" "$T/big2.json"
+for i in 1 2 3 4 5; do cat "$T/big.csv"; done >"$T/big5.csv"
+/usr/bin/time -f '%M' -o "$T/mem5" "$BIN" predict --threads 2 --model "$T/reg" --accept application/json "$T/big5.csv" /dev/null 2>/dev/null
+kb2=$(cat "$T/mem2"); kb5=$(cat "$T/mem5")
+echo "peak RSS on two threads: ${kb2} kB, ${kb5} kB for five times the input"
+check "two threads: peak RSS does not grow with the input" [ "$kb5" -lt $((kb2 + kb2 / 4 + 4000)) ]
 
 # errors: the row and both counts, exit status 1 (bad data), no partial output file
 printf '1,2,3\n4,5\n' >"$T/bad.csv"
