@@ -14,6 +14,8 @@ mkroot() {
     cp $DS/train.csv "$r/input/data/train/"; cp $DS/validation.csv "$r/input/data/validation/"
 }
 rnd() { od -An -N2 -tu2 /dev/urandom | tr -d ' '; }
+# the inode of a checkpoint file (each save writes a new file and renames it), or "none"
+ck_id() { stat -c %i "$1" 2>/dev/null || echo none; }
 mkroot ref
 ms_now() { echo $(( $(date +%s%N) / 1000000 )); }
 t0=$(ms_now)
@@ -74,8 +76,11 @@ for opt in sgd adam rmsprop; do
     check "sparse $opt: uninterrupted run" sh -c "$LL train --sagemaker --threads 1 --no-checkpoints --sm-root $T/sref_$opt > $T/sref_$opt.log 2>&1"
     tref=$(( $(ms_now) - t0 ))
     $LL export --format csv $T/sref_$opt/model/model.tar.gz > $T/sref_$opt.csv
-    # kill after a random 10-70 % of the uninterrupted run time until the run completes; a round
-    # with fewer than two kills that resumed is started over (at most 3 rounds)
+    # each run is killed once it has made progress (its checkpoint was replaced: an epoch ended),
+    # after a further random 0-100 % of one epoch's time, so every run but the last is killed
+    # whatever the machine's load; a round with fewer than two kills that resumed is started over
+    # (at most 3 rounds)
+    ep_ms=$(( tref / 10 + 1 ))
     round=0; resumes=0
     while [ $resumes -lt 2 ] && [ $round -lt 3 ]; do
         round=$((round + 1))
@@ -84,8 +89,11 @@ for opt in sgd adam rmsprop; do
         while [ $done = 0 ] && [ $tries -lt 40 ]; do
             tries=$((tries + 1))
             lg=$T/sk_$opt.log.$tries
+            ck=$T/sk_$opt/checkpoints/linlearn-state.ckpt
+            before=$(ck_id $ck)
             $LL train --sagemaker --threads 1 --sm-root $T/sk_$opt > $lg 2>&1 & pid=$!
-            ms=$(( tref / 10 + $(rnd) % (tref * 3 / 5 + 1) ))
+            i=0; while kill -0 $pid 2>/dev/null && [ "$(ck_id $ck)" = "$before" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done
+            ms=$(( $(rnd) % ep_ms ))
             sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
             if [ $((tries % 2)) = 0 ]; then sig=KILL; else sig=TERM; fi
             kill -$sig $pid 2>/dev/null
