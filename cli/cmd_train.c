@@ -43,6 +43,10 @@ static const char *HELP =
     "                           predictor_type and feature_dim)\n"
     "  --exact-final-metrics    score the selected model's final metrics on the selection\n"
     "                           channel in a pass of their own (docs/TRAINING.md)\n"
+    "  --cache-mb N             memory for passes kept decoded, so later passes over a\n"
+    "                           channel replay them instead of reading it again (same results;\n"
+    "                           0: none; default: LINLEARN_CACHE_MB, else a quarter of the\n"
+    "                           memory, at most 2048)\n"
     "  --seed N                 random seed (default 0); same seed and threads, same model\n"
     "  --threads N              kernel threads: BLAS, sparse steps, CSV/LIBSVM parsing\n"
     "                           (default: all cores)\n"
@@ -96,6 +100,7 @@ enum {
     O_INITIAL,
     O_EXACT,
     O_CKSTEPS,
+    O_CACHE,
 };
 
 static const struct option LONGOPTS[] = {
@@ -124,6 +129,7 @@ static const struct option LONGOPTS[] = {
     {"checkpoint-steps", required_argument, 0, O_CKSTEPS},
     {"initial-model", required_argument, 0, O_INITIAL},
     {"exact-final-metrics", no_argument, 0, O_EXACT},
+    {"cache-mb", required_argument, 0, O_CACHE},
     {"label-column", required_argument, 0, O_LABEL_COL},
     {"header", no_argument, 0, O_HEADER},
     {"delimiter", required_argument, 0, O_DELIM},
@@ -352,6 +358,13 @@ int cmd_train(int argc, char **argv)
             break;
         case O_EXACT:
             o.exact_final_metrics = 1;
+            break;
+        case O_CACHE:
+            if (!parse_u64(optarg, &u) || u > ((uint64_t)1 << 40)) {
+                st = tool_usage_error(cmd, "bad --cache-mb '%s' (want MiB, 0 for none)", optarg);
+                goto out;
+            }
+            o.cache_mb = u ? (int64_t)u : -1;
             break;
         case O_SEED:
             if (!parse_u64(optarg, &u)) {

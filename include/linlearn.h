@@ -536,7 +536,11 @@ typedef struct ll_train_opts {
                                 share (ShardedByS3Key), not split again; train: see shard */
     uint64_t checkpoint_steps; /* >0: also checkpoint every this many mini-batch steps inside an
                                   epoch (across hosts too), so a killed job resumes mid-epoch */
-    uint64_t reserved[2];      /* room to grow: see "Options" at the top */
+    int64_t cache_mb;          /* memory for passes kept decoded (MiB): a channel whose pass fits
+                                  is read once and replayed (same results, docs/TRAINING.md,
+                                  "Passes kept in memory"); 0: the environment's LINLEARN_CACHE_MB,
+                                  else a quarter of the memory, at most 2048; < 0: none */
+    uint64_t reserved[1];      /* room to grow: see "Options" at the top */
 } ll_train_opts;
 
 /* How the train channel is split over the hosts. AUTO: whole objects (host r of n reads objects

@@ -19,6 +19,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "model.h"
+#include "pcache.h"
 #include "pool.h"
 #include "report.h"
 #include "scaler.h"
@@ -135,7 +136,33 @@ typedef struct run {
     /* checkpoints inside an epoch (o->checkpoint_steps): the epoch and its early-stopping state */
     const struct early_stop *es_now;
     uint32_t e_now;
+    /* passes kept in memory (pcache.h): per channel its state, one of PC_*, and the batches */
+    pcache pc[3];
+    int pc_state[3];
+    int pc_eof;             /* the pass being recorded reached its end */
+    int pc_pend;            /* r->b is the recorded pass's latest batch, kept once it was used */
+    int pc_once;            /* the pass being recorded is to be read once more only */
+    uint32_t pc_replays[3]; /* passes replayed from memory, per channel */
+    size_t cache_budget;    /* the whole budget (bytes) */
+    size_t cache_left;      /* bytes of the budget not yet used */
+    int play;               /* 1 + the channel whose pass is replayed now, else 0 */
+    size_t play_at;         /* the next batch to replay */
+    ll_batch play_b;        /* the trainer's own batch and labels, while r->b shows kept ones */
+    float *play_y;
 } run;
+
+/* A channel's pass kept in memory: none yet; recording the open pass; a whole pass kept; not
+ * kept (it did not fit, or caching is off) */
+enum { PC_NONE = 0, PC_REC, PC_FULL, PC_OFF };
+/* How a pass may use the cache: record it (it is read at least twice more); record it when it
+ * is worth it for one more read (PASS_KEEP1: see keep_pending); replay a kept pass */
+#define PASS_KEEP 1
+#define PASS_REPLAY 2
+#define PASS_KEEP1 4
+/* A dense pass read once more is kept only for this many models or fewer: with more, reading
+ * it again overlaps the scoring of the models and costs less than the copy (docs/TRAINING.md,
+ * "Passes kept in memory") */
+#define PC_ONCE_MAX_MODELS 8
 
 static ll_code checkpoint_inside(run *r, uint64_t steps, ll_err *err);
 
@@ -239,6 +266,22 @@ static ll_code labels(run *r, int ch, ll_err *err)
     return LL_OK;
 }
 
+/* The recorded pass's latest batch, used by now, is copied to the cache. */
+static void keep_pending(run *r, int ch)
+{
+    if (!r->pc_pend)
+        return;
+    r->pc_pend = 0;
+    if (r->pc_state[ch] != PC_REC)
+        return;
+    if (r->pc_once && r->pc[ch].n == 0 && !r->b.n_sparse && r->s.K > PC_ONCE_MAX_MODELS) {
+        r->pc_state[ch] = PC_NONE; /* dense, many models, one more read: not worth a copy */
+        return;
+    }
+    if (!pcache_add(&r->pc[ch], &r->b, r->y, &r->cache_left))
+        r->pc_state[ch] = PC_OFF; /* too big for the budget: read every pass */
+}
+
 /* The next batch of channel ch with labels; *eof at the end. Errors get the source's name. */
 static ll_code next(run *r, int ch, int *eof, ll_err *err)
 {
@@ -247,9 +290,27 @@ static ll_code next(run *r, int ch, int *eof, ll_err *err)
     size_t mbs = r->hv.mini_batch_size;
     if (r->nh > 1 && !r->split[ch]) /* each host's batch is its part of the global one */
         mbs = (mbs + (size_t)r->nh - 1) / (size_t)r->nh;
-    ll_code rc = channel_next(&r->ch[ch], &r->b, mbs, eof, err);
-    if (rc == LL_OK)
-        rc = labels(r, ch, err);
+    ll_code rc = LL_OK;
+    if (r->play == ch + 1) { /* a kept pass: its batches as they were read */
+        pcache *pc = &r->pc[ch];
+        if (r->play_at < pc->n) {
+            const pcache_batch *kb = &pc->v[r->play_at++];
+            r->b = kb->b;
+            r->y = (float *)kb->y;
+            r->ch[ch].rows += kb->b.n_rows;
+        } else
+            r->b.n_rows = 0;
+        *eof = r->play_at >= pc->n;
+    } else {
+        keep_pending(r, ch);
+        rc = channel_next(&r->ch[ch], &r->b, mbs, eof, err);
+        if (rc == LL_OK)
+            rc = labels(r, ch, err);
+        if (rc == LL_OK && r->pc_state[ch] == PC_REC) {
+            r->pc_pend = r->b.n_rows > 0;
+            r->pc_eof = *eof;
+        }
+    }
     if (rc == LL_OK && ch == 0 && r->b.n_rows) {
         iter_stats *it = &r->it;
         it->records += r->b.n_rows;
@@ -276,15 +337,67 @@ static ll_code next(run *r, int ch, int *eof, ll_err *err)
     return rc;
 }
 
-/* Opens a pass over channel ch (for the train channel, a reset of its iterator). */
-static ll_code open_pass(run *r, int ch, ll_err *err)
+/* Opens a pass over channel ch (for the train channel, a reset of its iterator). how: PASS_*
+ * flags; a kept pass is replayed from memory, and a pass that may be kept is recorded while it
+ * is read (one channel at a time). */
+static ll_code open_pass(run *r, int ch, int how, ll_err *err)
 {
     if (ch == 0) {
         r->it.resets++;
         r->it.pass_records = r->it.pass_batches = 0;
         r->ts_iter = wall_s();
     }
+    if ((how & PASS_REPLAY) && r->pc_state[ch] == PC_FULL && !r->play) {
+        r->play = ch + 1;
+        r->play_at = 0;
+        r->pc_replays[ch]++;
+        r->play_b = r->b;
+        r->play_y = r->y;
+        r->ch[ch].rows = 0;
+        return LL_OK;
+    }
+    if (r->pc_state[ch] == PC_REC) { /* an earlier recording did not end */
+        pcache_clear(&r->pc[ch], &r->cache_left);
+        r->pc_state[ch] = PC_NONE;
+        r->pc_pend = 0;
+    }
+    if ((how & (PASS_KEEP | PASS_KEEP1)) && r->pc_state[ch] == PC_NONE && r->cache_left > 0 &&
+        r->nh == 1) {
+        int busy = 0;
+        for (int c = 0; c < 3; c++)
+            busy |= r->pc_state[c] == PC_REC;
+        if (!busy) {
+            r->pc_state[ch] = PC_REC;
+            r->pc_eof = 0;
+            r->pc_pend = 0;
+            r->pc_once = !(how & PASS_KEEP);
+        }
+    }
     return channel_open_pass(&r->ch[ch], err);
+}
+
+/* Ends the pass over channel ch: a replay gives the trainer its own batch back; a recording
+ * that reached the end of the pass becomes the kept pass, else it is dropped. */
+static void close_pass(run *r, int ch)
+{
+    if (r->play == ch + 1) {
+        r->play = 0;
+        r->b = r->play_b;
+        r->y = r->play_y;
+        return;
+    }
+    if (r->pc_state[ch] == PC_REC) {
+        if (r->pc_eof)
+            keep_pending(r, ch);
+        r->pc_pend = 0;
+        if (r->pc_eof && r->pc_state[ch] == PC_REC) {
+            r->pc_state[ch] = PC_FULL;
+        } else if (r->pc_state[ch] == PC_REC) {
+            pcache_clear(&r->pc[ch], &r->cache_left);
+            r->pc_state[ch] = PC_NONE;
+        }
+    }
+    channel_close_pass(&r->ch[ch]);
 }
 
 static ll_code with_src(run *r, int ch, ll_code rc, ll_err *err)
@@ -462,7 +575,7 @@ static ll_code scaler_pass(run *r, ll_err *err)
                                                              : 0;
     ll_code rc = scaler_init(&r->sc, ncls, err);
     if (rc == LL_OK)
-        rc = open_pass(r, 0, err);
+        rc = open_pass(r, 0, 0, err);
     int eof = 0;
     uint64_t want = r->hv.num_point_for_scaler;
     uint64_t rows = 0;
@@ -480,7 +593,7 @@ static ll_code scaler_pass(run *r, ll_err *err)
             rc = scaler_add(&r->sc, &r->b, r->y, (size_t)lim, err);
         }
     }
-    channel_close_pass(&r->ch[0]);
+    close_pass(r, 0);
     if (rc == LL_OK && r->nh > 1) {
         uint64_t v[2] = {rows, eof ? 1u : 0u};
         dist_where("the scaler statistics", 0);
@@ -621,7 +734,14 @@ static ll_code dist_epoch(run *r, ll_err *err)
 
 static ll_code train_epoch(run *r, ll_err *err)
 {
-    ll_code rc = open_pass(r, 0, err);
+    /* In File mode every epoch reads the same bytes, so a kept pass is the epoch's data; in
+     * Pipe mode each epoch reads its own FIFO (the feeder may shuffle), and only the last
+     * epoch's pass is kept, for the passes after training (one more read). */
+    int last = r->e_now + 1 >= r->hv.epochs;
+    int how = !r->ch[0].pipe ? PASS_REPLAY | (last ? PASS_KEEP1 : PASS_KEEP)
+              : last         ? PASS_KEEP1
+                             : 0;
+    ll_code rc = open_pass(r, 0, how, err);
     int eof = 0;
     sgd_epoch_begin(&r->s);
     r->batches = 0;
@@ -648,7 +768,7 @@ static ll_code train_epoch(run *r, ll_err *err)
         rc = rc == LL_OK ? dist_epoch(r, err) : rc;
         r->comm_train += dist_comm_seconds() - c0;
         r->train_secs += now_s() - t;
-        channel_close_pass(&r->ch[0]);
+        close_pass(r, 0);
         return with_src(r, 0, rc, err);
     }
     while (rc == LL_OK && !eof) {
@@ -670,7 +790,7 @@ static ll_code train_epoch(run *r, ll_err *err)
         }
     }
     r->train_secs += now_s() - t;
-    channel_close_pass(&r->ch[0]);
+    close_pass(r, 0);
     return with_src(r, 0, rc, err);
 }
 
@@ -698,7 +818,9 @@ static ll_code eval_pass(run *r, int ch, double *loss, sampler *sp, ll_err *err)
     if (sp)
         sp->n = 0;
     double w = 0;
-    ll_code rc = open_pass(r, ch, err);
+    /* read again after every epoch and by the selection pass */
+    int last = r->e_now + 1 >= r->hv.epochs;
+    ll_code rc = open_pass(r, ch, PASS_REPLAY | (last ? PASS_KEEP1 : PASS_KEEP), err);
     int eof = 0;
     while (rc == LL_OK && !eof) {
         rc = next(r, ch, &eof, err);
@@ -707,7 +829,7 @@ static ll_code eval_pass(run *r, int ch, double *loss, sampler *sp, ll_err *err)
         if (rc == LL_OK && sp && r->b.n_rows)
             sampler_add(r, sp);
     }
-    channel_close_pass(&r->ch[ch]);
+    close_pass(r, ch);
     if (rc == LL_OK && r->nh > 1) /* each host scored its part: the sums of all of them */
         rc = dist_losses(r, loss, &w, err);
     if (rc == LL_OK && sp)
@@ -876,7 +998,9 @@ static ll_code select_model(run *r, int ch, selection *sel, int fold, kept *kp, 
     double w = 0;
     size_t n = 0;
     int left_out = 0;
-    rc = open_pass(r, ch, err);
+    /* the selection channel's final metrics come from this pass's scores unless asked for
+     * from a pass of their own */
+    rc = open_pass(r, ch, PASS_REPLAY | (r->o->exact_final_metrics ? PASS_KEEP1 : 0), err);
     int eof = 0;
     while (rc == LL_OK && !eof) {
         rc = next(r, ch, &eof, err);
@@ -918,7 +1042,7 @@ static ll_code select_model(run *r, int ch, selection *sel, int fold, kept *kp, 
         n += m;
         kp->n = n;
     }
-    channel_close_pass(&r->ch[ch]);
+    close_pass(r, ch);
     rc = with_src(r, ch, rc, err);
     kp->all = rc == LL_OK && fold && !left_out;
     if (rc == LL_OK && r->nh > 1) {
@@ -1037,7 +1161,7 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, const kept *kp, 
         rc = metrics_add(&mt, zk, kp->lab, kp->wt, kp->n, err);
     }
     if (rc == LL_OK && !kp)
-        rc = open_pass(r, ch, err);
+        rc = open_pass(r, ch, PASS_REPLAY, err);
     int eof = kp != NULL;
     while (rc == LL_OK && !eof) {
         rc = next(r, ch, &eof, err);
@@ -1060,7 +1184,7 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, const kept *kp, 
             rc = metrics_add(&mt, z, r->y, r->b.weight, r->b.n_rows, err);
     }
     if (!kp) {
-        channel_close_pass(&r->ch[ch]);
+        close_pass(r, ch);
         rc = with_src(r, ch, rc, err);
     }
     if (rc == LL_OK && r->nh > 1) {
@@ -1898,6 +2022,18 @@ static ll_code save(run *r, const ll_hparams *hp, ll_model *m, const selection *
         }
         json_object_set_new(j, "hosts", hj);
         json_object_set_new(j, "train_rows_by_host", rj);
+        json_t *kj = json_object(); /* passes kept in memory: what was kept and replayed */
+        json_object_set_new(kj, "budget_mb", json_real((double)r->cache_budget / 1048576.0));
+        for (int c = 0; c < 3; c++)
+            if (r->pc_state[c] == PC_FULL) {
+                json_t *cj = json_object();
+                json_object_set_new(cj, "rows", json_integer((json_int_t)r->pc[c].rows));
+                json_object_set_new(cj, "batches", json_integer((json_int_t)r->pc[c].n));
+                json_object_set_new(cj, "mb", json_real((double)r->pc[c].bytes / 1048576.0));
+                json_object_set_new(cj, "replays", json_integer(r->pc_replays[c]));
+                json_object_set_new(kj, CH_NAME[c], cj);
+            }
+        json_object_set_new(j, "kept_passes", kj);
         if (r->nh > 1) { /* algo-1's view of the collectives (bench/distributed.sh) */
             json_t *dj = json_object();
             json_object_set_new(dj, "steps", json_integer((json_int_t)r->s.t));
@@ -2024,6 +2160,23 @@ static ll_code run_all(run *r, const ll_hparams *hp, ll_err *err)
     return rc;
 }
 
+/* The bytes passes may keep in memory (ll_train_opts.cache_mb). */
+static size_t cache_budget(const ll_train_opts *o)
+{
+    int64_t mb = o->cache_mb;
+    const char *env = getenv("LINLEARN_CACHE_MB");
+    if (mb == 0 && env && *env) {
+        char *end;
+        long long v = strtoll(env, &end, 10);
+        mb = *end || v < 0 ? 0 : v == 0 ? -1 : v;
+    }
+    if (mb < 0)
+        return 0;
+    if (mb == 0)
+        return pcache_default_budget();
+    return (uint64_t)mb > (SIZE_MAX >> 20) ? SIZE_MAX : (size_t)mb << 20;
+}
+
 ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
 {
     if (!o->train)
@@ -2051,8 +2204,15 @@ ll_code ll_train(const ll_hparams *hp, const ll_train_opts *o, ll_err *err)
     snprintf(r.tname, sizeof r.tname, "train_%s", r.obj);
     snprintf(r.vname, sizeof r.vname, "validation_%s", r.obj);
     ll_batch_init(&r.b);
+    r.cache_left = r.cache_budget = cache_budget(o);
     r.t_setup_ms = (now_s() - r.t0) * 1000;
     rc = run_all(&r, hp, err);
+    if (r.play) { /* a pass ended by an error while it replayed */
+        r.b = r.play_b;
+        r.y = r.play_y;
+    }
+    for (int c = 0; c < 3; c++)
+        pcache_clear(&r.pc[c], NULL);
     mem_free(r.rows_by_host);
     for (int c = 0; c < 3; c++)
         if (r.has[c])

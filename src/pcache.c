@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* pcache.c - a pass of decoded batches kept in memory (pcache.h). */
+#include "pcache.h"
+#include "mem.h"
+#include <string.h>
+#include <unistd.h>
+
+#define PCACHE_CHUNK ((size_t)32 << 20) /* huge pages: few faults when a chunk is first used */
+#define PCACHE_ALIGN ((size_t)64)
+#define PCACHE_MAX_DEFAULT ((size_t)2 << 30)
+
+void pcache_init(pcache *c)
+{
+    memset(c, 0, sizeof *c);
+}
+
+void pcache_clear(pcache *c, size_t *budget)
+{
+    for (size_t i = 0; i < c->n_chunk; i++)
+        mem_free(c->chunk[i]);
+    mem_free(c->chunk);
+    mem_free(c->chunk_len);
+    mem_free(c->v);
+    if (budget)
+        *budget += c->bytes;
+    pcache_init(c);
+}
+
+size_t pcache_default_budget(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || psz <= 0)
+        return (size_t)256 << 20;
+    unsigned long long q = (unsigned long long)pages * (unsigned long long)psz / 4;
+    return q < PCACHE_MAX_DEFAULT ? (size_t)q : PCACHE_MAX_DEFAULT;
+}
+
+static size_t up(size_t n)
+{
+    return (n + PCACHE_ALIGN - 1) & ~(PCACHE_ALIGN - 1);
+}
+
+/* Room for need bytes at the end of the last chunk, or in a new chunk; NULL when over budget
+ * or out of memory. */
+static uint8_t *room(pcache *c, size_t need, size_t *budget)
+{
+    if (c->n_chunk && c->chunk_len[c->n_chunk - 1] - c->used >= need) {
+        uint8_t *p = c->chunk[c->n_chunk - 1] + c->used;
+        c->used += need;
+        return p;
+    }
+    size_t left = budget ? *budget : (size_t)-1;
+    if (need > left)
+        return NULL;
+    size_t len = PCACHE_CHUNK < left ? PCACHE_CHUNK : left;
+    if (len < need)
+        len = need;
+    if (c->n_chunk == c->cap_chunk) {
+        size_t nc = c->cap_chunk ? 2 * c->cap_chunk : 16;
+        uint8_t **q = mem_realloc_array(c->chunk, nc, sizeof *q);
+        if (!q)
+            return NULL;
+        c->chunk = q;
+        size_t *ql = mem_realloc_array(c->chunk_len, nc, sizeof *ql);
+        if (!ql)
+            return NULL;
+        c->chunk_len = ql;
+        c->cap_chunk = nc;
+    }
+    /* 64 bytes of slack so the first array can start on a 64-byte boundary */
+    uint8_t *m = mem_alloc_big(len + PCACHE_ALIGN);
+    if (!m)
+        return NULL;
+    c->chunk[c->n_chunk] = m;
+    c->chunk_len[c->n_chunk] = len + PCACHE_ALIGN;
+    c->n_chunk++;
+    c->bytes += len;
+    if (budget)
+        *budget -= len;
+    /* every part is a multiple of 64 bytes long, so what follows stays aligned too */
+    size_t a = (size_t)(-(uintptr_t)m & (PCACHE_ALIGN - 1));
+    c->used = a + need;
+    return m + a;
+}
+
+/* Copies n bytes of src (may be NULL: then NULL) to *at and moves *at on. */
+static void *put(uint8_t **at, const void *src, size_t n)
+{
+    if (!src)
+        return NULL;
+    void *d = *at;
+    if (n)
+        memcpy(d, src, n);
+    *at += up(n);
+    return d;
+}
+
+int pcache_add(pcache *c, const ll_batch *b, const float *y, size_t *budget)
+{
+    size_t n = b->n_rows, nval = b->off[n], nlab = b->loff[n];
+    int sp = b->n_sparse > 0 && b->idx;
+    size_t need = up(nval * sizeof(float)) + (sp ? up(nval * sizeof(uint32_t)) : 0) +
+                  up((n + 1) * sizeof(size_t)) * 2 + up(n * sizeof(uint64_t)) + up(n) +
+                  up(nlab * sizeof(float)) + up(n * sizeof(float)) * 2 +
+                  (b->src_line ? up(n * sizeof(uint64_t)) : 0) +
+                  (b->src_off ? up(n * sizeof(uint64_t)) : 0);
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? 2 * c->cap : 256;
+        pcache_batch *q = mem_realloc_array(c->v, nc, sizeof *q);
+        if (!q) {
+            pcache_clear(c, budget);
+            return 0;
+        }
+        c->v = q;
+        c->cap = nc;
+    }
+    uint8_t *at = room(c, need, budget);
+    if (!at) {
+        pcache_clear(c, budget);
+        return 0;
+    }
+    pcache_batch *k = &c->v[c->n];
+    memset(k, 0, sizeof *k);
+    ll_batch *d = &k->b;
+    d->n_rows = n;
+    d->val = put(&at, b->val, nval * sizeof(float));
+    d->idx = sp ? put(&at, b->idx, nval * sizeof(uint32_t)) : NULL;
+    d->off = put(&at, b->off, (n + 1) * sizeof(size_t));
+    d->dim = put(&at, b->dim, n * sizeof(uint64_t));
+    d->sparse = put(&at, b->sparse, n);
+    d->label = put(&at, b->label, nlab * sizeof(float));
+    d->loff = put(&at, b->loff, (n + 1) * sizeof(size_t));
+    d->weight = put(&at, b->weight, n * sizeof(float));
+    k->y = put(&at, y, n * sizeof(float));
+    d->src_line = put(&at, b->src_line, n * sizeof(uint64_t));
+    d->src_off = put(&at, b->src_off, n * sizeof(uint64_t));
+    d->dense = b->dense;
+    d->width = b->width;
+    d->n_sparse = b->n_sparse;
+    c->n++;
+    c->rows += n;
+    return 1;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * pcache.h - one channel's pass of decoded mini-batches kept in memory, so a later pass over
+ * the same data (the next epoch in File mode, the validation pass of every epoch, model
+ * selection and the final metrics after training) replays the batches instead of reading,
+ * framing and decoding the source again (docs/TRAINING.md, "Passes kept in memory"). The
+ * copies are exact: a replayed pass gives the trainer the same rows, labels, weights and batch
+ * boundaries, so every result is bit for bit the one a read pass gives. Memory comes from a
+ * budget shared by the channels; a pass that does not fit is dropped and read as before.
+ */
+#ifndef LL_PCACHE_H
+#define LL_PCACHE_H
+#include "linlearn.h"
+#include <stddef.h>
+#include <stdint.h>
+
+/* A kept batch: a read-only ll_batch whose arrays live in the cache, and its labels as the
+ * trainer converted them. */
+typedef struct pcache_batch {
+    ll_batch b;
+    const float *y;
+} pcache_batch;
+
+typedef struct pcache {
+    pcache_batch *v; /* the batches of the pass, in order */
+    size_t n, cap;
+    uint8_t **chunk; /* memory, in chunks of PCACHE_CHUNK bytes (or one batch's size) */
+    size_t *chunk_len;
+    size_t n_chunk, cap_chunk;
+    size_t used;   /* bytes used of the last chunk */
+    size_t bytes;  /* bytes held (counted against the budget) */
+    uint64_t rows; /* rows held */
+} pcache;
+
+void pcache_init(pcache *c);
+/* Frees what c holds and returns its bytes to *budget (NULL: no budget). */
+void pcache_clear(pcache *c, size_t *budget);
+/* Appends a copy of b (every array but its capacities) with its n_rows labels y. Returns 0 when
+ * the copy would take more than *budget bytes or memory runs out: then c is cleared (its bytes
+ * returned to *budget) and nothing else changes. */
+int pcache_add(pcache *c, const ll_batch *b, const float *y, size_t *budget);
+/* The default budget: a quarter of the machine's memory, at most 2 GiB. */
+size_t pcache_default_budget(void);
+#endif
