@@ -650,11 +650,8 @@ SGD_VEC static void decay_row(float *restrict w, const float *restrict f, const 
  * the steps it was absent from (its optimizer state is left as it was, as in lazy adam);
  * last[j] is the caller's to move. The factors depend only on (last[j], t1): each part keeps
  * them in its cache slot last[j] mod nslot, so the catch-ups of one step rarely recompute. */
-static void catch_up(sgd *s, sgd_part *p, uint64_t j, uint64_t t1)
+static inline const float *catch_factors(sgd *s, sgd_part *p, uint64_t t0, uint64_t t1)
 {
-    uint64_t t0 = s->last[j];
-    if (t0 >= t1)
-        return;
     unsigned slot = (unsigned)(t0 & (p->nslot - 1));
     float *ca = p->ca + (size_t)slot * 2 * p->stride, *cl = ca + p->stride;
     uint64_t *tag = p->cache_t + 2 * (size_t)slot;
@@ -672,7 +669,16 @@ static void catch_up(sgd *s, sgd_part *p, uint64_t j, uint64_t t1)
         tag[0] = t0;
         tag[1] = t1;
     }
-    decay_row(s->W + (size_t)j * s->M, ca, cl, s->M, s->any_l1);
+    return ca;
+}
+
+static void catch_up(sgd *s, sgd_part *p, uint64_t j, uint64_t t1)
+{
+    uint64_t t0 = s->last[j];
+    if (t0 >= t1)
+        return;
+    const float *ca = catch_factors(s, p, t0, t1);
+    decay_row(s->W + (size_t)j * s->M, ca, ca + p->stride, s->M, s->any_l1);
 }
 
 static void sync_part(void *ud, unsigned pi, unsigned np)
@@ -790,6 +796,77 @@ SGD_VEC static void update_part(void *ud, unsigned pi, unsigned np)
     }
 }
 
+/* The phases of a sparse step with one column (M == 1, one model of a binary classifier or
+ * regressor), on the calling thread: the work of a batch is too small to share, and the calls
+ * and loops per feature of the general phases cost more than the arithmetic. The same float
+ * operations in the same order as catchup_part, rows_part and update_part (which give the same
+ * result for any number of parts), so the model bytes do not change. */
+SGD_VEC static void sparse_m1(sgd *s, const ll_batch *b, const float *y)
+{
+    const uint32_t *tch = s->touched;
+    size_t nt = s->jnt, n = b->n_rows;
+    uint64_t t1 = s->jT - 1, *last = s->last;
+    float *W = s->W, *G = s->G;
+    const float *sc = s->sc->sc;
+    sgd_part *p = &s->part[0];
+    int with_l1 = s->any_l1;
+    for (size_t q = 0; q < nt; q++) { /* catch-up */
+        if (q + 16 < nt)
+            __builtin_prefetch(&last[tch[q + 16]]);
+        if (q + 8 < nt)
+            __builtin_prefetch(&W[tch[q + 8]], 1);
+        uint32_t j = tch[q];
+        uint64_t t0 = last[j];
+        if (t0 >= t1)
+            continue;
+        const float *ca = catch_factors(s, p, t0, t1);
+        float w = W[j] * ca[0];
+        if (with_l1) {
+            float t = ca[p->stride];
+            w = w > t ? w - t : w < -t ? w + t : 0.0f;
+        }
+        W[j] = w;
+    }
+    float *Z = s->Z;
+    const uint32_t *idx = b->idx;
+    const float *val = b->val;
+    const size_t *off = b->off;
+    size_t end = off[n];
+    for (size_t i = 0; i < n; i++) { /* forward */
+        float z = s->B[0];
+        for (size_t k = off[i]; k < off[i + 1]; k++) {
+            if (k + SGD_PF < end)
+                __builtin_prefetch(&W[idx[k + SGD_PF]]);
+            uint32_t j = idx[k];
+            float x = val[k] * sc[j];
+            z += x * W[j];
+        }
+        Z[i] = z;
+    }
+    gradients_rows(s, p, b, y, 0, n);
+    for (size_t q = 0; q < nt; q++)
+        G[tch[q]] = 0;
+    const float *dZ = s->dZ;
+    for (size_t i = 0; i < n; i++) { /* weight gradients */
+        float dz = dZ[i];
+        for (size_t k = off[i]; k < off[i + 1]; k++) {
+            uint32_t j = idx[k];
+            float x = val[k] * sc[j];
+            G[j] += x * dz;
+        }
+    }
+    const float *l1 = s->any_l1 ? s->pl1 : NULL;
+    for (size_t q = 0; q < nt; q++) { /* updates */
+        if (q + 4 < nt) {
+            uint32_t j2 = tch[q + 4];
+            __builtin_prefetch(&s->s1W[j2], 1);
+            __builtin_prefetch(&s->s2W[j2], 1);
+        }
+        uint32_t j = tch[q];
+        update_vals(s, 1, W + j, G + j, s->s1W + j, s->s2W + j, s->pw, s->pwd, l1);
+    }
+}
+
 static ll_code dist_step(sgd *s, size_t nt, int dense, size_t n, ll_err *err);
 
 /* Sparse step: only the features present in the batch (O(nnz x models)); the others catch up
@@ -825,7 +902,8 @@ static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t r
             s->touched[nt++] = j;
         }
     }
-    unsigned np = s->nparts;
+    int m1 = M == 1 && !s->allreduce;
+    unsigned np = m1 ? 0 : s->nparts; /* the M == 1 phases run on this thread */
     for (unsigned pi = 0; pi < np; pi++)
         for (size_t q = share(nt, pi, np), e = share(nt, pi + 1, np); q < e; q++)
             s->owner[s->touched[q]] = (uint8_t)pi;
@@ -834,8 +912,14 @@ static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t r
     s->jnt = nt;
     s->jT = T;
     s->lazy_steps = 1;
-    run_parts(s, catchup_part);
-    run_parts(s, rows_part);
+    if (m1) {
+        s->t = T; /* step_sizes below needs the step; the phases need none of its values */
+        step_sizes(s);
+        sparse_m1(s, b, y);
+    } else {
+        run_parts(s, catchup_part);
+        run_parts(s, rows_part);
+    }
     loss_sums(s, b);
     memset(s->gB, 0, M * sizeof(float));
     for (size_t i = 0; i < n; i++) {
@@ -859,9 +943,11 @@ static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t r
         }
         return dist_step(s, nt, 0, n, err);
     }
-    s->t = T;
-    step_sizes(s);
-    run_parts(s, update_part);
+    if (!m1) {
+        s->t = T;
+        step_sizes(s);
+        run_parts(s, update_part);
+    }
     if (s->hv.use_bias)
         update_vals(s, M, s->B, s->gB, s->s1B, s->s2B, s->pb, s->pbwd, NULL);
     for (size_t q = 0; q < nt; q++)
