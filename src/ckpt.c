@@ -779,8 +779,13 @@ static ll_code apply(const ckpt_file *f, ckpt_state *st, sgd *s, ll_err *err)
         s->lazy_steps = 1;
         for (uint64_t i = 0; i < n; i++)
             s->lrsum[f->lazy_t0 * K + i] = get_f64(p + f->o_lrsum + 8 * i);
-        for (uint64_t j = 0; j < f->D; j++)
+        s->synced = UINT64_MAX;
+        for (uint64_t j = 0; j < f->D; j++) {
             s->last[j] = get_u64(p + f->o_last + 8 * j);
+            s->synced = s->last[j] < s->synced ? s->last[j] : s->synced;
+        }
+        if (!f->D)
+            s->synced = 0;
     }
     if (f->flags & CKPT_PARTIAL) {
         for (uint32_t k = 0; k < K; k++)

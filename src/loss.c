@@ -96,8 +96,11 @@ double loss_eval(const loss_params *p, double z, double y, double *dz)
     switch (p->kind) {
     case LOSS_LOGISTIC:
         /* -[y log s(z) + (1-y) log(1 - s(z))] */
-        l = y * loss_softplus(-z) + (1 - y) * loss_softplus(z);
-        d = loss_sigmoid(z) - y;
+        if (isfinite(z) && (y == 0 || y == 1)) /* one term is 0 x a finite value: exactly */
+            l = loss_softplus(y == 1 ? -z : z);
+        else
+            l = y * loss_softplus(-z) + (1 - y) * loss_softplus(z);
+        d = dz ? loss_sigmoid(z) - y : 0;
         break;
     case LOSS_HINGE: {
         double m = p->margin;

@@ -2,6 +2,7 @@
 /* pcache.c - a pass of decoded batches kept in memory (pcache.h). */
 #include "pcache.h"
 #include "mem.h"
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -14,8 +15,50 @@ void pcache_init(pcache *c)
     memset(c, 0, sizeof *c);
 }
 
+static void *touch_pages(void *arg)
+{
+    volatile uint8_t *p = arg;
+    for (size_t i = 0; i < PCACHE_CHUNK + PCACHE_ALIGN; i += 4096)
+        p[i] = 0;
+    return NULL;
+}
+
+/* Waits for the helper; returns the spare chunk (NULL: none) and forgets it. */
+static uint8_t *take_spare(pcache *c)
+{
+    if (c->helper) {
+        pthread_join(*(pthread_t *)c->helper, NULL);
+        mem_free(c->helper);
+        c->helper = NULL;
+    }
+    uint8_t *m = c->spare;
+    c->spare = NULL;
+    return m;
+}
+
+/* A spare chunk whose pages a helper thread touches now; nothing when memory or a thread is
+ * not to be had (the next chunk is then allocated when needed, as without a spare). */
+static void start_spare(pcache *c)
+{
+    c->spare = mem_alloc_big(PCACHE_CHUNK + PCACHE_ALIGN);
+    pthread_t *t = c->spare ? mem_alloc(sizeof *t) : NULL;
+    if (t && pthread_create(t, NULL, touch_pages, c->spare) == 0) {
+        c->helper = t;
+        return;
+    }
+    mem_free(t); /* without a helper the spare would only delay the faults: not kept */
+    mem_free(c->spare);
+    c->spare = NULL;
+}
+
+void pcache_seal(pcache *c)
+{
+    mem_free(take_spare(c));
+}
+
 void pcache_clear(pcache *c, size_t *budget)
 {
+    pcache_seal(c);
     for (size_t i = 0; i < c->n_chunk; i++)
         mem_free(c->chunk[i]);
     mem_free(c->chunk);
@@ -67,10 +110,19 @@ static uint8_t *room(pcache *c, size_t need, size_t *budget)
         c->chunk_len = ql;
         c->cap_chunk = nc;
     }
-    /* 64 bytes of slack so the first array can start on a 64-byte boundary */
-    uint8_t *m = mem_alloc_big(len + PCACHE_ALIGN);
+    /* 64 bytes of slack so the first array can start on a 64-byte boundary; a chunk of the
+     * usual size comes from the spare, and the one after it starts its pages now */
+    uint8_t *m = take_spare(c);
+    if (m && len != PCACHE_CHUNK) {
+        mem_free(m);
+        m = NULL;
+    }
+    if (!m)
+        m = mem_alloc_big(len + PCACHE_ALIGN);
     if (!m)
         return NULL;
+    if (len == PCACHE_CHUNK && left - len >= PCACHE_CHUNK)
+        start_spare(c);
     c->chunk[c->n_chunk] = m;
     c->chunk_len[c->n_chunk] = len + PCACHE_ALIGN;
     c->n_chunk++;

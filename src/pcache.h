@@ -30,6 +30,11 @@ typedef struct pcache {
     size_t used;   /* bytes used of the last chunk */
     size_t bytes;  /* bytes held (counted against the budget) */
     uint64_t rows; /* rows held */
+    /* the next chunk, its pages first touched by a helper thread while the last one fills (a
+     * fresh page costs the kernel's zeroing, and on a VM the host's fault: off the trainer's
+     * thread, that time overlaps the pass); not counted against the budget until used */
+    uint8_t *spare;
+    void *helper; /* the helper thread (a pthread_t), joined before spare is used or freed */
 } pcache;
 
 void pcache_init(pcache *c);
@@ -39,6 +44,8 @@ void pcache_clear(pcache *c, size_t *budget);
  * the copy would take more than *budget bytes or memory runs out: then c is cleared (its bytes
  * returned to *budget) and nothing else changes. */
 int pcache_add(pcache *c, const ll_batch *b, const float *y, size_t *budget);
+/* The pass is complete: the memory kept for more batches (a spare chunk) is freed. */
+void pcache_seal(pcache *c);
 /* The default budget: a quarter of the machine's memory, at most 2 GiB. */
 size_t pcache_default_budget(void);
 #endif

@@ -628,6 +628,7 @@ static ll_code update(sgd *s, ll_err *err)
         update_vals(s, M, s->W + o, s->G + o, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
         s->last[j] = s->t;
     }
+    s->synced = s->t;
     if (s->hv.use_bias)
         update_vals(s, M, s->B, s->gB, s->s1B, s->s2B, s->pb, s->pbwd, NULL);
     return step_done(s, err);
@@ -705,6 +706,7 @@ ll_code sgd_restore_step(sgd *s, uint64_t t, ll_err *err)
         s->lrsum[(size_t)t * K + k] = 0;
     for (uint64_t j = 0; j < s->D; j++)
         s->last[j] = t;
+    s->synced = t;
     for (unsigned i = 0; i < s->nparts; i++)
         cache_clear(&s->part[i]);
     return LL_OK;
@@ -712,15 +714,18 @@ ll_code sgd_restore_step(sgd *s, uint64_t t, ll_err *err)
 
 void sgd_sync(sgd *s)
 {
+    if (s->synced >= s->t)
+        return; /* synced at this step already: an evaluation pass calls this per batch */
     uint64_t j = 0;
     while (j < s->D && s->last[j] >= s->t)
         j++;
-    if (j == s->D)
-        return; /* every feature current (the dense path, or nothing pending) */
-    run_parts(s, sync_part);
-    for (j = 0; j < s->D; j++)
-        if (s->last[j] < s->t)
-            s->last[j] = s->t;
+    if (j < s->D) { /* else every feature is current (nothing pending) */
+        run_parts(s, sync_part);
+        for (j = 0; j < s->D; j++)
+            if (s->last[j] < s->t)
+                s->last[j] = s->t;
+    }
+    s->synced = s->t;
 }
 
 /* The three phases of a sparse step on s->jb, each split over the parts: the catch-up of

@@ -49,6 +49,7 @@ typedef struct sgd {
     /* lazy sparse updates: per feature the step its weights are current at, the batch stamp,
      * the features of the batch, per step and model the cumulative learning rate */
     uint64_t *last, *stamp;
+    uint64_t synced; /* every last[j] is at least this step (sgd_sync has nothing to do at it) */
     uint32_t *touched;
     size_t cap_touched;
     double *lrsum;

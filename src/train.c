@@ -392,6 +392,7 @@ static void close_pass(run *r, int ch)
         r->pc_pend = 0;
         if (r->pc_eof && r->pc_state[ch] == PC_REC) {
             r->pc_state[ch] = PC_FULL;
+            pcache_seal(&r->pc[ch]);
         } else if (r->pc_state[ch] == PC_REC) {
             pcache_clear(&r->pc[ch], &r->cache_left);
             r->pc_state[ch] = PC_NONE;
