@@ -17,6 +17,7 @@
 #include "metrics.h"
 #include "err.h"
 #include "mem.h"
+#include "pool.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,56 +82,141 @@ ll_code metrics_reserve(metrics *m, uint64_t n, ll_err *err)
     return m->pred == LL_BINARY_CLASSIFIER && c > m->cap ? grow(m, c, err) : LL_OK;
 }
 
-static ll_code keep(metrics *m, float s, float y, float w, ll_err *err)
+/* ---- binary rows, in blocks ---- */
+
+#define METRICS_BLOCK ((size_t)8192)
+
+/* Adds rows [a, b) to *o, one by one; their scores to sc[a..b) (NULL: not kept). */
+static void bin_rows(const metrics *m, const float *z, const float *y, const float *w, size_t a,
+                     size_t b, metrics_bin *o, float *sc)
 {
-    if (m->ns == m->cap) {
-        if (m->cap >= METRICS_MAX_ROWS)
-            return LL_OK;
-        size_t c = m->cap ? m->cap * 2 : 4096;
+    for (size_t i = a; i < b; i++) {
+        double wi = w ? w[i] : 1.0;
+        o->n += wi;
+        double zi = z[i];
+        o->loss += wi * loss_eval(&m->lp, zi, y[i], NULL);
+        float s = m->sigmoid ? (float)loss_sigmoid(zi) : z[i];
+        int p = s > m->thr, t = y[i] > 0.5f;
+        if (p && t)
+            o->tp += wi;
+        else if (p)
+            o->fp += wi;
+        else if (t)
+            o->fn += wi;
+        else
+            o->tn += wi;
+        double q = loss_sigmoid(s); /* SageMaker 2024: a second sigmoid (above) */
+        double qc = q < 1e-15 ? 1e-15 : q > 1 - 1e-15 ? 1 - 1e-15 : q;
+        o->bll -= wi * (t ? log(qc) : log1p(-qc));
+        if (t) {
+            o->bpos += wi;
+            o->bpos_ok += q > 0.5 ? wi : 0;
+        } else {
+            o->bneg += wi;
+            o->bneg_ok += q > 0.5 ? 0 : wi;
+        }
+        if (sc)
+            sc[i] = s;
+    }
+}
+
+/* Rows [a, b) into *o, the scores of those before nkeep to sc. */
+static void bin_span(const metrics *m, const float *z, const float *y, const float *w, size_t a,
+                     size_t b, size_t nkeep, float *sc, metrics_bin *o)
+{
+    size_t k = nkeep < a ? a : nkeep > b ? b : nkeep;
+    bin_rows(m, z, y, w, a, k, o, sc);
+    bin_rows(m, z, y, w, k, b, o, NULL);
+}
+
+static void bin_total(metrics *m, metrics_bin *o)
+{
+    m->n += o->n, m->loss += o->loss, m->tp += o->tp, m->fp += o->fp, m->fn += o->fn;
+    m->tn += o->tn, m->bll += o->bll, m->bpos += o->bpos, m->bneg += o->bneg;
+    m->bpos_ok += o->bpos_ok, m->bneg_ok += o->bneg_ok;
+    memset(o, 0, sizeof *o);
+}
+
+void metrics_flush(metrics *m)
+{
+    bin_total(m, &m->open);
+}
+
+typedef struct bin_job {
+    const metrics *m;
+    const float *z, *y, *w;
+    size_t base, nb, nkeep; /* blocks k cover rows base + k * METRICS_BLOCK onwards */
+    metrics_bin *sums;
+    float *sc;
+} bin_job;
+
+static void bin_part(void *ud, unsigned part, unsigned np)
+{
+    bin_job *j = ud;
+    for (size_t k = j->nb * part / np, e = j->nb * (part + 1) / np; k < e; k++) {
+        size_t a = j->base + k * METRICS_BLOCK;
+        memset(&j->sums[k], 0, sizeof j->sums[k]);
+        bin_span(j->m, j->z, j->y, j->w, a, a + METRICS_BLOCK, j->nkeep, j->sc, &j->sums[k]);
+    }
+}
+
+static ll_code bin_add(metrics *m, const float *z, const float *y, const float *w, size_t n,
+                       ll_err *err)
+{
+    /* room for the kept scores, grown as keeping them one by one would grow it */
+    size_t want = m->ns + n;
+    if (want > m->cap && m->cap < METRICS_MAX_ROWS) {
+        size_t c = m->cap ? m->cap : 4096;
+        while (c < want && c < METRICS_MAX_ROWS)
+            c *= 2;
         ll_code rc = grow(m, c < METRICS_MAX_ROWS ? c : METRICS_MAX_ROWS, err);
         if (rc != LL_OK)
             return rc;
     }
-    m->sc[m->ns] = s;
-    m->lab[m->ns] = y;
-    m->wt[m->ns] = w;
-    m->ns++;
+    size_t nkeep = m->cap - m->ns < n ? m->cap - m->ns : n;
+    float *sc = m->sc ? m->sc + m->ns : NULL;
+    /* the rows that complete the open block, the whole blocks, the rows that open the next */
+    size_t g = (size_t)(m->nrow % METRICS_BLOCK), h = n < METRICS_BLOCK - g ? n : METRICS_BLOCK - g;
+    bin_span(m, z, y, w, 0, h, nkeep, sc, &m->open);
+    if (g + h == METRICS_BLOCK)
+        bin_total(m, &m->open);
+    size_t nb = (n - h) / METRICS_BLOCK, tail = h + nb * METRICS_BLOCK;
+    if (nb) {
+        metrics_bin one[4];
+        metrics_bin *sums = nb <= 4 ? one : mem_alloc(nb * sizeof *sums);
+        if (!sums)
+            return err_set(err, LL_E_NOMEM, "out of memory for the metrics");
+        bin_job j = {m, z, y, w, h, nb, nkeep, sums, sc};
+        unsigned np = m->pool ? pool_parts(m->pool) : 1;
+        if (np > 1 && nb >= 2 * (size_t)np)
+            pool_run(m->pool, bin_part, &j);
+        else
+            bin_part(&j, 0, 1);
+        for (size_t k = 0; k < nb; k++)
+            bin_total(m, &sums[k]);
+        if (sums != one)
+            mem_free(sums);
+    }
+    bin_span(m, z, y, w, tail, n, nkeep, sc, &m->open);
+    m->nrow += n;
+    if (nkeep) {
+        memcpy(m->lab + m->ns, y, nkeep * sizeof(float));
+        for (size_t i = 0; i < nkeep; i++)
+            m->wt[m->ns + i] = w ? w[i] : 1.0f;
+        m->ns += nkeep;
+    }
     return LL_OK;
 }
 
 ll_code metrics_add(metrics *m, const float *z, const float *y, const float *w, size_t n,
                     ll_err *err)
 {
+    if (m->pred == LL_BINARY_CLASSIFIER)
+        return bin_add(m, z, y, w, n, err);
     for (size_t i = 0; i < n; i++) {
         double wi = w ? w[i] : 1.0;
         m->n += wi;
-        if (m->pred == LL_BINARY_CLASSIFIER) {
-            double zi = z[i];
-            m->loss += wi * loss_eval(&m->lp, zi, y[i], NULL);
-            float s = m->sigmoid ? (float)loss_sigmoid(zi) : z[i];
-            int p = s > m->thr, t = y[i] > 0.5f;
-            if (p && t)
-                m->tp += wi;
-            else if (p)
-                m->fp += wi;
-            else if (t)
-                m->fn += wi;
-            else
-                m->tn += wi;
-            double q = loss_sigmoid(s); /* SageMaker 2024: a second sigmoid (above) */
-            double qc = q < 1e-15 ? 1e-15 : q > 1 - 1e-15 ? 1 - 1e-15 : q;
-            m->bll -= wi * (t ? log(qc) : log1p(-qc));
-            if (t) {
-                m->bpos += wi;
-                m->bpos_ok += q > 0.5 ? wi : 0;
-            } else {
-                m->bneg += wi;
-                m->bneg_ok += q > 0.5 ? 0 : wi;
-            }
-            ll_code rc = keep(m, s, y[i], (float)wi, err);
-            if (rc != LL_OK)
-                return rc;
-        } else if (m->pred == LL_MULTICLASS_CLASSIFIER) {
+        if (m->pred == LL_MULTICLASS_CLASSIFIER) {
             const float *zi = z + i * m->C;
             uint32_t t = (uint32_t)y[i];
             m->loss += wi * loss_softmax(zi, m->C, t, NULL);
@@ -213,6 +299,9 @@ const char *metrics_objective_name(const hp_values *hv)
 
 void metrics_report(const metrics *m, metrics_fn fn, void *ud)
 {
+    metrics mc = *m; /* with the open block in its totals */
+    metrics_flush(&mc);
+    m = &mc;
     char fb[64];
     snprintf(fb, sizeof fb, "%s_f_%.3f", m->pred == LL_BINARY_CLASSIFIER ? "binary" : "macro",
              m->beta);

@@ -8,6 +8,11 @@
 #include "hp.h"
 #include "loss.h"
 
+/* Binary sums of a block of rows. */
+typedef struct metrics_bin {
+    double n, loss, tp, fp, fn, tn, bll, bpos, bneg, bpos_ok, bneg_ok;
+} metrics_bin;
+
 typedef struct metrics {
     ll_predictor pred;
     uint32_t C;
@@ -23,6 +28,9 @@ typedef struct metrics {
     double bpos, bneg, bpos_ok, bneg_ok; /* ... and its binary_balanced_accuracy counts */
     float *sc, *lab, *wt;
     size_t ns, cap;
+    struct pool *pool; /* binary: large adds split over its threads (NULL: this one) */
+    metrics_bin open;  /* binary: the sums of the block being filled, not yet in the totals */
+    uint64_t nrow;     /* binary: rows added */
     /* multiclass */
     double *tp_c, *pred_c, *act_c;
     double correct, topk_ok, dcg;
@@ -38,9 +46,14 @@ void metrics_deinit(metrics *m);
 /* Room for the scores of n rows (binary; the AUC keeps up to 2^24), so adding them moves none. */
 ll_code metrics_reserve(metrics *m, uint64_t n, ll_err *err);
 /* Adds n rows: z holds n * C raw outputs (label units for regressors), y the labels, w the row
- * weights (NULL: 1). */
+ * weights (NULL: 1). Binary rows are summed in blocks of 8192 consecutive rows, the blocks'
+ * sums added in order: the totals depend neither on how the rows are split into calls nor on
+ * m->pool's threads. */
 ll_code metrics_add(metrics *m, const float *z, const float *y, const float *w, size_t n,
                     ll_err *err);
+/* Adds the block being filled to the totals (before they are read or reduced; once, at the
+ * end of the rows: metrics_report does it on a copy). */
+void metrics_flush(metrics *m);
 
 /* Reports each metric: name (e.g. "binary_classification_accuracy"), the name printed in
  * SageMaker's log lines (e.g. "binary_f_1.000"), its value, and whether it is a loss. */

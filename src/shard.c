@@ -91,6 +91,7 @@ ll_code shard_sum_scaler(scaler *s, ll_err *err)
 
 ll_code shard_sum_metrics(metrics *m, ll_err *err)
 {
+    metrics_flush(m);
     if (!dist_on())
         return LL_OK;
     double v[13] = {m->n,       m->loss, m->tp, m->fp, m->tn, m->fn, m->correct,

@@ -1152,6 +1152,7 @@ static ll_code final_metrics(run *r, int ch, const ll_model *m, const kept *kp, 
     float *z = NULL;
     size_t capz = 0;
     uint64_t hint = kp ? kp->n : r->ch[ch].rows;
+    mt.pool = r->s.pool;
     if (r->hv.pred == LL_BINARY_CLASSIFIER && hint)
         rc = metrics_reserve(&mt, hint, err);
     if (rc == LL_OK && kp && r->o->stop && __atomic_load_n(r->o->stop, __ATOMIC_ACQUIRE))

@@ -3,8 +3,11 @@
  * differences; metrics (AUC, calibration) on small known cases. */
 #include "loss.h"
 #include "metrics.h"
+#include "pool.h"
 #include "tt.h"
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 static void test_values(void)
 {
@@ -189,6 +192,113 @@ static void test_calibration_fast_equals_exact(void)
     free(w);
 }
 
+/* The logistic loss of a 0/1 label takes one softplus: the same bits as the two-term formula,
+ * and the two-term formula where a term is not finite or the label is not 0/1. */
+static void test_logistic_one_term(void)
+{
+    loss_params p = {LOSS_LOGISTIC, 1, 0.1, 0.9, 1.0};
+    static const double zs[] = {0, 1e-300, -3.5, 2.25, 40, -40, 700, -745.5, 1e300};
+    int same = 0, n = 0;
+    for (size_t i = 0; i < sizeof zs / sizeof zs[0]; i++)
+        for (int y = 0; y <= 1; y++) {
+            double z = zs[i], two = y * loss_softplus(-z) + (1 - y) * loss_softplus(z);
+            double one = loss_eval(&p, z, y, NULL), dz = 0;
+            n++;
+            same += memcmp(&one, &two, sizeof one) == 0;
+            loss_eval(&p, z, y, &dz);
+            CHECKF(fabs(dz - (loss_sigmoid(z) - y)) == 0, "z %g y %d: gradient %g", z, y, dz);
+        }
+    CHECKF(same == n, "%d of %d values differ from the two-term formula", n - same, n);
+    CHECK(isnan(loss_eval(&p, INFINITY, 0.5, NULL)) || isinf(loss_eval(&p, INFINITY, 0.5, NULL)));
+    CHECK(fabs(loss_eval(&p, 1.0, 0.25, NULL) -
+               (0.25 * loss_softplus(-1.0) + 0.75 * loss_softplus(1.0))) < 1e-15);
+}
+
+/* Binary metrics summed in blocks: one call, calls of random sizes and two threads give the
+ * same bits; the sums match a long double reference. */
+static void add_rows(metrics *m, const float *z, const float *y, const float *w, size_t n,
+                     unsigned seed)
+{
+    ll_err err;
+    size_t i = 0;
+    while (i < n) {
+        size_t k = seed ? 1 + (size_t)(rand_r(&seed) % 20000) : n;
+        if (k > n - i)
+            k = n - i;
+        CHECK_OK(metrics_add(m, z + i, y + i, w ? w + i : NULL, k, &err));
+        i += k;
+    }
+}
+
+typedef struct rep {
+    int n;
+    char name[24][64];
+    double v[24];
+} rep;
+
+static void rep_fn(void *ud, const char *name, const char *log_name, double v, int is_loss)
+{
+    rep *r = ud;
+    if (r->n < 24) {
+        snprintf(r->name[r->n], sizeof r->name[r->n], "%s", name);
+        r->v[r->n++] = v;
+    }
+}
+
+static void test_binary_metrics_blocks(void)
+{
+    enum { N = 100003 };
+    float *z = malloc(N * sizeof *z), *y = malloc(N * sizeof *y), *w = malloc(N * sizeof *w);
+    unsigned seed = 7;
+    long double loss = 0, n = 0;
+    loss_params lp = {LOSS_LOGISTIC, 1, 0.1, 0.9, 1.0};
+    for (int i = 0; i < N; i++) {
+        z[i] = (float)((rand_r(&seed) % 20001) / 1000.0 - 10);
+        y[i] = (float)(rand_r(&seed) % 2);
+        w[i] = (float)(0.5 + (rand_r(&seed) % 100) / 50.0);
+        loss += (long double)w[i] * loss_eval(&lp, z[i], y[i], NULL);
+        n += w[i];
+    }
+    hp_values hv;
+    memset(&hv, 0, sizeof hv);
+    hv.pred = LL_BINARY_CLASSIFIER;
+    hv.f_beta = 1;
+    ll_err err;
+    pool *pl = pool_new(2, &err);
+    CHECK(pl != NULL);
+    for (int wt = 0; wt < 2; wt++) {
+        rep r[4];
+        memset(r, 0, sizeof r);
+        for (int way = 0; way < 4; way++) {
+            metrics m;
+            CHECK_OK(metrics_init(&m, &hv, &lp, 1, 0.5f, &err));
+            if (way == 3)
+                m.pool = pl;
+            add_rows(&m, z, y, wt ? w : NULL, N, way == 1 ? 11u : way == 2 ? 12345u : 0u);
+            metrics_report(&m, rep_fn, &r[way]);
+            CHECKF(m.ns == N, "%zu scores kept of %d", m.ns, N);
+            metrics_deinit(&m);
+        }
+        for (int way = 1; way < 4; way++) {
+            CHECK(r[way].n == r[0].n && r[0].n > 5);
+            for (int i = 0; i < r[0].n; i++)
+                CHECKF(memcmp(&r[way].v[i], &r[0].v[i], sizeof(double)) == 0,
+                       "weights %d, way %d: %s %.17g vs %.17g", wt, way, r[0].name[i], r[way].v[i],
+                       r[0].v[i]);
+        }
+        if (wt) {
+            double ref = (double)(loss / n);
+            CHECKF(strcmp(r[0].name[0], "objective_loss") == 0 &&
+                       fabs(r[0].v[0] - ref) <= 1e-13 * ref,
+                   "%s %.17g, long double %.17g", r[0].name[0], r[0].v[0], ref);
+        }
+    }
+    pool_free(pl);
+    free(z);
+    free(y);
+    free(w);
+}
+
 int main(void)
 {
     TT_BEGIN("test_loss");
@@ -197,5 +307,7 @@ int main(void)
     RUN(test_auc_and_calibration);
     RUN(test_calibration_fast_equals_exact);
     RUN(test_logistic_fast_path);
+    RUN(test_logistic_one_term);
+    RUN(test_binary_metrics_blocks);
     TT_END();
 }
