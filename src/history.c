@@ -153,7 +153,10 @@ void hist_select(hist *h, uint32_t k, double loss, double value)
 
 static double sigm(double z)
 {
-    return z >= 0 ? 1 / (1 + exp(-z)) : exp(z) / (1 + exp(z));
+    if (z >= 0)
+        return 1 / (1 + exp(-z));
+    double e = exp(z);
+    return e / (1 + e);
 }
 
 /* xorshift64: a fixed sequence, so the same run writes the same sample */

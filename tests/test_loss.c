@@ -299,6 +299,37 @@ static void test_binary_metrics_blocks(void)
     free(w);
 }
 
+/* The AUC of unit weights (a radix sort of keys) equals the general walk's (weights all 0.5:
+ * the same sums times powers of two, so the same bits) on ties, signed zeros and infinities. */
+static void test_auc_unit_weights(void)
+{
+    enum { N = 50000 };
+    float *sc = malloc(N * sizeof *sc), *y = malloc(N * sizeof *y), *w = malloc(N * sizeof *w);
+    unsigned seed = 3;
+    int same = 0, cases = 0;
+    for (int c = 0; c < 4; c++) {
+        size_t n = c == 0 ? 7 : c == 1 ? 5000 : N;
+        for (size_t i = 0; i < n; i++) {
+            int r = rand_r(&seed) % 1000;
+            sc[i] = c == 3 ? (float)(r % 7) : (float)((rand_r(&seed) % 100001) / 1e5 - 0.5);
+            if (r < 5)
+                sc[i] = r & 1 ? -0.0f : 0.0f;
+            else if (r < 8)
+                sc[i] = r & 1 ? INFINITY : -INFINITY;
+            y[i] = (float)(rand_r(&seed) % 2);
+            w[i] = 0.5f;
+        }
+        double a = metrics_auc(sc, y, NULL, n, NULL), b = metrics_auc(sc, y, w, n, NULL);
+        cases++;
+        same += memcmp(&a, &b, sizeof a) == 0;
+        CHECKF(a > 0 && a < 1, "AUC %g", a);
+    }
+    CHECKF(same == cases, "%d of %d AUCs differ from the general walk", cases - same, cases);
+    free(sc);
+    free(y);
+    free(w);
+}
+
 int main(void)
 {
     TT_BEGIN("test_loss");
@@ -309,5 +340,6 @@ int main(void)
     RUN(test_logistic_fast_path);
     RUN(test_logistic_one_term);
     RUN(test_binary_metrics_blocks);
+    RUN(test_auc_unit_weights);
     TT_END();
 }
