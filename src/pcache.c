@@ -15,20 +15,35 @@ void pcache_init(pcache *c)
     memset(c, 0, sizeof *c);
 }
 
+/* The helper's job: touch every page of the spare, stopping early when asked. */
+typedef struct spare_job {
+    uint8_t *p;
+    int stop;
+    pthread_t th;
+} spare_job;
+
 static void *touch_pages(void *arg)
 {
-    volatile uint8_t *p = arg;
-    for (size_t i = 0; i < PCACHE_CHUNK + PCACHE_ALIGN; i += 4096)
+    spare_job *j = arg;
+    volatile uint8_t *p = j->p;
+    for (size_t i = 0; i < PCACHE_CHUNK + PCACHE_ALIGN; i += 4096) {
+        if (!(i & (((size_t)2 << 20) - 1)) && __atomic_load_n(&j->stop, __ATOMIC_ACQUIRE))
+            break; /* a huge page at a time */
         p[i] = 0;
+    }
     return NULL;
 }
 
-/* Waits for the helper; returns the spare chunk (NULL: none) and forgets it. */
-static uint8_t *take_spare(pcache *c)
+/* Waits for the helper (asking it to stop first when stop is set: the spare is not wanted);
+ * returns the spare chunk (NULL: none) and forgets it. */
+static uint8_t *take_spare(pcache *c, int stop)
 {
     if (c->helper) {
-        pthread_join(*(pthread_t *)c->helper, NULL);
-        mem_free(c->helper);
+        spare_job *j = c->helper;
+        if (stop)
+            __atomic_store_n(&j->stop, 1, __ATOMIC_RELEASE);
+        pthread_join(j->th, NULL);
+        mem_free(j);
         c->helper = NULL;
     }
     uint8_t *m = c->spare;
@@ -41,19 +56,23 @@ static uint8_t *take_spare(pcache *c)
 static void start_spare(pcache *c)
 {
     c->spare = mem_alloc_big(PCACHE_CHUNK + PCACHE_ALIGN);
-    pthread_t *t = c->spare ? mem_alloc(sizeof *t) : NULL;
-    if (t && pthread_create(t, NULL, touch_pages, c->spare) == 0) {
-        c->helper = t;
-        return;
+    spare_job *j = c->spare ? mem_alloc(sizeof *j) : NULL;
+    if (j) {
+        j->p = c->spare;
+        j->stop = 0;
+        if (pthread_create(&j->th, NULL, touch_pages, j) == 0) {
+            c->helper = j;
+            return;
+        }
     }
-    mem_free(t); /* without a helper the spare would only delay the faults: not kept */
+    mem_free(j); /* without a helper the spare would only delay the faults: not kept */
     mem_free(c->spare);
     c->spare = NULL;
 }
 
 void pcache_seal(pcache *c)
 {
-    mem_free(take_spare(c));
+    mem_free(take_spare(c, 1));
 }
 
 void pcache_clear(pcache *c, size_t *budget)
@@ -88,8 +107,14 @@ static size_t up(size_t n)
 static uint8_t *room(pcache *c, size_t need, size_t *budget)
 {
     if (c->n_chunk && c->chunk_len[c->n_chunk - 1] - c->used >= need) {
+        size_t len = c->chunk_len[c->n_chunk - 1];
         uint8_t *p = c->chunk[c->n_chunk - 1] + c->used;
         c->used += need;
+        /* past half of a full-size chunk: the pass is likely to need the next one (a pass
+         * smaller than that starts no helper) */
+        if (!c->spare && !c->helper && len == PCACHE_CHUNK + PCACHE_ALIGN && c->used > len / 2 &&
+            (!budget || *budget >= PCACHE_CHUNK))
+            start_spare(c);
         return p;
     }
     size_t left = budget ? *budget : (size_t)-1;
@@ -111,8 +136,8 @@ static uint8_t *room(pcache *c, size_t need, size_t *budget)
         c->cap_chunk = nc;
     }
     /* 64 bytes of slack so the first array can start on a 64-byte boundary; a chunk of the
-     * usual size comes from the spare, and the one after it starts its pages now */
-    uint8_t *m = take_spare(c);
+     * usual size comes from the spare (started when the last one was half full) */
+    uint8_t *m = take_spare(c, len != PCACHE_CHUNK);
     if (m && len != PCACHE_CHUNK) {
         mem_free(m);
         m = NULL;
@@ -121,8 +146,6 @@ static uint8_t *room(pcache *c, size_t need, size_t *budget)
         m = mem_alloc_big(len + PCACHE_ALIGN);
     if (!m)
         return NULL;
-    if (len == PCACHE_CHUNK && left - len >= PCACHE_CHUNK)
-        start_spare(c);
     c->chunk[c->n_chunk] = m;
     c->chunk_len[c->n_chunk] = len + PCACHE_ALIGN;
     c->n_chunk++;

@@ -17,6 +17,7 @@ typedef struct stopper {
     const char *when; /* stop once a log line contains this */
     int lines_with_resume;
     int mid_epoch_saves; /* "Stopped in epoch E after N mini-batches" with N > 0 */
+    int saves;           /* "Stopped in epoch" lines, N = 0 too */
     char ignored[700];   /* the "Ignoring the checkpoint" line, if any */
 } stopper;
 
@@ -43,6 +44,8 @@ static void on_log(void *ud, const char *line)
         s->lines_with_resume++;
     if (strstr(line, "Stopped in epoch") && !strstr(line, "after 0 mini-batches"))
         s->mid_epoch_saves++;
+    if (strstr(line, "Stopped in epoch"))
+        s->saves++;
     if (strstr(line, "Ignoring the checkpoint"))
         snprintf(s->ignored, sizeof s->ignored, "%s", line);
 }
@@ -89,7 +92,7 @@ static ll_code train(const setup *su, const char *out, const char *ckdir, stoppe
         o.stop = st ? &st->stop : NULL;
         o.log = on_log;
         o.ud = st;
-        stopper dummy = {0, NULL, 0, 0, ""};
+        stopper dummy = {0, NULL, 0, 0, 0, ""};
         if (!st)
             o.ud = &dummy;
         rc = ll_train(hp, &o, err);
@@ -141,7 +144,7 @@ static int stop_and_resume(const setup *su, const char *ref, const char *when, c
     rmrf(ck);
     mkdir(ck, 0755);
     ll_err err;
-    stopper st = {0, when, 0, 0, ""};
+    stopper st = {0, when, 0, 0, 0, ""};
     ll_code rc = train(su, "run", ck, &st, &err);
     if (rc != LL_E_STATE || !st.stop) {
         fprintf(stderr, "  run was not stopped at '%s' (rc %d)\n", when, (int)rc);
@@ -149,7 +152,7 @@ static int stop_and_resume(const setup *su, const char *ref, const char *when, c
     }
     *resumed = 0;
     if (when2) {
-        stopper s2 = {0, when2, 0, 0, ""};
+        stopper s2 = {0, when2, 0, 0, 0, ""};
         rc = train(su, "run", ck, &s2, &err);
         *resumed += s2.lines_with_resume;
         if (rc != LL_E_STATE) {
@@ -157,7 +160,7 @@ static int stop_and_resume(const setup *su, const char *ref, const char *when, c
             return 0;
         }
     }
-    stopper s3 = {0, NULL, 0, 0, ""};
+    stopper s3 = {0, NULL, 0, 0, 0, ""};
     rc = train(su, "run", ck, &s3, &err);
     *resumed += s3.lines_with_resume;
     if (rc != LL_OK) {
@@ -292,11 +295,16 @@ static int random_stops(const setup *su, unsigned seed)
     rmrf(ck);
     mkdir(ck, 0755);
     srand(seed);
-    int stops = 0, mid = 0, resumes = 0;
+    int stops = 0, mid = 0, resumes = 0, saves = 0;
+    char ignored[700] = "";
     ll_code rc = LL_E_STATE;
+    /* a stop before the first epoch (setup, the scaler pass) or after the last saves nothing:
+     * while none has saved, the stops move later, so a slow start on a loaded machine does not
+     * leave every stop outside the epochs */
+    long lead = run_us / 20;
     for (int round = 0; round < 60 && rc != LL_OK; round++) {
-        stopper st = {0, NULL, 0, 0, ""};
-        timer tm = {&st, run_us / 20 + rand() % (run_us / 3 + 1)};
+        stopper st = {0, NULL, 0, 0, 0, ""};
+        timer tm = {&st, lead + rand() % (run_us / 3 + 1)};
         pthread_t th;
         if (pthread_create(&th, NULL, stop_later, &tm) != 0)
             return -1;
@@ -309,14 +317,22 @@ static int random_stops(const setup *su, unsigned seed)
         stops += rc == LL_E_STATE;
         mid += st.mid_epoch_saves;
         resumes += st.lines_with_resume;
+        saves += st.saves;
+        if (st.ignored[0])
+            snprintf(ignored, sizeof ignored, "%s", st.ignored);
+        if (!saves)
+            lead += run_us / 10 + 1;
     }
     if (rc != LL_OK) {
-        stopper st = {0, NULL, 0, 0, ""};
+        stopper st = {0, NULL, 0, 0, 0, ""};
         if (train(su, "srun", ck, &st, &err) != LL_OK)
             return -1;
     }
-    if (stops && !resumes) {
-        fprintf(stderr, "  %d stops but no resume\n", stops);
+    if (saves && !resumes) { /* a checkpoint was saved but never taken up */
+        fprintf(stderr,
+                "  %d stops but no resume (%d saved a checkpoint; an uninterrupted run took %ld "
+                "us)%s%s\n",
+                stops, saves, run_us, ignored[0] ? "; last refusal: " : "", ignored);
         return -1;
     }
     return same_model("srun", "sref") ? mid : -1;
@@ -409,7 +425,7 @@ static void resume_sparse_every_optimizer(void)
     rmrf(ck);
     mkdir(ck, 0755);
     ll_err err;
-    stopper st = {0, "epoch=1, train", 0, 0, ""};
+    stopper st = {0, "epoch=1, train", 0, 0, 0, ""};
     CHECK(train(&SP_ADAM, "sp6", ck, &st, &err) == LL_E_STATE);
     snprintf(path, sizeof path, "%s/%s", ck, CKPT_FILE);
     size_t len;
@@ -425,12 +441,12 @@ static void foreign_checkpoint_ignored(void)
     rmrf(ck);
     mkdir(ck, 0755);
     ll_err err;
-    stopper st = {0, "epoch=2, train", 0, 0, ""};
+    stopper st = {0, "epoch=2, train", 0, 0, 0, ""};
     CHECK(train(&REG, "x", ck, &st, &err) == LL_E_STATE);
     /* other hyperparameters: the checkpoint does not apply, training starts over */
     setup other = REG;
     other.hp[7] = "9"; /* early_stopping_patience */
-    stopper s2 = {0, NULL, 0, 0, ""};
+    stopper s2 = {0, NULL, 0, 0, 0, ""};
     CHECK_OK(train(&other, "y", ck, &s2, &err));
     CHECK(s2.lines_with_resume == 0);
     CHECK_OK(train(&other, "yref", NULL, NULL, &err));
@@ -444,7 +460,7 @@ static void damaged_files(void)
     snprintf(ck, sizeof ck, "%s/ck3", g_dir);
     rmrf(ck);
     mkdir(ck, 0755);
-    stopper st = {0, "epoch=2, train", 0, 0, ""};
+    stopper st = {0, "epoch=2, train", 0, 0, 0, ""};
     CHECK(train(&REG, "z", ck, &st, &err) == LL_E_STATE);
     snprintf(path, sizeof path, "%s/%s", ck, CKPT_FILE);
     size_t len;
@@ -466,7 +482,7 @@ static void damaged_files(void)
         CHECK(f && fwrite(b, 1, len, f) == len);
         fclose(f);
         free(b);
-        stopper s = {0, NULL, 0, 0, ""};
+        stopper s = {0, NULL, 0, 0, 0, ""};
         CHECK_OK(train(&REG, "z2", ck, &s, &err)); /* starts over, logs why */
         CHECKF(s.lines_with_resume == 0, "byte %zu flipped yet resumed", where[i]);
     }
@@ -535,7 +551,7 @@ static void crafted_fields(void)
     rmrf(ck);
     mkdir(ck, 0755);
     CHECK_OK(train(&REG, "cref", NULL, NULL, &err));
-    stopper st = {0, "epoch=2, train", 0, 0, ""};
+    stopper st = {0, "epoch=2, train", 0, 0, 0, ""};
     CHECK(train(&REG, "c", ck, &st, &err) == LL_E_STATE);
     snprintf(path, sizeof path, "%s/%s", ck, CKPT_FILE);
     size_t len;
@@ -569,7 +585,7 @@ static void crafted_fields(void)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_crafted(path, good, len, cases[i].off, cases[i].n, cases[i].v);
-        stopper s = {0, NULL, 0, 0, ""};
+        stopper s = {0, NULL, 0, 0, 0, ""};
         CHECKF(train(&REG, "c2", ck, &s, &err) == LL_OK, "case %zu: training failed", i);
         CHECKF(s.lines_with_resume == 0, "case %zu (byte %zu): resumed a crafted checkpoint", i,
                cases[i].off);
@@ -584,7 +600,7 @@ static void crafted_fields(void)
     le_put(b + 52, 4, 9);
     write_crafted(path, b, len, 48, 4, 0);
     free(b);
-    stopper s = {0, NULL, 0, 0, ""};
+    stopper s = {0, NULL, 0, 0, 0, ""};
     CHECK_OK(train(&REG, "c2", ck, &s, &err));
     CHECKF(strstr(s.ignored, "exceeds the configured epochs"), "%s", s.ignored);
     CHECK(steps > 0);
