@@ -368,6 +368,17 @@ static int same_score(float a, float b)
     return a == b || (isnan(a) && isnan(b));
 }
 
+/* A radix pass's counts of each digit become the digit's first place. */
+static void starts(size_t *cnt, int nd)
+{
+    size_t pos = 0;
+    for (int d = 0; d < nd; d++) {
+        size_t c = cnt[d];
+        cnt[d] = pos;
+        pos += c;
+    }
+}
+
 /* The rows sorted by score, highest first (LSD radix sort, 4 passes of 8 bits: stable, and
  * linear in n; calibration sorts num_models x up to 2^24 / num_models scores). */
 static row3 *sorted(const float *s, const float *y, const float *w, size_t n)
@@ -391,12 +402,7 @@ static row3 *sorted(const float *s, const float *y, const float *w, size_t n)
     for (int p = 0; p < 4; p++) {
         if (cnt[p][(desc_key(n ? s[0] : 0) >> (8 * p)) & 255] == n)
             continue; /* every key has the same byte here */
-        size_t pos = 0;
-        for (int d = 0; d < 256; d++) {
-            size_t c = cnt[p][d];
-            cnt[p][d] = pos;
-            pos += c;
-        }
+        starts(cnt[p], 256);
         for (size_t i = 0; i < n; i++)
             t[cnt[p][(desc_key(r[i].s) >> (8 * p)) & 255]++] = r[i];
         row3 *x = r;
@@ -435,12 +441,7 @@ static double auc_unit(const float *s, const float *y, const float *w, size_t n)
         unsigned sh = 1 + 11 * (unsigned)p;
         if (n && cnt[p][(a[0] >> sh) & 2047] == n)
             continue; /* every key has this digit */
-        size_t pos = 0;
-        for (int d = 0; d < 2048; d++) {
-            size_t c = cnt[p][d];
-            cnt[p][d] = pos;
-            pos += c;
-        }
+        starts(cnt[p], 2048);
         for (size_t i = 0; i < n; i++)
             t[cnt[p][(a[i] >> sh) & 2047]++] = a[i];
         uint64_t *x = a;
