@@ -395,15 +395,19 @@ SGD_VEC static void dense_rows(sgd *s, const ll_batch *b, size_t i0, size_t i1)
             const uint32_t *ix = b->idx + b->off[i];
             for (size_t k = 0; k < b->off[i + 1] - b->off[i]; k++)
                 x[ix[k]] = v[k];
+            if (mu)
+                for (uint64_t j = 0; j < D; j++)
+                    x[j] = (x[j] - mu[j]) * sc[j];
+            else
+                for (uint64_t j = 0; j < D; j++)
+                    x[j] *= sc[j];
+        } else if (mu) { /* scaled as it is copied: the same operations on the same values */
+            for (uint64_t j = 0; j < D; j++)
+                x[j] = (v[j] - mu[j]) * sc[j];
         } else {
-            memcpy(x, v, D * sizeof(float));
+            for (uint64_t j = 0; j < D; j++)
+                x[j] = v[j] * sc[j];
         }
-        if (mu)
-            for (uint64_t j = 0; j < D; j++)
-                x[j] = (x[j] - mu[j]) * sc[j];
-        else
-            for (uint64_t j = 0; j < D; j++)
-                x[j] *= sc[j];
     }
 }
 
