@@ -6,8 +6,10 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* The only mutable global of the library: a test hook, inert unless a test sets it. */
+/* The library's only mutable globals: a test hook, inert unless a test sets it, and whether
+ * huge pages are asked for (read from the environment once, atomically). */
 static _Thread_local unsigned long fail_at, n_calls;
+static int huge_state; /* 0: not probed yet, 1: ask for huge pages, 2: do not */
 
 static int should_fail(void)
 {
@@ -32,12 +34,27 @@ void *mem_alloc(size_t n)
     return should_fail() ? NULL : malloc(n ? n : 1);
 }
 
+int mem_huge_pages(void)
+{
+#ifdef MADV_HUGEPAGE
+    int st = __atomic_load_n(&huge_state, __ATOMIC_ACQUIRE);
+    if (!st) {
+        const char *e = getenv("LINLEARN_HUGE_PAGES");
+        st = e && e[0] == '0' && !e[1] ? 2 : 1;
+        __atomic_store_n(&huge_state, st, __ATOMIC_RELEASE); /* two first calls agree */
+    }
+    return st == 1;
+#else
+    return 0;
+#endif
+}
+
 void mem_advise_huge(void *p, size_t n)
 {
 #ifdef MADV_HUGEPAGE
     const uintptr_t H = (uintptr_t)2 << 20;
     uintptr_t a = ((uintptr_t)p + H - 1) & ~(H - 1), e = ((uintptr_t)p + n) & ~(H - 1);
-    if (p && e > a)
+    if (p && e > a && mem_huge_pages())
         madvise((void *)a, e - a, MADV_HUGEPAGE);
 #else
     (void)p;

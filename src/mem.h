@@ -7,8 +7,14 @@
 void *mem_alloc(size_t n);
 void *mem_calloc(size_t n, size_t size);
 /* mem_alloc for large buffers written soon after: asks for transparent huge pages (one page
- * fault per 2 MiB instead of per 4 KiB); mem_advise_huge does it for a buffer already made. */
+ * fault per 2 MiB instead of per 4 KiB) where they pay; mem_advise_huge does it for a buffer
+ * already made. */
 void *mem_alloc_big(size_t n);
+/* Whether huge pages are asked for: yes unless LINLEARN_HUGE_PAGES=0 (read once). On a VM
+ * whose host takes freed memory back, a fresh huge page can be slower to fault than 512 small
+ * ones (measured here: 0.35 GB/s against 2 GB/s, and 20 GB/s for huge pages another process
+ * had just freed): docs/TRAINING.md, "Passes kept in memory". */
+int mem_huge_pages(void);
 /* n bytes on a 64-byte boundary (a cache line): buffers that threads write side by side. */
 void *mem_alloc_aligned(size_t n);
 void mem_advise_huge(void *p, size_t n);
