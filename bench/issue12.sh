@@ -16,7 +16,9 @@
 #     the Python writer (target >= 20)
 # Usage: sh bench/issue12.sh   (BENCH_DENSE_ROWS=500000, BENCH_SPARSE_ROWS=300000,
 #                               BENCH_THREADS=0: all cores (train and convert), BENCH_REPS=3: best of,
-#                               BENCH_CONVERT=0: the train rows only, BENCH_CONVERT_ONLY=1: the convert row only)
+#                               BENCH_CONVERT=0: the train rows only, BENCH_CONVERT_ONLY=1: the convert row only,
+#                               BENCH_IDLE=S: S seconds idle before each train run, so it starts as a
+#                               first run does, not on memory the previous run just freed)
 set -e
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -25,6 +27,7 @@ DR=${BENCH_DENSE_ROWS:-500000}
 SR=${BENCH_SPARSE_ROWS:-300000}
 TH=${BENCH_THREADS:-0}
 REPS=${BENCH_REPS:-3}
+IDLE=${BENCH_IDLE:-0}
 PY=${BENCH_PYTHON:-/usr/bin/python3}
 GEN=${GEN_DATA:-${BENCH_DATA_DIR:-../shared/bench}/gen_data.c}
 [ -x "$LL" ] || { echo "bench/issue12.sh: build first (make)" >&2; exit 2; }
@@ -45,7 +48,9 @@ fi
 [ -s "$D/s.pbr" ] || "$LL" convert --feature-dim 100000 "$D/s.libsvm" "$D/s.pbr" >/dev/null 2>&1
 now() { date +%s.%N; }
 
-echo "linlearn $(git rev-parse --short HEAD 2>/dev/null), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+idle_note=""
+[ "$IDLE" = 0 ] || idle_note=", $IDLE s idle before each train run"
+echo "linlearn $(git rev-parse --short HEAD 2>/dev/null), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)$idle_note"
 printf '%-30s %8s %8s %8s %8s %8s %8s %8s\n' run whole-s epoch-s finish-s fin/ep fit-s ratio ep-ratio
 fit() { # KIND FILE: sklearn fit seconds (best of REPS)
     "$PY" - "$1" "$2" "$REPS" <<'PYEOF'
@@ -71,6 +76,7 @@ PYEOF
 ours() { # NAME FILE DIM K FITSECONDS
     best=""
     for r in $(seq "$REPS"); do
+        [ "$IDLE" = 0 ] || sleep "$IDLE"
         t0=$(now)
         "$LL" train --train "$2" --threads "$TH" -H predictor_type=binary_classifier \
             -H feature_dim="$3" -H epochs=1 -H num_models="$4" --model-dir "$OUT/model" \
