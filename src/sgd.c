@@ -390,24 +390,20 @@ SGD_VEC static void dense_rows(sgd *s, const ll_batch *b, size_t i0, size_t i1)
         memcpy(s->Z + i * M, s->B, M * sizeof(float));
         float *x = s->X + i * D;
         const float *v = b->val + b->off[i];
-        if (b->sparse[i]) {
+        if (b->sparse[i]) { /* scattered into x, then scaled in place */
             memset(x, 0, D * sizeof(float));
             const uint32_t *ix = b->idx + b->off[i];
             for (size_t k = 0; k < b->off[i + 1] - b->off[i]; k++)
                 x[ix[k]] = v[k];
-            if (mu)
-                for (uint64_t j = 0; j < D; j++)
-                    x[j] = (x[j] - mu[j]) * sc[j];
-            else
-                for (uint64_t j = 0; j < D; j++)
-                    x[j] *= sc[j];
-        } else if (mu) { /* scaled as it is copied: the same operations on the same values */
+            v = x;
+        }
+        /* a dense row is scaled as it is copied: the same operations on the same values */
+        if (mu)
             for (uint64_t j = 0; j < D; j++)
                 x[j] = (v[j] - mu[j]) * sc[j];
-        } else {
+        else
             for (uint64_t j = 0; j < D; j++)
                 x[j] = v[j] * sc[j];
-        }
     }
 }
 
@@ -639,8 +635,8 @@ static ll_code update(sgd *s, ll_err *err)
 }
 
 /* w <- shrink(w e^-a, l) over n columns (the catch-up of missed regularisation). */
-SGD_VEC static void decay_row(float *restrict w, const float *restrict f, const float *restrict l,
-                              size_t n, int with_l1)
+SGD_VEC static inline void decay_row(float *restrict w, const float *restrict f,
+                                     const float *restrict l, size_t n, int with_l1)
 {
     for (size_t i = 0; i < n; i++)
         w[i] *= f[i];
@@ -829,12 +825,7 @@ SGD_VEC static void sparse_m1(sgd *s, const ll_batch *b, const float *y)
         if (t0 >= t1)
             continue;
         const float *ca = catch_factors(s, p, t0, t1);
-        float w = W[j] * ca[0];
-        if (with_l1) {
-            float t = ca[p->stride];
-            w = w > t ? w - t : w < -t ? w + t : 0.0f;
-        }
-        W[j] = w;
+        decay_row(W + j, ca, ca + p->stride, 1, with_l1);
     }
     float *Z = s->Z;
     const uint32_t *idx = b->idx;
