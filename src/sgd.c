@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * sgd.c - the K-model trainer: forward pass (sgemm for dense batches, a CSR kernel for sparse
- * ones), loss gradients, backward pass, and the sgd/adam/rmsprop updates with L2 (wd), a
- * proximal L1 step (weights reach exact zeros) and the step-wise learning-rate scheduler.
+ * sgd.c - the K-model trainer: forward pass (gemm.h's kernels or sgemm for dense batches, a CSR
+ * kernel for sparse ones), loss gradients, backward pass, and the sgd/adam/rmsprop updates with
+ * L2 (wd), a proximal L1 step (weights reach exact zeros) and the step-wise learning-rate
+ * scheduler.
  * The spread of per-model settings is documented in docs/TRAINING.md.
  */
 #include "sgd.h"
 #include "err.h"
+#include "gemm.h"
 #include "mem.h"
 #include "pool.h"
 #include <cblas.h>
@@ -315,6 +317,14 @@ static ll_code check_rows(const sgd *s, const ll_batch *b, uint64_t row0, ll_err
     return LL_OK;
 }
 
+/* The dense products of M columns go through gemm.h's kernels (else OpenBLAS's sgemm). On
+ * two cores they run on the calling thread: splitting a batch's rows over the pool made the
+ * dense 32-model epoch 1.26x slower (the wake-ups, and the reader's thread wants a core). */
+static int own_gemm(size_t M)
+{
+    return M >= GEMM_MIN_COLS && M <= GEMM_MAX_COLS;
+}
+
 /* Whether the batch goes through the dense path (X holds the scaled rows). */
 static int use_dense(const sgd *s, const ll_batch *b)
 {
@@ -421,8 +431,11 @@ SGD_VEC ll_code sgd_forward(sgd *s, const ll_batch *b, uint64_t row0, ll_err *er
         if (rc != LL_OK)
             return rc;
         dense_rows(s, b, 0, n);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)M, (int)D, 1.0f, s->X,
-                    (int)D, s->W, (int)M, 1.0f, s->Z, (int)M);
+        if (own_gemm(M))
+            gemm_xw(s->X, s->W, s->Z, D, M, 0, n);
+        else
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)M, (int)D, 1.0f,
+                        s->X, (int)D, s->W, (int)M, 1.0f, s->Z, (int)M);
         return LL_OK;
     }
     s->jb = b;
@@ -1081,8 +1094,11 @@ SGD_VEC ll_code sgd_step(sgd *s, const ll_batch *b, const float *y, uint64_t row
         for (size_t m = 0; m < M; m++)
             s->gB[m] += dz[m];
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)D, (int)M, (int)n, 1.0f, s->X, (int)D,
-                s->dZ, (int)M, 0.0f, s->G, (int)M);
+    if (own_gemm(M))
+        gemm_xtd(s->X, s->dZ, s->G, n, D, M, 0, D);
+    else
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)D, (int)M, (int)n, 1.0f, s->X,
+                    (int)D, s->dZ, (int)M, 0.0f, s->G, (int)M);
     if (s->allreduce)
         return dist_step(s, 0, 1, n, err);
     return update(s, err);
