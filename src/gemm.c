@@ -2,9 +2,9 @@
 /* gemm.c - register-blocked products of a dense batch with few columns (gemm.h): AVX-512
  * kernels chosen at run time, portable C kernels with the same order of operations. */
 #include "gemm.h"
+#include "cpu.h"
 #include <string.h>
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define GEMM_X86 1
+#ifdef LL_X86
 #include <immintrin.h>
 #endif
 
@@ -99,8 +99,8 @@ GEMM_NOFMA static void xtd_c(const float *X, const float *dZ, float *G, size_t n
 
 /* ---- AVX-512 kernels: 32 columns (two registers, the second masked or absent) ---- */
 
-#ifdef GEMM_X86
-#define AVX512 __attribute__((target("avx512f"))) GEMM_NOFMA
+#ifdef LL_X86
+#define AVX512 LL_AVX512
 #define INL static inline __attribute__((always_inline))
 
 /* R rows of Z (H registers wide) += their X rows times W: R * H accumulators. */
@@ -228,38 +228,10 @@ AVX512 static void xtd_avx512(const float *X, const float *dZ, float *G, size_t 
 
 /* ---- dispatch ---- */
 
-static int has_avx512(void)
-{
-#ifdef GEMM_X86
-    return __builtin_cpu_supports("avx512f");
-#else
-    return 0;
-#endif
-}
-
-static int use512 = -1; /* -1: not decided yet */
-
-static int avx512_on(void)
-{
-    int u = __atomic_load_n(&use512, __ATOMIC_RELAXED);
-    if (u < 0) {
-        u = has_avx512();
-        __atomic_store_n(&use512, u, __ATOMIC_RELAXED);
-    }
-    return u;
-}
-
-int gemm_use_avx512(int on)
-{
-    int was = avx512_on();
-    __atomic_store_n(&use512, on && has_avx512(), __ATOMIC_RELAXED);
-    return was;
-}
-
 void gemm_xw(const float *X, const float *W, float *Z, size_t D, size_t M, size_t i0, size_t i1)
 {
-#ifdef GEMM_X86
-    if (avx512_on()) {
+#ifdef LL_X86
+    if (cpu_avx512()) {
         xw_avx512(X, W, Z, D, M, i0, i1);
         return;
     }
@@ -270,8 +242,8 @@ void gemm_xw(const float *X, const float *W, float *Z, size_t D, size_t M, size_
 void gemm_xtd(const float *X, const float *dZ, float *G, size_t n, size_t D, size_t M, size_t j0,
               size_t j1)
 {
-#ifdef GEMM_X86
-    if (avx512_on()) {
+#ifdef LL_X86
+    if (cpu_avx512()) {
         xtd_avx512(X, dZ, G, n, D, M, j0, j1);
         return;
     }

@@ -8,10 +8,9 @@
  *
  * Every output element is summed in one fixed order, with a separate multiply and add (no fused
  * multiply-add), so the AVX-512 kernels and the portable C ones give the same bits on every
- * x86-64 machine, and splitting rows (forward) or features (backward) over threads changes
- * nothing:
- *   Z[i][m] = (((Z[i][m] + X[i][0] W[0][m]) + X[i][1] W[1][m]) + ...) + X[i][D-1] W[D-1][m]
- *   G[j][m] = (((0 + X[0][j] dZ[0][m]) + X[1][j] dZ[1][m]) + ...) + X[n-1][j] dZ[n-1][m]
+ * x86-64 machine (cpu.h chooses), and splitting rows (forward) or features (backward) over threads
+ * changes nothing: Z[i][m] = (((Z[i][m] + X[i][0] W[0][m]) + X[i][1] W[1][m]) + ...) + X[i][D-1]
+ * W[D-1][m] G[j][m] = (((0 + X[0][j] dZ[0][m]) + X[1][j] dZ[1][m]) + ...) + X[n-1][j] dZ[n-1][m]
  */
 #ifndef LL_GEMM_H
 #define LL_GEMM_H
@@ -25,9 +24,4 @@ void gemm_xw(const float *X, const float *W, float *Z, size_t D, size_t M, size_
 /* G[j][0..M) = sum_i X[i][j] dZ[i][0..M) over the n rows, for features [j0, j1). */
 void gemm_xtd(const float *X, const float *dZ, float *G, size_t n, size_t D, size_t M, size_t j0,
               size_t j1);
-/* Which kernels run: 1 the AVX-512 ones (the default where the CPU has AVX-512F), 0 the
- * portable ones. Returns the previous choice; asking for AVX-512 without it gives 0. Tests
- * compare the two. */
-int gemm_use_avx512(int on);
-
 #endif

@@ -4,8 +4,15 @@
  * y*max(0, (m+1)/2 - z) + (1-y)*max(0, (m-1)/2 + z), whose neutral point is z = 0.5.
  */
 #include "loss.h"
+#include "cpu.h"
 #include <math.h>
 #include <string.h>
+#ifdef LL_X86
+#include <immintrin.h>
+#endif
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
 
 double loss_softplus(double x)
 {
@@ -13,13 +20,15 @@ double loss_softplus(double x)
 }
 
 #if defined(__GNUC__) && !defined(__clang__)
-#define LL_VEC __attribute__((optimize("tree-vectorize", "no-trapping-math")))
+#define LL_VEC __attribute__((optimize("tree-vectorize", "no-trapping-math", "fp-contract=off")))
 #else
 #define LL_VEC
 #endif
 
 /* e^-a for a >= 0 (a is clamped to 87): 2^-n e^-r with |r| <= ln2/2, degree-6 Taylor. */
-LL_VEC static inline float exp_neg(float a)
+#define LL_INL static inline __attribute__((always_inline))
+
+LL_INL float exp_neg(float a)
 {
     float x = a < 87.0f ? -a : -87.0f;
     int32_t ni = (int32_t)(x * 1.44269504f - 0.5f); /* round to nearest (x <= 0) */
@@ -36,7 +45,7 @@ LL_VEC static inline float exp_neg(float a)
 }
 
 /* log(1 + e) for e in [0, 1]: 2 atanh(s), s = e / (2 + e) <= 1/3. */
-LL_VEC static inline float log1p_01(float e)
+LL_INL float log1p_01(float e)
 {
     float s = e / (2.0f + e), q = s * s;
     return 2.0f * s *
@@ -46,8 +55,10 @@ LL_VEC static inline float log1p_01(float e)
                                   q * (0.11111111f + q * (0.09090909f + q * 0.07692308f))))));
 }
 
-LL_VEC void loss_logistic_n(const float *restrict z, size_t n, float y, float *restrict loss,
-                            float *restrict d)
+/* The kernels over n floats: one body each, compiled for the baseline and (cpu.h) for
+ * AVX-512, with the same operations in the same order (tests/test_loss.c compares them). */
+LL_INL void logistic_body(const float *restrict z, size_t n, float y, float *restrict loss,
+                          float *restrict d)
 {
     for (size_t i = 0; i < n; i++) {
         float zz = z[i], pz = zz > 0.0f ? zz : 0.0f;
@@ -58,28 +69,175 @@ LL_VEC void loss_logistic_n(const float *restrict z, size_t n, float y, float *r
     }
 }
 
-LL_VEC void loss_logistic_value_n(const float *restrict z, size_t n, float y, float *restrict loss)
+LL_INL void logistic_value_body(const float *restrict z, size_t n, float y, float *restrict loss)
 {
     for (size_t i = 0; i < n; i++) {
         float zz = z[i], pz = zz > 0.0f ? zz : 0.0f;
         float e = exp_neg(pz - (zz - pz));
-        loss[i] = pz - y * zz + log1p_01(e); /* loss_logistic_n's loss, bit for bit */
+        loss[i] = pz - y * zz + log1p_01(e); /* logistic_body's loss, bit for bit */
     }
 }
 
-LL_VEC void loss_exp_neg_n(const float *a, size_t n, float *out)
+LL_INL void exp_neg_body(const float *restrict a, size_t n, float *restrict out)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = exp_neg(a[i]);
 }
 
-LL_VEC void loss_sigmoid_n(const float *restrict z, size_t n, float *restrict p)
+LL_INL void sigmoid_body(const float *restrict z, size_t n, float *restrict p)
 {
     for (size_t i = 0; i < n; i++) {
         float zz = z[i], pz = zz > 0.0f ? zz : 0.0f;
         float q = 1.0f / (1.0f + exp_neg(pz - (zz - pz)));
         p[i] = zz >= 0.0f ? q : 1.0f - q;
     }
+}
+
+LL_VEC static void logistic_base(const float *restrict z, size_t n, float y, float *restrict loss,
+                                 float *restrict d)
+{
+    logistic_body(z, n, y, loss, d);
+}
+
+LL_VEC static void logistic_value_base(const float *restrict z, size_t n, float y,
+                                       float *restrict loss)
+{
+    logistic_value_body(z, n, y, loss);
+}
+
+LL_VEC static void sigmoid_base(const float *restrict z, size_t n, float *restrict p)
+{
+    sigmoid_body(z, n, p);
+}
+
+#ifdef LL_X86
+/* AVX-512 forms of exp_neg and log1p_01, operation for operation (min_ps and max_ps return
+ * their second operand for a NaN, as the scalar comparisons pick the constant). */
+#define V512 LL_AVX512 static inline __attribute__((always_inline))
+
+V512 __m512 exp_neg16(__m512 a)
+{
+    __m512 x = _mm512_castsi512_ps(
+        _mm512_xor_si512(_mm512_castps_si512(_mm512_min_ps(a, _mm512_set1_ps(87.0f))),
+                         _mm512_set1_epi32(INT32_MIN)));
+    __m512i ni = _mm512_cvttps_epi32(
+        _mm512_sub_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504f)), _mm512_set1_ps(0.5f)));
+    __m512 n = _mm512_cvtepi32_ps(ni);
+    __m512 r = _mm512_add_ps(_mm512_sub_ps(x, _mm512_mul_ps(n, _mm512_set1_ps(0.693359375f))),
+                             _mm512_mul_ps(n, _mm512_set1_ps(2.12194440e-4f)));
+    __m512 p = _mm512_set1_ps(1.3888889e-3f);
+    p = _mm512_add_ps(_mm512_set1_ps(8.3333338e-3f), _mm512_mul_ps(r, p));
+    p = _mm512_add_ps(_mm512_set1_ps(4.1666668e-2f), _mm512_mul_ps(r, p));
+    p = _mm512_add_ps(_mm512_set1_ps(1.6666667e-1f), _mm512_mul_ps(r, p));
+    p = _mm512_add_ps(_mm512_set1_ps(0.5f), _mm512_mul_ps(r, p));
+    p = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_mul_ps(r, p));
+    p = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_mul_ps(r, p));
+    __m512i e = _mm512_slli_epi32(_mm512_add_epi32(ni, _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(p, _mm512_castsi512_ps(e));
+}
+
+V512 __m512 log1p_01_16(__m512 e)
+{
+    __m512 s = _mm512_div_ps(e, _mm512_add_ps(_mm512_set1_ps(2.0f), e));
+    __m512 q = _mm512_mul_ps(s, s);
+    __m512 p = _mm512_set1_ps(0.07692308f);
+    p = _mm512_add_ps(_mm512_set1_ps(0.09090909f), _mm512_mul_ps(q, p));
+    p = _mm512_add_ps(_mm512_set1_ps(0.11111111f), _mm512_mul_ps(q, p));
+    p = _mm512_add_ps(_mm512_set1_ps(0.14285715f), _mm512_mul_ps(q, p));
+    p = _mm512_add_ps(_mm512_set1_ps(0.2f), _mm512_mul_ps(q, p));
+    p = _mm512_add_ps(_mm512_set1_ps(0.33333334f), _mm512_mul_ps(q, p));
+    p = _mm512_add_ps(_mm512_set1_ps(1.0f), _mm512_mul_ps(q, p));
+    return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(2.0f), s), p);
+}
+
+/* 16 lanes of the logistic loss (and, with d, the derivative); m: the lanes in use. */
+V512 void logistic16(const float *z, float y, float *loss, float *d, __mmask16 m)
+{
+    __m512 zz = _mm512_maskz_loadu_ps(m, z), zero = _mm512_setzero_ps();
+    __m512 pz = _mm512_max_ps(zz, zero);
+    __m512 e = exp_neg16(_mm512_sub_ps(pz, _mm512_sub_ps(zz, pz)));
+    __m512 vy = _mm512_set1_ps(y);
+    __m512 l = _mm512_add_ps(_mm512_sub_ps(pz, _mm512_mul_ps(vy, zz)), log1p_01_16(e));
+    _mm512_mask_storeu_ps(loss, m, l);
+    if (d) {
+        __m512 one = _mm512_set1_ps(1.0f);
+        __m512 q = _mm512_div_ps(one, _mm512_add_ps(one, e));
+        __mmask16 ge = _mm512_cmp_ps_mask(zz, zero, _CMP_GE_OQ);
+        __m512 sg = _mm512_mask_blend_ps(ge, _mm512_sub_ps(one, q), q);
+        _mm512_mask_storeu_ps(d, m, _mm512_sub_ps(sg, vy));
+    }
+}
+
+static __mmask16 lanes16(size_t n)
+{
+    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
+}
+
+LL_AVX512 static void logistic_512(const float *restrict z, size_t n, float y, float *restrict loss,
+                                   float *restrict d)
+{
+    for (size_t i = 0; i < n; i += 16)
+        logistic16(z + i, y, loss + i, d ? d + i : NULL, lanes16(n - i));
+}
+
+LL_AVX512 static void logistic_value_512(const float *restrict z, size_t n, float y,
+                                         float *restrict loss)
+{
+    logistic_512(z, n, y, loss, NULL);
+}
+
+LL_AVX512 static void sigmoid_512(const float *restrict z, size_t n, float *restrict p)
+{
+    __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+    for (size_t i = 0; i < n; i += 16) {
+        __mmask16 m = lanes16(n - i);
+        __m512 zz = _mm512_maskz_loadu_ps(m, z + i), pz = _mm512_max_ps(zz, zero);
+        __m512 q = _mm512_div_ps(
+            one, _mm512_add_ps(one, exp_neg16(_mm512_sub_ps(pz, _mm512_sub_ps(zz, pz)))));
+        __mmask16 ge = _mm512_cmp_ps_mask(zz, zero, _CMP_GE_OQ);
+        _mm512_mask_storeu_ps(p + i, m, _mm512_mask_blend_ps(ge, _mm512_sub_ps(one, q), q));
+    }
+}
+#endif
+
+void loss_logistic_n(const float *restrict z, size_t n, float y, float *restrict loss,
+                     float *restrict d)
+{
+#ifdef LL_X86
+    if (cpu_avx512()) {
+        logistic_512(z, n, y, loss, d);
+        return;
+    }
+#endif
+    logistic_base(z, n, y, loss, d);
+}
+
+void loss_logistic_value_n(const float *restrict z, size_t n, float y, float *restrict loss)
+{
+#ifdef LL_X86
+    if (cpu_avx512()) {
+        logistic_value_512(z, n, y, loss);
+        return;
+    }
+#endif
+    logistic_value_base(z, n, y, loss);
+}
+
+/* the catch-up factors of lazy regularisation: a row at a time, not worth a second variant */
+LL_VEC void loss_exp_neg_n(const float *a, size_t n, float *out)
+{
+    exp_neg_body(a, n, out);
+}
+
+void loss_sigmoid_n(const float *restrict z, size_t n, float *restrict p)
+{
+#ifdef LL_X86
+    if (cpu_avx512()) {
+        sigmoid_512(z, n, p);
+        return;
+    }
+#endif
+    sigmoid_base(z, n, p);
 }
 
 double loss_sigmoid(double x)

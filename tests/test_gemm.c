@@ -2,6 +2,7 @@
 /* test_gemm.c - the dense batch products (gemm.h): the AVX-512 and portable kernels give the
  * same bits, any split of the rows or features gives the same bits, the stated summation order
  * holds exactly, and the results agree with OpenBLAS's sgemm and with double-precision sums. */
+#include "cpu.h"
 #include "gemm.h"
 #include "tt.h"
 #include <cblas.h>
@@ -84,7 +85,7 @@ static void one_shape(size_t n, size_t D, size_t M)
     memcpy(zr, Z0, zn * 4);
     memcpy(zb, Z0, zn * 4);
     memcpy(zs, Z0, zn * 4);
-    int had = gemm_use_avx512(1);
+    int had = cpu_set_avx512(1);
     gemm_xw(X, W, za, D, M, 0, n);
     gemm_xtd(X, dZ, ga, n, D, M, 0, D);
     /* split at odd places: rows in three calls, features in two */
@@ -94,10 +95,10 @@ static void one_shape(size_t n, size_t D, size_t M)
     gemm_xw(X, W, zs, D, M, r2, n);
     gemm_xtd(X, dZ, gs, n, D, M, 0, D / 3);
     gemm_xtd(X, dZ, gs, n, D, M, D / 3, D);
-    gemm_use_avx512(0);
+    cpu_set_avx512(0);
     gemm_xw(X, W, zc, D, M, 0, n);
     gemm_xtd(X, dZ, gc, n, D, M, 0, D);
-    gemm_use_avx512(had);
+    cpu_set_avx512(had);
     xw_ref(X, W, zr, n, D, M);
     xtd_ref(X, dZ, gr, n, D, M);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)M, (int)D, 1.0f, X, (int)D,
@@ -147,13 +148,13 @@ static void test_special(void)
     W[4] = NAN;
     dZ[11] = -INFINITY;
     float za[9 * 19] = {0}, zc[9 * 19] = {0}, ga[5 * 19], gc[5 * 19];
-    int had = gemm_use_avx512(1);
+    int had = cpu_set_avx512(1);
     gemm_xw(X, W, za, D, M, 0, n);
     gemm_xtd(X, dZ, ga, n, D, M, 0, D);
-    gemm_use_avx512(0);
+    cpu_set_avx512(0);
     gemm_xw(X, W, zc, D, M, 0, n);
     gemm_xtd(X, dZ, gc, n, D, M, 0, D);
-    gemm_use_avx512(had);
+    cpu_set_avx512(had);
     CHECK(same_bits(za, zc, n * M));
     CHECK(same_bits(ga, gc, D * M));
     CHECK(isnan(za[4])); /* row 0 meets W[0][4] = NaN */
@@ -164,8 +165,8 @@ static void test_special(void)
 /* The comparisons of the two kernels mean something only where the CPU has AVX-512F. */
 static void test_avx512_here(void)
 {
-    int had = gemm_use_avx512(1);
-    int on = gemm_use_avx512(had);
+    int had = cpu_set_avx512(1);
+    int on = cpu_set_avx512(had);
     if (!on)
         SKIP("this CPU has no AVX-512F: the shape tests compared the portable kernels only");
     CHECK(on == 1);

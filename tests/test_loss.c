@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_loss.c - loss values against hand-computed references and derivatives against finite
  * differences; metrics (AUC, calibration) on small known cases. */
+#include "cpu.h"
 #include "loss.h"
 #include "metrics.h"
 #include "pool.h"
@@ -330,9 +331,47 @@ static void test_auc_unit_weights(void)
     free(w);
 }
 
+/* The AVX-512 variants of the float kernels give the baseline's bits, on every lane count and
+ * on special values (cpu.h). */
+static void test_kernels_same_bits_any_width(void)
+{
+    int had = cpu_set_avx512(1);
+    if (!cpu_avx512()) {
+        cpu_set_avx512(had);
+        SKIP("this CPU has no AVX-512F: one width only");
+    }
+    enum { N = 4099 };
+    static float z[N], l[2][N], d[2][N], v[2][N], p[2][N];
+    uint64_t x = 12345;
+    for (int i = 0; i < N; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        double u = (double)(x >> 11) / 9007199254740992.0;
+        z[i] = (float)((u * 2 - 1) * (i % 3 == 0 ? 120 : i % 3 == 1 ? 9 : 0.01));
+    }
+    float sp[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, 1e-42f, -1e-42f, 88.7f, -88.7f, 1e30f};
+    for (size_t i = 0; i < sizeof sp / sizeof *sp; i++)
+        z[i * 37] = sp[i];
+    for (int w = 0; w < 2; w++) {
+        cpu_set_avx512(w);
+        for (int n0 = 0; n0 < N; n0 += 1 + n0 % 37) { /* calls of 1 .. 37 floats, and one long */
+            int n = n0 + 1 + n0 % 37 <= N ? 1 + n0 % 37 : N - n0;
+            loss_logistic_n(z + n0, (size_t)n, (float)(n0 & 1), l[w] + n0, d[w] + n0);
+            loss_logistic_value_n(z + n0, (size_t)n, (float)(n0 & 1), v[w] + n0);
+        }
+        loss_sigmoid_n(z, N, p[w]);
+    }
+    cpu_set_avx512(had);
+    CHECK(memcmp(l[0], l[1], sizeof l[0]) == 0);
+    CHECK(memcmp(d[0], d[1], sizeof d[0]) == 0);
+    CHECK(memcmp(v[0], v[1], sizeof v[0]) == 0);
+    CHECK(memcmp(p[0], p[1], sizeof p[0]) == 0);
+    CHECK(memcmp(l[0], v[0], sizeof l[0]) == 0); /* the value-only kernel: the same losses */
+}
+
 int main(void)
 {
     TT_BEGIN("test_loss");
+    RUN(test_kernels_same_bits_any_width);
     RUN(test_values);
     RUN(test_derivatives);
     RUN(test_auc_and_calibration);
