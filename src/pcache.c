@@ -75,9 +75,55 @@ void pcache_seal(pcache *c)
     mem_free(take_spare(c, 1));
 }
 
+/* An array of ones at the head of c->ones, after the link to the array before it. */
+typedef struct ones_buf {
+    struct ones_buf *prev;
+    size_t n;
+    uint8_t pad[PCACHE_ALIGN - sizeof(void *) - sizeof(size_t)];
+    float v[];
+} ones_buf;
+
+/* n ones shared by the batches that keep no values (NULL: out of memory or over budget). */
+static const float *ones(pcache *c, size_t n, size_t *budget)
+{
+    ones_buf *h = c->ones;
+    if (h && h->n >= n)
+        return h->v;
+    size_t m = h && 2 * h->n > n ? 2 * h->n : n, len = sizeof *h + m * sizeof(float);
+    if (budget && *budget < len)
+        return NULL;
+    ones_buf *o = mem_alloc_aligned(len);
+    if (!o)
+        return NULL;
+    o->prev = h;
+    o->n = m;
+    for (size_t i = 0; i < m; i++)
+        o->v[i] = 1.0f;
+    c->ones = o;
+    c->bytes += len;
+    if (budget)
+        *budget -= len;
+    return o->v;
+}
+
+/* Whether the n values are all 1 (a large batch's worth: not worth it for a few). */
+static int all_ones(const float *v, size_t n)
+{
+    if (n < 256)
+        return 0;
+    int ok = 1;
+    for (size_t i = 0; i < n; i++)
+        ok &= v[i] == 1.0f;
+    return ok;
+}
+
 void pcache_clear(pcache *c, size_t *budget)
 {
     pcache_seal(c);
+    for (ones_buf *o = c->ones, *p; o; o = p) {
+        p = o->prev;
+        mem_free(o);
+    }
     for (size_t i = 0; i < c->n_chunk; i++)
         mem_free(c->chunk[i]);
     mem_free(c->chunk);
@@ -174,7 +220,8 @@ int pcache_add(pcache *c, const ll_batch *b, const float *y, size_t *budget)
 {
     size_t n = b->n_rows, nval = b->off[n], nlab = b->loff[n];
     int sp = b->n_sparse > 0 && b->idx;
-    size_t need = up(nval * sizeof(float)) + (sp ? up(nval * sizeof(uint32_t)) : 0) +
+    const float *one = all_ones(b->val, nval) ? ones(c, nval, budget) : NULL;
+    size_t need = (one ? 0 : up(nval * sizeof(float))) + (sp ? up(nval * sizeof(uint32_t)) : 0) +
                   up((n + 1) * sizeof(size_t)) * 2 + up(n * sizeof(uint64_t)) + up(n) +
                   up(nlab * sizeof(float)) + up(n * sizeof(float)) * 2 +
                   (b->src_line ? up(n * sizeof(uint64_t)) : 0) +
@@ -198,7 +245,7 @@ int pcache_add(pcache *c, const ll_batch *b, const float *y, size_t *budget)
     memset(k, 0, sizeof *k);
     ll_batch *d = &k->b;
     d->n_rows = n;
-    d->val = put(&at, b->val, nval * sizeof(float));
+    d->val = one ? (float *)one : put(&at, b->val, nval * sizeof(float));
     d->idx = sp ? put(&at, b->idx, nval * sizeof(uint32_t)) : NULL;
     d->off = put(&at, b->off, (n + 1) * sizeof(size_t));
     d->dim = put(&at, b->dim, n * sizeof(uint64_t));

@@ -4,7 +4,8 @@
  * the same data (the next epoch in File mode, the validation pass of every epoch, model
  * selection and the final metrics after training) replays the batches instead of reading,
  * framing and decoding the source again (docs/TRAINING.md, "Passes kept in memory"). The
- * copies are exact: a replayed pass gives the trainer the same rows, labels, weights and batch
+ * copies are exact (a batch whose values are all 1 shares one array of ones instead of a copy
+ * of them): a replayed pass gives the trainer the same rows, labels, weights and batch
  * boundaries, so every result is bit for bit the one a read pass gives. Memory comes from a
  * budget shared by the channels; a pass that does not fit is dropped and read as before.
  */
@@ -36,6 +37,9 @@ typedef struct pcache {
      * used */
     uint8_t *spare;
     void *helper; /* the helper thread (a pthread_t), joined before spare is used or freed */
+    /* Values that are all 1 (one-hot and other binary features) are not copied: such batches
+     * share one array of ones, the newest (largest) first, each linked to the one before. */
+    void *ones;
 } pcache;
 
 void pcache_init(pcache *c);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_pcache.c - passes kept in memory (pcache.c): a kept batch holds exactly the values,
  * indices, offsets, dimensions, labels, weights, source places and converted labels of the
- * batch it copies, every array 64-byte aligned; the budget is charged and given back; a batch
- * over the budget empties the cache and returns its bytes. Replays inside training are compared
- * with reading passes in tests/cli/pass_cache.sh. */
+ * batch it copies, every array 64-byte aligned; values that are all 1 are shared, not copied; the
+ * budget is charged and given back; a batch over the budget empties the cache and returns its
+ * bytes. Replays inside training are compared with reading passes in tests/cli/pass_cache.sh. */
 #include "batch.h"
 #include "pcache.h"
 #include "tt.h"
@@ -112,9 +112,64 @@ static void over_budget_empties(void)
     ll_batch_deinit(&b);
 }
 
+/* Batch s of the one-hot test: rows of three values, all val. */
+static void onehot(ll_batch *b, size_t n, int s, float val, float *y)
+{
+    ll_err err;
+    ll_batch_clear(b);
+    for (size_t i = 0; i < n; i++) {
+        float v[3] = {val, val, val}, lab = (float)(i % 2);
+        uint32_t ix[3] = {(uint32_t)i % 97, 100 + (uint32_t)s, 200 + (uint32_t)i % 5};
+        CHECK_OK(ll_batch_add_row(b, v, ix, 3, 1000, &lab, 1, &err));
+        y[i] = lab;
+    }
+}
+
+/* Batches of one-hot rows (every value 1) share one array of ones: they replay exactly, the
+ * arrays of earlier batches stay valid when a larger batch needs a longer one, and the chunk
+ * holds no values for them. */
+static void ones_are_shared(void)
+{
+    ll_batch b;
+    ll_batch_init(&b);
+    pcache c, c2;
+    pcache_init(&c);
+    pcache_init(&c2);
+    size_t budget = (size_t)256 << 20, start = budget;
+    float y[2000];
+    size_t sizes[] = {300, 1200, 700, 2000};
+    size_t nnz = 0;
+    for (int s = 0; s < 4; s++) {
+        onehot(&b, sizes[s], s, 2.0f, y); /* the same shapes with values of 2: copied */
+        CHECK(pcache_add(&c2, &b, y, &budget));
+        onehot(&b, sizes[s], s, 1.0f, y);
+        nnz += b.off[b.n_rows];
+        CHECK(pcache_add(&c, &b, y, &budget));
+        same(&c.v[s], &b, y);
+    }
+    for (int s = 0; s < 4; s++) { /* every kept batch still reads ones */
+        onehot(&b, sizes[s], s, 1.0f, y);
+        same(&c.v[s], &b, y);
+    }
+    CHECK(c.v[0].b.val != c.v[3].b.val); /* the longer array came later */
+    CHECK(c.n_chunk == 1 && c2.n_chunk == 1);
+    CHECKF(c.used + nnz * sizeof(float) <= c2.used + 4 * 64, "%zu + %zu values > %zu", c.used, nnz,
+           c2.used);
+    /* one value that is not 1: that batch is copied as it is */
+    b.val[5] = 2.0f;
+    CHECK(pcache_add(&c, &b, y, &budget));
+    same(&c.v[4], &b, y);
+    CHECK(c.v[4].b.val[5] == 2.0f);
+    pcache_clear(&c, &budget);
+    pcache_clear(&c2, &budget);
+    CHECK(budget == start);
+    ll_batch_deinit(&b);
+}
+
 int main(void)
 {
     TT_BEGIN("test_pcache");
+    RUN(ones_are_shared);
     RUN(copies_are_exact);
     RUN(over_budget_empties);
     TT_END();
