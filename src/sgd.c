@@ -546,9 +546,10 @@ static void step_sizes(sgd *s)
 
 /* The optimizer update of one row of M values at W/G/m1/m2 (a feature's weights for every
  * model, or the biases) with per-column step, L2 and L1 (NULL: none); float, vectorised. */
-SGD_VEC static void update_vals(const sgd *s, size_t M, float *restrict W, const float *restrict G,
-                                float *restrict m1, float *restrict m2, const float *restrict st,
-                                const float *restrict wd, const float *restrict l1)
+SGD_VEC static inline __attribute__((always_inline)) void
+update_cols(const sgd *s, size_t M, float *restrict W, const float *restrict G, float *restrict m1,
+            float *restrict m2, const float *restrict st, const float *restrict wd,
+            const float *restrict l1)
 {
     const hp_values *hv = &s->hv;
     float b1 = (float)hv->beta_1, b2 = (float)hv->beta_2, mo = (float)hv->momentum;
@@ -600,6 +601,13 @@ SGD_VEC static void update_vals(const sgd *s, size_t M, float *restrict W, const
             float w = W[i], t = l1[i];
             W[i] = w > t ? w - t : w < -t ? w + t : 0.0f;
         }
+}
+
+SGD_VEC static void update_vals(const sgd *s, size_t M, float *restrict W, const float *restrict G,
+                                float *restrict m1, float *restrict m2, const float *restrict st,
+                                const float *restrict wd, const float *restrict l1)
+{
+    update_cols(s, M, W, G, m1, m2, st, wd, l1);
 }
 
 /* Records the learning rates of step s->t (cumulative sums for the lazy regularisation of
@@ -876,7 +884,7 @@ SGD_VEC static void sparse_m1(sgd *s, const ll_batch *b, const float *y)
             __builtin_prefetch(&s->s2W[j2], 1);
         }
         uint32_t j = tch[q];
-        update_vals(s, 1, W + j, G + j, s->s1W + j, s->s2W + j, s->pw, s->pwd, l1);
+        update_cols(s, 1, W + j, G + j, s->s1W + j, s->s2W + j, s->pw, s->pwd, l1); /* inline */
     }
 }
 
