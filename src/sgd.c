@@ -390,6 +390,29 @@ static void forward_part(void *ud, unsigned pi, unsigned np)
     forward_rows(s, s->jb, share(n, pi, np), share(n, pi + 1, np));
 }
 
+/* The forward pass of a sparse batch with one column, on the calling thread: forward_rows's
+ * operations for M == 1 without its per-row and per-feature calls. */
+SGD_VEC static inline void forward_m1(sgd *s, const ll_batch *b)
+{
+    float *Z = s->Z;
+    const float *W = s->W, *sc = s->sc->sc;
+    const uint32_t *idx = b->idx;
+    const float *val = b->val;
+    const size_t *off = b->off;
+    size_t n = b->n_rows, end = off[n];
+    for (size_t i = 0; i < n; i++) {
+        float z = s->B[0];
+        for (size_t k = off[i]; k < off[i + 1]; k++) {
+            if (k + SGD_PF < end)
+                __builtin_prefetch(&W[idx[k + SGD_PF]]);
+            uint32_t j = idx[k];
+            float x = val[k] * sc[j];
+            z += x * W[j];
+        }
+        Z[i] = z;
+    }
+}
+
 /* Rows [i0, i1) of the dense path: Z = B, X = the scaled features. */
 SGD_VEC static void dense_rows(sgd *s, const ll_batch *b, size_t i0, size_t i1)
 {
@@ -436,6 +459,10 @@ SGD_VEC ll_code sgd_forward(sgd *s, const ll_batch *b, uint64_t row0, ll_err *er
         else
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, (int)M, (int)D, 1.0f,
                         s->X, (int)D, s->W, (int)M, 1.0f, s->Z, (int)M);
+        return LL_OK;
+    }
+    if (M == 1) {
+        forward_m1(s, b);
         return LL_OK;
     }
     s->jb = b;
@@ -848,22 +875,10 @@ SGD_VEC static void sparse_m1(sgd *s, const ll_batch *b, const float *y)
         const float *ca = catch_factors(s, p, t0, t1);
         decay_row(W + j, ca, ca + p->stride, 1, with_l1);
     }
-    float *Z = s->Z;
+    forward_m1(s, b);
     const uint32_t *idx = b->idx;
     const float *val = b->val;
     const size_t *off = b->off;
-    size_t end = off[n];
-    for (size_t i = 0; i < n; i++) { /* forward */
-        float z = s->B[0];
-        for (size_t k = off[i]; k < off[i + 1]; k++) {
-            if (k + SGD_PF < end)
-                __builtin_prefetch(&W[idx[k + SGD_PF]]);
-            uint32_t j = idx[k];
-            float x = val[k] * sc[j];
-            z += x * W[j];
-        }
-        Z[i] = z;
-    }
     gradients_rows(s, p, b, y, 0, n);
     for (size_t q = 0; q < nt; q++)
         G[tch[q]] = 0;
