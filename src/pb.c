@@ -7,6 +7,9 @@
 #include "err.h"
 #include "mem.h"
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define PB_LE 1
@@ -160,9 +163,50 @@ static ll_code add_seg(dec *d, const uint8_t *p, size_t len, uint8_t field)
     return LL_OK;
 }
 
-/* Counts the varints of a packed field, checking that each is complete and at most 10 bytes. */
+size_t pb_varints_fast(const uint8_t *b, size_t len, int *bad)
+{
+    size_t k = 0, i = 0;
+    unsigned run = 0; /* continuation bytes before the chunk */
+    int over = 0;
+#ifdef __SSE2__
+    for (; i + 16 <= len; i += 16) {
+        unsigned m = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(b + i)));
+        k += (size_t)__builtin_popcount(~m & 0xFFFFu);
+        if (m == 0xFFFFu) {
+            run += 16;
+            over |= run >= 10;
+            continue;
+        }
+        over |= run + (unsigned)__builtin_ctz(~m) >= 10; /* the run the chunk starts with */
+        unsigned x = m;                                  /* a run of 10 set bits inside the chunk */
+        for (int s = 0; s < 9; s++)
+            x &= x >> 1;
+        over |= x != 0;
+        run = (unsigned)__builtin_clz(~m << 16); /* the run the chunk ends with */
+    }
+#endif
+    for (; i < len; i++) {
+        if (b[i] & 0x80) {
+            over |= ++run >= 10;
+        } else {
+            run = 0;
+            k++;
+        }
+    }
+    *bad = over || run;
+    return k;
+}
+
+/* Counts the varints of a packed field, checking that each is complete and at most 10 bytes
+ * (16 bytes at a time; the byte-wise walk below names the first bad byte). */
 static ll_code count_varints(dec *d, const uint8_t *b, const uint8_t *e, size_t *n)
 {
+    int broken;
+    size_t fast = pb_varints_fast(b, (size_t)(e - b), &broken);
+    if (!broken) {
+        *n = fast;
+        return LL_OK;
+    }
     size_t k = 0;
     int run = 0;
     for (const uint8_t *q = b; q < e; q++) {

@@ -138,4 +138,9 @@ static inline size_t pb_put_varint(uint8_t *p, uint64_t v)
     p[n++] = (uint8_t)v;
     return n;
 }
+
+/* The number of varints in the len bytes of a packed field; *bad is set when one is longer than
+ * 10 bytes or the bytes end inside one (pb_decode then reports where). */
+size_t pb_varints_fast(const uint8_t *b, size_t len, int *bad);
+
 #endif

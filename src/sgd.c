@@ -928,14 +928,17 @@ static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t r
         rc = ensure_rowloss(s, n, err);
     if (rc != LL_OK)
         return rc;
-    size_t nt = 0;
-    for (size_t q = b->off[0]; q < b->off[n]; q++) {
-        uint32_t j = b->idx[q];
-        if (q + 16 < b->off[n])
-            __builtin_prefetch(&s->stamp[b->idx[q + 16]]);
-        if (s->stamp[j] != T) {
-            s->stamp[j] = T;
-            s->touched[nt++] = j;
+    size_t nt = 0, q1 = b->off[n];
+    uint64_t *stamp = s->stamp;
+    uint32_t *touched = s->touched;
+    const uint32_t *idx = b->idx;
+    for (size_t q = b->off[0]; q < q1; q++) { /* locals: the stores would reload s's fields */
+        uint32_t j = idx[q];
+        if (q + 16 < q1)
+            __builtin_prefetch(&stamp[idx[q + 16]]);
+        if (stamp[j] != T) {
+            stamp[j] = T;
+            touched[nt++] = j;
         }
     }
     int m1 = M == 1 && !s->allreduce;

@@ -1034,9 +1034,59 @@ static void record_reuse(void)
     free(big.p);
 }
 
+/* The byte-wise count and checks pb_varints_fast must agree with. */
+static size_t varints_ref(const uint8_t *b, size_t n, int *bad)
+{
+    size_t k = 0;
+    int run = 0, over = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] & 0x80) {
+            if (++run >= 10)
+                over = 1;
+        } else {
+            run = 0;
+            k++;
+        }
+    }
+    *bad = over || run;
+    return k;
+}
+
+/* pb_varints_fast (16 bytes at a time) against the byte-wise walk: every length up to 100, runs
+ * of continuation bytes of 8 to 11 at every offset (so across the 16-byte chunks), and random
+ * bytes. */
+static void varint_count_fast(void)
+{
+    uint8_t buf[200];
+    uint64_t x = 99;
+    int cases = 0, bads = 0;
+    for (size_t n = 0; n <= 100; n++)
+        for (size_t at = 0; at < 40 && at <= n; at++)
+            for (int runlen = 8; runlen <= 11; runlen++) {
+                for (size_t i = 0; i < n; i++) {
+                    x = x * 6364136223846793005ull + 1442695040888963407ull;
+                    buf[i] = (uint8_t)(x >> 56) & 0x7F; /* short varints */
+                    if ((x >> 20) % 5 == 0)
+                        buf[i] |= 0x80; /* two-byte ones, or a truncated end */
+                }
+                for (int r = 0; r < runlen && at + (size_t)r < n; r++)
+                    buf[at + (size_t)r] = 0x80 | (uint8_t)r;
+                int b1, b2;
+                size_t k1 = pb_varints_fast(buf, n, &b1), k2 = varints_ref(buf, n, &b2);
+                CHECKF(k1 == k2 && b1 == b2, "n=%zu run %d at %zu: %zu/%d vs %zu/%d", n, runlen, at,
+                       k1, b1, k2, b2);
+                cases++;
+                bads += b2;
+                if (k1 != k2 || b1 != b2)
+                    return;
+            }
+    CHECKF(bads > 100 && bads < cases - 100, "%d of %d cases bad: not both kinds", bads, cases);
+}
+
 int main(void)
 {
     TT_BEGIN("test_pb");
+    RUN(varint_count_fast);
     RUN(special_float_bits);
     RUN(negative_int32);
     RUN(encode_matches_protobuf_c);
