@@ -4,6 +4,7 @@
 #include "mem.h"
 #include <pthread.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define PCACHE_CHUNK ((size_t)32 << 20) /* huge pages: few faults when a chunk is first used */
@@ -18,6 +19,8 @@ void pcache_init(pcache *c)
 /* The helper's job: touch every page of the spare, stopping early when asked. */
 typedef struct spare_job {
     uint8_t *p;
+    size_t len;
+    int live; /* p is in use: map its pages without writing to them */
     int stop;
     pthread_t th;
 } spare_job;
@@ -25,8 +28,19 @@ typedef struct spare_job {
 static void *touch_pages(void *arg)
 {
     spare_job *j = arg;
+    if (j->live) { /* a chunk being filled: the kernel maps its pages, the bytes stay as they are */
+#ifdef MADV_POPULATE_WRITE
+        const size_t H = (size_t)2 << 20;
+        uintptr_t a = ((uintptr_t)j->p + H - 1) & ~(uintptr_t)(H - 1);
+        uintptr_t e = ((uintptr_t)j->p + j->len) & ~(uintptr_t)(H - 1);
+        for (; a < e && !__atomic_load_n(&j->stop, __ATOMIC_ACQUIRE); a += H)
+            if (madvise((void *)a, H, MADV_POPULATE_WRITE) != 0)
+                break; /* an older kernel: the copies fault the pages in as before */
+#endif
+        return NULL;
+    }
     volatile uint8_t *p = j->p;
-    for (size_t i = 0; i < PCACHE_CHUNK + PCACHE_ALIGN; i += 4096) {
+    for (size_t i = 0; i < j->len; i += 4096) {
         if (!(i & (((size_t)2 << 20) - 1)) && __atomic_load_n(&j->stop, __ATOMIC_ACQUIRE))
             break; /* a huge page at a time */
         p[i] = 0;
@@ -53,20 +67,30 @@ static uint8_t *take_spare(pcache *c, int stop)
 
 /* A spare chunk whose pages a helper thread touches now; nothing when memory or a thread is
  * not to be had (the next chunk is then allocated when needed, as without a spare). */
+/* A helper touching the len bytes at p (0: it could not start). */
+static int start_helper(pcache *c, uint8_t *p, size_t len, int live)
+{
+    spare_job *j = mem_alloc(sizeof *j);
+    if (!j)
+        return 0;
+    j->p = p;
+    j->len = len;
+    j->live = live;
+    j->stop = 0;
+    if (pthread_create(&j->th, NULL, touch_pages, j) != 0) {
+        mem_free(j);
+        return 0;
+    }
+    c->helper = j;
+    return 1;
+}
+
 static void start_spare(pcache *c)
 {
     c->spare = mem_alloc_big(PCACHE_CHUNK + PCACHE_ALIGN);
-    spare_job *j = c->spare ? mem_alloc(sizeof *j) : NULL;
-    if (j) {
-        j->p = c->spare;
-        j->stop = 0;
-        if (pthread_create(&j->th, NULL, touch_pages, j) == 0) {
-            c->helper = j;
-            return;
-        }
-    }
-    mem_free(j); /* without a helper the spare would only delay the faults: not kept */
-    mem_free(c->spare);
+    if (c->spare && start_helper(c, c->spare, PCACHE_CHUNK + PCACHE_ALIGN, 0))
+        return;
+    mem_free(c->spare); /* without a helper the spare would only delay the faults: not kept */
     c->spare = NULL;
 }
 
@@ -158,9 +182,11 @@ static uint8_t *room(pcache *c, size_t need, size_t *budget)
         c->used += need;
         /* past half of a full-size chunk: the pass is likely to need the next one (a pass
          * smaller than that starts no helper) */
-        if (!c->spare && !c->helper && len == PCACHE_CHUNK + PCACHE_ALIGN && c->used > len / 2 &&
-            (!budget || *budget >= PCACHE_CHUNK))
+        if (!c->spare && len == PCACHE_CHUNK + PCACHE_ALIGN && c->used > len / 2 &&
+            (!budget || *budget >= PCACHE_CHUNK)) {
+            take_spare(c, 0); /* the first chunk's helper, done by now (it outruns the copies) */
             start_spare(c);
+        }
         return p;
     }
     size_t left = budget ? *budget : (size_t)-1;
@@ -188,10 +214,15 @@ static uint8_t *room(pcache *c, size_t need, size_t *budget)
         mem_free(m);
         m = NULL;
     }
+    int fresh = !m;
     if (!m)
         m = mem_alloc_big(len + PCACHE_ALIGN);
     if (!m)
         return NULL;
+    /* the first full-size chunk: a helper touches its pages ahead of the copies (later ones
+     * come from the spare, touched while the one before filled) */
+    if (fresh && len == PCACHE_CHUNK && !c->helper && c->n_chunk == 0)
+        start_helper(c, m, len + PCACHE_ALIGN, 1);
     c->chunk[c->n_chunk] = m;
     c->chunk_len[c->n_chunk] = len + PCACHE_ALIGN;
     c->n_chunk++;

@@ -32,9 +32,9 @@ typedef struct pcache {
     size_t bytes;  /* bytes held (counted against the budget) */
     uint64_t rows; /* rows held */
     /* the next chunk, its pages first touched by a helper thread once the last one is half
-     * full (a fresh page costs the kernel's zeroing, and on a VM the host's fault: off the
-     * trainer's thread, that time overlaps the pass); not counted against the budget until
-     * used */
+     * full (the first chunk's are mapped by a helper as it fills) (a fresh page costs the kernel's
+     * zeroing, and on a VM the host's fault: off the trainer's thread, that time overlaps the
+     * pass); not counted against the budget until used */
     uint8_t *spare;
     void *helper; /* the helper thread (a pthread_t), joined before spare is used or freed */
     /* Values that are all 1 (one-hot and other binary features) are not copied: such batches
