@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* mem.c - allocator wrappers with a fail-the-Nth-call hook for out-of-memory tests. */
 #include "mem.h"
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,4 +106,56 @@ char *mem_strdup(const char *s)
 void mem_free(void *p)
 {
     free(p);
+}
+
+struct mem_prefault {
+    uintptr_t a, e; /* whole 2 MiB blocks */
+    int stop;
+    pthread_t th;
+};
+
+static void *prefault_run(void *arg)
+{
+    mem_prefault *h = arg;
+#ifdef MADV_POPULATE_WRITE
+    const uintptr_t H = (uintptr_t)2 << 20;
+    for (uintptr_t a = h->a; a < h->e && !__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE); a += H)
+        if (madvise((void *)a, H, MADV_POPULATE_WRITE) != 0)
+            break; /* an older kernel: the writes fault the pages in as before */
+#endif
+    return NULL;
+}
+
+mem_prefault *mem_prefault_start(void *p, size_t n)
+{
+#ifdef MADV_POPULATE_WRITE
+    const uintptr_t H = (uintptr_t)2 << 20;
+    uintptr_t a = ((uintptr_t)p + H - 1) & ~(H - 1), e = ((uintptr_t)p + n) & ~(H - 1);
+    if (!p || e < a + 2 * H)
+        return NULL;
+    mem_prefault *h = mem_alloc(sizeof *h);
+    if (!h)
+        return NULL;
+    h->a = a;
+    h->e = e;
+    h->stop = 0;
+    if (pthread_create(&h->th, NULL, prefault_run, h) != 0) {
+        mem_free(h);
+        return NULL;
+    }
+    return h;
+#else
+    (void)p;
+    (void)n;
+    return NULL;
+#endif
+}
+
+void mem_prefault_end(mem_prefault *h)
+{
+    if (!h)
+        return;
+    __atomic_store_n(&h->stop, 1, __ATOMIC_RELEASE);
+    pthread_join(h->th, NULL);
+    mem_free(h);
 }

@@ -22,6 +22,14 @@ void *mem_realloc(void *p, size_t n);
 /* realloc for arrays: fails (returns NULL, p untouched) on overflow of n*size. */
 void *mem_realloc_array(void *p, size_t n, size_t size);
 char *mem_strdup(const char *s);
+/* A helper thread that maps the pages of the n bytes at p (madvise MADV_POPULATE_WRITE, 2 MiB at
+ * a time) while the caller writes them: the first touches then find their pages ready. The
+ * bytes are not written, so the caller may fill them meanwhile. NULL when nothing was started
+ * (a small buffer, no thread, a kernel without it). mem_prefault_end stops and joins it (NULL:
+ * no-op); call it before p is freed. */
+typedef struct mem_prefault mem_prefault;
+mem_prefault *mem_prefault_start(void *p, size_t n);
+void mem_prefault_end(mem_prefault *h);
 void mem_free(void *p);
 
 /* Test hook: the Nth allocation from now fails (n >= 1); 0 disables. Returns how many

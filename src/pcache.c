@@ -20,7 +20,6 @@ void pcache_init(pcache *c)
 typedef struct spare_job {
     uint8_t *p;
     size_t len;
-    int live; /* p is in use: map its pages without writing to them */
     int stop;
     pthread_t th;
 } spare_job;
@@ -28,17 +27,6 @@ typedef struct spare_job {
 static void *touch_pages(void *arg)
 {
     spare_job *j = arg;
-    if (j->live) { /* a chunk being filled: the kernel maps its pages, the bytes stay as they are */
-#ifdef MADV_POPULATE_WRITE
-        const size_t H = (size_t)2 << 20;
-        uintptr_t a = ((uintptr_t)j->p + H - 1) & ~(uintptr_t)(H - 1);
-        uintptr_t e = ((uintptr_t)j->p + j->len) & ~(uintptr_t)(H - 1);
-        for (; a < e && !__atomic_load_n(&j->stop, __ATOMIC_ACQUIRE); a += H)
-            if (madvise((void *)a, H, MADV_POPULATE_WRITE) != 0)
-                break; /* an older kernel: the copies fault the pages in as before */
-#endif
-        return NULL;
-    }
     volatile uint8_t *p = j->p;
     for (size_t i = 0; i < j->len; i += 4096) {
         if (!(i & (((size_t)2 << 20) - 1)) && __atomic_load_n(&j->stop, __ATOMIC_ACQUIRE))
@@ -68,14 +56,13 @@ static uint8_t *take_spare(pcache *c, int stop)
 /* A spare chunk whose pages a helper thread touches now; nothing when memory or a thread is
  * not to be had (the next chunk is then allocated when needed, as without a spare). */
 /* A helper touching the len bytes at p (0: it could not start). */
-static int start_helper(pcache *c, uint8_t *p, size_t len, int live)
+static int start_helper(pcache *c, uint8_t *p, size_t len)
 {
     spare_job *j = mem_alloc(sizeof *j);
     if (!j)
         return 0;
     j->p = p;
     j->len = len;
-    j->live = live;
     j->stop = 0;
     if (pthread_create(&j->th, NULL, touch_pages, j) != 0) {
         mem_free(j);
@@ -88,7 +75,7 @@ static int start_helper(pcache *c, uint8_t *p, size_t len, int live)
 static void start_spare(pcache *c)
 {
     c->spare = mem_alloc_big(PCACHE_CHUNK + PCACHE_ALIGN);
-    if (c->spare && start_helper(c, c->spare, PCACHE_CHUNK + PCACHE_ALIGN, 0))
+    if (c->spare && start_helper(c, c->spare, PCACHE_CHUNK + PCACHE_ALIGN))
         return;
     mem_free(c->spare); /* without a helper the spare would only delay the faults: not kept */
     c->spare = NULL;
@@ -96,6 +83,8 @@ static void start_spare(pcache *c)
 
 void pcache_seal(pcache *c)
 {
+    mem_prefault_end(c->first);
+    c->first = NULL;
     mem_free(take_spare(c, 1));
 }
 
@@ -184,7 +173,8 @@ static uint8_t *room(pcache *c, size_t need, size_t *budget)
          * smaller than that starts no helper) */
         if (!c->spare && len == PCACHE_CHUNK + PCACHE_ALIGN && c->used > len / 2 &&
             (!budget || *budget >= PCACHE_CHUNK)) {
-            take_spare(c, 0); /* the first chunk's helper, done by now (it outruns the copies) */
+            mem_prefault_end(c->first); /* done by now: it outruns the copies */
+            c->first = NULL;
             start_spare(c);
         }
         return p;
@@ -221,8 +211,8 @@ static uint8_t *room(pcache *c, size_t need, size_t *budget)
         return NULL;
     /* the first full-size chunk: a helper touches its pages ahead of the copies (later ones
      * come from the spare, touched while the one before filled) */
-    if (fresh && len == PCACHE_CHUNK && !c->helper && c->n_chunk == 0)
-        start_helper(c, m, len + PCACHE_ALIGN, 1);
+    if (fresh && len == PCACHE_CHUNK && c->n_chunk == 0)
+        c->first = mem_prefault_start(m, len + PCACHE_ALIGN);
     c->chunk[c->n_chunk] = m;
     c->chunk_len[c->n_chunk] = len + PCACHE_ALIGN;
     c->n_chunk++;

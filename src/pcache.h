@@ -37,6 +37,7 @@ typedef struct pcache {
      * pass); not counted against the budget until used */
     uint8_t *spare;
     void *helper; /* the helper thread (a pthread_t), joined before spare is used or freed */
+    struct mem_prefault *first; /* the first chunk's page mapping (mem.h), ended at its half */
     /* Values that are all 1 (one-hot and other binary features) are not copied: such batches
      * share one array of ones, the newest (largest) first, each linked to the one before. */
     void *ones;

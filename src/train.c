@@ -855,10 +855,12 @@ typedef struct kept {
     float *z, *lab, *wt;
     size_t n, cap;
     int all;
+    mem_prefault *pf; /* z's pages mapped ahead of the pass's writes (mem.h) */
 } kept;
 
 static void kept_free(kept *kp)
 {
+    mem_prefault_end(kp->pf);
     mem_free(kp->z);
     mem_free(kp->lab);
     mem_free(kp->wt);
@@ -959,6 +961,8 @@ static ll_code kept_grow(kept *kp, uint32_t K, size_t c, ll_err *err)
     }
     for (uint32_t k = 0; k < K && kp->z; k++)
         memcpy(a + (size_t)k * c, kp->z + (size_t)k * kp->cap, kp->n * sizeof(float));
+    mem_prefault_end(kp->pf);
+    kp->pf = NULL;
     mem_free(kp->z);
     kp->z = a;
     kp->cap = c;
@@ -991,6 +995,8 @@ static ll_code select_model(run *r, int ch, selection *sel, int fold, kept *kp, 
     ll_code rc = LL_OK;
     if (nkeep && hint > 0)
         rc = kept_grow(kp, K, hint < nkeep ? (size_t)hint : nkeep, err);
+    if (rc == LL_OK && kp->z) /* the pass writes each model's scores in its own stream */
+        kp->pf = mem_prefault_start(kp->z, kp->cap * K * sizeof(float));
     if (rc == LL_OK && do_cal && r->nh > 1) /* the hosts' samples merge by row key */
         if (!(key = mem_alloc_big((kp->cap ? kp->cap : 1) * sizeof(uint64_t))))
             rc = err_set(err, LL_E_NOMEM, "out of memory for calibration scores");
@@ -1047,6 +1053,8 @@ static ll_code select_model(run *r, int ch, selection *sel, int fold, kept *kp, 
         kp->n = n;
     }
     close_pass(r, ch);
+    mem_prefault_end(kp->pf);
+    kp->pf = NULL;
     rc = with_src(r, ch, rc, err);
     kp->all = rc == LL_OK && fold && !left_out;
     if (rc == LL_OK && r->nh > 1) {
