@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* test_mem.c - the huge-page switch: LINLEARN_HUGE_PAGES=0 turns the advice off, anything else
- * (or nothing) keeps it; read once per process, so each case runs in a child of its own. */
+ * (or nothing) keeps it; read once per process, so each case runs in a child of its own. The
+ * page-mapping helper (mem_prefault_*) keeps the bytes written meanwhile. */
 #include "mem.h"
 #include "tt.h"
 #include <stdint.h>
@@ -43,9 +44,36 @@ static void test_switch(void)
     CHECKF(in_child("00") == 1, "only '0' turns them off");
 }
 
+/* The page-mapping helper leaves the bytes alone while they are written, and is a no-op for
+ * buffers under two huge pages. */
+static void prefault_keeps_writes(void)
+{
+    CHECK(mem_prefault_start(NULL, (size_t)64 << 20) == NULL);
+    char small[4096];
+    CHECK(mem_prefault_start(small, sizeof small) == NULL);
+    mem_prefault_end(NULL);
+    size_t n = (size_t)24 << 20;
+    uint32_t *b = mem_alloc_big(n);
+    CHECK(b != NULL);
+    if (!b)
+        return;
+    mem_prefault *h = mem_prefault_start(b, n);
+    for (size_t i = 0; i < n / 4; i++) /* written while the helper maps the pages */
+        b[i] = (uint32_t)(i * 2654435761u);
+    mem_prefault_end(h);
+    size_t bad = 0;
+    for (size_t i = 0; i < n / 4; i++)
+        bad += b[i] != (uint32_t)(i * 2654435761u);
+    CHECKF(bad == 0, "%zu words changed", bad);
+    h = mem_prefault_start(b, n); /* ended at once: it stops and joins */
+    mem_prefault_end(h);
+    mem_free(b);
+}
+
 int main(void)
 {
     TT_BEGIN("test_mem");
-    RUN(test_switch);
+    RUN(test_switch); /* first: the children must not inherit a decided switch */
+    RUN(prefault_keeps_writes);
     TT_END();
 }
