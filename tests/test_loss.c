@@ -368,9 +368,51 @@ static void test_kernels_same_bits_any_width(void)
     CHECK(memcmp(l[0], v[0], sizeof l[0]) == 0); /* the value-only kernel: the same losses */
 }
 
+/* Threshold calibration gives the same threshold and value whichever width checks the scores
+ * and finds their key range: random scores, ties, one non-finite score, a -0, a weight not 1. */
+static void test_calibration_any_width(void)
+{
+    int had = cpu_set_avx512(1);
+    if (!cpu_avx512()) {
+        cpu_set_avx512(had);
+        SKIP("this CPU has no AVX-512F: one width only");
+    }
+    enum { N = 20011 };
+    static float s[N], y[N], w[N];
+    uint64_t x = 777;
+    hp_values hv;
+    memset(&hv, 0, sizeof hv);
+    hv.criteria = CRIT_ACCURACY;
+    for (int c = 0; c < 5; c++) {
+        for (int i = 0; i < N; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            double u = (double)(x >> 11) / 9007199254740992.0;
+            s[i] = c == 1 ? (float)(int)(u * 50) / 50 : (float)(u * 2 - 1) * (c == 2 ? 1e-3f : 3);
+            y[i] = (x >> 7) % 3 == 0;
+            w[i] = 1.0f;
+        }
+        if (c == 2)
+            s[N - 3] = NAN;
+        if (c == 3)
+            s[N / 2] = -0.0f;
+        if (c == 4)
+            w[N - 1] = 2.0f;
+        calib a, b;
+        ll_err err;
+        cpu_set_avx512(1);
+        CHECK_OK(metrics_calibrate(s, y, w, N, &hv, &a, &err));
+        cpu_set_avx512(0);
+        CHECK_OK(metrics_calibrate(s, y, w, N, &hv, &b, &err));
+        CHECKF(memcmp(&a.threshold, &b.threshold, sizeof a.threshold) == 0 && a.value == b.value,
+               "case %d: %.9g/%.9g vs %.9g/%.9g", c, a.threshold, a.value, b.threshold, b.value);
+    }
+    cpu_set_avx512(had);
+}
+
 int main(void)
 {
     TT_BEGIN("test_loss");
+    RUN(test_calibration_any_width);
     RUN(test_kernels_same_bits_any_width);
     RUN(test_values);
     RUN(test_derivatives);
