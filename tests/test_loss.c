@@ -331,15 +331,23 @@ static void test_auc_unit_weights(void)
     free(w);
 }
 
+/* Turns the AVX-512 kernels on (*had: the setting before); 0 when the CPU has none. */
+static int wide_on(int *had)
+{
+    *had = cpu_set_avx512(1);
+    if (cpu_avx512())
+        return 1;
+    cpu_set_avx512(*had);
+    return 0;
+}
+
 /* The AVX-512 variants of the float kernels give the baseline's bits, on every lane count and
  * on special values (cpu.h). */
 static void test_kernels_same_bits_any_width(void)
 {
-    int had = cpu_set_avx512(1);
-    if (!cpu_avx512()) {
-        cpu_set_avx512(had);
+    int had;
+    if (!wide_on(&had))
         SKIP("this CPU has no AVX-512F: one width only");
-    }
     enum { N = 4099 };
     static float z[N], l[2][N], d[2][N], v[2][N], p[2][N];
     uint64_t x = 12345;
@@ -372,11 +380,9 @@ static void test_kernels_same_bits_any_width(void)
  * and finds their key range: random scores, ties, one non-finite score, a -0, a weight not 1. */
 static void test_calibration_any_width(void)
 {
-    int had = cpu_set_avx512(1);
-    if (!cpu_avx512()) {
-        cpu_set_avx512(had);
+    int had;
+    if (!wide_on(&had))
         SKIP("this CPU has no AVX-512F: one width only");
-    }
     enum { N = 20011 };
     static float s[N], y[N], w[N];
     uint64_t x = 777;
