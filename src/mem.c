@@ -35,6 +35,15 @@ void *mem_alloc(size_t n)
     return should_fail() ? NULL : malloc(n ? n : 1);
 }
 
+/* The whole 2 MiB blocks inside the n bytes at p: [*a, *e); 0 when there are none. */
+static int huge_blocks(const void *p, size_t n, uintptr_t *a, uintptr_t *e)
+{
+    const uintptr_t H = (uintptr_t)2 << 20;
+    *a = ((uintptr_t)p + H - 1) & ~(H - 1);
+    *e = ((uintptr_t)p + n) & ~(H - 1);
+    return p && *e > *a;
+}
+
 int mem_huge_pages(void)
 {
 #ifdef MADV_HUGEPAGE
@@ -53,9 +62,8 @@ int mem_huge_pages(void)
 void mem_advise_huge(void *p, size_t n)
 {
 #ifdef MADV_HUGEPAGE
-    const uintptr_t H = (uintptr_t)2 << 20;
-    uintptr_t a = ((uintptr_t)p + H - 1) & ~(H - 1), e = ((uintptr_t)p + n) & ~(H - 1);
-    if (p && e > a && mem_huge_pages())
+    uintptr_t a, e;
+    if (huge_blocks(p, n, &a, &e) && mem_huge_pages())
         madvise((void *)a, e - a, MADV_HUGEPAGE);
 #else
     (void)p;
@@ -110,45 +118,50 @@ void mem_free(void *p)
 
 struct mem_prefault {
     uintptr_t a, e; /* whole 2 MiB blocks */
-    int stop;
+    int may_write, stop;
     pthread_t th;
 };
 
 static void *prefault_run(void *arg)
 {
     mem_prefault *h = arg;
-#ifdef MADV_POPULATE_WRITE
     const uintptr_t H = (uintptr_t)2 << 20;
-    for (uintptr_t a = h->a; a < h->e && !__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE); a += H)
-        if (madvise((void *)a, H, MADV_POPULATE_WRITE) != 0)
-            break; /* an older kernel: the writes fault the pages in as before */
+    int populate = 1;
+    for (uintptr_t a = h->a; a < h->e && !__atomic_load_n(&h->stop, __ATOMIC_ACQUIRE); a += H) {
+#ifdef MADV_POPULATE_WRITE
+        if (populate && madvise((void *)a, H, MADV_POPULATE_WRITE) == 0)
+            continue;
 #endif
+        populate = 0; /* an older kernel: touch the pages, or leave them to the writes */
+        if (!h->may_write)
+            break;
+        for (uintptr_t q = a; q < a + H; q += 4096)
+            *(volatile uint8_t *)q = 0;
+    }
     return NULL;
 }
 
-mem_prefault *mem_prefault_start(void *p, size_t n)
+mem_prefault *mem_prefault_start(void *p, size_t n, int may_write)
 {
-#ifdef MADV_POPULATE_WRITE
-    const uintptr_t H = (uintptr_t)2 << 20;
-    uintptr_t a = ((uintptr_t)p + H - 1) & ~(H - 1), e = ((uintptr_t)p + n) & ~(H - 1);
-    if (!p || e < a + 2 * H)
+    uintptr_t a, e;
+    if (!huge_blocks(p, n, &a, &e) || e - a < ((uintptr_t)4 << 20))
         return NULL;
+#ifndef MADV_POPULATE_WRITE
+    if (!may_write)
+        return NULL;
+#endif
     mem_prefault *h = mem_alloc(sizeof *h);
     if (!h)
         return NULL;
     h->a = a;
     h->e = e;
+    h->may_write = may_write;
     h->stop = 0;
     if (pthread_create(&h->th, NULL, prefault_run, h) != 0) {
         mem_free(h);
         return NULL;
     }
     return h;
-#else
-    (void)p;
-    (void)n;
-    return NULL;
-#endif
 }
 
 void mem_prefault_end(mem_prefault *h)

@@ -23,12 +23,14 @@ void *mem_realloc(void *p, size_t n);
 void *mem_realloc_array(void *p, size_t n, size_t size);
 char *mem_strdup(const char *s);
 /* A helper thread that maps the pages of the n bytes at p (madvise MADV_POPULATE_WRITE, 2 MiB at
- * a time) while the caller writes them: the first touches then find their pages ready. The
- * bytes are not written, so the caller may fill them meanwhile. NULL when nothing was started
- * (a small buffer, no thread, a kernel without it). mem_prefault_end stops and joins it (NULL:
- * no-op); call it before p is freed. */
+ * a time), so the first touches find them ready. The bytes are not written, so the caller may
+ * fill them meanwhile. On a kernel without it (before Linux 5.14), may_write lets the helper
+ * touch the pages by writing zeros instead: only for memory nobody uses until the helper has
+ * ended. NULL when nothing was started (under 4 MiB, no thread, nothing to do).
+ * mem_prefault_end stops and joins it (NULL: no-op); call it before p is used (may_write) or
+ * freed. */
 typedef struct mem_prefault mem_prefault;
-mem_prefault *mem_prefault_start(void *p, size_t n);
+mem_prefault *mem_prefault_start(void *p, size_t n, int may_write);
 void mem_prefault_end(mem_prefault *h);
 void mem_free(void *p);
 

@@ -2,9 +2,7 @@
 /* pcache.c - a pass of decoded batches kept in memory (pcache.h). */
 #include "pcache.h"
 #include "mem.h"
-#include <pthread.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #define PCACHE_CHUNK ((size_t)32 << 20) /* huge pages: few faults when a chunk is first used */
@@ -16,38 +14,11 @@ void pcache_init(pcache *c)
     memset(c, 0, sizeof *c);
 }
 
-/* The helper's job: touch every page of the spare, stopping early when asked. */
-typedef struct spare_job {
-    uint8_t *p;
-    size_t len;
-    int stop;
-    pthread_t th;
-} spare_job;
-
-static void *touch_pages(void *arg)
+/* Returns the spare chunk (NULL: none) and forgets it, its helper stopped and joined first. */
+static uint8_t *take_spare(pcache *c)
 {
-    spare_job *j = arg;
-    volatile uint8_t *p = j->p;
-    for (size_t i = 0; i < j->len; i += 4096) {
-        if (!(i & (((size_t)2 << 20) - 1)) && __atomic_load_n(&j->stop, __ATOMIC_ACQUIRE))
-            break; /* a huge page at a time */
-        p[i] = 0;
-    }
-    return NULL;
-}
-
-/* Waits for the helper (asking it to stop first when stop is set: the spare is not wanted);
- * returns the spare chunk (NULL: none) and forgets it. */
-static uint8_t *take_spare(pcache *c, int stop)
-{
-    if (c->helper) {
-        spare_job *j = c->helper;
-        if (stop)
-            __atomic_store_n(&j->stop, 1, __ATOMIC_RELEASE);
-        pthread_join(j->th, NULL);
-        mem_free(j);
-        c->helper = NULL;
-    }
+    mem_prefault_end(c->spare_pf);
+    c->spare_pf = NULL;
     uint8_t *m = c->spare;
     c->spare = NULL;
     return m;
@@ -55,27 +26,10 @@ static uint8_t *take_spare(pcache *c, int stop)
 
 /* A spare chunk whose pages a helper thread touches now; nothing when memory or a thread is
  * not to be had (the next chunk is then allocated when needed, as without a spare). */
-/* A helper touching the len bytes at p (0: it could not start). */
-static int start_helper(pcache *c, uint8_t *p, size_t len)
-{
-    spare_job *j = mem_alloc(sizeof *j);
-    if (!j)
-        return 0;
-    j->p = p;
-    j->len = len;
-    j->stop = 0;
-    if (pthread_create(&j->th, NULL, touch_pages, j) != 0) {
-        mem_free(j);
-        return 0;
-    }
-    c->helper = j;
-    return 1;
-}
-
 static void start_spare(pcache *c)
 {
     c->spare = mem_alloc_big(PCACHE_CHUNK + PCACHE_ALIGN);
-    if (c->spare && start_helper(c, c->spare, PCACHE_CHUNK + PCACHE_ALIGN))
+    if (c->spare && (c->spare_pf = mem_prefault_start(c->spare, PCACHE_CHUNK + PCACHE_ALIGN, 1)))
         return;
     mem_free(c->spare); /* without a helper the spare would only delay the faults: not kept */
     c->spare = NULL;
@@ -85,7 +39,7 @@ void pcache_seal(pcache *c)
 {
     mem_prefault_end(c->first);
     c->first = NULL;
-    mem_free(take_spare(c, 1));
+    mem_free(take_spare(c));
 }
 
 /* An array of ones at the head of c->ones, after the link to the array before it. */
@@ -199,7 +153,7 @@ static uint8_t *room(pcache *c, size_t need, size_t *budget)
     }
     /* 64 bytes of slack so the first array can start on a 64-byte boundary; a chunk of the
      * usual size comes from the spare (started when the last one was half full) */
-    uint8_t *m = take_spare(c, len != PCACHE_CHUNK);
+    uint8_t *m = take_spare(c);
     if (m && len != PCACHE_CHUNK) {
         mem_free(m);
         m = NULL;
@@ -212,7 +166,7 @@ static uint8_t *room(pcache *c, size_t need, size_t *budget)
     /* the first full-size chunk: a helper touches its pages ahead of the copies (later ones
      * come from the spare, touched while the one before filled) */
     if (fresh && len == PCACHE_CHUNK && c->n_chunk == 0)
-        c->first = mem_prefault_start(m, len + PCACHE_ALIGN);
+        c->first = mem_prefault_start(m, len + PCACHE_ALIGN, 0);
     c->chunk[c->n_chunk] = m;
     c->chunk_len[c->n_chunk] = len + PCACHE_ALIGN;
     c->n_chunk++;

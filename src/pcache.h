@@ -31,13 +31,13 @@ typedef struct pcache {
     size_t used;   /* bytes used of the last chunk */
     size_t bytes;  /* bytes held (counted against the budget) */
     uint64_t rows; /* rows held */
-    /* the next chunk, its pages first touched by a helper thread once the last one is half
-     * full (the first chunk's are mapped by a helper as it fills) (a fresh page costs the kernel's
-     * zeroing, and on a VM the host's fault: off the trainer's thread, that time overlaps the
-     * pass); not counted against the budget until used */
+    /* the next chunk, its pages first touched by a helper thread (mem.h's mem_prefault) once
+     * the last one is half full; the first chunk's are mapped by a helper as it fills (a fresh
+     * page costs the kernel's zeroing, and on a VM the host's fault: off the trainer's thread,
+     * that time overlaps the pass); the spare is not counted against the budget until used */
     uint8_t *spare;
-    void *helper; /* the helper thread (a pthread_t), joined before spare is used or freed */
-    struct mem_prefault *first; /* the first chunk's page mapping (mem.h), ended at its half */
+    struct mem_prefault *spare_pf; /* the spare's helper, ended before the spare is used or freed */
+    struct mem_prefault *first;    /* the first chunk's, ended at its half */
     /* Values that are all 1 (one-hot and other binary features) are not copied: such batches
      * share one array of ones, the newest (largest) first, each linked to the one before. */
     void *ones;

@@ -996,7 +996,7 @@ static ll_code select_model(run *r, int ch, selection *sel, int fold, kept *kp, 
     if (nkeep && hint > 0)
         rc = kept_grow(kp, K, hint < nkeep ? (size_t)hint : nkeep, err);
     if (rc == LL_OK && kp->z) /* the pass writes each model's scores in its own stream */
-        kp->pf = mem_prefault_start(kp->z, kp->cap * K * sizeof(float));
+        kp->pf = mem_prefault_start(kp->z, kp->cap * K * sizeof(float), 0);
     if (rc == LL_OK && do_cal && r->nh > 1) /* the hosts' samples merge by row key */
         if (!(key = mem_alloc_big((kp->cap ? kp->cap : 1) * sizeof(uint64_t))))
             rc = err_set(err, LL_E_NOMEM, "out of memory for calibration scores");

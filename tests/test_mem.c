@@ -48,16 +48,16 @@ static void test_switch(void)
  * buffers under two huge pages. */
 static void prefault_keeps_writes(void)
 {
-    CHECK(mem_prefault_start(NULL, (size_t)64 << 20) == NULL);
+    CHECK(mem_prefault_start(NULL, (size_t)64 << 20, 0) == NULL);
     char small[4096];
-    CHECK(mem_prefault_start(small, sizeof small) == NULL);
+    CHECK(mem_prefault_start(small, sizeof small, 1) == NULL);
     mem_prefault_end(NULL);
     size_t n = (size_t)24 << 20;
     uint32_t *b = mem_alloc_big(n);
     CHECK(b != NULL);
     if (!b)
         return;
-    mem_prefault *h = mem_prefault_start(b, n);
+    mem_prefault *h = mem_prefault_start(b, n, 0);
     for (size_t i = 0; i < n / 4; i++) /* written while the helper maps the pages */
         b[i] = (uint32_t)(i * 2654435761u);
     mem_prefault_end(h);
@@ -65,7 +65,7 @@ static void prefault_keeps_writes(void)
     for (size_t i = 0; i < n / 4; i++)
         bad += b[i] != (uint32_t)(i * 2654435761u);
     CHECKF(bad == 0, "%zu words changed", bad);
-    h = mem_prefault_start(b, n); /* ended at once: it stops and joins */
+    h = mem_prefault_start(b, n, 1); /* ended at once: it stops and joins */
     mem_prefault_end(h);
     mem_free(b);
 }
