@@ -7,9 +7,19 @@
 #ifndef LL_CPU_H
 #define LL_CPU_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define LL_X86 1
 #endif
+
+/* The mask of the first n of 16 lanes (all 16 for n >= 16): a __mmask16 for the AVX-512 loops'
+ * last, partial step. */
+static inline uint16_t cpu_lanes16(size_t n)
+{
+    return n >= 16 ? (uint16_t)0xFFFF : (uint16_t)((1u << n) - 1);
+}
 
 /* The attributes of an AVX-512 variant: its target and, for gcc, no contraction of a multiply
  * and an add into one rounding. Under clang the files that hold such variants turn contraction

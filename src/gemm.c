@@ -100,12 +100,11 @@ GEMM_NOFMA static void xtd_c(const float *X, const float *dZ, float *G, size_t n
 /* ---- AVX-512 kernels: 32 columns (two registers, the second masked or absent) ---- */
 
 #ifdef LL_X86
-#define AVX512 LL_AVX512
 #define INL static inline __attribute__((always_inline))
 
 /* R rows of Z (H registers wide) += their X rows times W: R * H accumulators. */
-AVX512 INL void xw_blk(const float *X, const float *W, float *Z, size_t D, size_t M, size_t i,
-                       size_t mb, __mmask16 k0, __mmask16 k1, int R, int H)
+LL_AVX512 INL void xw_blk(const float *X, const float *W, float *Z, size_t D, size_t M, size_t i,
+                          size_t mb, __mmask16 k0, __mmask16 k1, int R, int H)
 {
     __m512 a[8][2];
     for (int r = 0; r < R; r++) {
@@ -133,8 +132,8 @@ AVX512 INL void xw_blk(const float *X, const float *W, float *Z, size_t D, size_
     }
 }
 
-AVX512 static void xw_cols(const float *X, const float *W, float *Z, size_t D, size_t M, size_t i0,
-                           size_t i1, size_t mb, __mmask16 k0, __mmask16 k1, int H)
+LL_AVX512 static void xw_cols(const float *X, const float *W, float *Z, size_t D, size_t M,
+                              size_t i0, size_t i1, size_t mb, __mmask16 k0, __mmask16 k1, int H)
 {
     size_t i = i0;
     if (H > 1) {
@@ -154,23 +153,19 @@ AVX512 static void xw_cols(const float *X, const float *W, float *Z, size_t D, s
     }
 }
 
-static __mmask16 lanes(size_t n)
-{
-    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-}
-
-AVX512 static void xw_avx512(const float *X, const float *W, float *Z, size_t D, size_t M,
-                             size_t i0, size_t i1)
+LL_AVX512 static void xw_avx512(const float *X, const float *W, float *Z, size_t D, size_t M,
+                                size_t i0, size_t i1)
 {
     for (size_t mb = 0; mb < M; mb += 32) {
         size_t w = M - mb < 32 ? M - mb : 32;
-        xw_cols(X, W, Z, D, M, i0, i1, mb, lanes(w), lanes(w > 16 ? w - 16 : 0), w > 16 ? 2 : 1);
+        xw_cols(X, W, Z, D, M, i0, i1, mb, cpu_lanes16(w), cpu_lanes16(w > 16 ? w - 16 : 0),
+                w > 16 ? 2 : 1);
     }
 }
 
 /* F features' rows of G (H registers wide) = their X columns times dZ. */
-AVX512 INL void xtd_blk(const float *X, const float *dZ, float *G, size_t n, size_t D, size_t M,
-                        size_t j, size_t mb, __mmask16 k0, __mmask16 k1, int F, int H)
+LL_AVX512 INL void xtd_blk(const float *X, const float *dZ, float *G, size_t n, size_t D, size_t M,
+                           size_t j, size_t mb, __mmask16 k0, __mmask16 k1, int F, int H)
 {
     __m512 a[8][2];
     for (int f = 0; f < F; f++)
@@ -194,8 +189,9 @@ AVX512 INL void xtd_blk(const float *X, const float *dZ, float *G, size_t n, siz
     }
 }
 
-AVX512 static void xtd_cols(const float *X, const float *dZ, float *G, size_t n, size_t D, size_t M,
-                            size_t j0, size_t j1, size_t mb, __mmask16 k0, __mmask16 k1, int H)
+LL_AVX512 static void xtd_cols(const float *X, const float *dZ, float *G, size_t n, size_t D,
+                               size_t M, size_t j0, size_t j1, size_t mb, __mmask16 k0,
+                               __mmask16 k1, int H)
 {
     size_t j = j0;
     if (H > 1) {
@@ -215,12 +211,12 @@ AVX512 static void xtd_cols(const float *X, const float *dZ, float *G, size_t n,
     }
 }
 
-AVX512 static void xtd_avx512(const float *X, const float *dZ, float *G, size_t n, size_t D,
-                              size_t M, size_t j0, size_t j1)
+LL_AVX512 static void xtd_avx512(const float *X, const float *dZ, float *G, size_t n, size_t D,
+                                 size_t M, size_t j0, size_t j1)
 {
     for (size_t mb = 0; mb < M; mb += 32) {
         size_t w = M - mb < 32 ? M - mb : 32;
-        xtd_cols(X, dZ, G, n, D, M, j0, j1, mb, lanes(w), lanes(w > 16 ? w - 16 : 0),
+        xtd_cols(X, dZ, G, n, D, M, j0, j1, mb, cpu_lanes16(w), cpu_lanes16(w > 16 ? w - 16 : 0),
                  w > 16 ? 2 : 1);
     }
 }

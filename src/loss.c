@@ -168,16 +168,11 @@ V512 void logistic16(const float *z, float y, float *loss, float *d, __mmask16 m
     }
 }
 
-static __mmask16 lanes16(size_t n)
-{
-    return n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1);
-}
-
 LL_AVX512 static void logistic_512(const float *restrict z, size_t n, float y, float *restrict loss,
                                    float *restrict d)
 {
     for (size_t i = 0; i < n; i += 16)
-        logistic16(z + i, y, loss + i, d ? d + i : NULL, lanes16(n - i));
+        logistic16(z + i, y, loss + i, d ? d + i : NULL, cpu_lanes16(n - i));
 }
 
 LL_AVX512 static void logistic_value_512(const float *restrict z, size_t n, float y,
@@ -190,7 +185,7 @@ LL_AVX512 static void sigmoid_512(const float *restrict z, size_t n, float *rest
 {
     __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 m = lanes16(n - i);
+        __mmask16 m = cpu_lanes16(n - i);
         __m512 zz = _mm512_maskz_loadu_ps(m, z + i), pz = _mm512_max_ps(zz, zero);
         __m512 q = _mm512_div_ps(
             one, _mm512_add_ps(one, exp_neg16(_mm512_sub_ps(pz, _mm512_sub_ps(zz, pz)))));

@@ -636,8 +636,6 @@ static void sort_u64(uint64_t *a, size_t n)
     }
 }
 
-/* Whether the fast paths apply (n large enough, unit weights, finite scores without -0) and
- * the range of the sort keys. */
 #ifdef LL_X86
 /* fast_ok's checks and key range, 16 scores at a time (the same answer: integer min and max). */
 LL_AVX512 static int fast_ok_512(const float *s, const float *w, size_t n, uint32_t *kmin,
@@ -647,7 +645,7 @@ LL_AVX512 static int fast_ok_512(const float *s, const float *w, size_t n, uint3
     const __m512i zero = _mm512_setzero_si512(), ones = _mm512_set1_epi32(-1);
     __m512i lo = ones, hi = zero;
     for (size_t i = 0; i < n; i += 16) {
-        __mmask16 m = n - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (n - i)) - 1);
+        __mmask16 m = cpu_lanes16(n - i);
         __m512i u = _mm512_maskz_loadu_epi32(m, s + i);
         __mmask16 bad = _mm512_mask_cmpeq_epi32_mask(m, _mm512_and_si512(u, expo), expo) |
                         _mm512_mask_cmpeq_epi32_mask(m, u, sign);
@@ -669,6 +667,8 @@ LL_AVX512 static int fast_ok_512(const float *s, const float *w, size_t n, uint3
 }
 #endif
 
+/* Whether the fast paths apply (n large enough, unit weights, finite scores without -0) and
+ * the range of the sort keys. */
 static int fast_ok(const float *s, const float *w, size_t n, uint32_t *kmin, uint32_t *kmax)
 {
     if (n < CAL_MIN_ROWS || n > UINT32_MAX)
