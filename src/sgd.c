@@ -11,10 +11,8 @@
 #include "gemm.h"
 #include "mem.h"
 #include "pool.h"
+#include "spk.h"
 #include <cblas.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 #include <math.h>
 #include <string.h>
 
@@ -117,6 +115,7 @@ static void parts_free(sgd *s)
         mem_free(s->part[i].lrow);
         mem_free(s->part[i].ca);
         mem_free(s->part[i].cache_t);
+        mem_free(s->part[i].g);
     }
     mem_free(s->part);
     s->part = NULL;
@@ -141,7 +140,8 @@ static ll_code parts_new(sgd *s, unsigned np)
             p->nslot /= 2;
         p->ca = zalloc_line(p->nslot * 2 * p->stride, sizeof(float), 1);
         p->cache_t = mem_calloc(2 * (size_t)p->nslot, sizeof(uint64_t));
-        if (!p->lrow || !p->ca || !p->cache_t)
+        p->g = zalloc_line(s->M, sizeof(float), 1);
+        if (!p->lrow || !p->ca || !p->cache_t || !p->g)
             return LL_E_NOMEM;
         cache_clear(p);
     }
@@ -221,8 +221,8 @@ ll_code sgd_init(sgd *s, const hp_values *hv, uint64_t D, const scaler *sc, uint
         s->posw[k] = (float)s->cfg[k].posw;
         s->any_l1 |= s->cfg[k].l1 > 0;
     }
-    s->owner = mem_calloc(D ? D : 1, 1);
-    if (!s->owner || parts_new(s, 1) != LL_OK) {
+    s->tpos = mem_calloc(D ? D : 1, sizeof *s->tpos);
+    if (!s->tpos || parts_new(s, 1) != LL_OK) {
         sgd_deinit(s);
         return err_set(err, LL_E_NOMEM, "out of memory");
     }
@@ -270,7 +270,11 @@ void sgd_deinit(sgd *s)
 {
     pool_free(s->pool);
     parts_free(s);
-    mem_free(s->owner);
+    mem_free(s->tpos);
+    mem_free(s->tcnt);
+    mem_free(s->tstart);
+    mem_free(s->erow);
+    mem_free(s->ex);
     mem_free(s->rowloss);
     float *fs[] = {s->W,  s->B, s->s1W, s->s2W, s->s1B,   s->s2B,   s->G, s->gB,
                    s->cw, s->X, s->Z,   s->dZ,  s->bestW, s->bestB, s->yb};
@@ -354,27 +358,9 @@ static inline void prefetch_row(const float *p, size_t n, int w)
 }
 
 /* Z = B + x W for rows [i0, i1) of the sparse batch b (scaled features). */
-SGD_VEC static void forward_rows(sgd *s, const ll_batch *b, size_t i0, size_t i1)
+static void forward_rows(sgd *s, const ll_batch *b, size_t i0, size_t i1)
 {
-    size_t M = s->M;
-    const float *sc = s->sc->sc;
-    const uint32_t *pf = b->idx + b->off[i1]; /* the prefetches run on across rows, to here */
-    for (size_t i = i0; i < i1; i++) {
-        float *restrict z = s->Z + i * M;
-        memcpy(z, s->B, M * sizeof(float));
-        const float *v = b->val + b->off[i];
-        const uint32_t *ix = b->idx + b->off[i];
-        size_t nv = b->off[i + 1] - b->off[i];
-        for (size_t k = 0; k < nv; k++) {
-            uint32_t j = ix[k];
-            if (ix + k + SGD_PF < pf)
-                prefetch_row(s->W + (size_t)ix[k + SGD_PF] * M, M, 0);
-            float x = v[k] * sc[j];
-            const float *restrict wr = s->W + (size_t)j * M;
-            for (size_t m = 0; m < M; m++)
-                z[m] += x * wr[m];
-        }
-    }
+    spk_forward(s->W, s->B, s->M, b->idx, b->val, b->off, s->sc->sc, i0, i1, s->Z);
 }
 
 /* Part pi of np's share of 0..n-1. */
@@ -581,33 +567,18 @@ update_cols(const sgd *s, size_t M, float *restrict W, const float *restrict G, 
     const hp_values *hv = &s->hv;
     float b1 = (float)hv->beta_1, b2 = (float)hv->beta_2, mo = (float)hv->momentum;
     switch (hv->optimizer) {
-    case OPT_ADAM: {
-        size_t i = 0;
-#ifdef __SSE2__
-        /* 4 columns at a time: the same float operations in the same order as below */
-        __m128 vb1 = _mm_set1_ps(b1), vb2 = _mm_set1_ps(b2), vc1 = _mm_set1_ps(1 - b1),
-               vc2 = _mm_set1_ps(1 - b2), veps = _mm_set1_ps((float)ADAM_EPS);
-        for (; i + 4 <= M; i += 4) {
-            __m128 w = _mm_loadu_ps(W + i);
-            __m128 g = _mm_add_ps(_mm_loadu_ps(G + i), _mm_mul_ps(_mm_loadu_ps(wd + i), w));
-            __m128 a = _mm_add_ps(_mm_mul_ps(vb1, _mm_loadu_ps(m1 + i)), _mm_mul_ps(vc1, g));
-            __m128 v = _mm_add_ps(_mm_mul_ps(vb2, _mm_loadu_ps(m2 + i)),
-                                  _mm_mul_ps(_mm_mul_ps(vc2, g), g));
-            _mm_storeu_ps(m1 + i, a);
-            _mm_storeu_ps(m2 + i, v);
-            __m128 d =
-                _mm_div_ps(_mm_mul_ps(_mm_loadu_ps(st + i), a), _mm_add_ps(_mm_sqrt_ps(v), veps));
-            _mm_storeu_ps(W + i, _mm_sub_ps(w, d));
+    case OPT_ADAM:
+        if (M > 1) { /* spk.h: the same operations, in AVX-512 where the CPU has it */
+            spk_adam(M, W, G, m1, m2, st, wd, b1, b2, (float)ADAM_EPS);
+            break;
         }
-#endif
-        for (; i < M; i++) {
+        for (size_t i = 0; i < M; i++) {
             float g = G[i] + wd[i] * W[i];
             m1[i] = b1 * m1[i] + (1 - b1) * g;
             m2[i] = b2 * m2[i] + (1 - b2) * g * g;
             W[i] -= st[i] * m1[i] / (sqrtf(m2[i]) + (float)ADAM_EPS);
         }
         break;
-    }
     case OPT_RMSPROP:
         for (size_t i = 0; i < M; i++) {
             float g = G[i] + wd[i] * W[i];
@@ -803,49 +774,53 @@ static void rows_part(void *ud, unsigned pi, unsigned np)
     gradients_rows(s, &s->part[pi], s->jb, s->jy, i0, i1);
 }
 
+/* The first touched feature of part pi of np in the update phase: the parts' shares of the
+ * work, a feature's entries (gathering its gradient) plus UPD_COST for its update, are about
+ * equal. Hot features come first in s->touched (first seen, first listed), so equal numbers of
+ * features would leave one part most of the entries. */
+#define UPD_COST 8
+
+static size_t update_split(const sgd *s, unsigned pi, unsigned np)
+{
+    size_t nt = s->jnt, lo = 0, hi = nt;
+    const uint32_t *st = s->tstart;
+    uint64_t want = ((uint64_t)st[nt] + (uint64_t)UPD_COST * nt) * pi / np;
+    if (pi == 0 || pi == np)
+        return pi == 0 ? 0 : nt;
+    while (lo < hi) { /* the first q whose cost before it reaches want */
+        size_t mid = lo + (hi - lo) / 2;
+        if ((uint64_t)st[mid] + (uint64_t)UPD_COST * mid < want)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The weight gradients and updates of part pi's touched features: each gradient is gathered
+ * from the feature's entries of the transposed batch (in row order) into the part's buffer,
+ * then the optimizer steps the feature's row. */
 SGD_VEC static void update_part(void *ud, unsigned pi, unsigned np)
 {
     sgd *s = ud;
-    const ll_batch *b = s->jb;
-    const uint32_t *tch = s->touched;
-    size_t n = b->n_rows, M = s->M;
-    size_t q0 = share(s->jnt, pi, np), q1 = share(s->jnt, pi + 1, np);
-    for (size_t q = q0; q < q1; q++)
-        memset(s->G + (size_t)tch[q] * M, 0, M * sizeof(float));
-    const float *sc = s->sc->sc;
-    const uint8_t *own = s->owner;
-    uint8_t me = (uint8_t)pi;
-    const uint32_t *pf = b->idx + b->off[n];
-    for (size_t i = 0; i < n; i++) {
-        const float *restrict dz = s->dZ + i * M;
-        const float *v = b->val + b->off[i];
-        const uint32_t *ix = b->idx + b->off[i];
-        size_t nv = b->off[i + 1] - b->off[i];
-        for (size_t k = 0; k < nv; k++) {
-            uint32_t j = ix[k];
-            if (ix + k + SGD_PF < pf)
-                prefetch_row(s->G + (size_t)ix[k + SGD_PF] * M, M, 1);
-            if (own[j] != me)
-                continue;
-            float x = v[k] * sc[j];
-            float *restrict g = s->G + (size_t)j * M;
-            for (size_t m = 0; m < M; m++)
-                g[m] += x * dz[m];
-        }
-    }
+    const uint32_t *tch = s->touched, *st = s->tstart;
+    size_t M = s->M, q0 = update_split(s, pi, np), q1 = update_split(s, pi + 1, np);
+    float *g = s->part[pi].g;
     const float *l1 = s->any_l1 ? s->pl1 : NULL;
+    uint64_t T = s->jT;
     for (size_t q = q0; q < q1; q++) {
         if (q + 2 < q1) {
             size_t o2 = (size_t)tch[q + 2] * M;
             prefetch_row(s->W + o2, M, 1);
-            prefetch_row(s->G + o2, M, 0);
             if (s->hv.optimizer != OPT_RMSPROP)
                 prefetch_row(s->s1W + o2, M, 1);
             if (s->hv.optimizer != OPT_SGD)
                 prefetch_row(s->s2W + o2, M, 1);
         }
+        spk_gather(s->dZ, M, s->erow + st[q], s->ex + st[q], st[q + 1] - st[q], g);
         size_t o = (size_t)tch[q] * M;
-        update_vals(s, M, s->W + o, s->G + o, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
+        update_vals(s, M, s->W + o, g, s->s1W + o, s->s2W + o, s->pw, s->pwd, l1);
+        s->last[tch[q]] = T;
     }
 }
 
@@ -905,6 +880,50 @@ SGD_VEC static void sparse_m1(sgd *s, const ll_batch *b, const float *y)
 
 static ll_code dist_step(sgd *s, size_t nt, int dense, size_t n, ll_err *err);
 
+/* Room for a batch of nnz nonzeros transposed (tcnt, tstart, erow, ex). */
+static ll_code ensure_entries(sgd *s, size_t nnz, ll_err *err)
+{
+    if (nnz <= s->cap_ent && s->tstart)
+        return LL_OK;
+    mem_free(s->tcnt);
+    mem_free(s->tstart);
+    mem_free(s->erow);
+    mem_free(s->ex);
+    s->tcnt = mem_alloc((nnz + 1) * sizeof(uint32_t));
+    s->tstart = mem_alloc((nnz + 1) * sizeof(uint32_t));
+    s->erow = mem_alloc((nnz + 1) * sizeof(uint32_t));
+    s->ex = mem_alloc((nnz + 1) * sizeof(float));
+    s->cap_ent = nnz;
+    if (!s->tcnt || !s->tstart || !s->erow || !s->ex) {
+        s->cap_ent = 0;
+        return err_set(err, LL_E_NOMEM, "out of memory for %zu batch entries", nnz);
+    }
+    return LL_OK;
+}
+
+/* The batch transposed for its nt touched features (tpos[j]: feature j's place in s->touched,
+ * tcnt: the entries of each): feature q's entries are tstart[q] .. tstart[q + 1] - 1 of erow
+ * (its rows of the batch, in row order) and ex (its scaled values, val x sc). */
+static void transpose(sgd *s, const ll_batch *b, size_t nt)
+{
+    uint32_t *cnt = s->tcnt, *st = s->tstart, *erow = s->erow, sum = 0;
+    const uint32_t *tpos = s->tpos, *idx = b->idx;
+    const float *val = b->val, *sc = s->sc->sc;
+    float *ex = s->ex;
+    for (size_t q = 0; q < nt; q++) { /* tcnt becomes each feature's next free entry */
+        st[q] = sum;
+        sum += cnt[q];
+        cnt[q] = st[q];
+    }
+    st[nt] = sum;
+    for (size_t i = 0; i < b->n_rows; i++)
+        for (size_t k = b->off[i]; k < b->off[i + 1]; k++) {
+            uint32_t j = idx[k], e = cnt[tpos[j]]++;
+            erow[e] = (uint32_t)i;
+            ex[e] = val[k] * sc[j];
+        }
+}
+
 /* Sparse step: only the features present in the batch (O(nnz x models)); the others catch up
  * when next used (catch_up) or at sgd_sync. */
 static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t row0, ll_err *err)
@@ -928,24 +947,43 @@ static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t r
         rc = ensure_rowloss(s, n, err);
     if (rc != LL_OK)
         return rc;
+    int m1 = M == 1 && !s->allreduce;
+    int csc = !m1 && !s->allreduce; /* the update phase gathers from the batch transposed */
+    if (csc)
+        rc = ensure_entries(s, nnz, err);
+    if (rc != LL_OK)
+        return rc;
     size_t nt = 0, q1 = b->off[n];
     uint64_t *stamp = s->stamp;
-    uint32_t *touched = s->touched;
+    uint32_t *touched = s->touched, *tpos = s->tpos, *cnt = s->tcnt;
     const uint32_t *idx = b->idx;
-    for (size_t q = b->off[0]; q < q1; q++) { /* locals: the stores would reload s's fields */
-        uint32_t j = idx[q];
-        if (q + 16 < q1)
-            __builtin_prefetch(&stamp[idx[q + 16]]);
-        if (stamp[j] != T) {
-            stamp[j] = T;
-            touched[nt++] = j;
+    if (csc) {
+        for (size_t q = b->off[0]; q < q1; q++) { /* locals: stores would reload s's fields */
+            uint32_t j = idx[q];
+            if (q + 16 < q1) {
+                __builtin_prefetch(&stamp[idx[q + 16]]);
+                __builtin_prefetch(&tpos[idx[q + 16]]);
+            }
+            if (stamp[j] != T) {
+                stamp[j] = T;
+                tpos[j] = (uint32_t)nt;
+                cnt[nt] = 0;
+                touched[nt++] = j;
+            }
+            cnt[tpos[j]]++;
+        }
+        transpose(s, b, nt);
+    } else {
+        for (size_t q = b->off[0]; q < q1; q++) {
+            uint32_t j = idx[q];
+            if (q + 16 < q1)
+                __builtin_prefetch(&stamp[idx[q + 16]]);
+            if (stamp[j] != T) {
+                stamp[j] = T;
+                touched[nt++] = j;
+            }
         }
     }
-    int m1 = M == 1 && !s->allreduce;
-    unsigned np = m1 ? 0 : s->nparts; /* the M == 1 phases run on this thread */
-    for (unsigned pi = 0; pi < np; pi++)
-        for (size_t q = share(nt, pi, np), e = share(nt, pi + 1, np); q < e; q++)
-            s->owner[s->touched[q]] = (uint8_t)pi;
     s->jb = b;
     s->jy = y;
     s->jnt = nt;
@@ -985,12 +1023,13 @@ static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t r
     if (!m1) {
         s->t = T;
         step_sizes(s);
-        run_parts(s, update_part);
+        run_parts(s, update_part); /* it moves last[] of the touched features */
+    } else {
+        for (size_t q = 0; q < nt; q++)
+            s->last[s->touched[q]] = T;
     }
     if (s->hv.use_bias)
         update_vals(s, M, s->B, s->gB, s->s1B, s->s2B, s->pb, s->pbwd, NULL);
-    for (size_t q = 0; q < nt; q++)
-        s->last[s->touched[q]] = T;
     return step_done(s, err);
 }
 

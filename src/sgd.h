@@ -23,6 +23,7 @@ typedef struct sgd_cfg {
  * (t0, t1) it holds (UINT64_MAX: none) and its 2 x stride floats, decay then shrinkage. */
 typedef struct sgd_part {
     float *lrow, *ca;
+    float *g;          /* M floats: the gradient of the feature being updated */
     uint64_t *cache_t; /* 2 per slot: t0, t1 */
     size_t stride;
     unsigned nslot;
@@ -64,7 +65,11 @@ typedef struct sgd {
     uint64_t jT;
     double *rowloss; /* n x K row-weighted losses of a batch, summed in row order */
     size_t cap_rowloss;
-    uint8_t *owner; /* per feature: the part that updates it in this step */
+    /* the batch transposed (sgd.c's transpose): per feature its place in touched; per touched
+     * feature its count, then its first entry; per entry the row and scaled value */
+    uint32_t *tpos, *tcnt, *tstart, *erow;
+    float *ex;
+    size_t cap_ent;
     int lazy_steps; /* sparse steps were taken: checkpoints keep last[] and lrsum (ckpt.h) */
     float *posw, *lrow, *drow; /* per model: positive-class weight; one row's losses, grads */
     size_t cap_lrsum;
