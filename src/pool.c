@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* pool.c - pool: n - 1 worker threads woken per job by a generation counter under one mutex
- * (pool.h). A job is a few milliseconds of work (one sparse mini-batch), so a condition
- * variable's wake-up (tens of microseconds) is cheap beside it, and idle workers sleep. */
+ * (pool.h). A sparse step runs three jobs back to back, each a fraction of a millisecond, and a
+ * sleeping thread's wake-up costs tens of microseconds (more on a virtual machine): so a worker
+ * that finished a job, and the caller waiting for the workers, first watch the counters for
+ * POOL_SPIN_NS, then sleep on condition variables. Broadcasts go only to sleeping workers. */
 #include "pool.h"
 #include "err.h"
 #include "mem.h"
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#define POOL_SPIN_NS 50000 /* how long a thread watches before it sleeps */
 
 struct pool {
     unsigned n;
@@ -14,8 +22,9 @@ struct pool {
     unsigned started;
     pthread_mutex_t mu;
     pthread_cond_t cv_go, cv_done;
-    uint64_t gen;     /* job number */
-    unsigned pending; /* workers still running the current job */
+    uint64_t gen;      /* job number (written under mu, read atomically while spinning) */
+    unsigned pending;  /* workers still running the current job (the same) */
+    unsigned sleeping; /* workers waiting on cv_go */
     int stop;
     pool_fn fn;
     void *ud;
@@ -26,6 +35,46 @@ typedef struct {
     unsigned part;
 } worker_arg;
 
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+static inline void relax(void)
+{
+#ifdef __SSE2__
+    _mm_pause();
+#endif
+}
+
+/* Watches *v for up to POOL_SPIN_NS while it equals x; returns whether it changed. */
+static int spin_u64(const uint64_t *v, uint64_t x)
+{
+    uint64_t t0 = now_ns();
+    for (unsigned i = 1;; i++) {
+        if (__atomic_load_n(v, __ATOMIC_ACQUIRE) != x)
+            return 1;
+        relax();
+        if (i % 64 == 0 && now_ns() - t0 > POOL_SPIN_NS)
+            return 0;
+    }
+}
+
+/* The same until *v is 0. */
+static int spin_zero(const unsigned *v)
+{
+    uint64_t t0 = now_ns();
+    for (unsigned i = 1;; i++) {
+        if (__atomic_load_n(v, __ATOMIC_ACQUIRE) == 0)
+            return 1;
+        relax();
+        if (i % 64 == 0 && now_ns() - t0 > POOL_SPIN_NS)
+            return 0;
+    }
+}
+
 static void *worker(void *arg)
 {
     worker_arg *a = arg;
@@ -33,10 +82,14 @@ static void *worker(void *arg)
     unsigned part = a->part;
     mem_free(a);
     uint64_t seen = 0;
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (p->gen == seen && !p->stop)
+        spin_u64(&p->gen, seen); /* pool_free bumps gen too */
+        pthread_mutex_lock(&p->mu);
+        while (p->gen == seen && !p->stop) {
+            p->sleeping++;
             pthread_cond_wait(&p->cv_go, &p->mu);
+            p->sleeping--;
+        }
         if (p->stop)
             break;
         seen = p->gen;
@@ -45,8 +98,9 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->mu);
         fn(ud, part, p->n);
         pthread_mutex_lock(&p->mu);
-        if (--p->pending == 0)
+        if (__atomic_sub_fetch(&p->pending, 1, __ATOMIC_RELEASE) == 0)
             pthread_cond_signal(&p->cv_done);
+        pthread_mutex_unlock(&p->mu);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
@@ -97,11 +151,14 @@ void pool_run(pool *p, pool_fn fn, void *ud)
     pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ud = ud;
-    p->pending = p->n - 1;
-    p->gen++;
-    pthread_cond_broadcast(&p->cv_go);
+    __atomic_store_n(&p->pending, p->n - 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->gen, p->gen + 1, __ATOMIC_RELEASE);
+    if (p->sleeping)
+        pthread_cond_broadcast(&p->cv_go);
     pthread_mutex_unlock(&p->mu);
     fn(ud, 0, p->n);
+    if (spin_zero(&p->pending))
+        return; /* the workers' writes are visible: their decrements release them */
     pthread_mutex_lock(&p->mu);
     while (p->pending)
         pthread_cond_wait(&p->cv_done, &p->mu);
@@ -114,6 +171,7 @@ void pool_free(pool *p)
         return;
     pthread_mutex_lock(&p->mu);
     p->stop = 1;
+    __atomic_store_n(&p->gen, p->gen + 1, __ATOMIC_RELEASE); /* ends the workers' watching */
     pthread_cond_broadcast(&p->cv_go);
     pthread_mutex_unlock(&p->mu);
     for (unsigned i = 0; i < p->started; i++)

@@ -31,6 +31,12 @@ typedef struct sgd_part {
 
 struct pool;
 
+/* Per feature: the step whose batch last listed it, and its place in that batch's touched list. */
+typedef struct sgd_mark {
+    uint64_t step;
+    uint32_t pos, pad;
+} sgd_mark;
+
 typedef struct sgd {
     hp_values hv;
     loss_params lp_scaled, lp_raw;
@@ -47,9 +53,10 @@ typedef struct sgd {
     uint64_t t;     /* optimizer steps taken */
     double *tl, tw; /* this epoch's training loss sums per model, weight sum */
     float *bestW, *bestB;
-    /* lazy sparse updates: per feature the step its weights are current at, the batch stamp,
+    /* lazy sparse updates: per feature the step its weights are current at, the batch mark,
      * the features of the batch, per step and model the cumulative learning rate */
-    uint64_t *last, *stamp;
+    uint64_t *last;
+    sgd_mark *mark;
     uint64_t synced; /* every last[j] is at least this step (sgd_sync has nothing to do at it) */
     uint32_t *touched;
     size_t cap_touched;
@@ -65,9 +72,9 @@ typedef struct sgd {
     uint64_t jT;
     double *rowloss; /* n x K row-weighted losses of a batch, summed in row order */
     size_t cap_rowloss;
-    /* the batch transposed (sgd.c's transpose): per feature its place in touched; per touched
-     * feature its count, then its first entry; per entry the row and scaled value */
-    uint32_t *tpos, *tcnt, *tstart, *erow;
+    /* the batch transposed (sgd.c's transpose): per nonzero its feature's place in touched;
+     * per touched feature its count, then its first entry; per entry the row and the value */
+    uint32_t *epos, *tcnt, *tstart, *erow;
     float *ex;
     size_t cap_ent;
     int lazy_steps; /* sparse steps were taken: checkpoints keep last[] and lrsum (ckpt.h) */

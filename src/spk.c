@@ -51,14 +51,14 @@ SPK_BASE static void forward_base(const float *W, const float *B, size_t M, cons
     }
 }
 
-SPK_BASE static void gather_base(const float *dZ, size_t M, const uint32_t *row, const float *x,
-                                 size_t n, float *restrict g)
+SPK_BASE static void gather_base(const float *dZ, size_t M, const uint32_t *row, const float *v,
+                                 float scale, size_t n, float *restrict g)
 {
     for (size_t m = 0; m < M; m++)
         g[m] = 0.0f;
     for (size_t e = 0; e < n; e++) {
         const float *restrict d = dZ + (size_t)row[e] * M;
-        float xe = x[e];
+        float xe = v[e] * scale;
         for (size_t m = 0; m < M; m++)
             g[m] += xe * d[m];
     }
@@ -139,40 +139,40 @@ LL_AVX512 static void forward_512(const float *W, const float *B, size_t M, cons
 }
 
 V512 void gather_block(const float *dZ, size_t M, size_t mb, size_t w, int nv, const uint32_t *row,
-                       const float *x, size_t n, float *g)
+                       const float *v, float scale, size_t n, float *g)
 {
     __mmask16 mk[4];
     __m512 a[4];
     block_masks(w, nv, mk);
-    for (int v = 0; v < nv; v++)
-        a[v] = _mm512_setzero_ps();
+    for (int c = 0; c < nv; c++)
+        a[c] = _mm512_setzero_ps();
     for (size_t e = 0; e < n; e++) {
         const float *d = dZ + (size_t)row[e] * M + mb;
-        __m512 xe = _mm512_set1_ps(x[e]);
-        for (int v = 0; v < nv; v++)
-            a[v] = _mm512_add_ps(a[v], _mm512_mul_ps(xe, _mm512_maskz_loadu_ps(mk[v], d + 16 * v)));
+        __m512 xe = _mm512_set1_ps(v[e] * scale);
+        for (int c = 0; c < nv; c++)
+            a[c] = _mm512_add_ps(a[c], _mm512_mul_ps(xe, _mm512_maskz_loadu_ps(mk[c], d + 16 * c)));
     }
-    for (int v = 0; v < nv; v++)
-        _mm512_mask_storeu_ps(g + mb + 16 * v, mk[v], a[v]);
+    for (int c = 0; c < nv; c++)
+        _mm512_mask_storeu_ps(g + mb + 16 * c, mk[c], a[c]);
 }
 
-LL_AVX512 static void gather_512(const float *dZ, size_t M, const uint32_t *row, const float *x,
-                                 size_t n, float *g)
+LL_AVX512 static void gather_512(const float *dZ, size_t M, const uint32_t *row, const float *v,
+                                 float scale, size_t n, float *g)
 {
     for (size_t mb = 0; mb < M; mb += 64) {
         size_t w = M - mb < 64 ? M - mb : 64;
         switch ((w + 15) / 16) {
         case 1:
-            gather_block(dZ, M, mb, w, 1, row, x, n, g);
+            gather_block(dZ, M, mb, w, 1, row, v, scale, n, g);
             break;
         case 2:
-            gather_block(dZ, M, mb, w, 2, row, x, n, g);
+            gather_block(dZ, M, mb, w, 2, row, v, scale, n, g);
             break;
         case 3:
-            gather_block(dZ, M, mb, w, 3, row, x, n, g);
+            gather_block(dZ, M, mb, w, 3, row, v, scale, n, g);
             break;
         default:
-            gather_block(dZ, M, mb, w, 4, row, x, n, g);
+            gather_block(dZ, M, mb, w, 4, row, v, scale, n, g);
             break;
         }
     }
@@ -213,15 +213,16 @@ void spk_forward(const float *W, const float *B, size_t M, const uint32_t *idx, 
     forward_base(W, B, M, idx, val, off, sc, i0, i1, Z);
 }
 
-void spk_gather(const float *dZ, size_t M, const uint32_t *row, const float *x, size_t n, float *g)
+void spk_gather(const float *dZ, size_t M, const uint32_t *row, const float *v, float scale,
+                size_t n, float *g)
 {
 #ifdef LL_X86
     if (cpu_avx512()) {
-        gather_512(dZ, M, row, x, n, g);
+        gather_512(dZ, M, row, v, scale, n, g);
         return;
     }
 #endif
-    gather_base(dZ, M, row, x, n, g);
+    gather_base(dZ, M, row, v, scale, n, g);
 }
 
 void spk_adam(size_t M, float *W, const float *G, float *m1, float *m2, const float *st,

@@ -9,7 +9,7 @@
  * same float operations in the same order, with no fused multiply-add, so the choice changes
  * speed, never a result:
  *   forward  Z[i][m] = ((B[m] + x_0 W[j_0][m]) + x_1 W[j_1][m]) + ...,  x_k = val[k] sc[j_k]
- *   gather   g[m] = ((0 + x_0 dZ[r_0][m]) + x_1 dZ[r_1][m]) + ...
+ *   gather   g[m] = ((0 + x_0 dZ[r_0][m]) + x_1 dZ[r_1][m]) + ...,   x_e = v[e] scale
  *   adam     g' = G + wd W; m1 = b1 m1 + (1 - b1) g'; m2 = b2 m2 + ((1 - b2) g') g';
  *            W = W - (st m1) / (sqrt(m2) + eps)
  */
@@ -23,8 +23,10 @@
 void spk_forward(const float *W, const float *B, size_t M, const uint32_t *idx, const float *val,
                  const size_t *off, const float *sc, size_t i0, size_t i1, float *Z);
 
-/* g[0..M) = the sum over the n entries e, in order, of x[e] dZ[row[e]][0..M). */
-void spk_gather(const float *dZ, size_t M, const uint32_t *row, const float *x, size_t n, float *g);
+/* g[0..M) = the sum over the n entries e, in order, of (v[e] scale) dZ[row[e]][0..M): one
+ * feature's gradient, its values v in its rows of the batch, scale its feature scale. */
+void spk_gather(const float *dZ, size_t M, const uint32_t *row, const float *v, float scale,
+                size_t n, float *g);
 
 /* The adam update of M columns: weights W, gradient G, moments m1 and m2, per-column step st
  * and L2 wd; b1, b2 the moments' decay rates, eps added to the root. */

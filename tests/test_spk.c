@@ -54,13 +54,14 @@ static void forward_ref(const float *W, const float *B, size_t M, const uint32_t
         }
 }
 
-static void gather_ref(const float *dZ, size_t M, const uint32_t *row, const float *x, size_t n,
-                       float *g)
+static void gather_ref(const float *dZ, size_t M, const uint32_t *row, const float *v, float scale,
+                       size_t n, float *g)
 {
     for (size_t m = 0; m < M; m++) {
         volatile float a = 0.0f;
         for (size_t e = 0; e < n; e++) {
-            volatile float p = x[e] * dZ[(size_t)row[e] * M + m];
+            volatile float x = v[e] * scale;
+            volatile float p = x * dZ[(size_t)row[e] * M + m];
             a = a + p;
         }
         g[m] = a;
@@ -122,11 +123,12 @@ static void one_gather(size_t M, size_t n_ent, size_t rows)
         row[e] = (uint32_t)(next() % rows);
     float *ga = fill(M), *gc = fill(M), *gr = fill(M);
     int had = cpu_set_avx512(1);
-    spk_gather(dZ, M, row, x, n_ent, ga);
+    float scale = 0.3f + frand();
+    spk_gather(dZ, M, row, x, scale, n_ent, ga);
     cpu_set_avx512(0);
-    spk_gather(dZ, M, row, x, n_ent, gc);
+    spk_gather(dZ, M, row, x, scale, n_ent, gc);
     cpu_set_avx512(had);
-    gather_ref(dZ, M, row, x, n_ent, gr);
+    gather_ref(dZ, M, row, x, scale, n_ent, gr);
     CHECKF(same_bits(gc, gr, M), "M=%zu entries=%zu: portable gather is not the stated order", M,
            n_ent);
     CHECKF(same_bits(ga, gr, M), "M=%zu entries=%zu: AVX-512 gather is not the stated order", M,
@@ -204,7 +206,7 @@ static void test_gather_empty_is_zero(void)
     float dz[4] = {1, 2, 3, 4}, g[4] = {-0.0f, 5, 6, 7};
     for (int w = 0; w < 2; w++) {
         int had = cpu_set_avx512(w);
-        spk_gather(dz, 4, NULL, NULL, 0, g);
+        spk_gather(dz, 4, NULL, NULL, 1.0f, 0, g);
         cpu_set_avx512(had);
         for (int m = 0; m < 4; m++)
             CHECKF(g[m] == 0.0f && !signbit(g[m]), "width %d: column %d is %g", w, m, g[m]);
