@@ -750,18 +750,35 @@ void sgd_sync(sgd *s)
  * the touched features (by feature), the forward pass and gradients (by row), the weight
  * gradients and updates (by feature: a part scans every row but takes only the features it
  * owns, so each gradient sums its rows in order). */
+#define CU_CHUNK 256 /* touched features a part takes at a time in the catch-up phase */
+
+static void transpose(sgd *s, const ll_batch *b, size_t nt);
+
+/* Part 0 first transposes the batch (when the update phase gathers from it); every part then
+ * takes chunks of the touched features from a shared counter: the hot features come first in
+ * touched and rarely need a catch-up, so fixed halves would leave one part most of the work.
+ * Each feature's catch-up depends on nothing but its own row, so who takes which chunk changes
+ * no result. */
 static void catchup_part(void *ud, unsigned pi, unsigned np)
 {
     sgd *s = ud;
-    size_t M = s->M;
+    size_t M = s->M, nt = s->jnt;
     const uint32_t *tch = s->touched;
-    for (size_t q = share(s->jnt, pi, np), e = share(s->jnt, pi + 1, np); q < e; q++) {
-        /* the touched rows are scattered: fetch a few ahead (their step, then their weights) */
-        if (q + 16 < e)
-            __builtin_prefetch(&s->last[tch[q + 16]]);
-        if (q + 8 < e && s->last[tch[q + 8]] < s->jT - 1)
-            prefetch_row(s->W + (size_t)tch[q + 8] * M, M, 1);
-        catch_up(s, &s->part[pi], tch[q], s->jT - 1);
+    if (pi == 0 && s->jcsc)
+        transpose(s, s->jb, nt);
+    for (;;) {
+        size_t q = __atomic_fetch_add(&s->cu_next, CU_CHUNK, __ATOMIC_RELAXED);
+        if (q >= nt)
+            break;
+        size_t e = q + CU_CHUNK < nt ? q + CU_CHUNK : nt;
+        for (; q < e; q++) {
+            /* the touched rows are scattered: fetch a few ahead (their step, their weights) */
+            if (q + 16 < e)
+                __builtin_prefetch(&s->last[tch[q + 16]]);
+            if (q + 8 < e && s->last[tch[q + 8]] < s->jT - 1)
+                prefetch_row(s->W + (size_t)tch[q + 8] * M, M, 1);
+            catch_up(s, &s->part[pi], tch[q], s->jT - 1);
+        }
     }
 }
 
@@ -976,8 +993,8 @@ static ll_code sparse_step(sgd *s, const ll_batch *b, const float *y, uint64_t r
             cnt[mk->pos]++;
         }
     }
-    if (csc)
-        transpose(s, b, nt);
+    s->jcsc = csc; /* catchup_part transposes the batch */
+    s->cu_next = 0;
     s->jb = b;
     s->jy = y;
     s->jnt = nt;

@@ -69,6 +69,8 @@ typedef struct sgd {
     const ll_batch *jb; /* the job the parts run: batch, labels, touched features, step */
     const float *jy;
     size_t jnt;
+    int jcsc;       /* the step's update gathers from the batch transposed */
+    size_t cu_next; /* the catch-up phase's next chunk of touched features (atomic) */
     uint64_t jT;
     double *rowloss; /* n x K row-weighted losses of a batch, summed in row order */
     size_t cap_rowloss;
