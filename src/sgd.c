@@ -827,6 +827,7 @@ SGD_VEC static void update_part(void *ud, unsigned pi, unsigned np)
     for (size_t q = q0; q < q1; q++) {
         if (q + 6 < q1) { /* ~100 ns a feature: six ahead cover the loads from L3 */
             size_t o2 = (size_t)tch[q + 6] * M;
+            __builtin_prefetch(&sc[tch[q + 6]]);
             prefetch_row(s->W + o2, M, 1);
             if (s->hv.optimizer != OPT_RMSPROP)
                 prefetch_row(s->s1W + o2, M, 1);
