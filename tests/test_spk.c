@@ -4,20 +4,16 @@
  * rows and features, and special values. */
 #include "cpu.h"
 #include "spk.h"
+#include "support_rows.h"
 #include "tt.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-
 static uint64_t next(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return tsup_rnd();
 }
 
 static float frand(void)
@@ -35,7 +31,7 @@ static float *fill(size_t n)
 
 static int same_bits(const float *a, const float *b, size_t n)
 {
-    return memcmp(a, b, n * sizeof *a) == 0;
+    return tsup_same_bytes(a, b, n * sizeof *a);
 }
 
 /* The stated orders, one element at a time (volatile: every product rounded before its sum). */
