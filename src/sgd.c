@@ -567,9 +567,10 @@ update_cols(const sgd *s, size_t M, float *restrict W, const float *restrict G, 
     float b1 = (float)hv->beta_1, b2 = (float)hv->beta_2, mo = (float)hv->momentum;
     switch (hv->optimizer) {
     case OPT_ADAM:
-        if (M > 1) { /* spk.h: the same operations, in AVX-512 where the CPU has it */
-            spk_adam(M, W, G, m1, m2, st, wd, b1, b2, (float)ADAM_EPS);
-            break;
+        if (M > 1) { /* spk.h: the same operations (the L1 step too), in AVX-512 where the
+                      * CPU has it */
+            spk_adam(M, W, G, m1, m2, st, wd, l1, b1, b2, (float)ADAM_EPS);
+            return;
         }
         for (size_t i = 0; i < M; i++) {
             float g = G[i] + wd[i] * W[i];

@@ -66,7 +66,8 @@ SPK_BASE static void gather_base(const float *dZ, size_t M, const uint32_t *row,
 
 SPK_BASE static void adam_base(size_t M, float *restrict W, const float *restrict G,
                                float *restrict m1, float *restrict m2, const float *restrict st,
-                               const float *restrict wd, float b1, float b2, float eps)
+                               const float *restrict wd, const float *restrict l1, float b1,
+                               float b2, float eps)
 {
     for (size_t i = 0; i < M; i++) {
         float g = G[i] + wd[i] * W[i];
@@ -74,6 +75,11 @@ SPK_BASE static void adam_base(size_t M, float *restrict W, const float *restric
         m2[i] = b2 * m2[i] + (1 - b2) * g * g;
         W[i] -= st[i] * m1[i] / (sqrtf(m2[i]) + eps);
     }
+    if (l1)
+        for (size_t i = 0; i < M; i++) {
+            float w = W[i], t = l1[i];
+            W[i] = w > t ? w - t : w < -t ? w + t : 0.0f;
+        }
 }
 
 /* ---- AVX-512 forms: up to 64 columns (NV vectors of 16) in registers per block ---- */
@@ -179,10 +185,12 @@ LL_AVX512 static void gather_512(const float *dZ, size_t M, const uint32_t *row,
 }
 
 LL_AVX512 static void adam_512(size_t M, float *W, const float *G, float *m1, float *m2,
-                               const float *st, const float *wd, float b1, float b2, float eps)
+                               const float *st, const float *wd, const float *l1, float b1,
+                               float b2, float eps)
 {
     __m512 vb1 = _mm512_set1_ps(b1), vb2 = _mm512_set1_ps(b2), vc1 = _mm512_set1_ps(1 - b1),
-           vc2 = _mm512_set1_ps(1 - b2), veps = _mm512_set1_ps(eps);
+           vc2 = _mm512_set1_ps(1 - b2), veps = _mm512_set1_ps(eps), zero = _mm512_setzero_ps();
+    __m512i sign = _mm512_set1_epi32(INT32_MIN);
     for (size_t i = 0; i < M; i += 16) {
         __mmask16 k = cpu_lanes16(M - i);
         __m512 w = _mm512_maskz_loadu_ps(k, W + i);
@@ -196,7 +204,16 @@ LL_AVX512 static void adam_512(size_t M, float *W, const float *G, float *m1, fl
         _mm512_mask_storeu_ps(m2 + i, k, v);
         __m512 d = _mm512_div_ps(_mm512_mul_ps(_mm512_maskz_loadu_ps(k, st + i), a),
                                  _mm512_add_ps(_mm512_sqrt_ps(v), veps));
-        _mm512_mask_storeu_ps(W + i, k, _mm512_sub_ps(w, d));
+        w = _mm512_sub_ps(w, d);
+        if (l1) { /* the comparisons are false for a NaN, which becomes 0 as in the loop */
+            __m512 t = _mm512_maskz_loadu_ps(k, l1 + i);
+            __m512 nt = _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(t), sign));
+            __mmask16 gt = _mm512_cmp_ps_mask(w, t, _CMP_GT_OQ);
+            __mmask16 lt = _mm512_cmp_ps_mask(w, nt, _CMP_LT_OQ);
+            __m512 r = _mm512_mask_blend_ps(gt, zero, _mm512_sub_ps(w, t));
+            w = _mm512_mask_blend_ps(lt & (__mmask16)~gt, r, _mm512_add_ps(w, t));
+        }
+        _mm512_mask_storeu_ps(W + i, k, w);
     }
 }
 #endif
@@ -226,13 +243,13 @@ void spk_gather(const float *dZ, size_t M, const uint32_t *row, const float *v, 
 }
 
 void spk_adam(size_t M, float *W, const float *G, float *m1, float *m2, const float *st,
-              const float *wd, float b1, float b2, float eps)
+              const float *wd, const float *l1, float b1, float b2, float eps)
 {
 #ifdef LL_X86
     if (cpu_avx512()) {
-        adam_512(M, W, G, m1, m2, st, wd, b1, b2, eps);
+        adam_512(M, W, G, m1, m2, st, wd, l1, b1, b2, eps);
         return;
     }
 #endif
-    adam_base(M, W, G, m1, m2, st, wd, b1, b2, eps);
+    adam_base(M, W, G, m1, m2, st, wd, l1, b1, b2, eps);
 }

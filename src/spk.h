@@ -11,7 +11,7 @@
  *   forward  Z[i][m] = ((B[m] + x_0 W[j_0][m]) + x_1 W[j_1][m]) + ...,  x_k = val[k] sc[j_k]
  *   gather   g[m] = ((0 + x_0 dZ[r_0][m]) + x_1 dZ[r_1][m]) + ...,   x_e = v[e] scale
  *   adam     g' = G + wd W; m1 = b1 m1 + (1 - b1) g'; m2 = b2 m2 + ((1 - b2) g') g';
- *            W = W - (st m1) / (sqrt(m2) + eps)
+ *            W = W - (st m1) / (sqrt(m2) + eps), then the L1 shrink of W by l1
  */
 #ifndef LL_SPK_H
 #define LL_SPK_H
@@ -29,7 +29,8 @@ void spk_gather(const float *dZ, size_t M, const uint32_t *row, const float *v, 
                 size_t n, float *g);
 
 /* The adam update of M columns: weights W, gradient G, moments m1 and m2, per-column step st
- * and L2 wd; b1, b2 the moments' decay rates, eps added to the root. */
+ * and L2 wd; b1, b2 the moments' decay rates, eps added to the root. Then, unless l1 is NULL,
+ * the proximal L1 step: W = W - l1 when W > l1, W + l1 when W < -l1, else 0. */
 void spk_adam(size_t M, float *W, const float *G, float *m1, float *m2, const float *st,
-              const float *wd, float b1, float b2, float eps);
+              const float *wd, const float *l1, float b1, float b2, float eps);
 #endif

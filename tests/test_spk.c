@@ -65,7 +65,7 @@ static void gather_ref(const float *dZ, size_t M, const uint32_t *row, const flo
 }
 
 static void adam_ref(size_t M, float *W, const float *G, float *m1, float *m2, const float *st,
-                     const float *wd, float b1, float b2, float eps)
+                     const float *wd, const float *l1, float b1, float b2, float eps)
 {
     for (size_t i = 0; i < M; i++) {
         volatile float t = wd[i] * W[i];
@@ -79,6 +79,15 @@ static void adam_ref(size_t M, float *W, const float *G, float *m1, float *m2, c
         volatile float den = r + eps, num = st[i] * m1[i];
         volatile float d = num / den;
         W[i] = W[i] - d;
+        if (l1) {
+            volatile float w = W[i], th = l1[i];
+            if (w > th)
+                W[i] = w - th;
+            else if (w < -th)
+                W[i] = w + th;
+            else
+                W[i] = 0.0f;
+        }
     }
 }
 
@@ -132,9 +141,13 @@ static void one_gather(size_t M, size_t n_ent, size_t rows)
     free(dZ), free(x), free(row), free(ga), free(gc), free(gr);
 }
 
-static void one_adam(size_t M, int special)
+static void one_adam(size_t M, int special, int with_l1)
 {
     float *W = fill(M), *G = fill(M), *m1 = fill(M), *m2 = fill(M), *st = fill(M), *wd = fill(M);
+    float *l1 = fill(M);
+    for (size_t i = 0; i < M; i++) /* thresholds about the weights' size: every branch taken */
+        l1[i] = i % 3 == 0 ? 0.0f : fabsf(l1[i]) * 0.8f;
+    const float *L1 = with_l1 ? l1 : NULL;
     for (size_t i = 0; i < M; i++) {
         m2[i] = fabsf(m2[i]);
         st[i] = fabsf(st[i]) * 0.01f;
@@ -154,18 +167,23 @@ static void one_adam(size_t M, int special)
     }
     float b1 = 0.9f, b2 = 0.999f, eps = (float)1e-8;
     int had = cpu_set_avx512(1);
-    spk_adam(M, w[0], G, a[0], v[0], st, wd, b1, b2, eps);
+    spk_adam(M, w[0], G, a[0], v[0], st, wd, L1, b1, b2, eps);
     cpu_set_avx512(0);
-    spk_adam(M, w[1], G, a[1], v[1], st, wd, b1, b2, eps);
+    spk_adam(M, w[1], G, a[1], v[1], st, wd, L1, b1, b2, eps);
     cpu_set_avx512(had);
-    adam_ref(M, w[2], G, a[2], v[2], st, wd, b1, b2, eps);
+    adam_ref(M, w[2], G, a[2], v[2], st, wd, L1, b1, b2, eps);
+    size_t zeros = 0;
+    for (size_t i = 0; i < M; i++)
+        zeros += w[2][i] == 0.0f;
+    if (with_l1 && M >= 16)
+        CHECKF(zeros > 0 && zeros < M, "M=%zu: the L1 step set %zu of the weights to 0", M, zeros);
     for (int c = 0; c < 2; c++)
         CHECKF(same_bits(w[c], w[2], M) && same_bits(a[c], a[2], M) && same_bits(v[c], v[2], M),
-               "M=%zu special=%d: %s adam is not the stated order", M, special,
+               "M=%zu special=%d l1=%d: %s adam is not the stated order", M, special, with_l1,
                c ? "portable" : "AVX-512");
     for (int c = 0; c < 3; c++)
         free(w[c]), free(a[c]), free(v[c]);
-    free(W), free(G), free(m1), free(m2), free(st), free(wd);
+    free(W), free(G), free(m1), free(m2), free(st), free(wd), free(l1);
 }
 
 static void test_forward_orders(void)
@@ -191,8 +209,10 @@ static void test_adam_orders(void)
 {
     size_t Ms[] = {1, 2, 7, 16, 17, 32, 33, 100};
     for (size_t a = 0; a < sizeof Ms / sizeof *Ms; a++) {
-        one_adam(Ms[a], 0);
-        one_adam(Ms[a], 1);
+        for (int l = 0; l < 2; l++) {
+            one_adam(Ms[a], 0, l);
+            one_adam(Ms[a], 1, l);
+        }
     }
 }
 
