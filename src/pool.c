@@ -23,7 +23,7 @@ struct pool {
     pthread_mutex_t mu;
     pthread_cond_t cv_go, cv_done;
     uint64_t gen;      /* job number (written under mu, read atomically while spinning) */
-    unsigned pending;  /* workers still running the current job (the same) */
+    uint64_t pending;  /* workers still running the current job (the same) */
     unsigned sleeping; /* workers waiting on cv_go */
     int stop;
     pool_fn fn;
@@ -49,25 +49,12 @@ static inline void relax(void)
 #endif
 }
 
-/* Watches *v for up to POOL_SPIN_NS while it equals x; returns whether it changed. */
-static int spin_u64(const uint64_t *v, uint64_t x)
+/* Watches *v for up to POOL_SPIN_NS until (*v == x) is until_eq; returns whether it got there. */
+static int spin(const uint64_t *v, uint64_t x, int until_eq)
 {
     uint64_t t0 = now_ns();
     for (unsigned i = 1;; i++) {
-        if (__atomic_load_n(v, __ATOMIC_ACQUIRE) != x)
-            return 1;
-        relax();
-        if (i % 64 == 0 && now_ns() - t0 > POOL_SPIN_NS)
-            return 0;
-    }
-}
-
-/* The same until *v is 0. */
-static int spin_zero(const unsigned *v)
-{
-    uint64_t t0 = now_ns();
-    for (unsigned i = 1;; i++) {
-        if (__atomic_load_n(v, __ATOMIC_ACQUIRE) == 0)
+        if ((__atomic_load_n(v, __ATOMIC_ACQUIRE) == x) == until_eq)
             return 1;
         relax();
         if (i % 64 == 0 && now_ns() - t0 > POOL_SPIN_NS)
@@ -83,7 +70,7 @@ static void *worker(void *arg)
     mem_free(a);
     uint64_t seen = 0;
     for (;;) {
-        spin_u64(&p->gen, seen); /* pool_free bumps gen too */
+        spin(&p->gen, seen, 0); /* until a new job; pool_free bumps gen too */
         pthread_mutex_lock(&p->mu);
         while (p->gen == seen && !p->stop) {
             p->sleeping++;
@@ -151,13 +138,13 @@ void pool_run(pool *p, pool_fn fn, void *ud)
     pthread_mutex_lock(&p->mu);
     p->fn = fn;
     p->ud = ud;
-    __atomic_store_n(&p->pending, p->n - 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&p->pending, (uint64_t)p->n - 1, __ATOMIC_RELAXED);
     __atomic_store_n(&p->gen, p->gen + 1, __ATOMIC_RELEASE);
     if (p->sleeping)
         pthread_cond_broadcast(&p->cv_go);
     pthread_mutex_unlock(&p->mu);
     fn(ud, 0, p->n);
-    if (spin_zero(&p->pending))
+    if (spin(&p->pending, 0, 1))
         return; /* the workers' writes are visible: their decrements release them */
     pthread_mutex_lock(&p->mu);
     while (p->pending)

@@ -567,8 +567,9 @@ update_cols(const sgd *s, size_t M, float *restrict W, const float *restrict G, 
     float b1 = (float)hv->beta_1, b2 = (float)hv->beta_2, mo = (float)hv->momentum;
     switch (hv->optimizer) {
     case OPT_ADAM:
-        if (M > 1) { /* spk.h: the same operations (the L1 step too), in AVX-512 where the
-                      * CPU has it */
+        /* spk.h: the same operations (the L1 step too), in AVX-512 where the CPU has it; one
+         * column (sparse_m1, per feature) stays inline below, a call would cost more */
+        if (M > 1) {
             spk_adam(M, W, G, m1, m2, st, wd, l1, b1, b2, (float)ADAM_EPS);
             return;
         }
@@ -748,9 +749,9 @@ void sgd_sync(sgd *s)
 }
 
 /* The three phases of a sparse step on s->jb, each split over the parts: the catch-up of
- * the touched features (by feature), the forward pass and gradients (by row), the weight
- * gradients and updates (by feature: a part scans every row but takes only the features it
- * owns, so each gradient sums its rows in order). */
+ * the touched features (chunks from a shared counter; part 0 transposes the batch first), the
+ * forward pass and gradients (by row), the weight gradients and updates (by feature: each
+ * gradient is gathered from the transposed batch, its rows in order). */
 #define CU_CHUNK 256 /* touched features a part takes at a time in the catch-up phase */
 
 static void transpose(sgd *s, const ll_batch *b, size_t nt);
